@@ -1,0 +1,34 @@
+// What hbprep knows about each chip family, keyed by the yaml's `model_parameters.march`.
+//
+// The table is data: a new chip or a newly published limit is one row in chip.cc.
+#ifndef HBPREP_ADAPTERS_CHIP_H_
+#define HBPREP_ADAPTERS_CHIP_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace hbprep {
+
+// The toolchain generation that compiles for a chip. It decides tensor conventions:
+// OE 1.x takes one packed NV12 tensor per pyramid input, OE 3.x (J6) separate Y and UV.
+enum class Toolchain { kOe1, kJ6 };
+
+struct ChipInfo {
+  absl::string_view march;  // as written in the yaml, e.g. "nash-e"
+  absl::string_view chips;  // the boards it means, for messages and docs
+  Toolchain toolchain;
+  // Row alignment in bytes of image planes: the Y/UV row stride on J6 (32 on nash-e/m,
+  // 64 on nash-p), the NV12 width alignment on OE 1.x (16).
+  int row_alignment;
+};
+
+// Returns the chip for a march name, or nullptr when the name is unknown.
+const ChipInfo* FindChip(absl::string_view march);
+
+// "bernoulli2, bayes, bayes-e, nash-e, nash-m, nash-p", for error messages.
+std::string KnownMarches();
+
+}  // namespace hbprep
+
+#endif  // HBPREP_ADAPTERS_CHIP_H_

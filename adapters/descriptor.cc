@@ -1,0 +1,1171 @@
+#include "adapters/descriptor.h"
+
+#include <openssl/evp.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <tuple>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/types/span.h"
+#include "nlohmann/json.hpp"
+#include "yaml-cpp/yaml.h"
+
+namespace hbprep {
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// Names of enum values, as the toolchain's yaml spells them.
+
+template <typename E>
+struct Named {
+  absl::string_view name;
+  E value;
+};
+
+constexpr Named<ImageType> kTrainTypes[] = {{"rgb", ImageType::kRgb},
+                                            {"bgr", ImageType::kBgr},
+                                            {"yuv444", ImageType::kYuv444},
+                                            {"gray", ImageType::kGray},
+                                            {"featuremap", ImageType::kFeaturemap}};
+constexpr Named<ImageType> kRtTypes[] = {{"nv12", ImageType::kNv12},
+                                         {"yuv444", ImageType::kYuv444},
+                                         {"rgb", ImageType::kRgb},
+                                         {"bgr", ImageType::kBgr},
+                                         {"gray", ImageType::kGray},
+                                         {"featuremap", ImageType::kFeaturemap}};
+constexpr Named<Layout> kLayouts[] = {{"NCHW", Layout::kNCHW}, {"NHWC", Layout::kNHWC}};
+constexpr Named<InputSource> kSources[] = {{"ddr", InputSource::kDdr},
+                                           {"pyramid", InputSource::kPyramid},
+                                           {"resizer", InputSource::kResizer}};
+constexpr Named<ColorRange> kRanges[] = {{"regular", ColorRange::kRegular},
+                                         {"bt601_video", ColorRange::kBt601Video}};
+constexpr Named<NormType> kNormTypes[] = {{"no_preprocess", NormType::kNoPreprocess},
+                                          {"data_mean", NormType::kDataMean},
+                                          {"data_scale", NormType::kDataScale},
+                                          {"data_mean_and_scale", NormType::kDataMeanAndScale},
+                                          {"data_std", NormType::kDataStd},
+                                          {"data_mean_and_std", NormType::kDataMeanAndStd}};
+constexpr Named<Nv12Recipe> kNv12Recipes[] = {{"auto", Nv12Recipe::kAuto},
+                                              {"calc", Nv12Recipe::kCalc},
+                                              {"calc_f32", Nv12Recipe::kCalcF32},
+                                              {"opencv", Nv12Recipe::kOpencv}};
+constexpr Named<Interpolation> kInterpolations[] = {{"linear", Interpolation::kLinear},
+                                                    {"cubic", Interpolation::kCubic},
+                                                    {"nearest", Interpolation::kNearest},
+                                                    {"area", Interpolation::kArea}};
+constexpr Named<RecipeStep::Kind> kStepKinds[] = {
+    {"ShortSideResize", RecipeStep::Kind::kShortSideResize},
+    {"CenterCrop", RecipeStep::Kind::kCenterCrop},
+    {"Resize", RecipeStep::Kind::kResize},
+    {"PadResize", RecipeStep::Kind::kPadResize},
+    {"PaddedCenterCrop", RecipeStep::Kind::kPaddedCenterCrop},
+    {"LongSideCrop", RecipeStep::Kind::kLongSideCrop}};
+
+template <typename E, size_t N>
+std::optional<E> Lookup(const Named<E> (&table)[N], absl::string_view name) {
+  for (const auto& entry : table) {
+    if (absl::EqualsIgnoreCase(entry.name, name)) return entry.value;
+  }
+  return std::nullopt;
+}
+
+template <typename E, size_t N>
+absl::string_view NameOf(const Named<E> (&table)[N], E value) {
+  for (const auto& entry : table) {
+    if (entry.value == value) return entry.name;
+  }
+  return "?";
+}
+
+template <typename E, size_t N>
+std::string NamesOf(const Named<E> (&table)[N]) {
+  return absl::StrJoin(table, ", ", [](std::string* out, const Named<E>& entry) {
+    absl::StrAppend(out, entry.name);
+  });
+}
+
+// Keys the toolchain documents in the three sections hbprep reads. Keys outside these lists
+// draw a warning (a typo in a key hbprep uses would otherwise go unnoticed).
+constexpr absl::string_view kModelKeys[] = {
+    "onnx_model", "caffe_model", "prototxt", "march", "output_model_file_prefix",
+    "working_dir", "layer_out_dump", "log_level", "remove_node_type", "remove_node_name",
+    "node_info", "debug_mode", "output_nodes", "set_node_data_type"};
+constexpr absl::string_view kInputKeys[] = {
+    "input_name", "input_type_train", "input_layout_train", "input_type_rt",
+    "input_layout_rt", "input_space_and_range", "input_shape", "input_batch",
+    "separate_batch", "separate_name", "mean_value", "scale_value", "std_value", "norm_type"};
+constexpr absl::string_view kCompilerKeys[] = {
+    "compile_mode", "debug", "optimize_level", "input_source", "core_num",
+    "max_time_per_fc", "jobs", "advice", "balance_factor", "extra_params", "split_dim",
+    "cache_mode", "cache_path", "hbdk3_compatible_mode", "ability_entry"};
+
+bool IsOneOf(absl::Span<const absl::string_view> keys, absl::string_view key) {
+  for (absl::string_view known : keys) {
+    if (known == key) return true;
+  }
+  return false;
+}
+
+// Legal input_type_train -> input_type_rt (domain brief section 2).
+bool LegalConversion(ImageType train, ImageType rt) {
+  switch (train) {
+    case ImageType::kRgb:
+    case ImageType::kBgr:
+      return rt == ImageType::kRgb || rt == ImageType::kBgr || rt == ImageType::kNv12 ||
+             rt == ImageType::kYuv444;
+    case ImageType::kYuv444:
+      return rt == ImageType::kYuv444 || rt == ImageType::kNv12;
+    case ImageType::kGray:
+      return rt == ImageType::kGray;
+    case ImageType::kFeaturemap:
+      return rt == ImageType::kFeaturemap;
+    case ImageType::kNv12:
+      return false;
+  }
+  return false;
+}
+
+std::string LegalTargets(ImageType train) {
+  std::vector<absl::string_view> names;
+  for (const auto& rt : kRtTypes) {
+    if (LegalConversion(train, rt.value)) names.push_back(rt.name);
+  }
+  return absl::StrJoin(names, ", ");
+}
+
+bool SourceAccepts(InputSource source, ImageType rt) {
+  switch (source) {
+    case InputSource::kPyramid:
+    case InputSource::kResizer:
+      return rt == ImageType::kNv12 || rt == ImageType::kGray;
+    case InputSource::kDdr:
+      return rt != ImageType::kNv12;
+  }
+  return false;
+}
+
+std::string AcceptedBy(InputSource source) {
+  std::vector<absl::string_view> names;
+  for (const auto& rt : kRtTypes) {
+    if (SourceAccepts(source, rt.value)) names.push_back(rt.name);
+  }
+  return absl::StrJoin(names, ", ");
+}
+
+bool IsNone(absl::string_view text) {
+  return text.empty() || text == "None" || text == "none" || text == "null" || text == "~";
+}
+
+std::string ShapeText(absl::Span<const int64_t> shape) { return absl::StrJoin(shape, "x"); }
+
+// Largest tensor hbprep plans for: 2^31 elements. Bigger shapes are typos.
+constexpr int64_t kMaxElements = int64_t{1} << 31;
+
+// One per-input entry of a key: nullopt means "not set" (None).
+using Entry = std::optional<std::string>;
+
+// ---------------------------------------------------------------------------------------
+
+class Parser {
+ public:
+  Parser(absl::string_view name, const ParseOptions& options)
+      : source_(options.source) {
+    descriptor_.name = std::string(name);
+  }
+
+  absl::StatusOr<Descriptor> Run(absl::string_view text, std::vector<std::string>* warnings);
+
+ private:
+  void Error(const std::string& message) { errors_.push_back(absl::StrCat(source_, ": ", message)); }
+  void Warn(const std::string& message) { warnings_.push_back(absl::StrCat(source_, ": ", message)); }
+  void InputError(const InputDescriptor& input, const std::string& message) {
+    Error(absl::StrCat("input '", input.name, "': ", message));
+  }
+  void InputWarn(const InputDescriptor& input, const std::string& message) {
+    Warn(absl::StrCat("input '", input.name, "': ", message));
+  }
+
+  YAML::Node Section(const YAML::Node& root, const char* key);
+  void WarnUnknownKeys(const YAML::Node& section, absl::string_view section_name,
+                       absl::Span<const absl::string_view> known);
+  // The per-input entries of input_parameters.<key>; nullopt when the key is absent.
+  // `joiner` joins a nested list (per-channel values " ", shape dims "x").
+  std::optional<std::vector<Entry>> Entries(const YAML::Node& section, const char* key,
+                                            const char* joiner);
+  // `entries` of `key` checked to hold one per input; nullopt when absent or mismatched.
+  std::optional<std::vector<Entry>> PerInput(const char* key,
+                                             std::optional<std::vector<Entry>> entries);
+
+  void ParseMarch(const YAML::Node& model);
+  void ParseInputs(const YAML::Node& params);
+  void ParseInputSource(const YAML::Node& compiler);
+  void ParseBatch(const YAML::Node& params);
+  void ParseHbprepSection(const YAML::Node& section);
+  // kAuto becomes the recipe whose range matches input_space_and_range; a forced recipe
+  // that cannot match draws a warning.
+  void ResolveNv12Recipes();
+  void ParseRecipe(InputDescriptor& input, const YAML::Node& node);
+  std::optional<RecipeStep> ParseStep(const InputDescriptor& input, int index,
+                                      const YAML::Node& node);
+  void CheckRecipeSize(InputDescriptor& input);
+
+  void ParseShape(InputDescriptor& input, const std::string& text);
+  std::vector<double> ParseValues(InputDescriptor& input, const char* key,
+                                  const std::string& text);
+  void ValidateInput(InputDescriptor& input);
+  void ResolveNormalisation(InputDescriptor& input, const Entry& norm_entry);
+  InputDescriptor* FindInput(absl::string_view name);
+
+  std::string source_;
+  Descriptor descriptor_;
+  std::vector<std::string> errors_;
+  std::vector<std::string> warnings_;
+  bool inputs_ok_ = false;  // input_name parsed: per-input checks can run
+};
+
+YAML::Node Parser::Section(const YAML::Node& root, const char* key) {
+  // A missing key yields an invalid node that throws on use: hand back a null node instead.
+  const YAML::Node section = root[key];
+  if (!section.IsDefined() || section.IsNull()) return YAML::Node();
+  if (!section.IsMap()) {
+    Error(absl::StrCat(key, " must be a map of keys"));
+    return YAML::Node();
+  }
+  return section;
+}
+
+void Parser::WarnUnknownKeys(const YAML::Node& section, absl::string_view section_name,
+                             absl::Span<const absl::string_view> known) {
+  if (!section.IsMap()) return;
+  for (const auto& item : section) {
+    const std::string key = item.first.Scalar();
+    if (!IsOneOf(known, key)) {
+      Warn(absl::StrCat(section_name, ".", key, " is not a key hbprep knows; ignored"));
+    }
+  }
+}
+
+std::optional<std::vector<Entry>> Parser::Entries(const YAML::Node& section, const char* key,
+                                                  const char* joiner) {
+  const YAML::Node node = section[key];
+  if (!node.IsDefined() || node.IsNull()) return std::nullopt;
+  auto entry_of = [](const std::string& text) -> Entry {
+    std::string trimmed(absl::StripAsciiWhitespace(text));
+    if (IsNone(trimmed)) return std::nullopt;
+    return trimmed;
+  };
+  std::vector<Entry> entries;
+  if (node.IsScalar()) {
+    for (absl::string_view part : absl::StrSplit(node.Scalar(), ';')) {
+      entries.push_back(entry_of(std::string(part)));
+    }
+    return entries;
+  }
+  if (node.IsSequence()) {
+    bool all_scalars = true;
+    for (const auto& element : node) all_scalars = all_scalars && element.IsScalar();
+    // A flat list of numbers for a one-input model is that input's per-channel values
+    // (mean_value: [123.68, 116.28, 103.53]) or its shape ([1, 3, 224, 224]).
+    const bool one_input = descriptor_.inputs.size() == 1 && absl::string_view(key) != "input_name";
+    if (one_input && all_scalars && node.size() > 1) {
+      bool numeric = true;
+      std::vector<std::string> parts;
+      for (const auto& element : node) {
+        double ignored;
+        numeric = numeric && absl::SimpleAtod(element.Scalar(), &ignored);
+        parts.push_back(element.Scalar());
+      }
+      if (numeric) return std::vector<Entry>{absl::StrJoin(parts, joiner)};
+    }
+    for (const auto& element : node) {
+      if (element.IsNull()) {
+        entries.push_back(std::nullopt);
+      } else if (element.IsScalar()) {
+        entries.push_back(entry_of(element.Scalar()));
+      } else if (element.IsSequence()) {
+        std::vector<std::string> parts;
+        bool flat = true;
+        for (const auto& inner : element) {
+          flat = flat && inner.IsScalar();
+          if (inner.IsScalar()) parts.push_back(inner.Scalar());
+        }
+        if (!flat) {
+          Error(absl::StrCat("input_parameters.", key, " nests lists too deeply"));
+          return std::nullopt;
+        }
+        entries.push_back(absl::StrJoin(parts, joiner));
+      } else {
+        Error(absl::StrCat("input_parameters.", key,
+                           " entries must be strings, numbers or lists"));
+        return std::nullopt;
+      }
+    }
+    return entries;
+  }
+  Error(absl::StrCat("input_parameters.", key, " must be a string or a list, not a map"));
+  return std::nullopt;
+}
+
+std::optional<std::vector<Entry>> Parser::PerInput(const char* key,
+                                                   std::optional<std::vector<Entry>> entries) {
+  if (!entries || !inputs_ok_) return std::nullopt;
+  if (entries->size() != descriptor_.inputs.size()) {
+    Error(absl::StrFormat("input_parameters.%s has %d entries but input_name has %d", key,
+                          entries->size(), descriptor_.inputs.size()));
+    return std::nullopt;
+  }
+  return entries;
+}
+
+void Parser::ParseMarch(const YAML::Node& model) {
+  const YAML::Node march = model.IsMap() ? model["march"] : YAML::Node();
+  if (!march.IsDefined() || march.IsNull() || !march.IsScalar()) {
+    Error(absl::StrCat("model_parameters.march is required (one of ", KnownMarches(), ")"));
+    return;
+  }
+  descriptor_.chip = FindChip(march.Scalar());
+  if (descriptor_.chip == nullptr) {
+    Error(absl::StrCat("model_parameters.march '", march.Scalar(), "' is not one of ",
+                       KnownMarches()));
+  }
+}
+
+InputDescriptor* Parser::FindInput(absl::string_view name) {
+  for (InputDescriptor& input : descriptor_.inputs) {
+    if (input.name == name) return &input;
+  }
+  return nullptr;
+}
+
+void Parser::ParseShape(InputDescriptor& input, const std::string& text) {
+  std::vector<int64_t> dims;
+  int64_t elements = 1;
+  bool valid = true;
+  for (absl::string_view part : absl::StrSplit(text, absl::ByAnyChar("xX"))) {
+    int64_t dim = 0;
+    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(part), &dim) || dim <= 0) {
+      valid = false;
+      break;
+    }
+    dims.push_back(dim);
+    elements = dim > kMaxElements / elements ? kMaxElements + 1 : elements * dim;
+  }
+  if (!valid || dims.empty()) {
+    InputError(input, absl::StrCat("input_shape '", text,
+                                   "' is not a list of positive integers like 1x3x224x224"));
+    return;
+  }
+  if (elements > kMaxElements) {
+    InputError(input, absl::StrCat("input_shape ", text, " is too large (more than ",
+                                   kMaxElements, " elements)"));
+    return;
+  }
+  input.shape = std::move(dims);
+}
+
+std::vector<double> Parser::ParseValues(InputDescriptor& input, const char* key,
+                                        const std::string& text) {
+  std::vector<double> values;
+  for (absl::string_view part : absl::StrSplit(text, ' ', absl::SkipWhitespace())) {
+    double value = 0;
+    if (!absl::SimpleAtod(part, &value) || !std::isfinite(value)) {
+      InputError(input, absl::StrCat(key, " '", text,
+                                     "' is not a list of numbers separated by spaces"));
+      return {};
+    }
+    values.push_back(value);
+  }
+  return values;
+}
+
+void Parser::ParseInputs(const YAML::Node& params) {
+  auto names = Entries(params, "input_name", " ");
+  if (!names) {
+    Error("input_parameters.input_name is required: hbprep reads no ONNX file, so the yaml "
+          "must name every input");
+  } else {
+    absl::flat_hash_set<std::string> seen;
+    for (const Entry& name : *names) {
+      if (!name) {
+        Error("input_parameters.input_name has an empty entry");
+        return;
+      }
+      if (!seen.insert(*name).second) {
+        Error(absl::StrCat("input_parameters.input_name lists '", *name, "' twice"));
+        return;
+      }
+      InputDescriptor input;
+      input.name = *name;
+      descriptor_.inputs.push_back(std::move(input));
+    }
+    inputs_ok_ = true;
+  }
+  std::optional<std::vector<Entry>> shape_entries = Entries(params, "input_shape", "x");
+  if (!shape_entries) {
+    Error("input_parameters.input_shape is required: hbprep reads no ONNX file, so the yaml "
+          "must give every input's shape (for example 1x3x224x224)");
+  }
+  if (!inputs_ok_) return;
+
+  const size_t n = descriptor_.inputs.size();
+  auto get = [&](const char* key) {
+    return PerInput(key, Entries(params, key, " ")).value_or(std::vector<Entry>(n));
+  };
+  const std::vector<Entry> type_train = get("input_type_train");
+  const std::vector<Entry> type_rt = get("input_type_rt");
+  const std::vector<Entry> layout_train = get("input_layout_train");
+  const std::vector<Entry> layout_rt = get("input_layout_rt");
+  const std::vector<Entry> range = get("input_space_and_range");
+  const bool shape_given = shape_entries.has_value();
+  const std::vector<Entry> shape =
+      PerInput("input_shape", std::move(shape_entries)).value_or(std::vector<Entry>(n));
+  const std::vector<Entry> mean = get("mean_value");
+  const std::vector<Entry> scale = get("scale_value");
+  const std::vector<Entry> stdv = get("std_value");
+  const std::vector<Entry> norm = get("norm_type");
+
+  for (size_t i = 0; i < n; ++i) {
+    InputDescriptor& input = descriptor_.inputs[i];
+    bool ok = true;
+    if (!type_train[i]) {
+      InputError(input, absl::StrCat("input_type_train is required (one of ",
+                                     NamesOf(kTrainTypes), ")"));
+      ok = false;
+    } else if (auto t = Lookup(kTrainTypes, *type_train[i])) {
+      input.type_train = *t;
+    } else {
+      InputError(input, absl::StrCat("input_type_train '", *type_train[i], "' is not one of ",
+                                     NamesOf(kTrainTypes)));
+      ok = false;
+    }
+    if (!type_rt[i]) {
+      InputError(input, absl::StrCat("input_type_rt is required (one of ", NamesOf(kRtTypes),
+                                     ")"));
+      ok = false;
+    } else if (auto t = Lookup(kRtTypes, *type_rt[i])) {
+      input.type_rt = *t;
+    } else {
+      InputError(input, absl::StrCat("input_type_rt '", *type_rt[i], "' is not one of ",
+                                     NamesOf(kRtTypes)));
+      ok = false;
+    }
+    if (layout_train[i]) {
+      if (auto l = Lookup(kLayouts, *layout_train[i])) {
+        input.layout_train = *l;
+      } else {
+        InputError(input, absl::StrCat("input_layout_train '", *layout_train[i],
+                                       "' is not one of NCHW, NHWC"));
+        ok = false;
+      }
+    }
+    if (layout_rt[i]) {
+      if (auto l = Lookup(kLayouts, *layout_rt[i])) {
+        input.layout_rt = *l;
+      } else {
+        InputError(input, absl::StrCat("input_layout_rt '", *layout_rt[i],
+                                       "' is not one of NCHW, NHWC"));
+      }
+    }
+    if (range[i]) {
+      if (auto r = Lookup(kRanges, *range[i])) {
+        input.range = *r;
+      } else {
+        InputError(input, absl::StrCat("input_space_and_range '", *range[i],
+                                       "' is not one of ", NamesOf(kRanges)));
+      }
+    }
+    if (shape[i]) {
+      ParseShape(input, *shape[i]);
+    } else if (shape_given) {
+      InputError(input, "input_shape is required: hbprep reads no ONNX file");
+    }
+    if (mean[i]) input.mean = ParseValues(input, "mean_value", *mean[i]);
+    if (scale[i]) input.scale = ParseValues(input, "scale_value", *scale[i]);
+    if (stdv[i]) input.std = ParseValues(input, "std_value", *stdv[i]);
+    if (ok) {
+      ValidateInput(input);
+      ResolveNormalisation(input, norm[i]);
+    }
+  }
+}
+
+void Parser::ValidateInput(InputDescriptor& input) {
+  const bool oe1 = descriptor_.chip != nullptr && descriptor_.chip->toolchain == Toolchain::kOe1;
+  if (input.is_image()) {
+    if (!input.layout_train) {
+      InputError(input, absl::StrCat("input_layout_train is required for input_type_train ",
+                                     ToString(input.type_train), " (NCHW or NHWC)"));
+      input.shape.clear();  // its height and width cannot be told apart
+    } else if (!input.shape.empty()) {
+      if (input.shape.size() != 4) {
+        InputError(input, absl::StrCat("input_shape ", ShapeText(input.shape),
+                                       " must have 4 dimensions for input_type_train ",
+                                       ToString(input.type_train)));
+        input.shape.clear();
+      } else {
+        const int64_t want = input.type_train == ImageType::kGray ? 1 : 3;
+        if (input.channels() != want) {
+          InputError(input, absl::StrFormat(
+                                "input_shape %s has %d channels in layout %s, but "
+                                "input_type_train %s has %d",
+                                ShapeText(input.shape), input.channels(),
+                                ToString(*input.layout_train), ToString(input.type_train), want));
+          input.shape.clear();
+        }
+      }
+    }
+  }
+  if (!LegalConversion(input.type_train, input.type_rt)) {
+    InputError(input, absl::StrCat("input_type_train ", ToString(input.type_train),
+                                   " cannot become input_type_rt ", ToString(input.type_rt),
+                                   " (", ToString(input.type_train), " allows ",
+                                   LegalTargets(input.type_train), ")"));
+  }
+  input.source = (input.type_rt == ImageType::kNv12 || input.type_rt == ImageType::kGray)
+                     ? InputSource::kPyramid
+                     : InputSource::kDdr;
+  if (input.range == ColorRange::kBt601Video && input.type_rt != ImageType::kNv12) {
+    InputError(input, absl::StrCat("input_space_and_range bt601_video is only valid with "
+                                   "input_type_rt nv12, got ",
+                                   ToString(input.type_rt)));
+  }
+  const bool even_needed =
+      input.type_rt == ImageType::kNv12 || (oe1 && input.type_rt == ImageType::kYuv444);
+  if (even_needed && input.shape.size() == 4 && (input.height() % 2 || input.width() % 2)) {
+    InputError(input, absl::StrFormat("input_type_rt %s needs even height and width, got %dx%d",
+                                      ToString(input.type_rt), input.height(), input.width()));
+  }
+  if (input.type_rt != ImageType::kFeaturemap && input.layout_rt && !oe1) {
+    const Layout implied = input.type_rt == ImageType::kGray ? Layout::kNCHW : Layout::kNHWC;
+    if (input.type_rt == ImageType::kNv12 || *input.layout_rt != implied) {
+      InputWarn(input, absl::StrCat("input_layout_rt ", ToString(*input.layout_rt),
+                                    " is ignored on J6, where input_type_rt ",
+                                    ToString(input.type_rt), " implies its layout"));
+    }
+  }
+  if (!oe1) input.layout_rt.reset();
+  input.ddr_signed = input.type_rt == ImageType::kRgb || input.type_rt == ImageType::kBgr ||
+                     input.type_rt == ImageType::kYuv444 ||
+                     (oe1 && input.type_rt == ImageType::kGray);
+}
+
+void Parser::ResolveNormalisation(InputDescriptor& input, const Entry& norm_entry) {
+  if (!input.is_image()) {
+    for (auto [key, values] : {std::pair<const char*, const std::vector<double>*>{"mean_value", &input.mean},
+                               {"scale_value", &input.scale},
+                               {"std_value", &input.std}}) {
+      if (!values->empty()) {
+        InputError(input, absl::StrCat(key, " is not allowed on a featuremap input"));
+      }
+    }
+    if (norm_entry && !absl::EqualsIgnoreCase(*norm_entry, "no_preprocess")) {
+      InputError(input, absl::StrCat("norm_type ", *norm_entry,
+                                     " is not allowed on a featuremap input"));
+    }
+    input.mean.clear();
+    input.scale.clear();
+    input.std.clear();
+    input.norm_type = NormType::kNoPreprocess;
+    return;
+  }
+  const int64_t channels = input.type_train == ImageType::kGray ? 1 : 3;
+  for (auto [key, values] : {std::pair<const char*, const std::vector<double>*>{"mean_value", &input.mean},
+                             {"scale_value", &input.scale},
+                             {"std_value", &input.std}}) {
+    if (!values->empty() && values->size() != 1 && static_cast<int64_t>(values->size()) != channels) {
+      InputError(input, absl::StrFormat("%s has %d values; give 1 or %d (one per channel of %s)",
+                                        key, values->size(), channels,
+                                        ToString(input.type_train)));
+    }
+  }
+  for (double value : input.std) {
+    if (value == 0) {
+      InputError(input, "std_value 0 would divide by zero");
+      break;
+    }
+  }
+  if (!input.scale.empty() && !input.std.empty()) {
+    InputError(input, "scale_value and std_value are mutually exclusive");
+    return;
+  }
+  const bool oe1 = descriptor_.chip != nullptr && descriptor_.chip->toolchain == Toolchain::kOe1;
+  const std::string march = descriptor_.chip ? std::string(descriptor_.chip->march) : "";
+  if (oe1 && !input.std.empty()) {
+    InputError(input, absl::StrCat("std_value needs a J6 (nash) march; OE 1.x (march ", march,
+                                   ") takes scale_value, the reciprocal of std"));
+    return;
+  }
+  const bool has_mean = !input.mean.empty(), has_scale = !input.scale.empty(),
+             has_std = !input.std.empty();
+  if (!norm_entry) {
+    if (oe1 && (has_mean || has_scale)) {
+      InputError(input, absl::StrCat(has_scale ? "scale_value" : "mean_value",
+                                     " is set but norm_type is not: OE 1.x (march ", march,
+                                     ") does not apply it without norm_type (use ",
+                                     has_mean && has_scale ? "data_mean_and_scale"
+                                     : has_scale           ? "data_scale"
+                                                           : "data_mean",
+                                     ")"));
+      return;
+    }
+    input.norm_type = has_mean ? (has_scale ? NormType::kDataMeanAndScale
+                                  : has_std ? NormType::kDataMeanAndStd
+                                            : NormType::kDataMean)
+                      : has_scale ? NormType::kDataScale
+                      : has_std   ? NormType::kDataStd
+                                  : NormType::kNoPreprocess;
+    return;
+  }
+  auto norm = Lookup(kNormTypes, *norm_entry);
+  if (!norm) {
+    InputError(input, absl::StrCat("norm_type '", *norm_entry, "' is not one of ",
+                                   NamesOf(kNormTypes)));
+    return;
+  }
+  if (oe1 && (*norm == NormType::kDataStd || *norm == NormType::kDataMeanAndStd)) {
+    InputError(input, absl::StrCat("norm_type ", ToString(*norm), " needs a J6 (nash) march; OE 1.x (march ",
+                                   march, ") supports no_preprocess, data_mean, data_scale, data_mean_and_scale"));
+    return;
+  }
+  input.norm_type = *norm;
+  const bool uses_mean = *norm == NormType::kDataMean || *norm == NormType::kDataMeanAndScale ||
+                         *norm == NormType::kDataMeanAndStd;
+  const bool uses_scale = *norm == NormType::kDataScale || *norm == NormType::kDataMeanAndScale;
+  const bool uses_std = *norm == NormType::kDataStd || *norm == NormType::kDataMeanAndStd;
+  for (auto [key, uses, has, values] :
+       {std::tuple<const char*, bool, bool, std::vector<double>*>{"mean_value", uses_mean, has_mean, &input.mean},
+        {"scale_value", uses_scale, has_scale, &input.scale},
+        {"std_value", uses_std, has_std, &input.std}}) {
+    if (uses && !has) {
+      InputError(input, absl::StrCat("norm_type ", ToString(*norm), " needs ", key));
+    } else if (!uses && has) {
+      InputWarn(input, absl::StrCat(key, " is set but norm_type ", ToString(*norm),
+                                    " does not apply it; ignored"));
+      values->clear();
+    }
+  }
+}
+
+void Parser::ParseInputSource(const YAML::Node& compiler) {
+  const YAML::Node sources = compiler.IsMap() ? compiler["input_source"] : YAML::Node();
+  if (!sources.IsDefined() || sources.IsNull()) return;
+  if (!sources.IsMap()) {
+    Error("compiler_parameters.input_source must be a map {input_name: ddr|pyramid|resizer}");
+    return;
+  }
+  if (!inputs_ok_) return;
+  for (const auto& item : sources) {
+    const std::string name = item.first.Scalar();
+    InputDescriptor* input = FindInput(name);
+    if (input == nullptr) {
+      std::vector<std::string> known;
+      for (const auto& in : descriptor_.inputs) known.push_back(in.name);
+      Error(absl::StrCat("compiler_parameters.input_source names '", name,
+                         "', which is not in input_name (", absl::StrJoin(known, ", "), ")"));
+      continue;
+    }
+    const std::string value = item.second.IsScalar() ? item.second.Scalar() : "";
+    auto source = Lookup(kSources, value);
+    if (!source) {
+      InputError(*input, absl::StrCat("input_source '", value, "' is not one of ",
+                                      NamesOf(kSources)));
+      continue;
+    }
+    input->source = *source;
+    if (!SourceAccepts(*source, input->type_rt)) {
+      InputError(*input, absl::StrCat("input_source ", ToString(*source),
+                                      " does not accept input_type_rt ",
+                                      ToString(input->type_rt), " (", ToString(*source),
+                                      " accepts ", AcceptedBy(*source), ")"));
+    }
+  }
+}
+
+void Parser::ParseBatch(const YAML::Node& params) {
+  const YAML::Node batch = params["input_batch"];
+  if (batch.IsDefined() && !batch.IsNull() && !(batch.IsScalar() && IsNone(batch.Scalar()))) {
+    int value = 0;
+    if (!batch.IsScalar() || !absl::SimpleAtoi(batch.Scalar(), &value) || value < 1 ||
+        value > 128) {
+      Error(absl::StrCat("input_parameters.input_batch ",
+                         batch.IsScalar() ? batch.Scalar() : "(a list)",
+                         " must be one integer from 1 to 128"));
+    } else {
+      descriptor_.input_batch = value;
+      for (const InputDescriptor& input : descriptor_.inputs) {
+        if (!input.shape.empty() && input.shape[0] != 1) {
+          InputError(input, absl::StrFormat("input_batch %d needs the first dimension of "
+                                            "input_shape to be 1, got %s",
+                                            value, ShapeText(input.shape)));
+        }
+      }
+    }
+  }
+
+  const YAML::Node separate_batch = params["separate_batch"];
+  bool split_all = false;
+  if (separate_batch.IsDefined() && !separate_batch.IsNull()) {
+    try {
+      split_all = separate_batch.as<bool>();
+    } catch (const YAML::Exception&) {
+      Error(absl::StrCat("input_parameters.separate_batch '",
+                         separate_batch.IsScalar() ? separate_batch.Scalar() : "(not a scalar)",
+                         "' must be True or False"));
+    }
+  }
+  auto names = Entries(params, "separate_name", " ");
+  std::vector<std::string> split_names;
+  if (names) {
+    for (const Entry& name : *names) {
+      if (name) split_names.push_back(*name);
+    }
+  }
+  if (split_all && !split_names.empty()) {
+    Error("input_parameters: separate_batch and separate_name are mutually exclusive");
+    return;
+  }
+  if (!inputs_ok_) return;
+  for (const std::string& name : split_names) {
+    InputDescriptor* input = FindInput(name);
+    if (input == nullptr) {
+      Error(absl::StrCat("input_parameters.separate_name names '", name,
+                         "', which is not in input_name"));
+    } else {
+      input->separate = true;
+    }
+  }
+  if (split_all) {
+    for (InputDescriptor& input : descriptor_.inputs) input.separate = true;
+  }
+  for (InputDescriptor& input : descriptor_.inputs) {
+    const int64_t batch_size =
+        descriptor_.input_batch > 0 ? descriptor_.input_batch
+                                    : (input.shape.empty() ? 1 : input.shape[0]);
+    if (input.separate && batch_size == 1 && !input.shape.empty()) {
+      if (!split_all) InputWarn(input, "separate_name has no effect on an input with batch 1");
+      input.separate = false;
+    }
+  }
+}
+
+void Parser::ParseHbprepSection(const YAML::Node& section) {
+  if (!section.IsMap()) return;
+  Nv12Recipe model_recipe = Nv12Recipe::kAuto;
+  for (const auto& item : section) {
+    const std::string key = item.first.Scalar();
+    if (key == "nv12_recipe") {
+      auto recipe = Lookup(kNv12Recipes, item.second.IsScalar() ? item.second.Scalar() : "");
+      if (!recipe) {
+        Error(absl::StrCat("hbprep.nv12_recipe '", item.second.IsScalar() ? item.second.Scalar() : "",
+                           "' is not one of ", NamesOf(kNv12Recipes)));
+      } else {
+        model_recipe = *recipe;
+      }
+    } else if (key != "inputs") {
+      Error(absl::StrCat("hbprep.", key, " is not a key of the hbprep section (nv12_recipe, inputs)"));
+    }
+  }
+  for (InputDescriptor& input : descriptor_.inputs) input.nv12_recipe = model_recipe;
+
+  const YAML::Node inputs = section["inputs"];
+  if (inputs.IsDefined() && !inputs.IsNull()) {
+    if (!inputs.IsMap()) {
+      Error("hbprep.inputs must be a map {input_name: {recipe, nv12_recipe, ddr_dtype}}");
+    } else if (inputs_ok_) {
+      for (const auto& item : inputs) {
+        const std::string name = item.first.Scalar();
+        InputDescriptor* input = FindInput(name);
+        if (input == nullptr) {
+          Error(absl::StrCat("hbprep.inputs names '", name, "', which is not in input_name"));
+          continue;
+        }
+        if (!item.second.IsMap()) {
+          InputError(*input, "hbprep.inputs entry must be a map {recipe, nv12_recipe, ddr_dtype}");
+          continue;
+        }
+        for (const auto& field : item.second) {
+          const std::string key = field.first.Scalar();
+          const std::string value = field.second.IsScalar() ? field.second.Scalar() : "";
+          if (key == "recipe") {
+            ParseRecipe(*input, field.second);
+          } else if (key == "nv12_recipe") {
+            auto recipe = Lookup(kNv12Recipes, value);
+            if (!recipe) {
+              InputError(*input, absl::StrCat("hbprep nv12_recipe '", value, "' is not one of ",
+                                              NamesOf(kNv12Recipes)));
+            } else {
+              input->nv12_recipe = *recipe;
+              if (input->type_rt != ImageType::kNv12) {
+                InputWarn(*input, absl::StrCat("hbprep nv12_recipe has no effect on input_type_rt ",
+                                               ToString(input->type_rt)));
+              }
+            }
+          } else if (key == "ddr_dtype") {
+            if (value != "int8" && value != "uint8") {
+              InputError(*input, absl::StrCat("hbprep ddr_dtype '", value,
+                                              "' is not one of int8, uint8"));
+            } else if (input->source != InputSource::kDdr || !input->is_image()) {
+              InputWarn(*input, "hbprep ddr_dtype applies to ddr image inputs only; ignored");
+            } else {
+              input->ddr_signed = value == "int8";
+            }
+          } else {
+            InputError(*input, absl::StrCat("hbprep.inputs.", name, ".", key,
+                                            " is not one of recipe, nv12_recipe, ddr_dtype"));
+          }
+        }
+      }
+    }
+  }
+}
+
+void Parser::ResolveNv12Recipes() {
+  for (InputDescriptor& input : descriptor_.inputs) {
+    if (input.type_rt != ImageType::kNv12) continue;
+    const Nv12Recipe matching =
+        input.range == ColorRange::kRegular ? Nv12Recipe::kCalc : Nv12Recipe::kOpencv;
+    if (input.nv12_recipe == Nv12Recipe::kAuto) {
+      input.nv12_recipe = matching;
+    } else if ((input.nv12_recipe == Nv12Recipe::kOpencv) != (matching == Nv12Recipe::kOpencv)) {
+      InputWarn(input, absl::StrCat("nv12_recipe ", ToString(input.nv12_recipe), " produces ",
+                                    input.nv12_recipe == Nv12Recipe::kOpencv ? "video" : "full",
+                                    " range but input_space_and_range is ", ToString(input.range),
+                                    ": the model will see shifted colours"));
+    }
+  }
+}
+
+void Parser::ParseRecipe(InputDescriptor& input, const YAML::Node& node) {
+  if (!input.is_image()) {
+    InputError(input, "hbprep recipe is for image inputs, not featuremap");
+    return;
+  }
+  if (!node.IsSequence()) {
+    InputError(input, "hbprep recipe must be a list of steps such as [{ShortSideResize: 256}, "
+                      "{CenterCrop: 224}]");
+    return;
+  }
+  int index = 0;
+  for (const auto& element : node) {
+    ++index;
+    if (auto step = ParseStep(input, index, element)) input.recipe.push_back(*step);
+  }
+  CheckRecipeSize(input);
+}
+
+std::optional<RecipeStep> Parser::ParseStep(const InputDescriptor& input, int index,
+                                            const YAML::Node& node) {
+  std::string name;
+  YAML::Node args;
+  if (node.IsScalar()) {
+    name = node.Scalar();
+  } else if (node.IsMap() && node.size() == 1) {
+    name = node.begin()->first.Scalar();
+    args = node.begin()->second;
+  } else {
+    InputError(input, absl::StrFormat("hbprep recipe step %d must be a step name or a map with "
+                                      "one key, the step name",
+                                      index));
+    return std::nullopt;
+  }
+  auto kind = Lookup(kStepKinds, name);
+  if (!kind) {
+    InputError(input, absl::StrFormat("hbprep recipe step %d '%s' is not one of %s", index, name,
+                                      NamesOf(kStepKinds)));
+    return std::nullopt;
+  }
+  RecipeStep step;
+  step.kind = *kind;
+  const std::string where = absl::StrFormat("hbprep recipe step %d (%s)", index, ToString(*kind));
+  bool ok = true;
+  auto fail = [&](const std::string& message) {
+    InputError(input, absl::StrCat(where, ": ", message));
+    ok = false;
+  };
+  auto read_int = [&](const YAML::Node& value, const char* what, int* out) {
+    int parsed = 0;
+    if (!value.IsScalar() || !absl::SimpleAtoi(value.Scalar(), &parsed) || parsed <= 0 ||
+        parsed > 65536) {
+      fail(absl::StrCat(what, " must be an integer from 1 to 65536, got '",
+                        value.IsScalar() ? value.Scalar() : "(not a number)", "'"));
+      return;
+    }
+    *out = parsed;
+  };
+  // `size` is a single integer (square) or [h, w], depending on the step.
+  const bool two_sizes = *kind == RecipeStep::Kind::kResize || *kind == RecipeStep::Kind::kPadResize;
+  auto read_size = [&](const YAML::Node& value) {
+    if (value.IsSequence()) {
+      if (!two_sizes || value.size() != 2) {
+        fail(two_sizes ? "size must be [height, width]" : "size must be one integer");
+        return;
+      }
+      step.size.assign(2, 0);
+      read_int(value[0], "height", &step.size[0]);
+      read_int(value[1], "width", &step.size[1]);
+    } else {
+      step.size.assign(1, 0);
+      read_int(value, "size", &step.size[0]);
+      if (two_sizes) step.size.push_back(step.size[0]);
+    }
+  };
+  if (*kind == RecipeStep::Kind::kLongSideCrop) {
+    if (args.IsDefined() && !args.IsNull() && !(args.IsMap() && args.size() == 0)) {
+      fail("takes no arguments");
+    }
+    return ok ? std::optional<RecipeStep>(step) : std::nullopt;
+  }
+  if (!args.IsDefined() || args.IsNull()) {
+    fail("needs a size");
+    return std::nullopt;
+  }
+  if (!args.IsMap()) {
+    read_size(args);
+  } else {
+    for (const auto& field : args) {
+      const std::string key = field.first.Scalar();
+      const YAML::Node& value = field.second;
+      const std::string text = value.IsScalar() ? value.Scalar() : "";
+      if (key == "size") {
+        read_size(value);
+      } else if (key == "interpolation" && (*kind == RecipeStep::Kind::kShortSideResize ||
+                                            *kind == RecipeStep::Kind::kResize)) {
+        auto interpolation = Lookup(kInterpolations, text);
+        if (!interpolation) {
+          fail(absl::StrCat("interpolation '", text, "' is not one of ", NamesOf(kInterpolations)));
+        } else {
+          step.interpolation = *interpolation;
+        }
+      } else if (key == "pad_value" && *kind == RecipeStep::Kind::kPadResize) {
+        if (!value.IsScalar() || !absl::SimpleAtod(text, &step.pad_value) || step.pad_value < 0 ||
+            step.pad_value > 255) {
+          fail(absl::StrCat("pad_value must be a number from 0 to 255, got '", text, "'"));
+        }
+      } else if (key == "pad_position" && *kind == RecipeStep::Kind::kPadResize) {
+        if (text == "boundary") {
+          step.pad_centered = true;
+        } else if (text == "top_left") {
+          step.pad_centered = false;
+        } else {
+          fail(absl::StrCat("pad_position '", text, "' is not one of boundary, top_left"));
+        }
+      } else if (key == "padding" && *kind == RecipeStep::Kind::kPaddedCenterCrop) {
+        int padding = 0;
+        if (!value.IsScalar() || !absl::SimpleAtoi(text, &padding) || padding < 0 || padding > 65536) {
+          fail(absl::StrCat("padding must be an integer from 0 to 65536, got '", text, "'"));
+        } else {
+          step.padding = padding;
+        }
+      } else {
+        fail(absl::StrCat("'", key, "' is not an argument of this step"));
+      }
+    }
+    if (ok && step.size.empty()) fail("needs a size");
+  }
+  return ok ? std::optional<RecipeStep>(step) : std::nullopt;
+}
+
+void Parser::CheckRecipeSize(InputDescriptor& input) {
+  if (input.recipe.empty() || input.shape.size() != 4) return;
+  // Follow the output size through the steps while it does not depend on the image.
+  std::optional<std::pair<int64_t, int64_t>> size;  // h, w
+  for (const RecipeStep& step : input.recipe) {
+    switch (step.kind) {
+      case RecipeStep::Kind::kCenterCrop:
+        size = std::make_pair<int64_t, int64_t>(step.size[0], step.size[0]);
+        break;
+      case RecipeStep::Kind::kResize:
+      case RecipeStep::Kind::kPadResize:
+        size = std::make_pair<int64_t, int64_t>(step.size[0], step.size[1]);
+        break;
+      case RecipeStep::Kind::kShortSideResize:
+      case RecipeStep::Kind::kPaddedCenterCrop:
+      case RecipeStep::Kind::kLongSideCrop:
+        size.reset();
+        break;
+    }
+  }
+  if (!size) {
+    InputWarn(input, absl::StrFormat("hbprep recipe ends with a size that depends on the image; "
+                                     "hbprep resizes its result to %dx%d (linear)",
+                                     input.height(), input.width()));
+  } else if (size->first != input.height() || size->second != input.width()) {
+    InputError(input, absl::StrFormat("hbprep recipe produces %dx%d but input_shape %s needs %dx%d",
+                                      size->first, size->second, ShapeText(input.shape),
+                                      input.height(), input.width()));
+  }
+}
+
+absl::StatusOr<Descriptor> Parser::Run(absl::string_view text,
+                                       std::vector<std::string>* warnings) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::ParserException& e) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: not valid yaml at line %d, column %d: %s", source_, e.mark.line + 1,
+        e.mark.column + 1, e.msg));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(source_, ": not valid yaml: ", e.what()));
+  }
+  if (!root.IsMap()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source_, ": the descriptor must be a yaml map with model_parameters and "
+                              "input_parameters"));
+  }
+  try {
+    const YAML::Node model = Section(root, "model_parameters");
+    const YAML::Node params = Section(root, "input_parameters");
+    const YAML::Node compiler = Section(root, "compiler_parameters");
+    const YAML::Node hbprep = Section(root, "hbprep");
+    WarnUnknownKeys(model, "model_parameters", kModelKeys);
+    WarnUnknownKeys(params, "input_parameters", kInputKeys);
+    WarnUnknownKeys(compiler, "compiler_parameters", kCompilerKeys);
+    ParseMarch(model);
+    if (!params.IsMap()) {
+      Error("input_parameters is required: hbprep reads no ONNX file, so the yaml must "
+            "describe every input");
+    } else {
+      ParseInputs(params);
+      ParseInputSource(compiler);
+      ParseBatch(params);
+    }
+    ParseHbprepSection(hbprep);
+    ResolveNv12Recipes();
+  } catch (const YAML::Exception& e) {
+    Error(absl::StrCat("unexpected yaml structure: ", e.what()));
+  }
+  if (!errors_.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors_, "\n"));
+  if (warnings != nullptr) {
+    warnings->insert(warnings->end(), warnings_.begin(), warnings_.end());
+  }
+  return std::move(descriptor_);
+}
+
+nlohmann::json CanonicalStep(const RecipeStep& step) {
+  nlohmann::json out = {{"step", ToString(step.kind)}, {"size", step.size}};
+  switch (step.kind) {
+    case RecipeStep::Kind::kShortSideResize:
+    case RecipeStep::Kind::kResize:
+      out["interpolation"] = ToString(step.interpolation);
+      break;
+    case RecipeStep::Kind::kPadResize:
+      out["pad_value"] = step.pad_value;
+      out["pad_position"] = step.pad_centered ? "boundary" : "top_left";
+      break;
+    case RecipeStep::Kind::kPaddedCenterCrop:
+      out["padding"] = step.padding;
+      break;
+    case RecipeStep::Kind::kCenterCrop:
+    case RecipeStep::Kind::kLongSideCrop:
+      break;
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::string_view ToString(ImageType type) {
+  return type == ImageType::kNv12 ? "nv12" : NameOf(kTrainTypes, type);
+}
+absl::string_view ToString(Layout layout) { return NameOf(kLayouts, layout); }
+absl::string_view ToString(InputSource source) { return NameOf(kSources, source); }
+absl::string_view ToString(ColorRange range) { return NameOf(kRanges, range); }
+absl::string_view ToString(NormType norm) { return NameOf(kNormTypes, norm); }
+absl::string_view ToString(Nv12Recipe recipe) { return NameOf(kNv12Recipes, recipe); }
+absl::string_view ToString(Interpolation interpolation) {
+  return NameOf(kInterpolations, interpolation);
+}
+absl::string_view ToString(RecipeStep::Kind kind) { return NameOf(kStepKinds, kind); }
+
+int64_t InputDescriptor::height() const {
+  return *layout_train == Layout::kNCHW ? shape[2] : shape[1];
+}
+int64_t InputDescriptor::width() const {
+  return *layout_train == Layout::kNCHW ? shape[3] : shape[2];
+}
+int64_t InputDescriptor::channels() const {
+  return *layout_train == Layout::kNCHW ? shape[1] : shape[3];
+}
+
+absl::StatusOr<Descriptor> ParseDescriptor(absl::string_view yaml_text, absl::string_view name,
+                                           const ParseOptions& options,
+                                           std::vector<std::string>* warnings) {
+  return Parser(name, options).Run(yaml_text, warnings);
+}
+
+absl::StatusOr<Descriptor> LoadDescriptorFile(const std::string& path,
+                                              std::vector<std::string>* warnings) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return absl::NotFoundError(absl::StrCat(path, ": cannot open descriptor file"));
+  std::ostringstream text;
+  text << file.rdbuf();
+  absl::string_view stem = path;
+  if (size_t slash = stem.find_last_of('/'); slash != absl::string_view::npos) {
+    stem.remove_prefix(slash + 1);
+  }
+  if (size_t dot = stem.find_last_of('.'); dot != absl::string_view::npos && dot > 0) {
+    stem = stem.substr(0, dot);
+  }
+  ParseOptions options;
+  options.source = path;
+  return ParseDescriptor(text.str(), stem, options, warnings);
+}
+
+std::string CanonicalForm(const Descriptor& descriptor) {
+  nlohmann::json inputs = nlohmann::json::array();
+  for (const InputDescriptor& input : descriptor.inputs) {
+    nlohmann::json in = {
+        {"name", input.name},
+        {"type_train", ToString(input.type_train)},
+        {"type_rt", ToString(input.type_rt)},
+        {"shape", input.shape},
+        {"source", ToString(input.source)},
+        {"norm_type", ToString(input.norm_type)},
+        {"mean", input.mean},
+        {"scale", input.scale},
+        {"std", input.std},
+        {"separate", input.separate},
+    };
+    if (input.layout_train) in["layout_train"] = ToString(*input.layout_train);
+    if (input.layout_rt) in["layout_rt"] = ToString(*input.layout_rt);
+    if (input.type_rt == ImageType::kNv12) {
+      in["range"] = ToString(input.range);
+      in["nv12_recipe"] = ToString(input.nv12_recipe);
+    }
+    if (input.source == InputSource::kDdr && input.is_image()) in["ddr_signed"] = input.ddr_signed;
+    nlohmann::json recipe = nlohmann::json::array();
+    for (const RecipeStep& step : input.recipe) recipe.push_back(CanonicalStep(step));
+    in["recipe"] = std::move(recipe);
+    inputs.push_back(std::move(in));
+  }
+  nlohmann::json out = {{"format", "hbprep-descriptor-1"},
+                        {"march", descriptor.chip ? descriptor.chip->march : ""},
+                        {"input_batch", descriptor.input_batch},
+                        {"inputs", std::move(inputs)}};
+  return out.dump();  // object keys are sorted; numbers print in shortest round-trip form
+}
+
+std::string DescriptorHash(const Descriptor& descriptor) {
+  const std::string canonical = CanonicalForm(descriptor);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(canonical.data(), canonical.size(), digest, &length, EVP_sha256(), nullptr);
+  std::string out = "sha256:";
+  for (unsigned int i = 0; i < length; ++i) absl::StrAppendFormat(&out, "%02x", digest[i]);
+  return out;
+}
+
+}  // namespace hbprep

@@ -1,0 +1,135 @@
+// The model descriptor: what hbprep knows about a compiled model's inputs.
+//
+// It is read from the toolchain's own `hb_compile` / `hb_mapper` yaml (model_parameters.march,
+// input_parameters, compiler_parameters.input_source) plus hbprep's one extra top-level
+// section `hbprep:` for what that yaml does not say (the float model's resize/crop recipe,
+// the NV12 recipe, the ddr dtype). Parsing validates everything the toolchain validates and
+// reports every error of a file at once. A Descriptor that parsed is fully resolved:
+// defaults are filled in and every field is legal, so plan resolution cannot fail on it.
+//
+// Thread-safety: the types are plain values; the functions are pure.
+#ifndef HBPREP_ADAPTERS_DESCRIPTOR_H_
+#define HBPREP_ADAPTERS_DESCRIPTOR_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "adapters/chip.h"
+
+namespace hbprep {
+
+// input_type_train / input_type_rt values.
+enum class ImageType { kRgb, kBgr, kYuv444, kGray, kFeaturemap, kNv12 };
+enum class Layout { kNCHW, kNHWC };
+// compiler_parameters.input_source values.
+enum class InputSource { kDdr, kPyramid, kResizer };
+// input_space_and_range: `regular` is full range 0..255, `bt601_video` is 16..235.
+enum class ColorRange { kRegular, kBt601Video };
+enum class NormType {
+  kNoPreprocess,
+  kDataMean,
+  kDataScale,
+  kDataMeanAndScale,
+  kDataStd,         // J6 only
+  kDataMeanAndStd,  // J6 only
+};
+// How BGR/RGB becomes NV12 (domain brief section 4). kAuto picks the one whose range
+// matches input_space_and_range: kCalc for regular, kOpencv for bt601_video.
+enum class Nv12Recipe { kAuto, kCalc, kCalcF32, kOpencv };
+enum class Interpolation { kLinear, kCubic, kNearest, kArea };
+
+absl::string_view ToString(ImageType type);
+absl::string_view ToString(Layout layout);
+absl::string_view ToString(InputSource source);
+absl::string_view ToString(ColorRange range);
+absl::string_view ToString(NormType norm);
+absl::string_view ToString(Nv12Recipe recipe);
+absl::string_view ToString(Interpolation interpolation);
+
+// One geometric step of the float model's recipe, named after the toolchain's transformers
+// (horizon_tc_ui.data.transformer). Sizes are in pixels.
+struct RecipeStep {
+  enum class Kind {
+    kShortSideResize,   // short side -> size[0]; long side = int(short * long / short_side)
+    kCenterCrop,        // size[0] x size[0] from the centre
+    kResize,            // to size[0] (h) x size[1] (w)
+    kPadResize,         // keep aspect into size[0] x size[1], pad with pad_value
+    kPaddedCenterCrop,  // side = int(size / (size + padding) * min(h, w)), centred
+    kLongSideCrop,      // crop the long side to the short one, centred (square)
+  };
+  Kind kind;
+  std::vector<int> size;  // see Kind
+  Interpolation interpolation = Interpolation::kLinear;
+  double pad_value = 127.0;   // kPadResize
+  bool pad_centered = true;   // kPadResize: `boundary` (true) or `top_left`
+  int padding = 32;           // kPaddedCenterCrop
+};
+absl::string_view ToString(RecipeStep::Kind kind);
+
+struct InputDescriptor {
+  std::string name;
+  ImageType type_train = ImageType::kRgb;
+  // Unset only for featuremap inputs that did not give one.
+  std::optional<Layout> layout_train;
+  ImageType type_rt = ImageType::kRgb;
+  // input_layout_rt as given; only OE 1.x ddr image inputs use it (J6 implies the layout).
+  std::optional<Layout> layout_rt;
+  ColorRange range = ColorRange::kRegular;
+  std::vector<int64_t> shape;  // input_shape, every dimension positive
+  InputSource source = InputSource::kDdr;
+  // As given, one value or one per channel; empty when not set.
+  std::vector<double> mean, scale, std;
+  // Given, or derived from which of mean/scale/std are set (J6).
+  NormType norm_type = NormType::kNoPreprocess;
+  bool separate = false;  // split along the batch (separate_batch or separate_name)
+
+  // From the `hbprep:` section.
+  std::vector<RecipeStep> recipe;  // empty: resize to H x W (contracts: default recipe)
+  Nv12Recipe nv12_recipe = Nv12Recipe::kAuto;
+  // Board dtype of ddr image inputs: int8 holding pixel - 128 (the default on J6 for
+  // rgb/bgr/yuv444 and on OE 1.x for every ddr image), or uint8.
+  bool ddr_signed = false;
+
+  bool is_image() const { return type_train != ImageType::kFeaturemap; }
+  // Image geometry from input_shape and layout_train; REQUIRES: is_image().
+  int64_t height() const;
+  int64_t width() const;
+  int64_t channels() const;
+};
+
+struct Descriptor {
+  std::string name;              // the model's name (file stem), not part of the hash
+  const ChipInfo* chip = nullptr;  // never null in a parsed descriptor
+  int input_batch = 0;           // 0 when not set
+  std::vector<InputDescriptor> inputs;
+};
+
+struct ParseOptions {
+  // Shown at the start of error messages and warnings, e.g. the file's path.
+  std::string source = "descriptor";
+};
+
+// Parses and validates the toolchain yaml text. On success `warnings` (if not null)
+// receives what was tolerated (unknown keys, settings that have no effect). On failure the
+// status is INVALID_ARGUMENT and its message holds every error, one per line, each
+// prefixed with `options.source`.
+absl::StatusOr<Descriptor> ParseDescriptor(absl::string_view yaml_text, absl::string_view name,
+                                           const ParseOptions& options,
+                                           std::vector<std::string>* warnings);
+
+// Reads `path` and parses it; the model's name is the file's stem.
+absl::StatusOr<Descriptor> LoadDescriptorFile(const std::string& path,
+                                              std::vector<std::string>* warnings);
+
+// A canonical text form of everything that decides the prepared data (not the name, the
+// formatting, comments or key order of the yaml), and its sha256 as "sha256:<hex>".
+std::string CanonicalForm(const Descriptor& descriptor);
+std::string DescriptorHash(const Descriptor& descriptor);
+
+}  // namespace hbprep
+
+#endif  // HBPREP_ADAPTERS_DESCRIPTOR_H_

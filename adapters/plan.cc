@@ -1,0 +1,290 @@
+#include "adapters/plan.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace hbprep {
+namespace {
+
+int64_t AlignUp(int64_t value, int64_t alignment) {
+  return (value + alignment - 1) / alignment * alignment;
+}
+
+// Row-major strides in bytes: the last is the element size, each earlier one the product
+// of the later dimensions.
+std::vector<int64_t> DenseStrides(const std::vector<int64_t>& shape, DType dtype) {
+  std::vector<int64_t> strides(shape.size());
+  int64_t stride = ElementSize(dtype);
+  for (size_t i = shape.size(); i-- > 0;) {
+    strides[i] = stride;
+    stride *= shape[i];
+  }
+  return strides;
+}
+
+TensorLayout FeaturemapLayout(const InputDescriptor& input) {
+  if (input.layout_train) {
+    return *input.layout_train == Layout::kNCHW ? TensorLayout::kNCHW : TensorLayout::kNHWC;
+  }
+  return input.shape.size() == 4 ? TensorLayout::kNCHW : TensorLayout::kNone;
+}
+
+class Planner {
+ public:
+  Planner(const Descriptor& descriptor, Plan& plan) : descriptor_(descriptor), plan_(plan) {}
+
+  void AddFloatInput(const InputDescriptor& input, int index, bool apply_batch);
+  void AddBoardInput(const InputDescriptor& input, int index);
+
+ private:
+  TensorSpec& Add(const InputDescriptor& input, int index, int item, std::string name,
+                  AdapterKind adapter, TensorRole role, DType dtype);
+  void AddBoardItem(const InputDescriptor& input, int index, int item, const std::string& base,
+                    int64_t batch);
+  void AddRoi(const InputDescriptor& input, int index, int item, const std::string& base,
+              AdapterKind adapter, int64_t batch);
+
+  const Descriptor& descriptor_;
+  Plan& plan_;
+};
+
+TensorSpec& Planner::Add(const InputDescriptor& input, int index, int item, std::string name,
+                         AdapterKind adapter, TensorRole role, DType dtype) {
+  TensorSpec& spec = plan_.tensors.emplace_back();
+  spec.name = std::move(name);
+  spec.input = input.name;
+  spec.input_index = index;
+  spec.item = item;
+  spec.adapter = adapter;
+  spec.role = role;
+  spec.dtype = dtype;
+  return spec;
+}
+
+void Planner::AddFloatInput(const InputDescriptor& input, int index, bool apply_batch) {
+  const bool image = input.is_image();
+  TensorSpec& spec = Add(input, index, -1, input.name,
+                         image ? AdapterKind::kFloatImage : AdapterKind::kFeaturemap,
+                         TensorRole::kImage, DType::kFloat32);
+  spec.shape = input.shape;
+  if (apply_batch && descriptor_.input_batch > 0) spec.shape[0] = descriptor_.input_batch;
+  spec.strides = DenseStrides(spec.shape, spec.dtype);
+  spec.layout = FeaturemapLayout(input);
+}
+
+void Planner::AddBoardInput(const InputDescriptor& input, int index) {
+  const int64_t batch = descriptor_.input_batch > 0 ? descriptor_.input_batch : input.shape[0];
+  if (!input.separate) {
+    AddBoardItem(input, index, -1, input.name, batch);
+    return;
+  }
+  for (int item = 0; item < batch; ++item) {
+    AddBoardItem(input, index, item, absl::StrCat(input.name, "_", item), 1);
+  }
+}
+
+void Planner::AddRoi(const InputDescriptor& input, int index, int item, const std::string& base,
+                     AdapterKind adapter, int64_t batch) {
+  TensorSpec& roi = Add(input, index, item, base + "_roi", adapter, TensorRole::kRoi, DType::kInt32);
+  roi.shape = {batch, 4};
+  roi.strides = {16, 4};
+  roi.layout = TensorLayout::kNone;
+}
+
+void Planner::AddBoardItem(const InputDescriptor& input, int index, int item,
+                           const std::string& base, int64_t batch) {
+  const bool j6 = descriptor_.chip->toolchain == Toolchain::kJ6;
+  const int64_t align = descriptor_.chip->row_alignment;
+
+  if (!input.is_image()) {
+    TensorSpec& spec = Add(input, index, item, base, AdapterKind::kFeaturemap, TensorRole::kImage,
+                           DType::kFloat32);
+    spec.shape = input.shape;
+    spec.shape[0] = batch;
+    spec.strides = DenseStrides(spec.shape, spec.dtype);
+    spec.layout = FeaturemapLayout(input);
+    return;
+  }
+
+  const int64_t h = input.height(), w = input.width();
+  if (input.source == InputSource::kDdr) {
+    const DType dtype = input.ddr_signed ? DType::kInt8 : DType::kUint8;
+    TensorSpec& spec = Add(input, index, item, base, AdapterKind::kDdr, TensorRole::kImage, dtype);
+    const bool nchw = input.type_rt == ImageType::kGray ||
+                      (!j6 && input.layout_rt && *input.layout_rt == Layout::kNCHW);
+    const int64_t c = input.type_rt == ImageType::kGray ? 1 : 3;
+    spec.shape = nchw ? std::vector<int64_t>{batch, c, h, w} : std::vector<int64_t>{batch, h, w, c};
+    spec.strides = DenseStrides(spec.shape, dtype);
+    spec.layout = nchw ? TensorLayout::kNCHW : TensorLayout::kNHWC;
+    return;
+  }
+
+  const bool resizer = input.source == InputSource::kResizer;
+  const AdapterKind adapter = resizer ? AdapterKind::kResizer : AdapterKind::kPyramid;
+  const bool gray = input.type_rt == ImageType::kGray;
+  if (j6) {
+    // Y and UV as separate NHWC u8 tensors, rows aligned (domain brief section 5).
+    TensorSpec& y = Add(input, index, item, base + "_y", adapter, TensorRole::kY, DType::kUint8);
+    y.layout = TensorLayout::kNHWC;
+    if (resizer) {
+      y.shape = {batch, -1, -1, 1};
+      y.strides = {-1, -1, 1, 1};
+    } else {
+      const int64_t row = AlignUp(w, align);
+      y.shape = {batch, h, w, 1};
+      y.strides = {row * h, row, 1, 1};
+    }
+    if (!gray) {
+      TensorSpec& uv =
+          Add(input, index, item, base + "_uv", adapter, TensorRole::kUV, DType::kUint8);
+      uv.layout = TensorLayout::kNHWC;
+      if (resizer) {
+        uv.shape = {batch, -1, -1, 2};
+        uv.strides = {-1, -1, 2, 1};
+      } else {
+        const int64_t row = AlignUp(w / 2 * 2, align);
+        uv.shape = {batch, h / 2, w / 2, 2};
+        uv.strides = {row * (h / 2), row, 2, 1};
+      }
+    }
+  } else {
+    // OE 1.x: one tensor per input, NV12 packed (Y then interleaved UV), width aligned.
+    TensorSpec& spec = Add(input, index, item, base, adapter, gray ? TensorRole::kY : TensorRole::kNv12,
+                           DType::kUint8);
+    spec.layout = gray ? TensorLayout::kNCHW : TensorLayout::kNV12;
+    const int64_t c = gray ? 1 : 3;
+    if (resizer) {
+      spec.shape = {batch, c, -1, -1};
+      spec.strides = {-1, -1, -1, 1};
+    } else {
+      const int64_t row = AlignUp(w, align);
+      const int64_t plane = row * h;
+      spec.shape = {batch, c, h, w};
+      spec.strides = {gray ? plane : plane * 3 / 2, plane, row, 1};
+    }
+  }
+  if (resizer) AddRoi(input, index, item, base, adapter, batch);
+}
+
+}  // namespace
+
+absl::string_view ToString(Target target) {
+  switch (target) {
+    case Target::kBoard:
+      return "board";
+    case Target::kCalibration:
+      return "calibration";
+    case Target::kOnnx:
+      return "onnx";
+  }
+  return "?";
+}
+
+std::optional<Target> ParseTarget(absl::string_view name) {
+  for (Target target : {Target::kBoard, Target::kCalibration, Target::kOnnx}) {
+    if (ToString(target) == name) return target;
+  }
+  return std::nullopt;
+}
+
+absl::string_view ToString(DType dtype) {
+  switch (dtype) {
+    case DType::kUint8:
+      return "uint8";
+    case DType::kInt8:
+      return "int8";
+    case DType::kInt32:
+      return "int32";
+    case DType::kFloat32:
+      return "float32";
+  }
+  return "?";
+}
+
+int ElementSize(DType dtype) {
+  switch (dtype) {
+    case DType::kUint8:
+    case DType::kInt8:
+      return 1;
+    case DType::kInt32:
+    case DType::kFloat32:
+      return 4;
+  }
+  return 1;
+}
+
+absl::string_view ToString(TensorLayout layout) {
+  switch (layout) {
+    case TensorLayout::kNone:
+      return "";
+    case TensorLayout::kNHWC:
+      return "NHWC";
+    case TensorLayout::kNCHW:
+      return "NCHW";
+    case TensorLayout::kNV12:
+      return "NV12";
+  }
+  return "?";
+}
+
+absl::string_view ToString(AdapterKind kind) {
+  switch (kind) {
+    case AdapterKind::kPyramid:
+      return "pyramid";
+    case AdapterKind::kResizer:
+      return "resizer";
+    case AdapterKind::kDdr:
+      return "ddr";
+    case AdapterKind::kFeaturemap:
+      return "featuremap";
+    case AdapterKind::kFloatImage:
+      return "float_image";
+  }
+  return "?";
+}
+
+Plan ResolvePlan(const Descriptor& descriptor, Target target) {
+  Plan plan;
+  plan.model = descriptor.name;
+  plan.target = target;
+  plan.chip = descriptor.chip;
+  plan.descriptor_hash = DescriptorHash(descriptor);
+  Planner planner(descriptor, plan);
+  for (size_t i = 0; i < descriptor.inputs.size(); ++i) {
+    const InputDescriptor& input = descriptor.inputs[i];
+    plan.norm_types.push_back(input.norm_type);
+    const int index = static_cast<int>(i);
+    switch (target) {
+      case Target::kCalibration:
+        planner.AddFloatInput(input, index, /*apply_batch=*/false);
+        break;
+      case Target::kOnnx:
+        planner.AddFloatInput(input, index, /*apply_batch=*/true);
+        break;
+      case Target::kBoard:
+        planner.AddBoardInput(input, index);
+        break;
+    }
+  }
+  return plan;
+}
+
+std::string HrtInputStride(const Plan& plan) {
+  if (plan.target != Target::kBoard || plan.chip->toolchain != Toolchain::kJ6) return "";
+  return absl::StrCat("--input_stride=\"",
+                      absl::StrJoin(plan.tensors, ";",
+                                    [](std::string* out, const TensorSpec& spec) {
+                                      absl::StrAppend(out, absl::StrJoin(spec.strides, ","));
+                                    }),
+                      "\"");
+}
+
+std::string NormTypeText(const Plan& plan) {
+  return absl::StrJoin(plan.norm_types, "; ", [](std::string* out, NormType norm) {
+    absl::StrAppend(out, ToString(norm));
+  });
+}
+
+}  // namespace hbprep

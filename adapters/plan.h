@@ -1,0 +1,98 @@
+// The plan: what a descriptor means for one target, as the ordered list of tensors to fill.
+//
+// Resolving a plan is where the toolchain's conventions live (domain brief section 5):
+// J6 names (`data_y`, `data_uv`, `data_roi`, `data_0_y` after a batch split), shapes,
+// row alignment of Y/UV planes per chip, OE 1.x's packed NV12 tensor, calibration and ONNX
+// shapes. Everything a client needs to allocate, name and stride its buffers is here, before
+// any pixel is touched.
+#ifndef HBPREP_ADAPTERS_PLAN_H_
+#define HBPREP_ADAPTERS_PLAN_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "adapters/descriptor.h"
+
+namespace hbprep {
+
+// Who consumes the prepared data.
+enum class Target {
+  kBoard,        // the compiled HBIR/HBM model: input_type_rt data, board strides
+  kCalibration,  // calibration samples: the float model's input, input_shape
+  kOnnx,         // the toolchain's ONNX models: as calibration, with input_batch applied
+};
+absl::string_view ToString(Target target);
+std::optional<Target> ParseTarget(absl::string_view name);
+
+enum class DType { kUint8, kInt8, kInt32, kFloat32 };
+absl::string_view ToString(DType dtype);  // numpy's names: uint8, int8, int32, float32
+int ElementSize(DType dtype);
+
+// kNone for tensors that are not images (the 1x4 ROI).
+enum class TensorLayout { kNone, kNHWC, kNCHW, kNV12 };
+absl::string_view ToString(TensorLayout layout);
+
+// Which adapter fills a tensor.
+enum class AdapterKind {
+  kPyramid,     // NV12 (or gray) planes at the model's size
+  kResizer,     // NV12 (or gray) planes at the source image's size, plus the ROI
+  kDdr,         // an interleaved image tensor (rgb/bgr/yuv444 NHWC, gray NCHW)
+  kFeaturemap,  // caller-supplied feature data
+  kFloatImage,  // the float model's input (calibration and onnx targets)
+};
+absl::string_view ToString(AdapterKind kind);
+
+// What part of an input a tensor holds.
+enum class TensorRole {
+  kImage,   // the whole image (ddr, featuremap, float image)
+  kY,       // Y plane
+  kUV,      // interleaved UV plane
+  kNv12,    // OE 1.x: Y then UV in one buffer
+  kRoi,     // int32 [left, top, right, bottom], inclusive
+};
+
+struct TensorSpec {
+  std::string name;
+  std::string input;   // the descriptor input it belongs to
+  int input_index = 0;
+  int item = -1;       // batch item after a batch split, -1 when not split
+  AdapterKind adapter = AdapterKind::kDdr;
+  TensorRole role = TensorRole::kImage;
+  DType dtype = DType::kUint8;
+  // Logical shape; -1 for a dynamic dimension (resizer sizes follow the image).
+  std::vector<int64_t> shape;
+  // Bytes; the board's layout (row padding included) for board tensors, dense otherwise;
+  // -1 where the size is dynamic. For TensorLayout::kNV12 (OE 1.x, shape 1x3xHxW) they are
+  // [bytes per image, offset of the UV plane, row stride, 1].
+  std::vector<int64_t> strides;
+  TensorLayout layout = TensorLayout::kNone;
+};
+
+struct Plan {
+  std::string model;
+  Target target = Target::kBoard;
+  const ChipInfo* chip = nullptr;
+  std::string descriptor_hash;
+  std::vector<NormType> norm_types;  // per descriptor input
+  std::vector<TensorSpec> tensors;
+  std::vector<std::string> warnings;
+};
+
+// Resolves `descriptor` for `target`. REQUIRES: `descriptor` came from ParseDescriptor.
+Plan ResolvePlan(const Descriptor& descriptor, Target target);
+
+// The `--input_stride` argument of hrt_model_exec for a J6 board plan, e.g.
+// `--input_stride="50176,224,1,1;25088,224,2,1"`; empty for other plans (OE 1.x's
+// hrt_model_exec takes packed files and no strides).
+std::string HrtInputStride(const Plan& plan);
+
+// "data_mean_and_scale", or the toolchain's "a; b" form for several inputs.
+std::string NormTypeText(const Plan& plan);
+
+}  // namespace hbprep
+
+#endif  // HBPREP_ADAPTERS_PLAN_H_

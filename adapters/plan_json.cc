@@ -1,0 +1,34 @@
+#include "adapters/plan_json.h"
+
+#include "nlohmann/json.hpp"
+
+namespace hbprep {
+
+// ordered_json keeps the documented key order for human readers.
+nlohmann::ordered_json PlanToJson(const Plan& plan) {
+  nlohmann::ordered_json tensors = nlohmann::ordered_json::array();
+  for (const TensorSpec& spec : plan.tensors) {
+    nlohmann::ordered_json tensor = {{"name", spec.name},
+                             {"input", spec.input},
+                             {"adapter", ToString(spec.adapter)}};
+    if (spec.item >= 0) tensor["item"] = spec.item;
+    tensor["dtype"] = ToString(spec.dtype);
+    tensor["shape"] = spec.shape;
+    tensor["strides"] = spec.strides;
+    if (spec.layout != TensorLayout::kNone) tensor["layout"] = ToString(spec.layout);
+    tensors.push_back(std::move(tensor));
+  }
+  nlohmann::ordered_json out = {{"model", plan.model},
+                        {"target", ToString(plan.target)},
+                        {"march", plan.chip->march},
+                        {"descriptor_hash", plan.descriptor_hash},
+                        {"norm_type", NormTypeText(plan)},
+                        {"tensors", std::move(tensors)}};
+  if (std::string stride = HrtInputStride(plan); !stride.empty()) {
+    out["hrt_model_exec"] = std::move(stride);
+  }
+  out["warnings"] = plan.warnings;
+  return out;
+}
+
+}  // namespace hbprep

@@ -1,0 +1,23 @@
+// The plan as the JSON document of docs (README "JSON documents"): what `hbprep describe
+// --json` prints and what manifests extend.
+#ifndef HBPREP_ADAPTERS_PLAN_JSON_H_
+#define HBPREP_ADAPTERS_PLAN_JSON_H_
+
+#include <string>
+#include <vector>
+
+#include "adapters/plan.h"
+#include "nlohmann/json_fwd.hpp"
+
+namespace hbprep {
+
+// {"model", "target", "march", "descriptor_hash", "norm_type",
+//  "tensors": [{"name", "input", "adapter", "item"?, "dtype", "shape", "strides", "layout"?}],
+//  "hrt_model_exec"? (J6 board plans), "warnings"}
+// `layout` is left out for tensors that are not images (the ROI); `item` for tensors
+// that are not part of a batch split.
+nlohmann::ordered_json PlanToJson(const Plan& plan);
+
+}  // namespace hbprep
+
+#endif  // HBPREP_ADAPTERS_PLAN_JSON_H_

@@ -1,0 +1,181 @@
+#include "client/cli.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "adapters/descriptor.h"
+#include "adapters/plan.h"
+#include "adapters/plan_json.h"
+#include "adapters/repository.h"
+#include "client/args.h"
+#include "nlohmann/json.hpp"
+
+namespace hbprep {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: hbprep <command> [flags]\n"
+    "\n"
+    "commands:\n"
+    "  describe   print the plan (tensor names, dtypes, shapes, strides) of a model\n"
+    "             --config FILE.yaml | --models DIR [--model NAME]\n"
+    "             [--target board|calibration|onnx] [--json]\n"
+    "  version    print the version\n"
+    "  help       print this text\n"
+    "\n"
+    "exit status: 0 success, 1 the work failed, 2 bad usage or invalid descriptor\n";
+
+void PrintMessages(std::ostream& err, absl::string_view prefix, absl::string_view text) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) err << prefix << line << "\n";
+}
+
+int UsageError(std::ostream& err, absl::string_view message) {
+  err << "hbprep: " << message << "\n" << "run 'hbprep help' for usage\n";
+  return kExitUsage;
+}
+
+std::string Dims(const std::vector<int64_t>& values, absl::string_view separator) {
+  return absl::StrJoin(values, separator);
+}
+
+// A plan as a table for people.
+void PrintPlanText(const Plan& plan, std::ostream& out) {
+  out << "model " << plan.model << "  target " << ToString(plan.target) << "  march "
+      << plan.chip->march << " (" << plan.chip->chips << ")\n";
+  out << "descriptor " << plan.descriptor_hash << "\n";
+  out << "norm_type " << NormTypeText(plan) << "\n\n";
+  std::vector<std::vector<std::string>> rows = {
+      {"tensor", "input", "adapter", "dtype", "shape", "strides", "layout"}};
+  for (const TensorSpec& spec : plan.tensors) {
+    rows.push_back({spec.name, spec.input, std::string(ToString(spec.adapter)),
+                    std::string(ToString(spec.dtype)), Dims(spec.shape, "x"),
+                    Dims(spec.strides, ","), std::string(ToString(spec.layout))});
+  }
+  std::vector<size_t> widths(rows[0].size(), 0);
+  for (const auto& row : rows) {
+    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+  }
+  for (const auto& row : rows) {
+    std::string line = " ";
+    for (size_t c = 0; c < row.size(); ++c) {
+      line += " " + row[c];
+      if (c + 1 < row.size()) line += std::string(widths[c] - row[c].size() + 1, ' ');
+    }
+    out << line << "\n";
+  }
+  if (std::string stride = HrtInputStride(plan); !stride.empty()) {
+    out << "\nhrt_model_exec " << stride << "\n";
+  }
+}
+
+int Describe(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  FlagSpec spec{{"config", "models", "model", "target"}, {"json"}};
+  absl::StatusOr<Args> args = Args::Parse(argv, spec);
+  if (!args.ok()) return UsageError(err, args.status().message());
+  if (!args->positional().empty()) {
+    return UsageError(err, absl::StrCat("describe takes no positional arguments, got '",
+                                        args->positional()[0], "'"));
+  }
+  const std::string target_name = args->Get("target").value_or("board");
+  const std::optional<Target> target = ParseTarget(target_name);
+  if (!target) {
+    return UsageError(err, absl::StrCat("--target '", target_name,
+                                        "' is not one of board, calibration, onnx"));
+  }
+  const bool json = args->Has("json");
+  const bool has_config = args->Has("config"), has_models = args->Has("models");
+  if (has_config == has_models) {
+    return UsageError(err, "describe needs exactly one of --config FILE.yaml or --models DIR");
+  }
+  if (args->Has("model") && !has_models) return UsageError(err, "--model needs --models DIR");
+
+  // Collect the descriptors to describe, with their warnings.
+  std::vector<std::pair<Descriptor, std::vector<std::string>>> models;
+  std::vector<std::string> errors;
+  int status = kExitOk;
+  if (has_config) {
+    std::vector<std::string> warnings;
+    absl::StatusOr<Descriptor> descriptor = LoadDescriptorFile(*args->Get("config"), &warnings);
+    if (!descriptor.ok()) {
+      PrintMessages(err, "hbprep: ", descriptor.status().message());
+      return absl::IsNotFound(descriptor.status()) ? kExitFailed : kExitUsage;
+    }
+    models.emplace_back(*std::move(descriptor), std::move(warnings));
+  } else {
+    absl::StatusOr<Repository> repository = LoadRepository(*args->Get("models"));
+    if (!repository.ok()) {
+      PrintMessages(err, "hbprep: ", repository.status().message());
+      return kExitFailed;
+    }
+    if (std::optional<std::string> name = args->Get("model")) {
+      auto it = repository->models.find(*name);
+      if (it == repository->models.end()) {
+        std::vector<std::string> known;
+        for (const auto& [known_name, model] : repository->models) known.push_back(known_name);
+        err << "hbprep: model '" << *name << "' is not in repository '" << *args->Get("models")
+            << "' (models: " << absl::StrJoin(known, ", ") << ")\n";
+        return kExitFailed;
+      }
+      models.emplace_back(it->second.descriptor, it->second.warnings);
+    } else {
+      for (auto& [model_name, model] : repository->models) {
+        models.emplace_back(model.descriptor, model.warnings);
+      }
+      errors = repository->errors;
+      if (!errors.empty()) status = kExitUsage;
+    }
+  }
+
+  nlohmann::ordered_json documents = nlohmann::ordered_json::array();
+  bool first = true;
+  for (auto& [descriptor, warnings] : models) {
+    Plan plan = ResolvePlan(descriptor, *target);
+    plan.warnings.insert(plan.warnings.begin(), warnings.begin(), warnings.end());
+    for (const std::string& warning : plan.warnings) err << "hbprep: warning: " << warning << "\n";
+    if (json) {
+      documents.push_back(PlanToJson(plan));
+    } else {
+      if (!first) out << "\n";
+      PrintPlanText(plan, out);
+    }
+    first = false;
+  }
+  for (const std::string& error : errors) PrintMessages(err, "hbprep: ", error);
+  if (json) {
+    // One model: its plan. A whole repository: {"models": [...], "errors": [...]}.
+    if (has_config || args->Has("model")) {
+      out << documents[0].dump(2) << "\n";
+    } else {
+      nlohmann::ordered_json all = {{"models", std::move(documents)}, {"errors", errors}};
+      out << all.dump(2) << "\n";
+    }
+  }
+  return status;
+}
+
+}  // namespace
+
+int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (args.empty()) {
+    err << kUsage;
+    return kExitUsage;
+  }
+  const std::string& command = args[0];
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (command == "describe") return Describe(rest, out, err);
+  if (command == "version" || command == "--version") {
+    out << "hbprep " << HBPREP_VERSION << "\n";
+    return kExitOk;
+  }
+  if (command == "help" || command == "--help" || command == "-h") {
+    out << kUsage;
+    return kExitOk;
+  }
+  return UsageError(err, absl::StrCat("unknown command '", command, "'"));
+}
+
+}  // namespace hbprep

@@ -1,0 +1,64 @@
+#include "adapters/repository.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace hbprep {
+namespace {
+
+using ::hbprep::testing::IsOk;
+using ::hbprep::testing::StatusIs;
+using ::hbprep::testing::TempDir;
+using ::testing::ElementsAre;
+
+const char kGood[] =
+    "model_parameters: {march: nash-e}\n"
+    "input_parameters:\n"
+    "  input_name: data\n  input_type_train: rgb\n  input_layout_train: NCHW\n"
+    "  input_type_rt: nv12\n  input_shape: 1x3x64x64\n";
+
+TEST(Repository, LoadsTheExampleRepository) {
+  absl::StatusOr<Repository> repository = LoadRepository(HBPREP_SOURCE_DIR "/deploy/models");
+  ASSERT_THAT(repository, IsOk());
+  std::vector<std::string> names;
+  for (const auto& [name, model] : repository->models) names.push_back(name);
+  EXPECT_THAT(names, ElementsAre("cls_batch8", "cls_pyramid", "det_resizer", "fusion_multi",
+                                 "x5_ssd"));
+  EXPECT_TRUE(repository->errors.empty());
+  for (const auto& [name, model] : repository->models) {
+    EXPECT_TRUE(model.warnings.empty()) << name;
+  }
+}
+
+TEST(Repository, SkipsAndReportsBrokenFilesAndKeepsTheRest) {
+  TempDir dir;
+  dir.Write("a.yaml", kGood);
+  dir.Write("b.yml", kGood);
+  dir.Write("broken.yaml", "model_parameters: {march: nash-e}\n");
+  dir.Write("a.yml", kGood);  // same model name as a.yaml
+  dir.Write("notes.txt", "not a model");
+  dir.Write("a.model_info.txt", "not a model either");
+  absl::StatusOr<Repository> repository = LoadRepository(dir.path());
+  ASSERT_THAT(repository, IsOk());
+  ASSERT_EQ(repository->models.size(), 2u);
+  EXPECT_EQ(repository->models.begin()->first, "a");
+  EXPECT_EQ(repository->models.begin()->second.path, dir.path() + "/a.yaml");
+  EXPECT_EQ(repository->models.rbegin()->first, "b");
+  EXPECT_THAT(repository->errors,
+              ElementsAre(dir.path() + "/a.yml: model 'a' is already defined by " + dir.path() +
+                              "/a.yaml; skipped",
+                          dir.path() + "/broken.yaml: input_parameters is required: hbprep "
+                                       "reads no ONNX file, so the yaml must describe every "
+                                       "input"));
+}
+
+TEST(Repository, MissingFolderIsNotFound) {
+  EXPECT_THAT(LoadRepository("/nonexistent/models"),
+              StatusIs(absl::StatusCode::kNotFound,
+                       "model repository '/nonexistent/models' is not a folder"));
+}
+
+}  // namespace
+}  // namespace hbprep
