@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds and runs the whole test suite, as CI does (.ci/run calls this and nothing else):
+#   1. installs missing Debian packages (deploy/bootstrap.sh),
+#   2. GCC build with warnings as errors (build/), its tests,
+#   3. clang build with AddressSanitizer + UndefinedBehaviorSanitizer (build-san/), its tests.
+# Prints how long each stage took; the run ends with CTest's summary.
+# HBPREP_SKIP_SANITIZERS=1 skips stage 3 for a quick local loop (CI never sets it).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+jobs=${HBPREP_JOBS:-2}
+stage_start=$SECONDS
+run_start=$SECONDS
+stage() {  # stage NAME: closes the previous stage's clock and names the next
+  local took=$((SECONDS - stage_start))
+  [ -n "${current:-}" ] && printf '== %s: %ds\n' "$current" "$took"
+  current=$1
+  stage_start=$SECONDS
+  [ -n "$current" ] && printf '== %s\n' "$current"
+  return 0
+}
+
+stage "bootstrap (Debian packages)"
+deploy/bootstrap.sh
+
+stage "gcc build (-Werror)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHBPREP_WERROR=ON >/dev/null
+cmake --build build -j "$jobs"
+
+if [ "${HBPREP_SKIP_SANITIZERS:-0}" != 1 ]; then
+  stage "gcc tests"
+  ctest --test-dir build -j "$jobs" --output-on-failure | tail -n 4
+
+  stage "clang ASan+UBSan build"
+  CXX=clang++ cmake -S . -B build-san -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHBPREP_WERROR=ON \
+    -DHBPREP_SANITIZE=ON >/dev/null
+  cmake --build build-san -j "$jobs"
+
+  stage "clang ASan+UBSan tests"
+  printf '== total so far: %ds\n' $((SECONDS - run_start))
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+  ctest --test-dir build-san -j "$jobs" --output-on-failure
+else
+  stage "gcc tests"
+  printf '== total so far: %ds\n' $((SECONDS - run_start))
+  ctest --test-dir build -j "$jobs" --output-on-failure
+fi
