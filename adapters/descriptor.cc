@@ -39,12 +39,10 @@ constexpr Named<ImageType> kTrainTypes[] = {{"rgb", ImageType::kRgb},
                                             {"yuv444", ImageType::kYuv444},
                                             {"gray", ImageType::kGray},
                                             {"featuremap", ImageType::kFeaturemap}};
-constexpr Named<ImageType> kRtTypes[] = {{"nv12", ImageType::kNv12},
-                                         {"yuv444", ImageType::kYuv444},
-                                         {"rgb", ImageType::kRgb},
-                                         {"bgr", ImageType::kBgr},
-                                         {"gray", ImageType::kGray},
-                                         {"featuremap", ImageType::kFeaturemap}};
+constexpr Named<ImageType> kRtTypes[] = {
+    {"nv12", ImageType::kNv12}, {"yuv444", ImageType::kYuv444},
+    {"rgb", ImageType::kRgb},   {"bgr", ImageType::kBgr},
+    {"gray", ImageType::kGray}, {"featuremap", ImageType::kFeaturemap}};
 constexpr Named<Layout> kLayouts[] = {{"NCHW", Layout::kNCHW}, {"NHWC", Layout::kNHWC}};
 constexpr Named<InputSource> kSources[] = {{"ddr", InputSource::kDdr},
                                            {"pyramid", InputSource::kPyramid},
@@ -98,18 +96,30 @@ std::string NamesOf(const Named<E> (&table)[N]) {
 
 // Keys the toolchain documents in the three sections hbprep reads. Keys outside these lists
 // draw a warning (a typo in a key hbprep uses would otherwise go unnoticed).
-constexpr absl::string_view kModelKeys[] = {
-    "onnx_model", "caffe_model", "prototxt", "march", "output_model_file_prefix",
-    "working_dir", "layer_out_dump", "log_level", "remove_node_type", "remove_node_name",
-    "node_info", "debug_mode", "output_nodes", "set_node_data_type"};
+constexpr absl::string_view kModelKeys[] = {"onnx_model",
+                                            "caffe_model",
+                                            "prototxt",
+                                            "march",
+                                            "output_model_file_prefix",
+                                            "working_dir",
+                                            "layer_out_dump",
+                                            "log_level",
+                                            "remove_node_type",
+                                            "remove_node_name",
+                                            "node_info",
+                                            "debug_mode",
+                                            "output_nodes",
+                                            "set_node_data_type"};
 constexpr absl::string_view kInputKeys[] = {
-    "input_name", "input_type_train", "input_layout_train", "input_type_rt",
-    "input_layout_rt", "input_space_and_range", "input_shape", "input_batch",
-    "separate_batch", "separate_name", "mean_value", "scale_value", "std_value", "norm_type"};
+    "input_name",    "input_type_train", "input_layout_train",
+    "input_type_rt", "input_layout_rt",  "input_space_and_range",
+    "input_shape",   "input_batch",      "separate_batch",
+    "separate_name", "mean_value",       "scale_value",
+    "std_value",     "norm_type"};
 constexpr absl::string_view kCompilerKeys[] = {
-    "compile_mode", "debug", "optimize_level", "input_source", "core_num",
-    "max_time_per_fc", "jobs", "advice", "balance_factor", "extra_params", "split_dim",
-    "cache_mode", "cache_path", "hbdk3_compatible_mode", "ability_entry"};
+    "compile_mode",    "debug",      "optimize_level", "input_source",          "core_num",
+    "max_time_per_fc", "jobs",       "advice",         "balance_factor",        "extra_params",
+    "split_dim",       "cache_mode", "cache_path",     "hbdk3_compatible_mode", "ability_entry"};
 
 bool IsOneOf(absl::Span<const absl::string_view> keys, absl::string_view key) {
   for (absl::string_view known : keys) {
@@ -180,16 +190,19 @@ using Entry = std::optional<std::string>;
 
 class Parser {
  public:
-  Parser(absl::string_view name, const ParseOptions& options)
-      : source_(options.source) {
+  Parser(absl::string_view name, const ParseOptions& options) : source_(options.source) {
     descriptor_.name = std::string(name);
   }
 
   absl::StatusOr<Descriptor> Run(absl::string_view text, std::vector<std::string>* warnings);
 
  private:
-  void Error(const std::string& message) { errors_.push_back(absl::StrCat(source_, ": ", message)); }
-  void Warn(const std::string& message) { warnings_.push_back(absl::StrCat(source_, ": ", message)); }
+  void Error(const std::string& message) {
+    errors_.push_back(absl::StrCat(source_, ": ", message));
+  }
+  void Warn(const std::string& message) {
+    warnings_.push_back(absl::StrCat(source_, ": ", message));
+  }
   void InputError(const InputDescriptor& input, const std::string& message) {
     Error(absl::StrCat("input '", input.name, "': ", message));
   }
@@ -222,8 +235,7 @@ class Parser {
   void CheckRecipeSize(InputDescriptor& input);
 
   void ParseShape(InputDescriptor& input, const std::string& text);
-  std::vector<double> ParseValues(InputDescriptor& input, const char* key,
-                                  const std::string& text);
+  std::vector<double> ParseValues(InputDescriptor& input, const char* key, const std::string& text);
   void ValidateInput(InputDescriptor& input);
   void ResolveNormalisation(InputDescriptor& input, const Entry& norm_entry);
   InputDescriptor* FindInput(absl::string_view name);
@@ -307,8 +319,7 @@ std::optional<std::vector<Entry>> Parser::Entries(const YAML::Node& section, con
         }
         entries.push_back(absl::StrJoin(parts, joiner));
       } else {
-        Error(absl::StrCat("input_parameters.", key,
-                           " entries must be strings, numbers or lists"));
+        Error(absl::StrCat("input_parameters.", key, " entries must be strings, numbers or lists"));
         return std::nullopt;
       }
     }
@@ -368,8 +379,8 @@ void Parser::ParseShape(InputDescriptor& input, const std::string& text) {
     return;
   }
   if (elements > kMaxElements) {
-    InputError(input, absl::StrCat("input_shape ", text, " is too large (more than ",
-                                   kMaxElements, " elements)"));
+    InputError(input, absl::StrCat("input_shape ", text, " is too large (more than ", kMaxElements,
+                                   " elements)"));
     return;
   }
   input.shape = std::move(dims);
@@ -381,8 +392,8 @@ std::vector<double> Parser::ParseValues(InputDescriptor& input, const char* key,
   for (absl::string_view part : absl::StrSplit(text, ' ', absl::SkipWhitespace())) {
     double value = 0;
     if (!absl::SimpleAtod(part, &value) || !std::isfinite(value)) {
-      InputError(input, absl::StrCat(key, " '", text,
-                                     "' is not a list of numbers separated by spaces"));
+      InputError(input,
+                 absl::StrCat(key, " '", text, "' is not a list of numbers separated by spaces"));
       return {};
     }
     values.push_back(value);
@@ -393,8 +404,9 @@ std::vector<double> Parser::ParseValues(InputDescriptor& input, const char* key,
 void Parser::ParseInputs(const YAML::Node& params) {
   auto names = Entries(params, "input_name", " ");
   if (!names) {
-    Error("input_parameters.input_name is required: hbprep reads no ONNX file, so the yaml "
-          "must name every input");
+    Error(
+        "input_parameters.input_name is required: hbprep reads no ONNX file, so the yaml "
+        "must name every input");
   } else {
     absl::flat_hash_set<std::string> seen;
     for (const Entry& name : *names) {
@@ -414,8 +426,9 @@ void Parser::ParseInputs(const YAML::Node& params) {
   }
   std::optional<std::vector<Entry>> shape_entries = Entries(params, "input_shape", "x");
   if (!shape_entries) {
-    Error("input_parameters.input_shape is required: hbprep reads no ONNX file, so the yaml "
-          "must give every input's shape (for example 1x3x224x224)");
+    Error(
+        "input_parameters.input_shape is required: hbprep reads no ONNX file, so the yaml "
+        "must give every input's shape (for example 1x3x224x224)");
   }
   if (!inputs_ok_) return;
 
@@ -440,8 +453,8 @@ void Parser::ParseInputs(const YAML::Node& params) {
     InputDescriptor& input = descriptor_.inputs[i];
     bool ok = true;
     if (!type_train[i]) {
-      InputError(input, absl::StrCat("input_type_train is required (one of ",
-                                     NamesOf(kTrainTypes), ")"));
+      InputError(input,
+                 absl::StrCat("input_type_train is required (one of ", NamesOf(kTrainTypes), ")"));
       ok = false;
     } else if (auto t = Lookup(kTrainTypes, *type_train[i])) {
       input.type_train = *t;
@@ -451,8 +464,7 @@ void Parser::ParseInputs(const YAML::Node& params) {
       ok = false;
     }
     if (!type_rt[i]) {
-      InputError(input, absl::StrCat("input_type_rt is required (one of ", NamesOf(kRtTypes),
-                                     ")"));
+      InputError(input, absl::StrCat("input_type_rt is required (one of ", NamesOf(kRtTypes), ")"));
       ok = false;
     } else if (auto t = Lookup(kRtTypes, *type_rt[i])) {
       input.type_rt = *t;
@@ -474,16 +486,16 @@ void Parser::ParseInputs(const YAML::Node& params) {
       if (auto l = Lookup(kLayouts, *layout_rt[i])) {
         input.layout_rt = *l;
       } else {
-        InputError(input, absl::StrCat("input_layout_rt '", *layout_rt[i],
-                                       "' is not one of NCHW, NHWC"));
+        InputError(input,
+                   absl::StrCat("input_layout_rt '", *layout_rt[i], "' is not one of NCHW, NHWC"));
       }
     }
     if (range[i]) {
       if (auto r = Lookup(kRanges, *range[i])) {
         input.range = *r;
       } else {
-        InputError(input, absl::StrCat("input_space_and_range '", *range[i],
-                                       "' is not one of ", NamesOf(kRanges)));
+        InputError(input, absl::StrCat("input_space_and_range '", *range[i], "' is not one of ",
+                                       NamesOf(kRanges)));
       }
     }
     if (shape[i]) {
@@ -517,11 +529,11 @@ void Parser::ValidateInput(InputDescriptor& input) {
       } else {
         const int64_t want = input.type_train == ImageType::kGray ? 1 : 3;
         if (input.channels() != want) {
-          InputError(input, absl::StrFormat(
-                                "input_shape %s has %d channels in layout %s, but "
-                                "input_type_train %s has %d",
-                                ShapeText(input.shape), input.channels(),
-                                ToString(*input.layout_train), ToString(input.type_train), want));
+          InputError(input, absl::StrFormat("input_shape %s has %d channels in layout %s, but "
+                                            "input_type_train %s has %d",
+                                            ShapeText(input.shape), input.channels(),
+                                            ToString(*input.layout_train),
+                                            ToString(input.type_train), want));
           input.shape.clear();
         }
       }
@@ -529,8 +541,8 @@ void Parser::ValidateInput(InputDescriptor& input) {
   }
   if (!LegalConversion(input.type_train, input.type_rt)) {
     InputError(input, absl::StrCat("input_type_train ", ToString(input.type_train),
-                                   " cannot become input_type_rt ", ToString(input.type_rt),
-                                   " (", ToString(input.type_train), " allows ",
+                                   " cannot become input_type_rt ", ToString(input.type_rt), " (",
+                                   ToString(input.type_train), " allows ",
                                    LegalTargets(input.type_train), ")"));
   }
   input.source = (input.type_rt == ImageType::kNv12 || input.type_rt == ImageType::kGray)
@@ -563,16 +575,17 @@ void Parser::ValidateInput(InputDescriptor& input) {
 
 void Parser::ResolveNormalisation(InputDescriptor& input, const Entry& norm_entry) {
   if (!input.is_image()) {
-    for (auto [key, values] : {std::pair<const char*, const std::vector<double>*>{"mean_value", &input.mean},
-                               {"scale_value", &input.scale},
-                               {"std_value", &input.std}}) {
+    for (auto [key, values] :
+         {std::pair<const char*, const std::vector<double>*>{"mean_value", &input.mean},
+          {"scale_value", &input.scale},
+          {"std_value", &input.std}}) {
       if (!values->empty()) {
         InputError(input, absl::StrCat(key, " is not allowed on a featuremap input"));
       }
     }
     if (norm_entry && !absl::EqualsIgnoreCase(*norm_entry, "no_preprocess")) {
-      InputError(input, absl::StrCat("norm_type ", *norm_entry,
-                                     " is not allowed on a featuremap input"));
+      InputError(input,
+                 absl::StrCat("norm_type ", *norm_entry, " is not allowed on a featuremap input"));
     }
     input.mean.clear();
     input.scale.clear();
@@ -581,13 +594,14 @@ void Parser::ResolveNormalisation(InputDescriptor& input, const Entry& norm_entr
     return;
   }
   const int64_t channels = input.type_train == ImageType::kGray ? 1 : 3;
-  for (auto [key, values] : {std::pair<const char*, const std::vector<double>*>{"mean_value", &input.mean},
-                             {"scale_value", &input.scale},
-                             {"std_value", &input.std}}) {
-    if (!values->empty() && values->size() != 1 && static_cast<int64_t>(values->size()) != channels) {
+  for (auto [key, values] :
+       {std::pair<const char*, const std::vector<double>*>{"mean_value", &input.mean},
+        {"scale_value", &input.scale},
+        {"std_value", &input.std}}) {
+    if (!values->empty() && values->size() != 1 &&
+        static_cast<int64_t>(values->size()) != channels) {
       InputError(input, absl::StrFormat("%s has %d values; give 1 or %d (one per channel of %s)",
-                                        key, values->size(), channels,
-                                        ToString(input.type_train)));
+                                        key, values->size(), channels, ToString(input.type_train)));
     }
   }
   for (double value : input.std) {
@@ -620,9 +634,9 @@ void Parser::ResolveNormalisation(InputDescriptor& input, const Entry& norm_entr
                                      ")"));
       return;
     }
-    input.norm_type = has_mean ? (has_scale ? NormType::kDataMeanAndScale
-                                  : has_std ? NormType::kDataMeanAndStd
-                                            : NormType::kDataMean)
+    input.norm_type = has_mean    ? (has_scale ? NormType::kDataMeanAndScale
+                                     : has_std ? NormType::kDataMeanAndStd
+                                               : NormType::kDataMean)
                       : has_scale ? NormType::kDataScale
                       : has_std   ? NormType::kDataStd
                                   : NormType::kNoPreprocess;
@@ -630,13 +644,15 @@ void Parser::ResolveNormalisation(InputDescriptor& input, const Entry& norm_entr
   }
   auto norm = Lookup(kNormTypes, *norm_entry);
   if (!norm) {
-    InputError(input, absl::StrCat("norm_type '", *norm_entry, "' is not one of ",
-                                   NamesOf(kNormTypes)));
+    InputError(input,
+               absl::StrCat("norm_type '", *norm_entry, "' is not one of ", NamesOf(kNormTypes)));
     return;
   }
   if (oe1 && (*norm == NormType::kDataStd || *norm == NormType::kDataMeanAndStd)) {
-    InputError(input, absl::StrCat("norm_type ", ToString(*norm), " needs a J6 (nash) march; OE 1.x (march ",
-                                   march, ") supports no_preprocess, data_mean, data_scale, data_mean_and_scale"));
+    InputError(input,
+               absl::StrCat(
+                   "norm_type ", ToString(*norm), " needs a J6 (nash) march; OE 1.x (march ", march,
+                   ") supports no_preprocess, data_mean, data_scale, data_mean_and_scale"));
     return;
   }
   input.norm_type = *norm;
@@ -644,10 +660,10 @@ void Parser::ResolveNormalisation(InputDescriptor& input, const Entry& norm_entr
                          *norm == NormType::kDataMeanAndStd;
   const bool uses_scale = *norm == NormType::kDataScale || *norm == NormType::kDataMeanAndScale;
   const bool uses_std = *norm == NormType::kDataStd || *norm == NormType::kDataMeanAndStd;
-  for (auto [key, uses, has, values] :
-       {std::tuple<const char*, bool, bool, std::vector<double>*>{"mean_value", uses_mean, has_mean, &input.mean},
-        {"scale_value", uses_scale, has_scale, &input.scale},
-        {"std_value", uses_std, has_std, &input.std}}) {
+  for (auto [key, uses, has, values] : {std::tuple<const char*, bool, bool, std::vector<double>*>{
+                                            "mean_value", uses_mean, has_mean, &input.mean},
+                                        {"scale_value", uses_scale, has_scale, &input.scale},
+                                        {"std_value", uses_std, has_std, &input.std}}) {
     if (uses && !has) {
       InputError(input, absl::StrCat("norm_type ", ToString(*norm), " needs ", key));
     } else if (!uses && has) {
@@ -679,16 +695,16 @@ void Parser::ParseInputSource(const YAML::Node& compiler) {
     const std::string value = item.second.IsScalar() ? item.second.Scalar() : "";
     auto source = Lookup(kSources, value);
     if (!source) {
-      InputError(*input, absl::StrCat("input_source '", value, "' is not one of ",
-                                      NamesOf(kSources)));
+      InputError(*input,
+                 absl::StrCat("input_source '", value, "' is not one of ", NamesOf(kSources)));
       continue;
     }
     input->source = *source;
     if (!SourceAccepts(*source, input->type_rt)) {
-      InputError(*input, absl::StrCat("input_source ", ToString(*source),
-                                      " does not accept input_type_rt ",
-                                      ToString(input->type_rt), " (", ToString(*source),
-                                      " accepts ", AcceptedBy(*source), ")"));
+      InputError(*input,
+                 absl::StrCat("input_source ", ToString(*source), " does not accept input_type_rt ",
+                              ToString(input->type_rt), " (", ToString(*source), " accepts ",
+                              AcceptedBy(*source), ")"));
     }
   }
 }
@@ -750,9 +766,9 @@ void Parser::ParseBatch(const YAML::Node& params) {
     for (InputDescriptor& input : descriptor_.inputs) input.separate = true;
   }
   for (InputDescriptor& input : descriptor_.inputs) {
-    const int64_t batch_size =
-        descriptor_.input_batch > 0 ? descriptor_.input_batch
-                                    : (input.shape.empty() ? 1 : input.shape[0]);
+    const int64_t batch_size = descriptor_.input_batch > 0
+                                   ? descriptor_.input_batch
+                                   : (input.shape.empty() ? 1 : input.shape[0]);
     if (input.separate && batch_size == 1 && !input.shape.empty()) {
       if (!split_all) InputWarn(input, "separate_name has no effect on an input with batch 1");
       input.separate = false;
@@ -768,13 +784,15 @@ void Parser::ParseHbprepSection(const YAML::Node& section) {
     if (key == "nv12_recipe") {
       auto recipe = Lookup(kNv12Recipes, item.second.IsScalar() ? item.second.Scalar() : "");
       if (!recipe) {
-        Error(absl::StrCat("hbprep.nv12_recipe '", item.second.IsScalar() ? item.second.Scalar() : "",
-                           "' is not one of ", NamesOf(kNv12Recipes)));
+        Error(absl::StrCat("hbprep.nv12_recipe '",
+                           item.second.IsScalar() ? item.second.Scalar() : "", "' is not one of ",
+                           NamesOf(kNv12Recipes)));
       } else {
         model_recipe = *recipe;
       }
     } else if (key != "inputs") {
-      Error(absl::StrCat("hbprep.", key, " is not a key of the hbprep section (nv12_recipe, inputs)"));
+      Error(absl::StrCat("hbprep.", key,
+                         " is not a key of the hbprep section (nv12_recipe, inputs)"));
     }
   }
   for (InputDescriptor& input : descriptor_.inputs) input.nv12_recipe = model_recipe;
@@ -814,8 +832,8 @@ void Parser::ParseHbprepSection(const YAML::Node& section) {
             }
           } else if (key == "ddr_dtype") {
             if (value != "int8" && value != "uint8") {
-              InputError(*input, absl::StrCat("hbprep ddr_dtype '", value,
-                                              "' is not one of int8, uint8"));
+              InputError(*input,
+                         absl::StrCat("hbprep ddr_dtype '", value, "' is not one of int8, uint8"));
             } else if (input->source != InputSource::kDdr || !input->is_image()) {
               InputWarn(*input, "hbprep ddr_dtype applies to ddr image inputs only; ignored");
             } else {
@@ -853,8 +871,9 @@ void Parser::ParseRecipe(InputDescriptor& input, const YAML::Node& node) {
     return;
   }
   if (!node.IsSequence()) {
-    InputError(input, "hbprep recipe must be a list of steps such as [{ShortSideResize: 256}, "
-                      "{CenterCrop: 224}]");
+    InputError(input,
+               "hbprep recipe must be a list of steps such as [{ShortSideResize: 256}, "
+               "{CenterCrop: 224}]");
     return;
   }
   int index = 0;
@@ -905,7 +924,8 @@ std::optional<RecipeStep> Parser::ParseStep(const InputDescriptor& input, int in
     *out = parsed;
   };
   // `size` is a single integer (square) or [h, w], depending on the step.
-  const bool two_sizes = *kind == RecipeStep::Kind::kResize || *kind == RecipeStep::Kind::kPadResize;
+  const bool two_sizes =
+      *kind == RecipeStep::Kind::kResize || *kind == RecipeStep::Kind::kPadResize;
   auto read_size = [&](const YAML::Node& value) {
     if (value.IsSequence()) {
       if (!two_sizes || value.size() != 2) {
@@ -963,7 +983,8 @@ std::optional<RecipeStep> Parser::ParseStep(const InputDescriptor& input, int in
         }
       } else if (key == "padding" && *kind == RecipeStep::Kind::kPaddedCenterCrop) {
         int padding = 0;
-        if (!value.IsScalar() || !absl::SimpleAtoi(text, &padding) || padding < 0 || padding > 65536) {
+        if (!value.IsScalar() || !absl::SimpleAtoi(text, &padding) || padding < 0 ||
+            padding > 65536) {
           fail(absl::StrCat("padding must be an integer from 0 to 65536, got '", text, "'"));
         } else {
           step.padding = padding;
@@ -1008,22 +1029,22 @@ void Parser::CheckRecipeSize(InputDescriptor& input) {
   }
 }
 
-absl::StatusOr<Descriptor> Parser::Run(absl::string_view text,
-                                       std::vector<std::string>* warnings) {
+absl::StatusOr<Descriptor> Parser::Run(absl::string_view text, std::vector<std::string>* warnings) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::ParserException& e) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: not valid yaml at line %d, column %d: %s", source_, e.mark.line + 1,
-        e.mark.column + 1, e.msg));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: not valid yaml at line %d, column %d: %s", source_, e.mark.line + 1,
+                        e.mark.column + 1, e.msg));
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(source_, ": not valid yaml: ", e.what()));
   }
   if (!root.IsMap()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(source_, ": the descriptor must be a yaml map with model_parameters and "
-                              "input_parameters"));
+        absl::StrCat(source_,
+                     ": the descriptor must be a yaml map with model_parameters and "
+                     "input_parameters"));
   }
   try {
     const YAML::Node model = Section(root, "model_parameters");
@@ -1035,8 +1056,9 @@ absl::StatusOr<Descriptor> Parser::Run(absl::string_view text,
     WarnUnknownKeys(compiler, "compiler_parameters", kCompilerKeys);
     ParseMarch(model);
     if (!params.IsMap()) {
-      Error("input_parameters is required: hbprep reads no ONNX file, so the yaml must "
-            "describe every input");
+      Error(
+          "input_parameters is required: hbprep reads no ONNX file, so the yaml must "
+          "describe every input");
     } else {
       ParseInputs(params);
       ParseInputSource(compiler);

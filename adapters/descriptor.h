@@ -64,9 +64,9 @@ struct RecipeStep {
   Kind kind;
   std::vector<int> size;  // see Kind
   Interpolation interpolation = Interpolation::kLinear;
-  double pad_value = 127.0;   // kPadResize
-  bool pad_centered = true;   // kPadResize: `boundary` (true) or `top_left`
-  int padding = 32;           // kPaddedCenterCrop
+  double pad_value = 127.0;  // kPadResize
+  bool pad_centered = true;  // kPadResize: `boundary` (true) or `top_left`
+  int padding = 32;          // kPaddedCenterCrop
 };
 absl::string_view ToString(RecipeStep::Kind kind);
 
@@ -102,9 +102,9 @@ struct InputDescriptor {
 };
 
 struct Descriptor {
-  std::string name;              // the model's name (file stem), not part of the hash
+  std::string name;                // the model's name (file stem), not part of the hash
   const ChipInfo* chip = nullptr;  // never null in a parsed descriptor
-  int input_batch = 0;           // 0 when not set
+  int input_batch = 0;             // 0 when not set
   std::vector<InputDescriptor> inputs;
 };
 

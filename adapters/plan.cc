@@ -65,9 +65,9 @@ TensorSpec& Planner::Add(const InputDescriptor& input, int index, int item, std:
 
 void Planner::AddFloatInput(const InputDescriptor& input, int index, bool apply_batch) {
   const bool image = input.is_image();
-  TensorSpec& spec = Add(input, index, -1, input.name,
-                         image ? AdapterKind::kFloatImage : AdapterKind::kFeaturemap,
-                         TensorRole::kImage, DType::kFloat32);
+  TensorSpec& spec =
+      Add(input, index, -1, input.name, image ? AdapterKind::kFloatImage : AdapterKind::kFeaturemap,
+          TensorRole::kImage, DType::kFloat32);
   spec.shape = input.shape;
   if (apply_batch && descriptor_.input_batch > 0) spec.shape[0] = descriptor_.input_batch;
   spec.strides = DenseStrides(spec.shape, spec.dtype);
@@ -87,7 +87,8 @@ void Planner::AddBoardInput(const InputDescriptor& input, int index) {
 
 void Planner::AddRoi(const InputDescriptor& input, int index, int item, const std::string& base,
                      AdapterKind adapter, int64_t batch) {
-  TensorSpec& roi = Add(input, index, item, base + "_roi", adapter, TensorRole::kRoi, DType::kInt32);
+  TensorSpec& roi =
+      Add(input, index, item, base + "_roi", adapter, TensorRole::kRoi, DType::kInt32);
   roi.shape = {batch, 4};
   roi.strides = {16, 4};
   roi.layout = TensorLayout::kNone;
@@ -151,8 +152,8 @@ void Planner::AddBoardItem(const InputDescriptor& input, int index, int item,
     }
   } else {
     // OE 1.x: one tensor per input, NV12 packed (Y then interleaved UV), width aligned.
-    TensorSpec& spec = Add(input, index, item, base, adapter, gray ? TensorRole::kY : TensorRole::kNv12,
-                           DType::kUint8);
+    TensorSpec& spec = Add(input, index, item, base, adapter,
+                           gray ? TensorRole::kY : TensorRole::kNv12, DType::kUint8);
     spec.layout = gray ? TensorLayout::kNCHW : TensorLayout::kNV12;
     const int64_t c = gray ? 1 : 3;
     if (resizer) {

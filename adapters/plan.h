@@ -48,18 +48,18 @@ absl::string_view ToString(AdapterKind kind);
 
 // What part of an input a tensor holds.
 enum class TensorRole {
-  kImage,   // the whole image (ddr, featuremap, float image)
-  kY,       // Y plane
-  kUV,      // interleaved UV plane
-  kNv12,    // OE 1.x: Y then UV in one buffer
-  kRoi,     // int32 [left, top, right, bottom], inclusive
+  kImage,  // the whole image (ddr, featuremap, float image)
+  kY,      // Y plane
+  kUV,     // interleaved UV plane
+  kNv12,   // OE 1.x: Y then UV in one buffer
+  kRoi,    // int32 [left, top, right, bottom], inclusive
 };
 
 struct TensorSpec {
   std::string name;
-  std::string input;   // the descriptor input it belongs to
+  std::string input;  // the descriptor input it belongs to
   int input_index = 0;
-  int item = -1;       // batch item after a batch split, -1 when not split
+  int item = -1;  // batch item after a batch split, -1 when not split
   AdapterKind adapter = AdapterKind::kDdr;
   TensorRole role = TensorRole::kImage;
   DType dtype = DType::kUint8;

@@ -8,9 +8,8 @@ namespace hbprep {
 nlohmann::ordered_json PlanToJson(const Plan& plan) {
   nlohmann::ordered_json tensors = nlohmann::ordered_json::array();
   for (const TensorSpec& spec : plan.tensors) {
-    nlohmann::ordered_json tensor = {{"name", spec.name},
-                             {"input", spec.input},
-                             {"adapter", ToString(spec.adapter)}};
+    nlohmann::ordered_json tensor = {
+        {"name", spec.name}, {"input", spec.input}, {"adapter", ToString(spec.adapter)}};
     if (spec.item >= 0) tensor["item"] = spec.item;
     tensor["dtype"] = ToString(spec.dtype);
     tensor["shape"] = spec.shape;
@@ -19,11 +18,11 @@ nlohmann::ordered_json PlanToJson(const Plan& plan) {
     tensors.push_back(std::move(tensor));
   }
   nlohmann::ordered_json out = {{"model", plan.model},
-                        {"target", ToString(plan.target)},
-                        {"march", plan.chip->march},
-                        {"descriptor_hash", plan.descriptor_hash},
-                        {"norm_type", NormTypeText(plan)},
-                        {"tensors", std::move(tensors)}};
+                                {"target", ToString(plan.target)},
+                                {"march", plan.chip->march},
+                                {"descriptor_hash", plan.descriptor_hash},
+                                {"norm_type", NormTypeText(plan)},
+                                {"tensors", std::move(tensors)}};
   if (std::string stride = HrtInputStride(plan); !stride.empty()) {
     out["hrt_model_exec"] = std::move(stride);
   }

@@ -39,9 +39,8 @@ absl::StatusOr<Repository> LoadRepository(const std::string& dir) {
     }
     const std::string name = descriptor->name;
     if (auto it = repository.models.find(name); it != repository.models.end()) {
-      repository.errors.push_back(absl::StrCat(model.path, ": model '", name,
-                                               "' is already defined by ", it->second.path,
-                                               "; skipped"));
+      repository.errors.push_back(absl::StrCat(
+          model.path, ": model '", name, "' is already defined by ", it->second.path, "; skipped"));
       continue;
     }
     model.descriptor = *std::move(descriptor);

@@ -11,9 +11,9 @@
 #include "absl/status/statusor.h"
 
 // Returns `expr` from the enclosing function when it is not OK.
-#define HBPREP_RETURN_IF_ERROR(expr)                \
-  do {                                              \
-    ::absl::Status hbprep_status_ = (expr);         \
+#define HBPREP_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::absl::Status hbprep_status_ = (expr);          \
     if (!hbprep_status_.ok()) return hbprep_status_; \
   } while (0)
 

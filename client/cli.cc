@@ -34,7 +34,8 @@ void PrintMessages(std::ostream& err, absl::string_view prefix, absl::string_vie
 }
 
 int UsageError(std::ostream& err, absl::string_view message) {
-  err << "hbprep: " << message << "\n" << "run 'hbprep help' for usage\n";
+  err << "hbprep: " << message << "\n"
+      << "run 'hbprep help' for usage\n";
   return kExitUsage;
 }
 
@@ -83,8 +84,8 @@ int Describe(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   const std::string target_name = args->Get("target").value_or("board");
   const std::optional<Target> target = ParseTarget(target_name);
   if (!target) {
-    return UsageError(err, absl::StrCat("--target '", target_name,
-                                        "' is not one of board, calibration, onnx"));
+    return UsageError(
+        err, absl::StrCat("--target '", target_name, "' is not one of board, calibration, onnx"));
   }
   const bool json = args->Has("json");
   const bool has_config = args->Has("config"), has_models = args->Has("models");

@@ -123,9 +123,8 @@ const ErrorCase kErrorCases[] = {
      Yaml("nash-e", std::string(kRgbNv12) + "  scale_value: 0.017\n  std_value: 58.4\n"),
      {"m.yaml: input 'data': scale_value and std_value are mutually exclusive"}},
     {"SeparateBatchWithSeparateName",
-     Yaml("nash-e",
-          std::string(kRgbNv12) +
-              "  input_batch: 4\n  separate_batch: True\n  separate_name: data\n"),
+     Yaml("nash-e", std::string(kRgbNv12) +
+                        "  input_batch: 4\n  separate_batch: True\n  separate_name: data\n"),
      {"m.yaml: input_parameters: separate_batch and separate_name are mutually exclusive"}},
     {"InputBatchNeedsFirstDimOne",
      Yaml("nash-e",
@@ -166,7 +165,8 @@ const ErrorCase kErrorCases[] = {
      {"m.yaml: input 'data': norm_type data_mean_and_std needs a J6 (nash) march; OE 1.x "
       "(march bayes) supports no_preprocess, data_mean, data_scale, data_mean_and_scale"}},
     {"NormTypeNeedsScale",
-     Yaml("nash-e", std::string(kRgbNv12) + "  mean_value: 128\n  norm_type: data_mean_and_scale\n"),
+     Yaml("nash-e",
+          std::string(kRgbNv12) + "  mean_value: 128\n  norm_type: data_mean_and_scale\n"),
      {"m.yaml: input 'data': norm_type data_mean_and_scale needs scale_value"}},
     {"UnknownNormType",
      Yaml("nash-e", std::string(kRgbNv12) + "  norm_type: data_minmax\n"),
@@ -274,7 +274,8 @@ const ErrorCase kErrorCases[] = {
     {"NotYaml",
      "model_parameters:\n  march: [nash-e\n",
      {"m.yaml: not valid yaml at line 3, column 1: end of sequence flow not found"}},
-    {"NotAMap", "- a\n- b\n",
+    {"NotAMap",
+     "- a\n- b\n",
      {"m.yaml: the descriptor must be a yaml map with model_parameters and input_parameters"}},
     {"EveryErrorOfTheFileAtOnce",
      Yaml("nash-q",
@@ -299,15 +300,14 @@ INSTANTIATE_TEST_SUITE_P(All, DescriptorErrors, ::testing::ValuesIn(kErrorCases)
                          });
 
 TEST(Descriptor, ParsesTheToolchainStringForm) {
-  absl::StatusOr<Descriptor> d = Parse(Yaml(
-      "nash-e",
-      "  input_name: 'image; prior'\n"
-      "  input_type_train: 'bgr; featuremap'\n"
-      "  input_layout_train: 'NCHW; NCHW'\n"
-      "  input_type_rt: 'bgr; featuremap'\n"
-      "  input_shape: '1x3x128x96; 1x64x8x8'\n"
-      "  mean_value: '128 127 126; None'\n"
-      "  scale_value: '0.0078125; None'\n"));
+  absl::StatusOr<Descriptor> d = Parse(Yaml("nash-e",
+                                            "  input_name: 'image; prior'\n"
+                                            "  input_type_train: 'bgr; featuremap'\n"
+                                            "  input_layout_train: 'NCHW; NCHW'\n"
+                                            "  input_type_rt: 'bgr; featuremap'\n"
+                                            "  input_shape: '1x3x128x96; 1x64x8x8'\n"
+                                            "  mean_value: '128 127 126; None'\n"
+                                            "  scale_value: '0.0078125; None'\n"));
   ASSERT_THAT(d, IsOk());
   EXPECT_EQ(d->chip->march, "nash-e");
   ASSERT_EQ(d->inputs.size(), 2u);
@@ -357,9 +357,8 @@ TEST(Descriptor, YamlListsMeanTheSameAsStrings) {
 
 TEST(Descriptor, FlatNumberListIsPerChannelForOneInput) {
   absl::StatusOr<Descriptor> d =
-      Parse(Yaml("nash-e", std::string(kRgbNv12) +
-                               "  mean_value: [123.675, 116.28, 103.53]\n"
-                               "  std_value: [58.395, 57.12, 57.375]\n"));
+      Parse(Yaml("nash-e", std::string(kRgbNv12) + "  mean_value: [123.675, 116.28, 103.53]\n"
+                                                   "  std_value: [58.395, 57.12, 57.375]\n"));
   ASSERT_THAT(d, IsOk());
   EXPECT_THAT(d->inputs[0].mean, ElementsAre(123.675, 116.28, 103.53));
   EXPECT_THAT(d->inputs[0].std, ElementsAre(58.395, 57.12, 57.375));
@@ -397,9 +396,9 @@ TEST(Descriptor, Oe1NormTypeDecidesWhatApplies) {
 }
 
 TEST(Descriptor, NoneMeansNotSet) {
-  absl::StatusOr<Descriptor> d = Parse(Yaml(
-      "nash-e", std::string(kRgbNv12) + "  mean_value: None\n  input_space_and_range: ~\n"
-                                        "  input_batch: None\n  separate_name: None\n"));
+  absl::StatusOr<Descriptor> d = Parse(
+      Yaml("nash-e", std::string(kRgbNv12) + "  mean_value: None\n  input_space_and_range: ~\n"
+                                             "  input_batch: None\n  separate_name: None\n"));
   ASSERT_THAT(d, IsOk());
   EXPECT_THAT(d->inputs[0].mean, IsEmpty());
   EXPECT_EQ(d->inputs[0].range, ColorRange::kRegular);
@@ -431,26 +430,26 @@ TEST(Descriptor, Nv12RecipeAutoFollowsTheRange) {
 }
 
 TEST(Descriptor, ParsesTheHbprepSection) {
-  absl::StatusOr<Descriptor> d = Parse(Yaml(
-      "nash-e",
-      "  input_name: 'a; b'\n"
-      "  input_type_train: 'rgb; bgr'\n"
-      "  input_layout_train: 'NCHW; NHWC'\n"
-      "  input_type_rt: 'nv12; bgr'\n"
-      "  input_shape: '1x3x224x224; 1x300x400x3'\n",
-      "hbprep:\n"
-      "  nv12_recipe: calc_f32\n"
-      "  inputs:\n"
-      "    a:\n"
-      "      recipe:\n"
-      "        - ShortSideResize: {size: 256, interpolation: cubic}\n"
-      "        - PaddedCenterCrop: {size: 224, padding: 16}\n"
-      "        - LongSideCrop\n"
-      "        - Resize: 224\n"
-      "    b:\n"
-      "      ddr_dtype: uint8\n"
-      "      recipe:\n"
-      "        - PadResize: {size: [300, 400], pad_value: 0, pad_position: top_left}\n"));
+  absl::StatusOr<Descriptor> d = Parse(
+      Yaml("nash-e",
+           "  input_name: 'a; b'\n"
+           "  input_type_train: 'rgb; bgr'\n"
+           "  input_layout_train: 'NCHW; NHWC'\n"
+           "  input_type_rt: 'nv12; bgr'\n"
+           "  input_shape: '1x3x224x224; 1x300x400x3'\n",
+           "hbprep:\n"
+           "  nv12_recipe: calc_f32\n"
+           "  inputs:\n"
+           "    a:\n"
+           "      recipe:\n"
+           "        - ShortSideResize: {size: 256, interpolation: cubic}\n"
+           "        - PaddedCenterCrop: {size: 224, padding: 16}\n"
+           "        - LongSideCrop\n"
+           "        - Resize: 224\n"
+           "    b:\n"
+           "      ddr_dtype: uint8\n"
+           "      recipe:\n"
+           "        - PadResize: {size: [300, 400], pad_value: 0, pad_position: top_left}\n"));
   ASSERT_THAT(d, IsOk());
   const InputDescriptor& a = d->inputs[0];
   EXPECT_EQ(a.nv12_recipe, Nv12Recipe::kCalcF32);
@@ -487,10 +486,11 @@ TEST(Descriptor, WarnsWhenAForcedNv12RecipeMissesTheRange) {
 }
 
 TEST(Descriptor, WarnsWhenTheRecipeSizeDependsOnTheImage) {
-  EXPECT_THAT(Warnings(Yaml("nash-e", kRgbNv12,
-                            "hbprep:\n  inputs:\n    data:\n      recipe: [{ShortSideResize: 224}]\n")),
-              ElementsAre("m.yaml: input 'data': hbprep recipe ends with a size that depends on "
-                          "the image; hbprep resizes its result to 224x224 (linear)"));
+  EXPECT_THAT(
+      Warnings(Yaml("nash-e", kRgbNv12,
+                    "hbprep:\n  inputs:\n    data:\n      recipe: [{ShortSideResize: 224}]\n")),
+      ElementsAre("m.yaml: input 'data': hbprep recipe ends with a size that depends on "
+                  "the image; hbprep resizes its result to 224x224 (linear)"));
 }
 
 TEST(Descriptor, WarnsThatJ6IgnoresLayoutRt) {

@@ -24,8 +24,8 @@ TEST(Repository, LoadsTheExampleRepository) {
   ASSERT_THAT(repository, IsOk());
   std::vector<std::string> names;
   for (const auto& [name, model] : repository->models) names.push_back(name);
-  EXPECT_THAT(names, ElementsAre("cls_batch8", "cls_pyramid", "det_resizer", "fusion_multi",
-                                 "x5_ssd"));
+  EXPECT_THAT(names,
+              ElementsAre("cls_batch8", "cls_pyramid", "det_resizer", "fusion_multi", "x5_ssd"));
   EXPECT_TRUE(repository->errors.empty());
   for (const auto& [name, model] : repository->models) {
     EXPECT_TRUE(model.warnings.empty()) << name;

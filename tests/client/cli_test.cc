@@ -39,7 +39,8 @@ TEST(CliDescribe, PrintsThePlanAsATable) {
   EXPECT_THAT(run.out, HasSubstr("norm_type data_mean_and_std\n"));
   EXPECT_THAT(run.out,
               HasSubstr("  images_y   images  pyramid  uint8  1x224x224x1  50176,224,1,1  NHWC\n"));
-  EXPECT_THAT(run.out, HasSubstr("\nhrt_model_exec --input_stride=\"50176,224,1,1;25088,224,2,1\"\n"));
+  EXPECT_THAT(run.out,
+              HasSubstr("\nhrt_model_exec --input_stride=\"50176,224,1,1;25088,224,2,1\"\n"));
 }
 
 TEST(CliDescribe, JsonIsOneDocumentInTheContractsForm) {
@@ -50,7 +51,8 @@ TEST(CliDescribe, JsonIsOneDocumentInTheContractsForm) {
   EXPECT_EQ(doc["target"], "board");
   EXPECT_EQ(doc["march"], "nash-m");
   EXPECT_EQ(doc["norm_type"], "data_scale");
-  EXPECT_THAT(doc["descriptor_hash"].get<std::string>(), ::testing::MatchesRegex("sha256:[0-9a-f]{64}"));
+  EXPECT_THAT(doc["descriptor_hash"].get<std::string>(),
+              ::testing::MatchesRegex("sha256:[0-9a-f]{64}"));
   EXPECT_EQ(doc["hrt_model_exec"], "--input_stride=\"-1,-1,1,1;-1,-1,2,1;16,4\"");
   EXPECT_EQ(doc["warnings"], nlohmann::json::array());
   ASSERT_EQ(doc["tensors"].size(), 3u);
@@ -64,8 +66,8 @@ TEST(CliDescribe, JsonIsOneDocumentInTheContractsForm) {
 }
 
 TEST(CliDescribe, TargetSelectsTheFloatModelsInput) {
-  CliRun run = Cli({"describe", "--config", kModels + "/cls_batch8.yaml", "--target", "onnx",
-                 "--json"});
+  CliRun run =
+      Cli({"describe", "--config", kModels + "/cls_batch8.yaml", "--target", "onnx", "--json"});
   ASSERT_EQ(run.status, kExitOk) << run.err;
   const nlohmann::json doc = nlohmann::json::parse(run.out);
   EXPECT_EQ(doc["target"], "onnx");
@@ -104,18 +106,18 @@ TEST(CliDescribe, InvalidDescriptorExits2WithEveryErrorOnStderr) {
   EXPECT_EQ(run.err,
             "hbprep: " + path +
                 ": input 'data': input_type_rt nv12 needs even height and width, got 225x225\n"
-                "hbprep: " + path +
-                ": input 'data': scale_value and std_value are mutually exclusive\n");
+                "hbprep: " +
+                path + ": input 'data': scale_value and std_value are mutually exclusive\n");
 }
 
 TEST(CliDescribe, WarningsGoToStderrAndIntoTheDocument) {
   TempDir dir;
-  const std::string path = dir.Write(
-      "w.yaml",
-      "model_parameters: {march: nash-e, colour: blue}\n"
-      "input_parameters:\n"
-      "  input_name: data\n  input_type_train: rgb\n  input_layout_train: NCHW\n"
-      "  input_type_rt: nv12\n  input_shape: 1x3x4x4\n");
+  const std::string path =
+      dir.Write("w.yaml",
+                "model_parameters: {march: nash-e, colour: blue}\n"
+                "input_parameters:\n"
+                "  input_name: data\n  input_type_train: rgb\n  input_layout_train: NCHW\n"
+                "  input_type_rt: nv12\n  input_shape: 1x3x4x4\n");
   CliRun run = Cli({"describe", "--config", path, "--json"});
   ASSERT_EQ(run.status, kExitOk);
   const std::string warning = path + ": model_parameters.colour is not a key hbprep knows; ignored";
@@ -179,7 +181,8 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{{"describe", "--json=yes"}, "--json takes no value"},
         UsageCase{{"describe", "--config", "a.yaml", "extra"},
                   "describe takes no positional arguments, got 'extra'"},
-        UsageCase{{"describe", "--config", "a.yaml", "--model", "m"}, "--model needs --models DIR"}));
+        UsageCase{{"describe", "--config", "a.yaml", "--model", "m"},
+                  "--model needs --models DIR"}));
 
 TEST(Cli, HelpAndVersion) {
   CliRun help = Cli({"help"});

@@ -28,9 +28,8 @@ MATCHER(IsOk, "is OK") {
 MATCHER_P2(StatusIs, code, message_matcher, "") {
   const absl::Status& status = GetStatus(arg);
   *result_listener << "status: " << status;
-  return status.code() == code &&
-         ::testing::Matches(::testing::Matcher<std::string>(message_matcher))(
-             std::string(status.message()));
+  return status.code() == code && ::testing::Matches(::testing::Matcher<std::string>(
+                                      message_matcher))(std::string(status.message()));
 }
 
 }  // namespace hbprep::testing
