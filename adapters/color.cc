@@ -1,0 +1,101 @@
+#include "adapters/color.h"
+
+namespace hbprep {
+namespace {
+
+// Evaluated left to right like numpy, in T (double for "calc", float for "calc_f32").
+template <typename T>
+inline T Y(T r, T g, T b) {
+  return T(0.299) * r + T(0.587) * g + T(0.114) * b;
+}
+template <typename T>
+inline T U(T r, T g, T b) {
+  return T(-0.169) * r - T(0.331) * g + T(0.5) * b + T(128);
+}
+template <typename T>
+inline T V(T r, T g, T b) {
+  return T(0.5) * r - T(0.419) * g - T(0.081) * b + T(128);
+}
+
+// Truncation toward zero, like astype(np.uint8) on values in [0, 255.5].
+template <typename T>
+inline uint8_t Trunc(T value) {
+  return value >= T(255) ? 255 : static_cast<uint8_t>(value);
+}
+
+// Offsets of R and B within a pixel.
+struct Order {
+  int r, b;
+};
+inline Order OffsetsOf(ChannelOrder order) {
+  return order == ChannelOrder::kBgr ? Order{2, 0} : Order{0, 2};
+}
+
+template <typename T>
+void RgbToNv12(const uint8_t* src, int src_stride, ChannelOrder order, uint8_t* dst_y,
+               int dst_stride_y, uint8_t* dst_uv, int dst_stride_uv, int width, int height) {
+  const Order o = OffsetsOf(order);
+  for (int row = 0; row < height; ++row) {
+    const uint8_t* s = src + static_cast<int64_t>(row) * src_stride;
+    uint8_t* y = dst_y + static_cast<int64_t>(row) * dst_stride_y;
+    for (int x = 0; x < width; ++x, s += 3) {
+      y[x] = Trunc(Y<T>(s[o.r], s[1], s[o.b]));
+    }
+    if (row % 2 == 0) {  // chroma from the top-left pixel of each 2x2 block
+      const uint8_t* p = src + static_cast<int64_t>(row) * src_stride;
+      uint8_t* uv = dst_uv + static_cast<int64_t>(row / 2) * dst_stride_uv;
+      for (int x = 0; x < width; x += 2, p += 6, uv += 2) {
+        const T r = p[o.r], g = p[1], b = p[o.b];
+        uv[0] = Trunc(U<T>(r, g, b));
+        uv[1] = Trunc(V<T>(r, g, b));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+double CalcY(double r, double g, double b) { return Y<double>(r, g, b); }
+double CalcU(double r, double g, double b) { return U<double>(r, g, b); }
+double CalcV(double r, double g, double b) { return V<double>(r, g, b); }
+
+void RgbToNv12Calc(const uint8_t* src, int src_stride, ChannelOrder order, uint8_t* dst_y,
+                   int dst_stride_y, uint8_t* dst_uv, int dst_stride_uv, int width, int height) {
+  RgbToNv12<double>(src, src_stride, order, dst_y, dst_stride_y, dst_uv, dst_stride_uv, width,
+                    height);
+}
+
+void RgbToNv12CalcF32(const uint8_t* src, int src_stride, ChannelOrder order, uint8_t* dst_y,
+                      int dst_stride_y, uint8_t* dst_uv, int dst_stride_uv, int width, int height) {
+  RgbToNv12<float>(src, src_stride, order, dst_y, dst_stride_y, dst_uv, dst_stride_uv, width,
+                   height);
+}
+
+void RgbToYuv444Float(const uint8_t* src, int src_stride, ChannelOrder order, float* dst,
+                      int dst_stride_floats, int width, int height) {
+  const Order o = OffsetsOf(order);
+  for (int row = 0; row < height; ++row) {
+    const uint8_t* s = src + static_cast<int64_t>(row) * src_stride;
+    float* d = dst + static_cast<int64_t>(row) * dst_stride_floats;
+    for (int x = 0; x < width; ++x, s += 3, d += 3) {
+      const double r = s[o.r], g = s[1], b = s[o.b];
+      d[0] = static_cast<float>(Y<double>(r, g, b));
+      d[1] = static_cast<float>(U<double>(r, g, b));
+      d[2] = static_cast<float>(V<double>(r, g, b));
+    }
+  }
+}
+
+void RgbToGrayFloat(const uint8_t* src, int src_stride, ChannelOrder order, float* dst,
+                    int dst_stride_floats, int width, int height) {
+  const Order o = OffsetsOf(order);
+  for (int row = 0; row < height; ++row) {
+    const uint8_t* s = src + static_cast<int64_t>(row) * src_stride;
+    float* d = dst + static_cast<int64_t>(row) * dst_stride_floats;
+    for (int x = 0; x < width; ++x, s += 3) {
+      d[x] = static_cast<float>(Y<double>(s[o.r], s[1], s[o.b]));
+    }
+  }
+}
+
+}  // namespace hbprep

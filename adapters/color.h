@@ -1,0 +1,48 @@
+// Colour kernels: packed 8-bit RGB/BGR to NV12 planes and to YUV444, with the exact
+// arithmetic of the toolchain's reference recipes (domain brief sections 3 and 4).
+//
+// Plane API in libyuv's style: (src, src_stride, ..., dst planes with strides, width,
+// height); strides in bytes; callers own every buffer; nothing allocates. Rows are processed
+// one (Y) or two (Y + chroma) at a time; odd widths and heights are handled: chroma covers
+// ceil(w/2) x ceil(h/2) blocks, each taken from the block's top-left pixel.
+//
+// The engine is compiled with -ffp-contract=off: these expressions must not be fused into
+// multiply-adds, or they stop matching numpy's float64 results on some inputs.
+#ifndef HBPREP_ADAPTERS_COLOR_H_
+#define HBPREP_ADAPTERS_COLOR_H_
+
+#include <cstdint>
+
+namespace hbprep {
+
+enum class ChannelOrder { kBgr, kRgb };
+
+// The transformer's "calc" recipe: full-range BT.601 in float64, evaluated exactly as numpy
+// evaluates `0.299*R + 0.587*G + 0.114*B`, `-0.169*R - 0.331*G + 0.5*B + 128` and
+// `0.5*R - 0.419*G - 0.081*B + 128` (left to right), then truncated like
+// `astype(np.uint8)`. U and V come from the top-left pixel of each 2x2 block (no averaging).
+void RgbToNv12Calc(const uint8_t* src, int src_stride, ChannelOrder order, uint8_t* dst_y,
+                   int dst_stride_y, uint8_t* dst_uv, int dst_stride_uv, int width, int height);
+
+// The same expressions in float32, as pipelines that hand the transformer float32 data
+// compute them (differs from float64 on 3,708 Y and 1,393 U triples).
+void RgbToNv12CalcF32(const uint8_t* src, int src_stride, ChannelOrder order, uint8_t* dst_y,
+                      int dst_stride_y, uint8_t* dst_uv, int dst_stride_uv, int width, int height);
+
+// Full-range BT.601 YUV444 (RGB2YUV444 / BGR2YUV444) as float values of the same float64
+// expressions, one interleaved Y,U,V triple per pixel.
+void RgbToYuv444Float(const uint8_t* src, int src_stride, ChannelOrder order, float* dst,
+                      int dst_stride_floats, int width, int height);
+
+// Gray (RGB2GRAY): 0.299*R + 0.587*G + 0.114*B in float64, as float.
+void RgbToGrayFloat(const uint8_t* src, int src_stride, ChannelOrder order, float* dst,
+                    int dst_stride_floats, int width, int height);
+
+// The float64 expressions for one pixel, for references and tests.
+double CalcY(double r, double g, double b);
+double CalcU(double r, double g, double b);
+double CalcV(double r, double g, double b);
+
+}  // namespace hbprep
+
+#endif  // HBPREP_ADAPTERS_COLOR_H_
