@@ -12,6 +12,7 @@
 #include "adapters/plan_json.h"
 #include "adapters/repository.h"
 #include "client/args.h"
+#include "client/commands.h"
 #include "nlohmann/json.hpp"
 
 namespace hbprep {
@@ -24,10 +25,16 @@ constexpr char kUsage[] =
     "  describe   print the plan (tensor names, dtypes, shapes, strides) of a model\n"
     "             --config FILE.yaml | --models DIR [--model NAME]\n"
     "             [--target board|calibration|onnx] [--json]\n"
+    "  prepare    prepare the tensors of a model for a target from images\n"
+    "             --config FILE.yaml --out DIR [--target board|calibration|onnx]\n"
+    "             [--nv12-recipe auto|calc|calc_f32|opencv] [--roi l,t,r,b]...\n"
+    "             [--format npy|bin] [--json] IMAGE...\n"
     "  version    print the version\n"
     "  help       print this text\n"
     "\n"
     "exit status: 0 success, 1 the work failed, 2 bad usage or invalid descriptor\n";
+
+}  // namespace
 
 void PrintMessages(std::ostream& err, absl::string_view prefix, absl::string_view text) {
   for (absl::string_view line : absl::StrSplit(text, '\n')) err << prefix << line << "\n";
@@ -38,6 +45,8 @@ int UsageError(std::ostream& err, absl::string_view message) {
       << "run 'hbprep help' for usage\n";
   return kExitUsage;
 }
+
+namespace {
 
 std::string Dims(const std::vector<int64_t>& values, absl::string_view separator) {
   return absl::StrJoin(values, separator);
@@ -168,6 +177,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   const std::string& command = args[0];
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (command == "describe") return Describe(rest, out, err);
+  if (command == "prepare") return PrepareCommand(rest, out, err);
   if (command == "version" || command == "--version") {
     out << "hbprep " << HBPREP_VERSION << "\n";
     return kExitOk;

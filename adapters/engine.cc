@@ -1,0 +1,537 @@
+#include "adapters/engine.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <tuple>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "adapters/color.h"
+#include "adapters/image_io.h"
+#include "adapters/npy.h"
+#include "adapters/status_macros.h"
+#include "opencv2/core.hpp"
+#include "opencv2/imgproc.hpp"
+
+namespace hbprep {
+namespace {
+
+int64_t AlignUp(int64_t value, int64_t alignment) {
+  return (value + alignment - 1) / alignment * alignment;
+}
+
+int CvInterpolation(Interpolation interpolation) {
+  switch (interpolation) {
+    case Interpolation::kLinear:
+      return cv::INTER_LINEAR;
+    case Interpolation::kCubic:
+      return cv::INTER_CUBIC;
+    case Interpolation::kNearest:
+      return cv::INTER_NEAREST;
+    case Interpolation::kArea:
+      return cv::INTER_AREA;
+  }
+  return cv::INTER_LINEAR;
+}
+
+cv::Mat Resized(const cv::Mat& image, int height, int width, int interpolation) {
+  if (image.rows == height && image.cols == width) return image;
+  cv::Mat out;
+  cv::resize(image, out, cv::Size(width, height), 0, 0, interpolation);
+  return out;
+}
+
+absl::StatusOr<cv::Mat> Crop(const cv::Mat& image, int top, int left, int height, int width,
+                             absl::string_view step, absl::string_view what) {
+  if (top < 0 || left < 0 || top + height > image.rows || left + width > image.cols) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": ", step, " needs ", height, "x", width,
+                                                   " but the image is ", image.rows, "x",
+                                                   image.cols));
+  }
+  return image(cv::Rect(left, top, width, height));
+}
+
+// The float model's geometric recipe (domain brief section 3), then the default resize to
+// the model's size when the result differs.
+absl::StatusOr<cv::Mat> ApplyRecipe(cv::Mat image, const InputDescriptor& input,
+                                    absl::string_view what) {
+  for (const RecipeStep& step : input.recipe) {
+    const int h = image.rows, w = image.cols;
+    switch (step.kind) {
+      case RecipeStep::Kind::kShortSideResize: {
+        const int s = step.size[0];
+        // The transformer: int(short_size * (long / short)), truncated.
+        const int interpolation = CvInterpolation(step.interpolation);
+        image = h < w ? Resized(image, s, static_cast<int>(s * (static_cast<double>(w) / h)),
+                                interpolation)
+                      : Resized(image, static_cast<int>(s * (static_cast<double>(h) / w)), s,
+                                interpolation);
+        break;
+      }
+      case RecipeStep::Kind::kCenterCrop: {
+        const int s = step.size[0];
+        HBPREP_ASSIGN_OR_RETURN(
+            image, Crop(image, h / 2 - s / 2, w / 2 - s / 2, s, s, "CenterCrop", what));
+        break;
+      }
+      case RecipeStep::Kind::kResize:
+        image = Resized(image, step.size[0], step.size[1], CvInterpolation(step.interpolation));
+        break;
+      case RecipeStep::Kind::kPadResize: {
+        const int th = step.size[0], tw = step.size[1];
+        const double scale = std::min(static_cast<double>(tw) / w, static_cast<double>(th) / h);
+        const int nh = static_cast<int>(scale * h), nw = static_cast<int>(scale * w);
+        const cv::Mat scaled = Resized(image, nh, nw, cv::INTER_LINEAR);
+        cv::Mat canvas(th, tw, image.type(), cv::Scalar::all(step.pad_value));
+        const int top = step.pad_centered ? (th - nh) / 2 : 0;
+        const int left = step.pad_centered ? (tw - nw) / 2 : 0;
+        scaled.copyTo(canvas(cv::Rect(left, top, nw, nh)));
+        image = canvas;
+        break;
+      }
+      case RecipeStep::Kind::kPaddedCenterCrop: {
+        const int s = step.size[0];
+        const int side =
+            static_cast<int>(static_cast<double>(s) / (s + step.padding) * std::min(h, w));
+        HBPREP_ASSIGN_OR_RETURN(image, Crop(image, ((h - side) + 1) / 2, ((w - side) + 1) / 2, side,
+                                            side, "PaddedCenterCrop", what));
+        break;
+      }
+      case RecipeStep::Kind::kLongSideCrop: {
+        const int side = std::min(h, w);
+        HBPREP_ASSIGN_OR_RETURN(
+            image, Crop(image, (h - side) / 2, (w - side) / 2, side, side, "LongSideCrop", what));
+        break;
+      }
+    }
+  }
+  return Resized(image, static_cast<int>(input.height()), static_cast<int>(input.width()),
+                 cv::INTER_LINEAR);
+}
+
+// NV12 planes of a BGR image with the given recipe. REQUIRES: even width and height.
+void BgrToNv12(const cv::Mat& bgr, Nv12Recipe recipe, uint8_t* y, uint8_t* uv) {
+  const int w = bgr.cols, h = bgr.rows;
+  if (recipe == Nv12Recipe::kOpencv) {
+    cv::Mat i420;
+    cv::cvtColor(bgr, i420, cv::COLOR_BGR2YUV_I420);
+    const uint8_t* src = i420.ptr<uint8_t>();
+    std::memcpy(y, src, static_cast<size_t>(w) * h);
+    const uint8_t* u = src + static_cast<size_t>(w) * h;
+    const uint8_t* v = u + static_cast<size_t>(w / 2) * (h / 2);
+    for (size_t i = 0; i < static_cast<size_t>(w / 2) * (h / 2); ++i) {
+      uv[2 * i] = u[i];
+      uv[2 * i + 1] = v[i];
+    }
+    return;
+  }
+  const cv::Mat& src = bgr;
+  (recipe == Nv12Recipe::kCalcF32 ? RgbToNv12CalcF32 : RgbToNv12Calc)(
+      src.ptr<uint8_t>(), static_cast<int>(src.step[0]), ChannelOrder::kBgr, y, w, uv, w, w, h);
+}
+
+// Per input and batch item, the bytes of each role (Y, UV, image, ROI).
+using Parts = std::map<std::tuple<int, int, TensorRole>, std::vector<uint8_t>>;
+
+class Preparer {
+ public:
+  Preparer(const Descriptor& descriptor, const PrepareOptions& options, Prepared& out)
+      : descriptor_(descriptor), options_(options), out_(out) {}
+
+  absl::Status Input(int index, int item, const InputImage& image);
+  absl::Status Assemble();
+
+ private:
+  absl::StatusOr<cv::Mat> Decode(const InputImage& image);
+  absl::Status Board(int index, int item, const InputDescriptor& input, const InputImage& image,
+                     cv::Mat bgr);
+  void Float(int index, int item, const InputDescriptor& input, const cv::Mat& bgr);
+  absl::Status Featuremap(int index, int item, const InputDescriptor& input,
+                          const InputImage& image);
+  absl::Status CheckRoi(const Roi& roi, int width, int height, const InputImage& image);
+  Nv12Recipe RecipeFor(const InputDescriptor& input);
+
+  const Descriptor& descriptor_;
+  const PrepareOptions& options_;
+  Prepared& out_;
+  Parts parts_;
+  // Resizer source sizes per (input, item): height, width.
+  std::map<std::pair<int, int>, std::pair<int, int>> sizes_;
+};
+
+absl::StatusOr<cv::Mat> Preparer::Decode(const InputImage& image) {
+  DecodeLimits limits;
+  limits.max_width = options_.max_width;
+  limits.max_height = options_.max_height;
+  limits.max_pixels = options_.max_pixels;
+  return DecodeImage(image.bytes, limits, image.what, &out_.warnings);
+}
+
+Nv12Recipe Preparer::RecipeFor(const InputDescriptor& input) {
+  if (!options_.nv12_recipe || *options_.nv12_recipe == Nv12Recipe::kAuto) {
+    return input.nv12_recipe;
+  }
+  const Nv12Recipe forced = *options_.nv12_recipe;
+  const bool video = forced == Nv12Recipe::kOpencv;
+  if (video != (input.range == ColorRange::kBt601Video)) {
+    const std::string warning =
+        absl::StrCat("input '", input.name, "': nv12_recipe ", ToString(forced), " produces ",
+                     video ? "video" : "full", " range but input_space_and_range is ",
+                     ToString(input.range), ": the model will see shifted colours");
+    if (std::find(out_.warnings.begin(), out_.warnings.end(), warning) == out_.warnings.end()) {
+      out_.warnings.push_back(warning);
+    }
+  }
+  return forced;
+}
+
+absl::Status Preparer::Input(int index, int item, const InputImage& image) {
+  const InputDescriptor& input = descriptor_.inputs[index];
+  if (!input.is_image()) return Featuremap(index, item, input, image);
+  if (image.roi && !(options_.target == Target::kBoard && input.source == InputSource::kResizer)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        image.what, ": a ROI was given but input '", input.name, "' is not a resizer input",
+        options_.target == Target::kBoard ? "" : " on the board target"));
+  }
+  HBPREP_ASSIGN_OR_RETURN(cv::Mat bgr, Decode(image));
+  if (options_.target == Target::kBoard) return Board(index, item, input, image, std::move(bgr));
+  HBPREP_ASSIGN_OR_RETURN(bgr, ApplyRecipe(std::move(bgr), input, image.what));
+  Float(index, item, input, bgr);
+  return absl::OkStatus();
+}
+
+absl::Status Preparer::CheckRoi(const Roi& roi, int width, int height, const InputImage& image) {
+  auto bad = [&](const std::string& why) {
+    return absl::InvalidArgumentError(absl::StrCat(image.what, ": ROI ", roi.left, ",", roi.top,
+                                                   ",", roi.right, ",", roi.bottom, " ", why));
+  };
+  if (roi.right < roi.left || roi.bottom < roi.top) {
+    return bad("has right < left or bottom < top (coordinates are inclusive)");
+  }
+  if (roi.left < 0 || roi.top < 0 || roi.right >= width || roi.bottom >= height) {
+    return bad(absl::StrCat("lies outside the ", width, "x", height, " image"));
+  }
+  const int64_t rw = int64_t{roi.right} - roi.left + 1, rh = int64_t{roi.bottom} - roi.top + 1;
+  const absl::string_view march = descriptor_.chip->march;
+  if (march == "bernoulli2") {  // X3
+    if (roi.left % 2 || roi.top % 2 || roi.right % 2 == 0 || roi.bottom % 2 == 0) {
+      return bad("must have even left/top and odd right/bottom on X3 (bernoulli2)");
+    }
+    if (rw < 16 || rh < 16 || rw >= 256 || rh >= 256) {
+      return bad(
+          absl::StrCat("is ", rw, "x", rh, "; X3 (bernoulli2) needs 16 <= width, height < 256"));
+    }
+  } else if (march == "bayes") {  // J5 / RDK Ultra
+    if (rw < 2 || rh < 2 || rw > 4096 || rh > 4096) {
+      return bad(absl::StrCat("is ", rw, "x", rh, "; J5 (bayes) needs 2 <= width, height <= 4096"));
+    }
+    if (width > 4096) {
+      return bad(
+          absl::StrCat("applies to a ", width, "-wide image; J5 (bayes) takes at most 4096"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Preparer::Board(int index, int item, const InputDescriptor& input,
+                             const InputImage& image, cv::Mat bgr) {
+  const bool resizer = input.source == InputSource::kResizer;
+  if (resizer) {
+    // The resizer takes the frame as it is; NV12 needs even sizes.
+    const int w = bgr.cols & ~1, h = bgr.rows & ~1;
+    if (w == 0 || h == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(image.what, ": a ", bgr.cols, "x", bgr.rows,
+                                                     " image is too small for NV12"));
+    }
+    if (w != bgr.cols || h != bgr.rows) {
+      out_.warnings.push_back(absl::StrCat(image.what, ": ", bgr.cols, "x", bgr.rows,
+                                           " has an odd size; NV12 uses the top-left ", w, "x", h));
+      bgr = bgr(cv::Rect(0, 0, w, h));
+    }
+    const Roi roi = image.roi.value_or(Roi{0, 0, w - 1, h - 1});
+    HBPREP_RETURN_IF_ERROR(CheckRoi(roi, w, h, image));
+    std::vector<uint8_t> roi_bytes(16);
+    const int32_t values[4] = {roi.left, roi.top, roi.right, roi.bottom};
+    std::memcpy(roi_bytes.data(), values, 16);
+    parts_[{index, item, TensorRole::kRoi}] = std::move(roi_bytes);
+    sizes_[{index, item}] = {h, w};
+  } else {
+    HBPREP_ASSIGN_OR_RETURN(bgr, ApplyRecipe(std::move(bgr), input, image.what));
+  }
+  if (!bgr.isContinuous()) bgr = bgr.clone();
+  const int w = bgr.cols, h = bgr.rows;
+  const size_t pixels = static_cast<size_t>(w) * h;
+
+  if (input.type_rt == ImageType::kNv12) {
+    std::vector<uint8_t> y(pixels), uv(pixels / 2);
+    BgrToNv12(bgr, RecipeFor(input), y.data(), uv.data());
+    parts_[{index, item, TensorRole::kY}] = std::move(y);
+    parts_[{index, item, TensorRole::kUV}] = std::move(uv);
+    return absl::OkStatus();
+  }
+  // Interleaved or gray images; Y of the full-range formula for gray and yuv444.
+  const int channels = input.type_rt == ImageType::kGray ? 1 : 3;
+  std::vector<uint8_t> data(pixels * channels);
+  const uint8_t* src = bgr.ptr<uint8_t>();
+  for (size_t i = 0; i < pixels; ++i, src += 3) {
+    const double b = src[0], g = src[1], r = src[2];
+    uint8_t* d = data.data() + i * channels;
+    switch (input.type_rt) {
+      case ImageType::kBgr:
+        d[0] = src[0], d[1] = src[1], d[2] = src[2];
+        break;
+      case ImageType::kRgb:
+        d[0] = src[2], d[1] = src[1], d[2] = src[0];
+        break;
+      case ImageType::kYuv444:
+        d[0] = static_cast<uint8_t>(CalcY(r, g, b));
+        d[1] = static_cast<uint8_t>(CalcU(r, g, b));
+        d[2] = static_cast<uint8_t>(CalcV(r, g, b));
+        break;
+      default:  // gray
+        d[0] = static_cast<uint8_t>(CalcY(r, g, b));
+        break;
+    }
+  }
+  const bool ddr = input.source == InputSource::kDdr;
+  if (ddr && input.ddr_signed) {
+    for (uint8_t& value : data) value ^= 0x80;  // pixel - 128 as int8
+  }
+  const bool nchw = channels == 3 && ddr && input.layout_rt && *input.layout_rt == Layout::kNCHW &&
+                    descriptor_.chip->toolchain == Toolchain::kOe1;
+  if (nchw) {
+    std::vector<uint8_t> planar(data.size());
+    for (size_t i = 0; i < pixels; ++i) {
+      for (int c = 0; c < 3; ++c) planar[c * pixels + i] = data[i * 3 + c];
+    }
+    data = std::move(planar);
+  }
+  parts_[{index, item, channels == 1 && !ddr ? TensorRole::kY : TensorRole::kImage}] =
+      std::move(data);
+  return absl::OkStatus();
+}
+
+void Preparer::Float(int index, int item, const InputDescriptor& input, const cv::Mat& bgr_in) {
+  const cv::Mat bgr = bgr_in.isContinuous() ? bgr_in : bgr_in.clone();
+  const int w = bgr.cols, h = bgr.rows;
+  const size_t pixels = static_cast<size_t>(w) * h;
+  const int channels = input.type_train == ImageType::kGray ? 1 : 3;
+  std::vector<float> hwc(pixels * channels);
+  switch (input.type_train) {
+    case ImageType::kYuv444:
+      RgbToYuv444Float(bgr.ptr<uint8_t>(), static_cast<int>(bgr.step[0]), ChannelOrder::kBgr,
+                       hwc.data(), w * 3, w, h);
+      break;
+    case ImageType::kGray:
+      RgbToGrayFloat(bgr.ptr<uint8_t>(), static_cast<int>(bgr.step[0]), ChannelOrder::kBgr,
+                     hwc.data(), w, w, h);
+      break;
+    default: {
+      const bool rgb = input.type_train == ImageType::kRgb;
+      const uint8_t* src = bgr.ptr<uint8_t>();
+      for (size_t i = 0; i < pixels; ++i, src += 3) {
+        hwc[i * 3 + 0] = src[rgb ? 2 : 0];
+        hwc[i * 3 + 1] = src[1];
+        hwc[i * 3 + 2] = src[rgb ? 0 : 2];
+      }
+    }
+  }
+  // J6 calibration data and ONNX inputs are normalised; on OE 1.x the model holds the
+  // normalisation node, so its data stops before mean/scale.
+  const bool normalise =
+      descriptor_.chip->toolchain == Toolchain::kJ6 && input.norm_type != NormType::kNoPreprocess;
+  if (normalise) {
+    auto at = [](const std::vector<double>& values, int c) {
+      return values.size() == 1 ? values[0] : values[c];
+    };
+    for (size_t i = 0; i < pixels; ++i) {
+      for (int c = 0; c < channels; ++c) {
+        double value = hwc[i * channels + c];  // numpy: float32 data, float64 arithmetic
+        if (!input.mean.empty()) value = value - at(input.mean, c);
+        if (!input.scale.empty()) value = value * at(input.scale, c);
+        if (!input.std.empty()) value = value / at(input.std, c);
+        hwc[i * channels + c] = static_cast<float>(value);
+      }
+    }
+  }
+  std::vector<uint8_t> data(hwc.size() * sizeof(float));
+  if (*input.layout_train == Layout::kNHWC) {
+    std::memcpy(data.data(), hwc.data(), data.size());
+  } else {
+    float* chw = reinterpret_cast<float*>(data.data());
+    for (size_t i = 0; i < pixels; ++i) {
+      for (int c = 0; c < channels; ++c) chw[c * pixels + i] = hwc[i * channels + c];
+    }
+  }
+  parts_[{index, item, TensorRole::kImage}] = std::move(data);
+}
+
+absl::Status Preparer::Featuremap(int index, int item, const InputDescriptor& input,
+                                  const InputImage& image) {
+  HBPREP_ASSIGN_OR_RETURN(NpyArray array, DecodeNpy(image.bytes, image.what));
+  std::vector<int64_t> want = input.shape;
+  if (options_.target != Target::kCalibration && descriptor_.input_batch > 0) {
+    want[0] = descriptor_.input_batch;
+  }
+  if (input.separate && options_.target == Target::kBoard) want[0] = 1;
+  if (array.shape != want || array.dtype != DType::kFloat32) {
+    return absl::InvalidArgumentError(absl::StrCat(image.what, ": featuremap input '", input.name,
+                                                   "' needs float32 ", absl::StrJoin(want, "x"),
+                                                   ", got ", ToString(array.dtype), " ",
+                                                   absl::StrJoin(array.shape, "x")));
+  }
+  parts_[{index, item, TensorRole::kImage}] = std::move(array.data);
+  return absl::OkStatus();
+}
+
+absl::Status Preparer::Assemble() {
+  const bool j6 = descriptor_.chip->toolchain == Toolchain::kJ6;
+  const int64_t align = descriptor_.chip->row_alignment;
+  for (const TensorSpec& spec : out_.plan.tensors) {
+    Tensor tensor;
+    tensor.spec = spec;
+    const InputDescriptor& input = descriptor_.inputs[spec.input_index];
+    // The items this tensor holds: its own after a split, else all of the input's.
+    int first = spec.item, last = spec.item;
+    if (spec.item < 0) {
+      first = 0;
+      last = static_cast<int>(spec.shape[0]) - 1;
+      if (!input.is_image()) last = 0;
+    }
+    const TensorRole role = spec.role == TensorRole::kNv12 ? TensorRole::kY : spec.role;
+    std::pair<int, int> size{-1, -1};
+    for (int item = first; item <= last; ++item) {
+      if (spec.role == TensorRole::kNv12) {  // OE 1.x: Y then UV
+        for (TensorRole part : {TensorRole::kY, TensorRole::kUV}) {
+          const auto& bytes = parts_.at({spec.input_index, item, part});
+          tensor.data.insert(tensor.data.end(), bytes.begin(), bytes.end());
+        }
+      } else {
+        const auto& bytes = parts_.at({spec.input_index, item, role});
+        tensor.data.insert(tensor.data.end(), bytes.begin(), bytes.end());
+      }
+      if (auto it = sizes_.find({spec.input_index, item}); it != sizes_.end()) {
+        if (size.first >= 0 && size != it->second) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "resizer input '", input.name, "': the images of one batch must share one size, got ",
+              size.second, "x", size.first, " and ", it->second.second, "x", it->second.first));
+        }
+        size = it->second;
+      }
+    }
+    // Concrete shapes and strides for the resizer's dynamic sizes.
+    if (size.first >= 0 && spec.role != TensorRole::kRoi) {
+      const int64_t h = size.first, w = size.second, n = spec.shape[0];
+      if (j6) {
+        const bool uv = spec.role == TensorRole::kUV;
+        const int64_t rows = uv ? h / 2 : h, cols = uv ? w / 2 : w, c = uv ? 2 : 1;
+        const int64_t row = AlignUp(cols * c, align);
+        tensor.spec.shape = {n, rows, cols, c};
+        tensor.spec.strides = {row * rows, row, c, 1};
+      } else {
+        const int64_t row = AlignUp(w, align), plane = row * h;
+        const bool gray = spec.role == TensorRole::kY;
+        tensor.spec.shape = {n, gray ? 1 : 3, h, w};
+        tensor.spec.strides = {gray ? plane : plane * 3 / 2, plane, row, 1};
+      }
+    }
+    tensor.dense_shape = tensor.spec.shape;
+    if (spec.layout == TensorLayout::kNV12) {
+      tensor.dense_shape = {tensor.spec.shape[0], tensor.spec.shape[2] * 3 / 2,
+                            tensor.spec.shape[3]};
+    }
+    out_.tensors.push_back(std::move(tensor));
+  }
+  return absl::OkStatus();
+}
+
+// Batch items of an input for a target: one per image (featuremaps: one file per tensor).
+int ItemsOf(const Descriptor& descriptor, const InputDescriptor& input, Target target) {
+  if (!input.is_image()) {
+    const int batch = descriptor.input_batch > 0 && target != Target::kCalibration
+                          ? descriptor.input_batch
+                          : static_cast<int>(input.shape[0]);
+    return input.separate && target == Target::kBoard ? batch : 1;
+  }
+  if (target == Target::kCalibration || descriptor.input_batch == 0) {
+    return static_cast<int>(input.shape[0]);
+  }
+  return descriptor.input_batch;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> LibraryVersions() {
+  return {{"hbprep", HBPREP_VERSION}, {"opencv", CV_VERSION}};
+}
+
+std::vector<int> ImageBindings(const Descriptor& descriptor, Target target) {
+  std::vector<int> bindings;
+  for (size_t i = 0; i < descriptor.inputs.size(); ++i) {
+    bindings.insert(bindings.end(), ItemsOf(descriptor, descriptor.inputs[i], target),
+                    static_cast<int>(i));
+  }
+  return bindings;
+}
+
+absl::StatusOr<Prepared> Prepare(const Descriptor& descriptor, absl::Span<const InputImage> images,
+                                 const PrepareOptions& options) {
+  const int needed = static_cast<int>(ImageBindings(descriptor, options.target).size());
+  if (static_cast<int>(images.size()) != needed) {
+    std::vector<std::string> per_input;
+    for (const InputDescriptor& input : descriptor.inputs) {
+      per_input.push_back(
+          absl::StrCat(ItemsOf(descriptor, input, options.target), " for '", input.name, "'"));
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "model '", descriptor.name, "' takes ", needed, " file(s) per request for target ",
+        ToString(options.target), " (", absl::StrJoin(per_input, ", "), "), got ", images.size()));
+  }
+  Prepared out;
+  out.plan = ResolvePlan(descriptor, options.target);
+  Preparer preparer(descriptor, options, out);
+  size_t next = 0;
+  try {
+    for (size_t i = 0; i < descriptor.inputs.size(); ++i) {
+      const int items = ItemsOf(descriptor, descriptor.inputs[i], options.target);
+      for (int item = 0; item < items; ++item, ++next) {
+        HBPREP_RETURN_IF_ERROR(preparer.Input(static_cast<int>(i), item, images[next]));
+      }
+    }
+    HBPREP_RETURN_IF_ERROR(preparer.Assemble());
+  } catch (const cv::Exception& e) {
+    return absl::InternalError(absl::StrCat(
+        "OpenCV failed on ", images[std::min(next, images.size() - 1)].what, ": ", e.err));
+  }
+  return out;
+}
+
+std::vector<uint8_t> PackStrided(const Tensor& tensor) {
+  const TensorSpec& spec = tensor.spec;
+  if (spec.role == TensorRole::kImage || spec.role == TensorRole::kRoi) return tensor.data;
+  // Image planes: rows of `row_bytes` dense bytes become rows of the plan's row stride.
+  int64_t row_bytes = 0, rows = 0, row_stride = 0, image_stride = spec.strides[0];
+  const int64_t n = spec.shape[0];
+  if (spec.layout == TensorLayout::kNHWC) {  // J6 Y / UV: [N, H, W, C]
+    row_bytes = spec.shape[2] * spec.shape[3];
+    rows = spec.shape[1];
+    row_stride = spec.strides[1];
+  } else {  // OE 1.x [N, C, H, W]: Y (and UV) rows of W bytes
+    row_bytes = spec.shape[3];
+    rows = spec.layout == TensorLayout::kNV12 ? spec.shape[2] * 3 / 2 : spec.shape[2];
+    row_stride = spec.strides[2];
+  }
+  std::vector<uint8_t> out(static_cast<size_t>(image_stride * n), 0);
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t r = 0; r < rows; ++r) {
+      std::memcpy(out.data() + i * image_stride + r * row_stride,
+                  tensor.data.data() + (i * rows + r) * row_bytes, row_bytes);
+    }
+  }
+  return out;
+}
+
+}  // namespace hbprep

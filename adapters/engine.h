@@ -1,0 +1,80 @@
+// The preparation engine: images (or feature data) in, the plan's tensors out, for one
+// request. Runs in-process (the CLI) and behind the server; no gRPC.
+//
+// Binding of images to inputs (README "Binding"): inputs in input_name order; an image
+// input takes one image per batch item (input_batch or the first dimension of input_shape;
+// for the calibration target only input_shape), a featuremap input one .npy file holding
+// the whole tensor (one per item after a batch split).
+//
+// Thread-safety: Prepare() is a pure function of its arguments.
+#ifndef HBPREP_ADAPTERS_ENGINE_H_
+#define HBPREP_ADAPTERS_ENGINE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "adapters/descriptor.h"
+#include "adapters/plan.h"
+
+namespace hbprep {
+
+// Inclusive pixel coordinates: a 200x200 crop at the origin is {0, 0, 199, 199}.
+struct Roi {
+  int32_t left = 0, top = 0, right = 0, bottom = 0;
+};
+
+struct InputImage {
+  std::string what;        // how messages name it, e.g. the file's path
+  std::string bytes;       // an encoded image, or a .npy file for featuremap inputs
+  std::optional<Roi> roi;  // resizer inputs; the whole image when unset
+};
+
+struct PrepareOptions {
+  Target target = Target::kBoard;
+  // Overrides the descriptor's NV12 recipe for every nv12 input when set (not kAuto).
+  std::optional<Nv12Recipe> nv12_recipe;
+  // Header limits checked before decoding.
+  int64_t max_width = 16384;
+  int64_t max_height = 16384;
+  int64_t max_pixels = int64_t{1} << 26;
+};
+
+struct Tensor {
+  // The plan's tensor with every dimension and stride concrete.
+  TensorSpec spec;
+  // Shape of `data` as a dense array: spec.shape, except for OE 1.x packed NV12
+  // ([N, H*3/2, W]).
+  std::vector<int64_t> dense_shape;
+  std::vector<uint8_t> data;  // dense, C order, no row padding
+};
+
+struct Prepared {
+  Plan plan;
+  std::vector<Tensor> tensors;  // in plan order
+  std::vector<std::string> warnings;
+};
+
+// Versions of hbprep and of the imaging libraries that decide the data, for manifests.
+std::vector<std::pair<std::string, std::string>> LibraryVersions();
+
+// For each file of one request of `descriptor` for `target`, in order, the index of the
+// input it feeds; its size is how many images (or .npy files) a request takes.
+std::vector<int> ImageBindings(const Descriptor& descriptor, Target target);
+
+// INVALID_ARGUMENT naming the image and the problem for undecodable images, wrong counts,
+// bad ROIs and feature data of the wrong shape; RESOURCE_EXHAUSTED beyond the limits.
+absl::StatusOr<Prepared> Prepare(const Descriptor& descriptor, absl::Span<const InputImage> images,
+                                 const PrepareOptions& options);
+
+// The board layout of a dense tensor: rows padded to spec.strides (padding bytes zero).
+// Dense tensors come back unchanged.
+std::vector<uint8_t> PackStrided(const Tensor& tensor);
+
+}  // namespace hbprep
+
+#endif  // HBPREP_ADAPTERS_ENGINE_H_

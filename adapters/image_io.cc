@@ -1,0 +1,160 @@
+#include "adapters/image_io.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "opencv2/core.hpp"
+#include "opencv2/imgcodecs.hpp"
+
+namespace hbprep {
+namespace {
+
+uint32_t Be16(absl::string_view b, size_t at) {
+  return static_cast<uint32_t>(static_cast<uint8_t>(b[at]) << 8 | static_cast<uint8_t>(b[at + 1]));
+}
+uint32_t Le16(absl::string_view b, size_t at) {
+  return static_cast<uint32_t>(static_cast<uint8_t>(b[at]) | static_cast<uint8_t>(b[at + 1]) << 8);
+}
+uint32_t Be32(absl::string_view b, size_t at) { return Be16(b, at) << 16 | Be16(b, at + 2); }
+uint32_t Le32(absl::string_view b, size_t at) { return Le16(b, at) | Le16(b, at + 2) << 16; }
+
+absl::Status Truncated(absl::string_view what, absl::string_view format) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, ": truncated or corrupt ", format, " header"));
+}
+
+absl::StatusOr<ImageHeader> JpegHeader(absl::string_view b, absl::string_view what) {
+  size_t at = 2;
+  while (at + 4 <= b.size()) {
+    if (static_cast<uint8_t>(b[at]) != 0xFF) return Truncated(what, "JPEG");
+    while (at < b.size() && static_cast<uint8_t>(b[at]) == 0xFF) ++at;  // fill bytes
+    if (at >= b.size()) break;
+    const uint8_t marker = static_cast<uint8_t>(b[at++]);
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) continue;  // no length
+    if (marker == 0xD9 || marker == 0xDA) break;  // end of image / scan before any frame
+    if (at + 2 > b.size()) break;
+    const uint32_t length = Be16(b, at);
+    if (length < 2) return Truncated(what, "JPEG");
+    const bool sof =
+        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (sof) {
+      if (at + 7 > b.size()) break;
+      ImageHeader header{"JPEG", Be16(b, at + 5), Be16(b, at + 3), static_cast<uint8_t>(b[at + 2])};
+      if (header.width == 0 || header.height == 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(what, ": JPEG frame header declares ", header.width, "x", header.height));
+      }
+      return header;
+    }
+    at += length;
+  }
+  return Truncated(what, "JPEG");
+}
+
+absl::StatusOr<ImageHeader> TiffHeader(absl::string_view b, absl::string_view what) {
+  const bool le = b[0] == 'I';
+  auto u16 = [&](size_t at) { return le ? Le16(b, at) : Be16(b, at); };
+  auto u32 = [&](size_t at) { return le ? Le32(b, at) : Be32(b, at); };
+  const size_t ifd = u32(4);
+  if (ifd + 2 > b.size()) return Truncated(what, "TIFF");
+  const uint32_t entries = u16(ifd);
+  if (ifd + 2 + static_cast<size_t>(entries) * 12 > b.size()) return Truncated(what, "TIFF");
+  ImageHeader header{"TIFF", 0, 0, 8};
+  for (uint32_t i = 0; i < entries; ++i) {
+    const size_t e = ifd + 2 + i * 12;
+    const uint32_t tag = u16(e), type = u16(e + 2), count = u32(e + 4);
+    const uint32_t value = type == 3 ? u16(e + 8) : u32(e + 8);  // SHORT or LONG, inline
+    if (tag == 256) header.width = value;
+    if (tag == 257) header.height = value;
+    if (tag == 258 && type == 3) {
+      if (count <= 2) {
+        header.bit_depth = static_cast<int>(value);
+      } else if (u32(e + 8) + 2 <= b.size()) {
+        header.bit_depth = static_cast<int>(u16(u32(e + 8)));
+      }
+    }
+  }
+  if (header.width == 0 || header.height == 0) return Truncated(what, "TIFF");
+  return header;
+}
+
+}  // namespace
+
+absl::StatusOr<ImageHeader> ReadImageHeader(absl::string_view b, absl::string_view what) {
+  if (b.empty())
+    return absl::InvalidArgumentError(absl::StrCat(what, ": the image is empty (0 bytes)"));
+  if (b.size() >= 3 && absl::StartsWith(b, "\xFF\xD8\xFF")) return JpegHeader(b, what);
+  if (absl::StartsWith(b, "\x89PNG\r\n\x1a\n")) {
+    if (b.size() < 26 || b.substr(12, 4) != "IHDR") return Truncated(what, "PNG");
+    return ImageHeader{"PNG", Be32(b, 16), Be32(b, 20), static_cast<uint8_t>(b[24])};
+  }
+  if (absl::StartsWith(b, "BM")) {
+    if (b.size() < 26) return Truncated(what, "BMP");
+    const uint32_t dib = Le32(b, 14);
+    if (dib == 12) return ImageHeader{"BMP", Le16(b, 18), Le16(b, 20), 8};
+    if (dib < 40 || b.size() < 30) return Truncated(what, "BMP");
+    const int64_t width = static_cast<int32_t>(Le32(b, 18));
+    const int64_t height = static_cast<int32_t>(Le32(b, 22));
+    return ImageHeader{"BMP", width < 0 ? -width : width, height < 0 ? -height : height, 8};
+  }
+  if (b.size() >= 12 && absl::StartsWith(b, "RIFF") && b.substr(8, 4) == "WEBP") {
+    if (b.size() < 30) return Truncated(what, "WebP");
+    const absl::string_view chunk = b.substr(12, 4);
+    if (chunk == "VP8X") {
+      const int64_t w = 1 + (Le32(b, 24) & 0xFFFFFF), h = 1 + (Le32(b, 27) & 0xFFFFFF);
+      return ImageHeader{"WebP", w, h, 8};
+    }
+    if (chunk == "VP8L") {
+      if (static_cast<uint8_t>(b[20]) != 0x2F) return Truncated(what, "WebP");
+      const uint32_t bits = Le32(b, 21);
+      return ImageHeader{"WebP", 1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF), 8};
+    }
+    if (chunk == "VP8 ") {
+      if (b.substr(23, 3) != "\x9d\x01\x2a") return Truncated(what, "WebP");
+      return ImageHeader{"WebP", Le16(b, 26) & 0x3FFF, Le16(b, 28) & 0x3FFF, 8};
+    }
+    return Truncated(what, "WebP");
+  }
+  if (b.size() >= 8 && (absl::StartsWith(b, "II*\0") || absl::StartsWith(b, "MM\0*"))) {
+    return TiffHeader(b, what);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, ": not a supported image format (JPEG, PNG, BMP, WebP, TIFF)"));
+}
+
+absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, const DecodeLimits& limits,
+                                    absl::string_view what, std::vector<std::string>* warnings) {
+  absl::StatusOr<ImageHeader> header = ReadImageHeader(bytes, what);
+  if (!header.ok()) return header.status();
+  if (header->width > limits.max_width || header->height > limits.max_height ||
+      header->width * header->height > limits.max_pixels) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(what, ": ", header->format, " header declares ", header->width, "x",
+                     header->height, ", over the limit of ", limits.max_width, "x",
+                     limits.max_height, " and ", limits.max_pixels, " pixels"));
+  }
+  if (header->format == "JPEG" && bytes.find("\xFF\xD9", 2) == absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": truncated JPEG (no end-of-image marker)"));
+  }
+  cv::Mat image;
+  try {
+    const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
+    image = cv::imdecode(raw, cv::IMREAD_COLOR);
+  } catch (const cv::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": ", header->format, " cannot be decoded: ", e.err));
+  }
+  if (image.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": ", header->format, " cannot be decoded (corrupt or truncated)"));
+  }
+  if (header->bit_depth > 8 && warnings != nullptr) {
+    warnings->push_back(absl::StrCat(what, ": ", header->bit_depth,
+                                     "-bit image reduced to 8 bits per sample (high byte), as "
+                                     "cv2.imread does"));
+  }
+  return image;
+}
+
+}  // namespace hbprep

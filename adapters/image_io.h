@@ -1,0 +1,43 @@
+// Encoded image input: format sniffing, header dimensions read before any pixel is decoded
+// (so a small file cannot make the engine allocate gigabytes), and decoding to BGR.
+// Internal to the engine: exposes cv::Mat.
+#ifndef HBPREP_ADAPTERS_IMAGE_IO_H_
+#define HBPREP_ADAPTERS_IMAGE_IO_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "opencv2/core/mat.hpp"
+
+namespace hbprep {
+
+// Limits checked against an image's header before decoding. Defaults admit 8K frames.
+struct DecodeLimits {
+  int64_t max_width = 16384;
+  int64_t max_height = 16384;
+  int64_t max_pixels = int64_t{1} << 26;  // 64 Mpixel
+};
+
+struct ImageHeader {
+  std::string format;  // "JPEG", "PNG", "BMP", "WebP", "TIFF"
+  int64_t width = 0;
+  int64_t height = 0;
+  int bit_depth = 8;  // bits per sample, where the header says
+};
+
+// INVALID_ARGUMENT naming `what` when the bytes are not a supported format or the header is
+// truncated or inconsistent.
+absl::StatusOr<ImageHeader> ReadImageHeader(absl::string_view bytes, absl::string_view what);
+
+// Checks the header against `limits` (RESOURCE_EXHAUSTED beyond them), then decodes to 8-bit
+// BGR the way cv2.imread does (EXIF orientation applied, grey replicated, alpha dropped,
+// 16-bit samples reduced to their high byte, with a warning).
+absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, const DecodeLimits& limits,
+                                    absl::string_view what, std::vector<std::string>* warnings);
+
+}  // namespace hbprep
+
+#endif  // HBPREP_ADAPTERS_IMAGE_IO_H_

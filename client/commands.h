@@ -1,0 +1,23 @@
+// The CLI's subcommands and the helpers they share (internal to client/).
+#ifndef HBPREP_CLIENT_COMMANDS_H_
+#define HBPREP_CLIENT_COMMANDS_H_
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace hbprep {
+
+// `hbprep prepare`: see README "CLI".
+int PrepareCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+// Prints "hbprep: <message>" and the usage hint; returns kExitUsage.
+int UsageError(std::ostream& err, absl::string_view message);
+// Prints every line of `text` with `prefix`.
+void PrintMessages(std::ostream& err, absl::string_view prefix, absl::string_view text);
+
+}  // namespace hbprep
+
+#endif  // HBPREP_CLIENT_COMMANDS_H_

@@ -1,0 +1,305 @@
+// `hbprep prepare`: runs the engine in-process and writes .npy (and .bin) files plus a
+// manifest into a temporary folder that is moved into place only when everything worked.
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "adapters/descriptor.h"
+#include "adapters/engine.h"
+#include "adapters/npy.h"
+#include "adapters/plan_json.h"
+#include "client/args.h"
+#include "client/cli.h"
+#include "client/commands.h"
+#include "nlohmann/json.hpp"
+
+namespace hbprep {
+namespace {
+
+namespace fs = std::filesystem;
+
+absl::StatusOr<Roi> ParseRoi(const std::string& text) {
+  std::vector<std::string> parts = absl::StrSplit(text, ',');
+  int32_t values[4];
+  if (parts.size() != 4) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--roi '", text, "' must be left,top,right,bottom"));
+  }
+  for (int i = 0; i < 4; ++i) {
+    if (!absl::SimpleAtoi(parts[i], &values[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--roi '", text, "' must be four integers left,top,right,bottom"));
+    }
+  }
+  return Roi{values[0], values[1], values[2], values[3]};
+}
+
+bool ReadFile(const std::string& path, std::string* bytes) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return false;
+  std::ostringstream text;
+  text << file.rdbuf();
+  *bytes = text.str();
+  return !file.bad();
+}
+
+bool WriteFile(const fs::path& path, const void* data, size_t size) {
+  std::ofstream file(path, std::ios::binary);
+  file.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
+  return static_cast<bool>(file);
+}
+
+// hrt_model_exec arguments for a J6 board result: one file per tensor.
+std::string HrtArguments(const Prepared& prepared, const std::vector<std::string>& files) {
+  if (prepared.plan.target != Target::kBoard) return "";
+  if (prepared.plan.chip->toolchain == Toolchain::kOe1) {
+    std::vector<std::string> inputs, rois;
+    for (size_t i = 0; i < prepared.tensors.size(); ++i) {
+      const Tensor& t = prepared.tensors[i];
+      if (t.spec.role == TensorRole::kRoi) {
+        const int32_t* v = reinterpret_cast<const int32_t*>(t.data.data());
+        rois.push_back(absl::StrCat(v[0], ",", v[1], ",", v[2], ",", v[3]));
+      } else {
+        inputs.push_back(files[i]);
+      }
+    }
+    std::string out = absl::StrCat("--input_file=", absl::StrJoin(inputs, ","));
+    if (!rois.empty())
+      absl::StrAppend(&out, " --roi_infer=true --roi=\"", absl::StrJoin(rois, ";"), "\"");
+    return out;
+  }
+  std::vector<std::string> strides, shapes;
+  bool dynamic = false;
+  for (size_t i = 0; i < prepared.tensors.size(); ++i) {
+    const TensorSpec& spec = prepared.tensors[i].spec;
+    strides.push_back(absl::StrJoin(spec.strides, ","));
+    shapes.push_back(absl::StrJoin(spec.shape, ","));
+    dynamic = dynamic || spec.adapter == AdapterKind::kResizer;
+  }
+  std::string out = absl::StrCat("--input_file=", absl::StrJoin(files, ","));
+  if (dynamic) absl::StrAppend(&out, " --input_valid_shape=\"", absl::StrJoin(shapes, ";"), "\"");
+  absl::StrAppend(&out, " --input_stride=\"", absl::StrJoin(strides, ";"), "\"");
+  return out;
+}
+
+// Writes one request's files into `dir` and returns its manifest.
+absl::StatusOr<nlohmann::ordered_json> WriteResult(const Prepared& prepared, const fs::path& dir,
+                                                   bool bin) {
+  nlohmann::ordered_json manifest = PlanToJson(prepared.plan);
+  std::vector<std::string> run_files;
+  for (size_t i = 0; i < prepared.tensors.size(); ++i) {
+    const Tensor& tensor = prepared.tensors[i];
+    const std::string npy = tensor.spec.name + ".npy";
+    const std::string encoded = EncodeNpy(tensor.spec.dtype, tensor.dense_shape, tensor.data);
+    if (!WriteFile(dir / npy, encoded.data(), encoded.size())) {
+      return absl::UnavailableError(absl::StrCat((dir / npy).string(), ": cannot write"));
+    }
+    nlohmann::ordered_json& entry = manifest["tensors"][i];
+    entry["shape"] = tensor.spec.shape;
+    entry["strides"] = prepared.plan.target == Target::kBoard ? tensor.spec.strides
+                                                              : prepared.plan.tensors[i].strides;
+    entry["file"] = npy;
+    if (!bin) continue;
+    std::string run_file;
+    if (tensor.spec.role == TensorRole::kRoi) {
+      const int32_t* v = reinterpret_cast<const int32_t*>(tensor.data.data());
+      run_file = tensor.spec.name + ".txt";
+      const std::string text = absl::StrCat(v[0], " ", v[1], " ", v[2], " ", v[3], "\n");
+      if (!WriteFile(dir / run_file, text.data(), text.size())) {
+        return absl::UnavailableError(absl::StrCat((dir / run_file).string(), ": cannot write"));
+      }
+    } else {
+      run_file = tensor.spec.name + ".bin";
+      const std::vector<uint8_t> packed = PackStrided(tensor);
+      if (!WriteFile(dir / run_file, packed.data(), packed.size())) {
+        return absl::UnavailableError(absl::StrCat((dir / run_file).string(), ": cannot write"));
+      }
+    }
+    entry["bin_file"] = run_file;
+    run_files.push_back(run_file);
+  }
+  if (bin) {
+    if (std::string hrt = HrtArguments(prepared, run_files); !hrt.empty()) {
+      manifest["hrt_model_exec"] = hrt;
+    } else {
+      manifest.erase("hrt_model_exec");
+    }
+  } else {
+    manifest.erase("hrt_model_exec");
+  }
+  manifest["warnings"] = prepared.warnings;
+  nlohmann::ordered_json versions = nlohmann::ordered_json::object();
+  for (const auto& [name, version] : LibraryVersions()) versions[name] = version;
+  manifest["versions"] = versions;
+  const std::string text = manifest.dump(2) + "\n";
+  if (!WriteFile(dir / "manifest.json", text.data(), text.size())) {
+    return absl::UnavailableError(absl::StrCat((dir / "manifest.json").string(), ": cannot write"));
+  }
+  return manifest;
+}
+
+// Moves `staging` to `out`, replacing an earlier result there.
+absl::Status MoveIntoPlace(const fs::path& staging, const fs::path& out) {
+  std::error_code error;
+  fs::path old;
+  if (fs::exists(out, error)) {
+    old = out;
+    old += absl::StrCat(".hbprep-old-", ::getpid());
+    fs::rename(out, old, error);
+    if (error)
+      return absl::UnavailableError(
+          absl::StrCat(out.string(), ": cannot replace: ", error.message()));
+  }
+  fs::rename(staging, out, error);
+  if (error)
+    return absl::UnavailableError(absl::StrCat(out.string(), ": cannot create: ", error.message()));
+  if (!old.empty()) fs::remove_all(old, error);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  FlagSpec spec{{"config", "target", "nv12-recipe", "roi", "out", "format"}, {"json"}};
+  absl::StatusOr<Args> args = Args::Parse(argv, spec);
+  if (!args.ok()) return UsageError(err, args.status().message());
+  if (!args->Has("config")) return UsageError(err, "prepare needs --config FILE.yaml");
+  if (!args->Has("out")) return UsageError(err, "prepare needs --out DIR");
+  PrepareOptions options;
+  const std::string target_name = args->Get("target").value_or("board");
+  std::optional<Target> target = ParseTarget(target_name);
+  if (!target) {
+    return UsageError(
+        err, absl::StrCat("--target '", target_name, "' is not one of board, calibration, onnx"));
+  }
+  options.target = *target;
+  if (std::optional<std::string> recipe = args->Get("nv12-recipe")) {
+    const std::vector<std::pair<const char*, Nv12Recipe>> names = {
+        {"auto", Nv12Recipe::kAuto},
+        {"calc", Nv12Recipe::kCalc},
+        {"calc_f32", Nv12Recipe::kCalcF32},
+        {"opencv", Nv12Recipe::kOpencv}};
+    for (const auto& [name, value] : names) {
+      if (*recipe == name) options.nv12_recipe = value;
+    }
+    if (!options.nv12_recipe) {
+      return UsageError(err, absl::StrCat("--nv12-recipe '", *recipe,
+                                          "' is not one of auto, calc, calc_f32, opencv"));
+    }
+  }
+  const std::string format = args->Get("format").value_or("npy");
+  if (format != "npy" && format != "bin") {
+    return UsageError(err, absl::StrCat("--format '", format, "' is not one of npy, bin"));
+  }
+  std::vector<Roi> rois;
+  for (const std::string& text : args->GetAll("roi")) {
+    absl::StatusOr<Roi> roi = ParseRoi(text);
+    if (!roi.ok()) return UsageError(err, roi.status().message());
+    rois.push_back(*roi);
+  }
+
+  std::vector<std::string> warnings;
+  absl::StatusOr<Descriptor> descriptor = LoadDescriptorFile(*args->Get("config"), &warnings);
+  if (!descriptor.ok()) {
+    PrintMessages(err, "hbprep: ", descriptor.status().message());
+    return absl::IsNotFound(descriptor.status()) ? kExitFailed : kExitUsage;
+  }
+  const std::vector<int> bindings = ImageBindings(*descriptor, options.target);
+  const size_t per_request = bindings.size();
+  const std::vector<std::string>& files = args->positional();
+  if (files.empty() || files.size() % per_request != 0) {
+    return UsageError(
+        err, absl::StrCat("model '", descriptor->name, "' takes ", per_request,
+                          " file(s) per request for target ", target_name, "; got ", files.size()));
+  }
+  // The i-th --roi belongs to the i-th image that feeds a resizer input.
+  std::vector<bool> feeds_resizer;
+  for (int index : bindings) {
+    const InputDescriptor& input = descriptor->inputs[index];
+    feeds_resizer.push_back(input.is_image() && input.source == InputSource::kResizer &&
+                            options.target == Target::kBoard);
+  }
+  const size_t requests = files.size() / per_request;
+  size_t resizer_images = 0;
+  for (bool r : feeds_resizer) resizer_images += r;
+  if (rois.size() > resizer_images * requests) {
+    return UsageError(err,
+                      absl::StrCat(rois.size(), " --roi given but only ", resizer_images * requests,
+                                   " image(s) feed a resizer input"));
+  }
+
+  const fs::path out_dir = *args->Get("out");
+  std::error_code error;
+  fs::path staging = out_dir;
+  staging += absl::StrCat(".hbprep-tmp-", ::getpid());
+  fs::remove_all(staging, error);
+  if (!fs::create_directories(staging, error)) {
+    err << "hbprep: " << staging.string() << ": cannot create folder: " << error.message() << "\n";
+    return kExitFailed;
+  }
+  auto fail = [&](absl::string_view message) {
+    PrintMessages(err, "hbprep: ", message);
+    fs::remove_all(staging, error);
+    return kExitFailed;
+  };
+
+  nlohmann::ordered_json documents = nlohmann::ordered_json::array();
+  size_t next_roi = 0;
+  for (size_t r = 0; r < requests; ++r) {
+    std::vector<InputImage> images(per_request);
+    for (size_t i = 0; i < per_request; ++i) {
+      InputImage& image = images[i];
+      image.what = files[r * per_request + i];
+      if (!ReadFile(image.what, &image.bytes))
+        return fail(absl::StrCat(image.what, ": cannot read file"));
+      if (feeds_resizer[i] && next_roi < rois.size()) image.roi = rois[next_roi++];
+    }
+    absl::StatusOr<Prepared> prepared = Prepare(*descriptor, images, options);
+    if (!prepared.ok()) return fail(prepared.status().message());
+    prepared->warnings.insert(prepared->warnings.begin(), warnings.begin(), warnings.end());
+    const fs::path dir = requests == 1 ? staging : staging / std::to_string(r);
+    fs::create_directories(dir, error);
+    absl::StatusOr<nlohmann::ordered_json> manifest = WriteResult(*prepared, dir, format == "bin");
+    if (!manifest.ok()) return fail(manifest.status().message());
+    for (const std::string& warning : prepared->warnings)
+      err << "hbprep: warning: " << warning << "\n";
+    documents.push_back(*std::move(manifest));
+  }
+  if (absl::Status moved = MoveIntoPlace(staging, out_dir); !moved.ok())
+    return fail(moved.message());
+
+  if (args->Has("json")) {
+    out << (requests == 1 ? documents[0].dump(2)
+                          : nlohmann::ordered_json{{"requests", documents}}.dump(2))
+        << "\n";
+    return kExitOk;
+  }
+  out << "wrote " << requests << " request(s) of model " << descriptor->name << " (" << target_name
+      << ") to " << out_dir.string() << "\n";
+  for (size_t r = 0; r < requests; ++r) {
+    const auto& doc = documents[r];
+    const std::string where =
+        requests == 1 ? out_dir.string() : (out_dir / std::to_string(r)).string();
+    for (const auto& tensor : doc["tensors"]) {
+      out << "  " << where << "/" << tensor["file"].get<std::string>() << "  "
+          << tensor["dtype"].get<std::string>() << " "
+          << absl::StrJoin(tensor["shape"].get<std::vector<int64_t>>(), "x") << "\n";
+    }
+    if (doc.contains("hrt_model_exec")) {
+      out << "  hrt_model_exec " << doc["hrt_model_exec"].get<std::string>() << "\n";
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace hbprep

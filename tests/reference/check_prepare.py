@@ -1,0 +1,186 @@
+#!/usr/bin/python3
+"""Cross-check of `hbprep prepare` against an independent numpy/OpenCV implementation of
+the toolchain's reference recipes (the way users write them today, domain brief sections
+3-5), for every example model and target, on a photo-like JPEG and an odd-sized PNG.
+
+Integer tensors must match byte for byte, float tensors within 1e-5 relative.
+Usage: check_prepare.py HBPREP_BINARY MODELS_DIR WORK_DIR   (Debian's /usr/bin/python3)
+"""
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+
+HBPREP, MODELS, WORK = sys.argv[1:4]
+os.makedirs(WORK, exist_ok=True)
+
+
+def make_images():
+    rng = np.random.default_rng(7)
+    h, w = 375, 500
+    y, x = np.mgrid[0:h, 0:w]
+    img = np.stack([x * 255.0 / w, y * 255.0 / h, (x + y) * 127.0 / (w + h) + 64], -1)
+    img = np.clip(img + rng.normal(0, 14, img.shape), 0, 255).astype(np.uint8)
+    photo = os.path.join(WORK, "photo.jpg")
+    cv2.imwrite(photo, img, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    odd = os.path.join(WORK, "odd.png")
+    cv2.imwrite(odd, rng.integers(0, 256, (301, 417, 3), dtype=np.uint8))
+    return [photo, odd]
+
+
+# --- the reference recipes -----------------------------------------------------------------
+def short_side_resize(img, short):
+    h, w = img.shape[:2]
+    if h < w:
+        return cv2.resize(img, (int(short * (w / h)), short), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(img, (short, int(short * (h / w))), interpolation=cv2.INTER_LINEAR)
+
+
+def center_crop(img, size):
+    h, w = img.shape[:2]
+    top, left = h // 2 - size // 2, w // 2 - size // 2
+    return img[top:top + size, left:left + size]
+
+
+def pad_resize(img, th, tw, pad):
+    h, w = img.shape[:2]
+    scale = min(tw / w, th / h)
+    nh, nw = int(scale * h), int(scale * w)
+    out = np.full((th, tw, 3), pad, dtype=np.uint8)
+    top, left = (th - nh) // 2, (tw - nw) // 2
+    out[top:top + nh, left:left + nw] = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_LINEAR)
+    return out
+
+
+def nv12_calc(bgr):
+    b, g, r = [bgr[..., i].astype(np.float64) for i in range(3)]
+    y = (0.299 * r + 0.587 * g + 0.114 * b).astype(np.uint8)
+    u = (-0.169 * r - 0.331 * g + 0.5 * b + 128).astype(np.uint8)[::2, ::2]
+    v = (0.5 * r - 0.419 * g - 0.081 * b + 128).astype(np.uint8)[::2, ::2]
+    return y, np.stack([u, v], -1)
+
+
+def nv12_opencv(bgr):
+    h, w = bgr.shape[:2]
+    flat = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420).reshape(-1)
+    quarter = (h // 2) * (w // 2)
+    u = flat[h * w:h * w + quarter].reshape(h // 2, w // 2)
+    v = flat[h * w + quarter:].reshape(h // 2, w // 2)
+    return flat[:h * w].reshape(h, w), np.stack([u, v], -1)
+
+
+def float_input(bgr, rgb, mean=None, scale=None, std=None):
+    x = (bgr[..., ::-1] if rgb else bgr).astype(np.float32)
+    if mean is not None:
+        x = x - np.array(mean)
+    if scale is not None:
+        x = x * np.array(scale)
+    if std is not None:
+        x = x / np.array(std)
+    return x.astype(np.float32).transpose(2, 0, 1)[None]
+
+
+IMAGENET_MEAN = [123.675, 116.28, 103.53]
+
+
+def cls_recipe(img):
+    return center_crop(short_side_resize(img, 256), 224)
+
+
+# --- one check per model and target --------------------------------------------------------
+def run(model, target, files, extra=()):
+    out = os.path.join(WORK, "%s_%s" % (model, target))
+    cmd = [HBPREP, "prepare", "--config", os.path.join(MODELS, model + ".yaml"),
+           "--target", target, "--out", out, *extra, *files]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return lambda name: np.load(os.path.join(out, name + ".npy"))
+
+
+failures = []
+
+
+def expect(what, got, want):
+    if got.dtype != want.dtype or got.shape != want.shape:
+        failures.append("%s: got %s %s, reference %s %s" % (what, got.dtype, got.shape,
+                                                           want.dtype, want.shape))
+    elif want.dtype == np.float32:
+        if not np.allclose(got, want, rtol=1e-5, atol=1e-5):
+            failures.append("%s: max abs diff %g" % (what, np.abs(got - want).max()))
+    elif not np.array_equal(got, want):
+        failures.append("%s: %d values differ" % (what, int((got != want).sum())))
+
+
+def check(path):
+    img = cv2.imread(path)
+    tag = os.path.basename(path)
+
+    # cls_pyramid (nash-e): rgb NCHW, mean/std; board NV12 with the calc recipe.
+    load = run("cls_pyramid", "board", [path])
+    y, uv = nv12_calc(cls_recipe(img))
+    expect(tag + " cls_pyramid images_y", load("images_y"), y[None, :, :, None])
+    expect(tag + " cls_pyramid images_uv", load("images_uv"), uv[None])
+    for target in ("calibration", "onnx"):
+        load = run("cls_pyramid", target, [path])
+        expect(tag + " cls_pyramid " + target, load("images"),
+               float_input(cls_recipe(img), True, mean=IMAGENET_MEAN,
+                           std=[58.395, 57.12, 57.375]))
+    load = run("cls_pyramid", "board", [path], ["--nv12-recipe", "opencv"])
+    y, uv = nv12_opencv(cls_recipe(img))
+    expect(tag + " cls_pyramid opencv images_uv", load("images_uv"), uv[None])
+
+    # det_resizer (nash-m, bt601_video): the whole frame (even size) with the opencv recipe.
+    even = img[:img.shape[0] // 2 * 2, :img.shape[1] // 2 * 2]
+    load = run("det_resizer", "board", [path], ["--roi", "2,4,101,203"])
+    y, uv = nv12_opencv(even)
+    expect(tag + " det_resizer data_y", load("data_y"), y[None, :, :, None])
+    expect(tag + " det_resizer data_uv", load("data_uv"), uv[None])
+    expect(tag + " det_resizer data_roi", load("data_roi"), np.array([[2, 4, 101, 203]], np.int32))
+    load = run("det_resizer", "calibration", [path])
+    expect(tag + " det_resizer calibration", load("data"),
+           float_input(pad_resize(img, 384, 640, 114), False, scale=[0.003921568627451]))
+
+    # cls_batch8 (nash-p): eight images split into data_0 ... data_7.
+    files = [path] * 8
+    load = run("cls_batch8", "board", files)
+    y, uv = nv12_calc(cls_recipe(img))
+    for k in (0, 7):
+        expect("%s cls_batch8 data_%d_y" % (tag, k), load("data_%d_y" % k), y[None, :, :, None])
+        expect("%s cls_batch8 data_%d_uv" % (tag, k), load("data_%d_uv" % k), uv[None])
+    load = run("cls_batch8", "onnx", files)
+    one = float_input(cls_recipe(img), True, mean=IMAGENET_MEAN,
+                      scale=[0.01712475, 0.017507, 0.01742919])
+    expect(tag + " cls_batch8 onnx", load("data"), np.concatenate([one] * 8))
+
+    # fusion_multi (nash-e): bgr ddr image as int8 (pixel - 128) and a featuremap .npy.
+    prior = np.random.default_rng(3).standard_normal((1, 64, 8, 8)).astype(np.float32)
+    prior_path = os.path.join(WORK, "prior.npy")
+    np.save(prior_path, prior)
+    resized = cv2.resize(img, (128, 128), interpolation=cv2.INTER_LINEAR)
+    load = run("fusion_multi", "board", [path, prior_path])
+    expect(tag + " fusion_multi image", load("image"),
+           (resized.astype(np.int16) - 128).astype(np.int8)[None])
+    expect(tag + " fusion_multi prior", load("prior"), prior)
+    load = run("fusion_multi", "calibration", [path, prior_path])
+    expect(tag + " fusion_multi calibration", load("image"),
+           float_input(resized, False, mean=[128, 128, 128], scale=[0.0078125]))
+
+    # x5_ssd (bayes-e, OE 1.x): one packed NV12 array; calibration without normalisation.
+    resized = cv2.resize(img, (300, 300), interpolation=cv2.INTER_LINEAR)
+    load = run("x5_ssd", "board", [path])
+    y, uv = nv12_calc(resized)
+    expect(tag + " x5_ssd data", load("data"),
+           np.concatenate([y, uv.reshape(150, 300)])[None])
+    load = run("x5_ssd", "calibration", [path])
+    expect(tag + " x5_ssd calibration", load("data"), float_input(resized, True))
+
+
+checks = 0
+for image in make_images():
+    check(image)
+    checks += 1
+for failure in failures:
+    print("FAIL", failure)
+print("%d images checked against the reference recipes, %d mismatches" % (checks, len(failures)))
+sys.exit(1 if failures else 0)
