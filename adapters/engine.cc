@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "adapters/color.h"
+#include "adapters/frame.h"
 #include "adapters/image_io.h"
 #include "adapters/npy.h"
 #include "adapters/status_macros.h"
@@ -37,79 +38,82 @@ int CvInterpolation(Interpolation interpolation) {
   return cv::INTER_LINEAR;
 }
 
-cv::Mat Resized(const cv::Mat& image, int height, int width, int interpolation) {
-  if (image.rows == height && image.cols == width) return image;
-  cv::Mat out;
-  cv::resize(image, out, cv::Size(width, height), 0, 0, interpolation);
-  return out;
-}
-
-absl::StatusOr<cv::Mat> Crop(const cv::Mat& image, int top, int left, int height, int width,
-                             absl::string_view step, absl::string_view what) {
-  if (top < 0 || left < 0 || top + height > image.rows || left + width > image.cols) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": ", step, " needs ", height, "x", width,
-                                                   " but the image is ", image.rows, "x",
-                                                   image.cols));
+absl::Status CheckCrop(const Frame& frame, const cv::Rect& rect, absl::string_view step,
+                       absl::string_view what) {
+  if (rect.x < 0 || rect.y < 0 || rect.x + rect.width > frame.width() ||
+      rect.y + rect.height > frame.height() || rect.width <= 0 || rect.height <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": ", step, " needs ", rect.height, "x",
+                                                   rect.width, " but the image is ",
+                                                   frame.height(), "x", frame.width()));
   }
-  return image(cv::Rect(left, top, width, height));
+  return absl::OkStatus();
 }
 
 // The float model's geometric recipe (domain brief section 3), then the default resize to
 // the model's size when the result differs.
-absl::StatusOr<cv::Mat> ApplyRecipe(cv::Mat image, const InputDescriptor& input,
-                                    absl::string_view what) {
+absl::Status ApplyRecipe(Frame& frame, const InputDescriptor& input, absl::string_view what) {
   for (const RecipeStep& step : input.recipe) {
-    const int h = image.rows, w = image.cols;
+    const int h = frame.height(), w = frame.width();
+    cv::Rect crop;
+    const char* crop_step = nullptr;
     switch (step.kind) {
       case RecipeStep::Kind::kShortSideResize: {
         const int s = step.size[0];
         // The transformer: int(short_size * (long / short)), truncated.
         const int interpolation = CvInterpolation(step.interpolation);
-        image = h < w ? Resized(image, s, static_cast<int>(s * (static_cast<double>(w) / h)),
-                                interpolation)
-                      : Resized(image, static_cast<int>(s * (static_cast<double>(h) / w)), s,
-                                interpolation);
+        if (h < w) {
+          frame.Resize(s, static_cast<int>(s * (static_cast<double>(w) / h)), interpolation);
+        } else {
+          frame.Resize(static_cast<int>(s * (static_cast<double>(h) / w)), s, interpolation);
+        }
         break;
       }
       case RecipeStep::Kind::kCenterCrop: {
         const int s = step.size[0];
-        HBPREP_ASSIGN_OR_RETURN(
-            image, Crop(image, h / 2 - s / 2, w / 2 - s / 2, s, s, "CenterCrop", what));
+        crop = cv::Rect(w / 2 - s / 2, h / 2 - s / 2, s, s);
+        crop_step = "CenterCrop";
         break;
       }
       case RecipeStep::Kind::kResize:
-        image = Resized(image, step.size[0], step.size[1], CvInterpolation(step.interpolation));
+        frame.Resize(step.size[0], step.size[1], CvInterpolation(step.interpolation));
         break;
       case RecipeStep::Kind::kPadResize: {
+        frame.ToBgr();
         const int th = step.size[0], tw = step.size[1];
         const double scale = std::min(static_cast<double>(tw) / w, static_cast<double>(th) / h);
         const int nh = static_cast<int>(scale * h), nw = static_cast<int>(scale * w);
-        const cv::Mat scaled = Resized(image, nh, nw, cv::INTER_LINEAR);
-        cv::Mat canvas(th, tw, image.type(), cv::Scalar::all(step.pad_value));
+        cv::Mat scaled;
+        cv::resize(frame.bgr, scaled, cv::Size(nw, nh), 0, 0, cv::INTER_LINEAR);
+        cv::Mat canvas(th, tw, CV_8UC3, cv::Scalar::all(step.pad_value));
         const int top = step.pad_centered ? (th - nh) / 2 : 0;
         const int left = step.pad_centered ? (tw - nw) / 2 : 0;
         scaled.copyTo(canvas(cv::Rect(left, top, nw, nh)));
-        image = canvas;
+        frame.bgr = canvas;
         break;
       }
       case RecipeStep::Kind::kPaddedCenterCrop: {
         const int s = step.size[0];
-        const int side =
-            static_cast<int>(static_cast<double>(s) / (s + step.padding) * std::min(h, w));
-        HBPREP_ASSIGN_OR_RETURN(image, Crop(image, ((h - side) + 1) / 2, ((w - side) + 1) / 2, side,
-                                            side, "PaddedCenterCrop", what));
+        const int side = static_cast<int>(static_cast<double>(s) / (s + step.padding) *
+                                          std::min(h, w));
+        crop = cv::Rect(((w - side) + 1) / 2, ((h - side) + 1) / 2, side, side);
+        crop_step = "PaddedCenterCrop";
         break;
       }
       case RecipeStep::Kind::kLongSideCrop: {
         const int side = std::min(h, w);
-        HBPREP_ASSIGN_OR_RETURN(
-            image, Crop(image, (h - side) / 2, (w - side) / 2, side, side, "LongSideCrop", what));
+        crop = cv::Rect((w - side) / 2, (h - side) / 2, side, side);
+        crop_step = "LongSideCrop";
         break;
       }
     }
+    if (crop_step != nullptr) {
+      HBPREP_RETURN_IF_ERROR(CheckCrop(frame, crop, crop_step, what));
+      frame.Crop(crop);
+    }
   }
-  return Resized(image, static_cast<int>(input.height()), static_cast<int>(input.width()),
-                 cv::INTER_LINEAR);
+  frame.Resize(static_cast<int>(input.height()), static_cast<int>(input.width()),
+               cv::INTER_LINEAR);
+  return absl::OkStatus();
 }
 
 // NV12 planes of a BGR image with the given recipe. REQUIRES: even width and height.
@@ -145,9 +149,9 @@ class Preparer {
   absl::Status Assemble();
 
  private:
-  absl::StatusOr<cv::Mat> Decode(const InputImage& image);
+  absl::StatusOr<Frame> Load(const InputImage& image);
   absl::Status Board(int index, int item, const InputDescriptor& input, const InputImage& image,
-                     cv::Mat bgr);
+                     Frame frame);
   void Float(int index, int item, const InputDescriptor& input, const cv::Mat& bgr);
   absl::Status Featuremap(int index, int item, const InputDescriptor& input,
                           const InputImage& image);
@@ -162,12 +166,15 @@ class Preparer {
   std::map<std::pair<int, int>, std::pair<int, int>> sizes_;
 };
 
-absl::StatusOr<cv::Mat> Preparer::Decode(const InputImage& image) {
+absl::StatusOr<Frame> Preparer::Load(const InputImage& image) {
+  if (image.raw) return FrameFromRaw(image.bytes, *image.raw, options_, image.what);
   DecodeLimits limits;
   limits.max_width = options_.max_width;
   limits.max_height = options_.max_height;
   limits.max_pixels = options_.max_pixels;
-  return DecodeImage(image.bytes, limits, image.what, &out_.warnings);
+  Frame frame;
+  HBPREP_ASSIGN_OR_RETURN(frame.bgr, DecodeImage(image.bytes, limits, image.what, &out_.warnings));
+  return frame;
 }
 
 Nv12Recipe Preparer::RecipeFor(const InputDescriptor& input) {
@@ -196,10 +203,14 @@ absl::Status Preparer::Input(int index, int item, const InputImage& image) {
         image.what, ": a ROI was given but input '", input.name, "' is not a resizer input",
         options_.target == Target::kBoard ? "" : " on the board target"));
   }
-  HBPREP_ASSIGN_OR_RETURN(cv::Mat bgr, Decode(image));
-  if (options_.target == Target::kBoard) return Board(index, item, input, image, std::move(bgr));
-  HBPREP_ASSIGN_OR_RETURN(bgr, ApplyRecipe(std::move(bgr), input, image.what));
-  Float(index, item, input, bgr);
+  HBPREP_ASSIGN_OR_RETURN(Frame frame, Load(image));
+  // NV12 frames stay planar only on their way to NV12 outputs.
+  if (options_.target != Target::kBoard || input.type_rt != ImageType::kNv12) frame.ToBgr();
+  if (options_.target == Target::kBoard) {
+    return Board(index, item, input, image, std::move(frame));
+  }
+  HBPREP_RETURN_IF_ERROR(ApplyRecipe(frame, input, image.what));
+  Float(index, item, input, frame.bgr);
   return absl::OkStatus();
 }
 
@@ -237,19 +248,20 @@ absl::Status Preparer::CheckRoi(const Roi& roi, int width, int height, const Inp
 }
 
 absl::Status Preparer::Board(int index, int item, const InputDescriptor& input,
-                             const InputImage& image, cv::Mat bgr) {
-  const bool resizer = input.source == InputSource::kResizer;
-  if (resizer) {
+                             const InputImage& image, Frame frame) {
+  if (input.source == InputSource::kResizer) {
     // The resizer takes the frame as it is; NV12 needs even sizes.
-    const int w = bgr.cols & ~1, h = bgr.rows & ~1;
+    const int w = frame.width() & ~1, h = frame.height() & ~1;
     if (w == 0 || h == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(image.what, ": a ", bgr.cols, "x", bgr.rows,
+      return absl::InvalidArgumentError(absl::StrCat(image.what, ": a ", frame.width(), "x",
+                                                     frame.height(),
                                                      " image is too small for NV12"));
     }
-    if (w != bgr.cols || h != bgr.rows) {
-      out_.warnings.push_back(absl::StrCat(image.what, ": ", bgr.cols, "x", bgr.rows,
-                                           " has an odd size; NV12 uses the top-left ", w, "x", h));
-      bgr = bgr(cv::Rect(0, 0, w, h));
+    if (w != frame.width() || h != frame.height()) {
+      out_.warnings.push_back(absl::StrCat(image.what, ": ", frame.width(), "x", frame.height(),
+                                           " has an odd size; NV12 uses the top-left ", w, "x",
+                                           h));
+      frame.Crop(cv::Rect(0, 0, w, h));
     }
     const Roi roi = image.roi.value_or(Roi{0, 0, w - 1, h - 1});
     HBPREP_RETURN_IF_ERROR(CheckRoi(roi, w, h, image));
@@ -259,19 +271,39 @@ absl::Status Preparer::Board(int index, int item, const InputDescriptor& input,
     parts_[{index, item, TensorRole::kRoi}] = std::move(roi_bytes);
     sizes_[{index, item}] = {h, w};
   } else {
-    HBPREP_ASSIGN_OR_RETURN(bgr, ApplyRecipe(std::move(bgr), input, image.what));
+    HBPREP_RETURN_IF_ERROR(ApplyRecipe(frame, input, image.what));
   }
-  if (!bgr.isContinuous()) bgr = bgr.clone();
-  const int w = bgr.cols, h = bgr.rows;
+  const int w = frame.width(), h = frame.height();
   const size_t pixels = static_cast<size_t>(w) * h;
 
   if (input.type_rt == ImageType::kNv12) {
     std::vector<uint8_t> y(pixels), uv(pixels / 2);
-    BgrToNv12(bgr, RecipeFor(input), y.data(), uv.data());
+    if (frame.nv12) {  // camera frame: planes straight through, range as the model expects
+      if (frame.range != input.range) {
+        if (options_.convert_range) {
+          frame.ConvertRange(input.range);
+        } else {
+          out_.warnings.push_back(absl::StrCat(
+              image.what, ": the frame is ",
+              frame.range == ColorRange::kRegular ? "full" : "video",
+              " range but input '", input.name, "' expects ", ToString(input.range),
+              "; passed through unconverted as asked"));
+        }
+      }
+      for (int r = 0; r < h; ++r) std::memcpy(y.data() + static_cast<size_t>(r) * w, frame.y.ptr(r), w);
+      for (int r = 0; r < h / 2; ++r) {
+        std::memcpy(uv.data() + static_cast<size_t>(r) * w, frame.uv.ptr(r), w);
+      }
+    } else {
+      if (!frame.bgr.isContinuous()) frame.bgr = frame.bgr.clone();
+      BgrToNv12(frame.bgr, RecipeFor(input), y.data(), uv.data());
+    }
     parts_[{index, item, TensorRole::kY}] = std::move(y);
     parts_[{index, item, TensorRole::kUV}] = std::move(uv);
     return absl::OkStatus();
   }
+  frame.ToBgr();
+  cv::Mat bgr = frame.bgr.isContinuous() ? frame.bgr : frame.bgr.clone();
   // Interleaved or gray images; Y of the full-range formula for gray and yuv444.
   const int channels = input.type_rt == ImageType::kGray ? 1 : 3;
   std::vector<uint8_t> data(pixels * channels);

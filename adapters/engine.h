@@ -28,17 +28,34 @@ struct Roi {
   int32_t left = 0, top = 0, right = 0, bottom = 0;
 };
 
+enum class RawFormat { kBgr, kRgb, kGray, kNv12, kI420 };
+
+// Raw pixels: rows of `stride` bytes (0: packed). NV12 is the Y plane then the interleaved
+// UV plane at the same stride; I420 the Y plane then U and V at stride / 2. `range` is the
+// YUV formats' BT.601 range: kRegular (full, 0..255) or kBt601Video (16..235).
+struct RawImage {
+  RawFormat format = RawFormat::kBgr;
+  int width = 0;
+  int height = 0;
+  int stride = 0;
+  ColorRange range = ColorRange::kBt601Video;
+};
+
 struct InputImage {
-  std::string what;        // how messages name it, e.g. the file's path
-  std::string bytes;       // an encoded image, or a .npy file for featuremap inputs
-  std::optional<Roi> roi;  // resizer inputs; the whole image when unset
+  std::string what;   // how messages name it, e.g. the file's path
+  std::string bytes;  // an encoded image, raw pixels, or a .npy file for featuremap inputs
+  std::optional<RawImage> raw;  // set when `bytes` holds raw pixels
+  std::optional<Roi> roi;       // resizer inputs; the whole image when unset
 };
 
 struct PrepareOptions {
   Target target = Target::kBoard;
   // Overrides the descriptor's NV12 recipe for every nv12 input when set (not kAuto).
   std::optional<Nv12Recipe> nv12_recipe;
-  // Header limits checked before decoding.
+  // NV12/I420 frames whose range differs from the model's input_space_and_range are
+  // converted; when false they pass unchanged, with a warning.
+  bool convert_range = true;
+  // Limits on declared sizes, checked before decoding (and on raw sizes).
   int64_t max_width = 16384;
   int64_t max_height = 16384;
   int64_t max_pixels = int64_t{1} << 26;

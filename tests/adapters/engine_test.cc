@@ -18,6 +18,14 @@ using ::hbprep::testing::IsOk;
 using ::hbprep::testing::StatusIs;
 using ::testing::ElementsAre;
 
+InputImage Img(std::string what, std::string bytes, std::optional<Roi> roi = std::nullopt) {
+  InputImage image;
+  image.what = std::move(what);
+  image.bytes = std::move(bytes);
+  image.roi = roi;
+  return image;
+}
+
 Descriptor Load(const std::string& model) {
   absl::StatusOr<Descriptor> d =
       LoadDescriptorFile(HBPREP_SOURCE_DIR "/deploy/models/" + model + ".yaml", nullptr);
@@ -49,7 +57,7 @@ TEST(Engine, BindsImagesPerInputAndItem) {
 }
 
 TEST(Engine, RejectsTheWrongNumberOfImages) {
-  EXPECT_THAT(Prepare(Load("cls_batch8"), {InputImage{"a.jpg", "x", {}}}, {}),
+  EXPECT_THAT(Prepare(Load("cls_batch8"), {Img("a.jpg", "x")}, {}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "model 'cls_batch8' takes 8 file(s) per request for target board (8 for "
                        "'data'), got 1"));
@@ -57,7 +65,7 @@ TEST(Engine, RejectsTheWrongNumberOfImages) {
 
 TEST(Engine, PyramidGivesDenseYAndUvOfTheModelSize) {
   absl::StatusOr<Prepared> p = Prepare(
-      Load("cls_pyramid"), {InputImage{"g.png", Encode(Gradient(300, 400), ".png"), {}}}, {});
+      Load("cls_pyramid"), {Img("g.png", Encode(Gradient(300, 400), ".png"))}, {});
   ASSERT_THAT(p, IsOk());
   ASSERT_EQ(p->tensors.size(), 2u);
   EXPECT_EQ(p->tensors[0].data.size(), 224u * 224u);
@@ -81,7 +89,7 @@ TEST(Engine, PackStridedPadsRowsWithZeros) {
 TEST(Engine, ResizerConcreteShapesStridesAndRoi) {
   absl::StatusOr<Prepared> p =
       Prepare(Load("det_resizer"),
-              {InputImage{"g.png", Encode(Gradient(101, 150), ".png"), Roi{2, 4, 99, 97}}}, {});
+              {Img("g.png", Encode(Gradient(101, 150), ".png"), Roi{2, 4, 99, 97})}, {});
   ASSERT_THAT(p, IsOk());
   EXPECT_EQ(p->tensors[0].spec.shape, (std::vector<int64_t>{1, 100, 150, 1}));
   EXPECT_EQ(p->tensors[0].spec.strides, (std::vector<int64_t>{16000, 160, 1, 1}));
@@ -108,10 +116,10 @@ TEST(Engine, RejectsBadRois) {
       {{-2, 0, 10, 10}, "img: ROI -2,0,10,10 lies outside the 200x100 image"},
   };
   for (const BadRoi& c : cases) {
-    EXPECT_THAT(Prepare(Load("det_resizer"), {InputImage{"img", image, c.roi}}, {}),
+    EXPECT_THAT(Prepare(Load("det_resizer"), {Img("img", image, c.roi)}, {}),
                 StatusIs(absl::StatusCode::kInvalidArgument, c.message));
   }
-  EXPECT_THAT(Prepare(Load("cls_pyramid"), {InputImage{"img", image, Roi{0, 0, 9, 9}}}, {}),
+  EXPECT_THAT(Prepare(Load("cls_pyramid"), {Img("img", image, Roi{0, 0, 9, 9})}, {}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "img: a ROI was given but input 'images' is not a resizer input"));
 }
@@ -121,7 +129,7 @@ TEST(Engine, RefusesHugeDeclaredSizesBeforeDecoding) {
   std::string png = Encode(Gradient(8, 8), ".png");
   const char huge[] = {0, 0, '\xff', '\xff', 0, 0, '\xff', '\xff'};
   png.replace(16, 8, huge, 8);
-  EXPECT_THAT(Prepare(Load("cls_pyramid"), {InputImage{"big.png", png, {}}}, {}),
+  EXPECT_THAT(Prepare(Load("cls_pyramid"), {Img("big.png", png)}, {}),
               StatusIs(absl::StatusCode::kResourceExhausted,
                        "big.png: PNG header declares 65535x65535, over the limit of 16384x16384 "
                        "and 67108864 pixels"));
@@ -141,7 +149,7 @@ TEST(Engine, RejectsBrokenImages) {
        "x: PNG cannot be decoded (corrupt or truncated)"},
   };
   for (const auto& c : cases) {
-    EXPECT_THAT(Prepare(Load("cls_pyramid"), {InputImage{"x", c.bytes, {}}}, {}),
+    EXPECT_THAT(Prepare(Load("cls_pyramid"), {Img("x", c.bytes)}, {}),
                 StatusIs(absl::StatusCode::kInvalidArgument, c.message));
   }
 }
@@ -151,11 +159,11 @@ TEST(Engine, FeaturemapMustHaveThePlansShapeAndDtype) {
   const std::vector<uint8_t> zeros(64 * 4, 0);
   const std::string wrong = EncodeNpy(DType::kFloat32, {1, 64}, zeros);
   EXPECT_THAT(Prepare(Load("fusion_multi"),
-                      {InputImage{"a.png", image, {}}, InputImage{"p.npy", wrong, {}}}, {}),
+                      {Img("a.png", image), Img("p.npy", wrong)}, {}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "p.npy: featuremap input 'prior' needs float32 1x64x8x8, got float32 1x64"));
   EXPECT_THAT(Prepare(Load("fusion_multi"),
-                      {InputImage{"a.png", image, {}}, InputImage{"p.npy", "junk", {}}}, {}),
+                      {Img("a.png", image), Img("p.npy", "junk")}, {}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "p.npy: not a usable .npy file: missing the \\x93NUMPY magic"));
 }

@@ -1,0 +1,188 @@
+#include "adapters/frame.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "opencv2/core.hpp"
+#include "opencv2/imgproc.hpp"
+
+namespace hbprep {
+namespace {
+
+uint8_t Clamp(double value) {
+  return static_cast<uint8_t>(std::min(255.0, std::max(0.0, std::nearbyint(value))));
+}
+
+// Lookup tables between full range (0..255) and BT.601 video range (Y 16..235, C 16..240).
+struct RangeTables {
+  std::array<uint8_t, 256> y_to_video, c_to_video, y_to_full, c_to_full;
+  RangeTables() {
+    for (int v = 0; v < 256; ++v) {
+      y_to_video[v] = Clamp(v * 219.0 / 255.0 + 16);
+      c_to_video[v] = Clamp((v - 128) * 224.0 / 255.0 + 128);
+      y_to_full[v] = Clamp((v - 16) * 255.0 / 219.0);
+      c_to_full[v] = Clamp((v - 128) * 255.0 / 224.0 + 128);
+    }
+  }
+};
+const RangeTables& Tables() {
+  static const RangeTables tables;
+  return tables;
+}
+
+absl::string_view FormatName(RawFormat format) {
+  switch (format) {
+    case RawFormat::kBgr:
+      return "bgr";
+    case RawFormat::kRgb:
+      return "rgb";
+    case RawFormat::kGray:
+      return "gray";
+    case RawFormat::kNv12:
+      return "nv12";
+    case RawFormat::kI420:
+      return "i420";
+  }
+  return "?";
+}
+
+}  // namespace
+
+void Frame::ToBgr() {
+  if (!nv12) return;
+  const int w = y.cols, h = y.rows;
+  bgr.create(h, w, CV_8UC3);
+  if (range == ColorRange::kBt601Video) {
+    cv::Mat packed(h * 3 / 2, w, CV_8UC1);
+    y.copyTo(packed.rowRange(0, h));
+    uv.reshape(1, h / 2).copyTo(packed.rowRange(h, h * 3 / 2));
+    cv::cvtColor(packed, bgr, cv::COLOR_YUV2BGR_NV12);
+  } else {
+    for (int r = 0; r < h; ++r) {
+      const uint8_t* yr = y.ptr<uint8_t>(r);
+      const uint8_t* cr = uv.ptr<uint8_t>(r / 2);
+      uint8_t* out = bgr.ptr<uint8_t>(r);
+      for (int x = 0; x < w; ++x, out += 3) {
+        const double luma = yr[x], u = cr[(x / 2) * 2] - 128.0, v = cr[(x / 2) * 2 + 1] - 128.0;
+        out[0] = Clamp(luma + 1.772 * u);
+        out[1] = Clamp(luma - 0.344136 * u - 0.714136 * v);
+        out[2] = Clamp(luma + 1.402 * v);
+      }
+    }
+  }
+  nv12 = false;
+  y.release();
+  uv.release();
+}
+
+void Frame::Crop(const cv::Rect& rect) {
+  if (nv12 && (rect.x | rect.y | rect.width | rect.height) % 2 != 0) ToBgr();
+  if (!nv12) {
+    bgr = bgr(rect);
+    return;
+  }
+  y = y(rect);
+  uv = uv(cv::Rect(rect.x / 2, rect.y / 2, rect.width / 2, rect.height / 2));
+}
+
+void Frame::Resize(int height, int width, int interpolation) {
+  if (height == this->height() && width == this->width()) return;
+  if (nv12 && (height % 2 || width % 2)) ToBgr();
+  if (!nv12) {
+    cv::Mat out;
+    cv::resize(bgr, out, cv::Size(width, height), 0, 0, interpolation);
+    bgr = out;
+    return;
+  }
+  cv::Mat y_out, uv_out;
+  cv::resize(y, y_out, cv::Size(width, height), 0, 0, interpolation);
+  cv::resize(uv, uv_out, cv::Size(width / 2, height / 2), 0, 0, interpolation);
+  y = y_out;
+  uv = uv_out;
+}
+
+void Frame::ConvertRange(ColorRange target) {
+  if (!nv12 || range == target) return;
+  const RangeTables& t = Tables();
+  const bool to_video = target == ColorRange::kBt601Video;
+  cv::Mat y_out(y.size(), CV_8UC1), uv_out(uv.size(), CV_8UC2);
+  cv::LUT(y, cv::Mat(1, 256, CV_8U, const_cast<uint8_t*>((to_video ? t.y_to_video : t.y_to_full).data())), y_out);
+  cv::LUT(uv, cv::Mat(1, 256, CV_8U, const_cast<uint8_t*>((to_video ? t.c_to_video : t.c_to_full).data())), uv_out);
+  y = y_out;
+  uv = uv_out;
+  range = target;
+}
+
+absl::StatusOr<Frame> FrameFromRaw(absl::string_view bytes, const RawImage& raw,
+                                   const PrepareOptions& limits, absl::string_view what) {
+  const std::string name = absl::StrCat(what, ": raw ", FormatName(raw.format), " ", raw.width,
+                                        "x", raw.height);
+  if (raw.width <= 0 || raw.height <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ": width and height must be positive"));
+  }
+  if (raw.width > limits.max_width || raw.height > limits.max_height ||
+      int64_t{raw.width} * raw.height > limits.max_pixels) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        name, " is over the limit of ", limits.max_width, "x", limits.max_height, " and ",
+        limits.max_pixels, " pixels"));
+  }
+  const bool planar = raw.format == RawFormat::kNv12 || raw.format == RawFormat::kI420;
+  if (planar && (raw.width % 2 || raw.height % 2)) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ": ", FormatName(raw.format),
+                                                   " needs even width and height"));
+  }
+  const int pixel_bytes = raw.format == RawFormat::kBgr || raw.format == RawFormat::kRgb ? 3 : 1;
+  const int64_t row_bytes = int64_t{raw.width} * pixel_bytes;
+  const int64_t stride = raw.stride > 0 ? raw.stride : row_bytes;
+  if (stride < row_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": stride ", stride, " is less than a row's ", row_bytes, " bytes"));
+  }
+  // Rows of the main plane, then (NV12) the UV rows or (I420) the U and V planes, each at
+  // the same stride (I420 chroma at stride / 2).
+  int64_t needed = stride * (raw.height - 1) + row_bytes;
+  if (raw.format == RawFormat::kNv12) needed = stride * raw.height + stride * (raw.height / 2 - 1) + row_bytes;
+  if (raw.format == RawFormat::kI420) {
+    needed = stride * raw.height + 2 * (stride / 2) * (raw.height / 2);
+  }
+  if (static_cast<int64_t>(bytes.size()) < needed) {
+    return absl::InvalidArgumentError(absl::StrCat(name, " stride ", stride, " needs ", needed,
+                                                   " bytes, got ", bytes.size()));
+  }
+  uint8_t* data = reinterpret_cast<uint8_t*>(const_cast<char*>(bytes.data()));
+  Frame frame;
+  frame.range = raw.range;
+  switch (raw.format) {
+    case RawFormat::kBgr:
+      frame.bgr = cv::Mat(raw.height, raw.width, CV_8UC3, data, stride).clone();
+      break;
+    case RawFormat::kRgb:
+      cv::cvtColor(cv::Mat(raw.height, raw.width, CV_8UC3, data, stride), frame.bgr, cv::COLOR_RGB2BGR);
+      break;
+    case RawFormat::kGray:
+      cv::cvtColor(cv::Mat(raw.height, raw.width, CV_8UC1, data, stride), frame.bgr, cv::COLOR_GRAY2BGR);
+      break;
+    case RawFormat::kNv12:
+      frame.nv12 = true;
+      frame.y = cv::Mat(raw.height, raw.width, CV_8UC1, data, stride).clone();
+      frame.uv = cv::Mat(raw.height / 2, raw.width / 2, CV_8UC2, data + stride * raw.height, stride).clone();
+      break;
+    case RawFormat::kI420: {
+      frame.nv12 = true;
+      frame.y = cv::Mat(raw.height, raw.width, CV_8UC1, data, stride).clone();
+      const int64_t cstride = stride / 2;
+      const cv::Mat u(raw.height / 2, raw.width / 2, CV_8UC1, data + stride * raw.height, cstride);
+      const cv::Mat v(raw.height / 2, raw.width / 2, CV_8UC1,
+                      data + stride * raw.height + cstride * (raw.height / 2), cstride);
+      cv::merge(std::vector<cv::Mat>{u, v}, frame.uv);
+      break;
+    }
+  }
+  return frame;
+}
+
+}  // namespace hbprep

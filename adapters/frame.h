@@ -1,0 +1,48 @@
+// An image on its way through the recipe (internal to the engine; exposes cv::Mat).
+//
+// A frame holds BGR pixels, or NV12 planes for as long as every step can work on the
+// planes: camera frames then reach NV12 outputs without a round trip through BGR. A step
+// that cannot (an odd crop, padding, a non-NV12 output) converts the frame to BGR first.
+#ifndef HBPREP_ADAPTERS_FRAME_H_
+#define HBPREP_ADAPTERS_FRAME_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "adapters/descriptor.h"
+#include "adapters/engine.h"
+#include "opencv2/core/mat.hpp"
+
+namespace hbprep {
+
+struct Frame {
+  bool nv12 = false;
+  cv::Mat bgr;          // CV_8UC3, when !nv12
+  cv::Mat y, uv;        // CV_8UC1 h x w and CV_8UC2 h/2 x w/2, when nv12
+  ColorRange range = ColorRange::kRegular;  // of the NV12 planes
+
+  int width() const { return nv12 ? y.cols : bgr.cols; }
+  int height() const { return nv12 ? y.rows : bgr.rows; }
+
+  // NV12 planes to BGR: video range with OpenCV's BT.601 conversion (cv2.cvtColor
+  // COLOR_YUV2BGR_NV12), full range with the JFIF inverse of the "calc" formulas; chroma
+  // repeated over each 2x2 block. No-op for BGR frames.
+  void ToBgr();
+  // Crops `rect`; NV12 frames stay planar when the rect is even-aligned.
+  void Crop(const cv::Rect& rect);
+  // Resizes to height x width with an OpenCV interpolation; NV12 frames stay planar when
+  // both sizes are even (Y and UV scaled separately).
+  void Resize(int height, int width, int interpolation);
+  // NV12 planes converted between full and video range (no-op when already `target`).
+  void ConvertRange(ColorRange target);
+};
+
+// Validates a raw buffer (size, stride, even NV12/I420 sizes, limits) and wraps it as a
+// frame: BGR/RGB/GRAY become BGR, NV12/I420 stay planar.
+absl::StatusOr<Frame> FrameFromRaw(absl::string_view bytes, const RawImage& raw,
+                                   const PrepareOptions& limits, absl::string_view what);
+
+}  // namespace hbprep
+
+#endif  // HBPREP_ADAPTERS_FRAME_H_
