@@ -57,10 +57,16 @@ void Frame::ToBgr() {
   const int w = y.cols, h = y.rows;
   bgr.create(h, w, CV_8UC3);
   if (range == ColorRange::kBt601Video) {
-    cv::Mat packed(h * 3 / 2, w, CV_8UC1);
-    y.copyTo(packed.rowRange(0, h));
-    uv.reshape(1, h / 2).copyTo(packed.rowRange(h, h * 3 / 2));
-    cv::cvtColor(packed, bgr, cv::COLOR_YUV2BGR_NV12);
+    // OpenCV converts even sizes only: an odd last row/column repeats its neighbour (the
+    // conversion is per pixel, so the cropped result is exact).
+    const int ew = w + w % 2, eh = h + h % 2;
+    cv::Mat packed(eh * 3 / 2, ew, CV_8UC1);
+    cv::Mat luma = packed.rowRange(0, eh);
+    cv::copyMakeBorder(y, luma, 0, eh - h, 0, ew - w, cv::BORDER_REPLICATE);
+    uv.reshape(1, eh / 2).copyTo(packed.rowRange(eh, eh * 3 / 2));
+    cv::Mat even;
+    cv::cvtColor(packed, even, cv::COLOR_YUV2BGR_NV12);
+    bgr = even(cv::Rect(0, 0, w, h)).clone();
   } else {
     for (int r = 0; r < h; ++r) {
       const uint8_t* yr = y.ptr<uint8_t>(r);
@@ -80,18 +86,18 @@ void Frame::ToBgr() {
 }
 
 void Frame::Crop(const cv::Rect& rect) {
-  if (nv12 && (rect.x | rect.y | rect.width | rect.height) % 2 != 0) ToBgr();
+  // Chroma stays aligned with luma only when the crop starts on an even pixel.
+  if (nv12 && (rect.x % 2 != 0 || rect.y % 2 != 0)) ToBgr();
   if (!nv12) {
     bgr = bgr(rect);
     return;
   }
   y = y(rect);
-  uv = uv(cv::Rect(rect.x / 2, rect.y / 2, rect.width / 2, rect.height / 2));
+  uv = uv(cv::Rect(rect.x / 2, rect.y / 2, (rect.width + 1) / 2, (rect.height + 1) / 2));
 }
 
 void Frame::Resize(int height, int width, int interpolation) {
   if (height == this->height() && width == this->width()) return;
-  if (nv12 && (height % 2 || width % 2)) ToBgr();
   if (!nv12) {
     cv::Mat out;
     cv::resize(bgr, out, cv::Size(width, height), 0, 0, interpolation);
@@ -100,7 +106,8 @@ void Frame::Resize(int height, int width, int interpolation) {
   }
   cv::Mat y_out, uv_out;
   cv::resize(y, y_out, cv::Size(width, height), 0, 0, interpolation);
-  cv::resize(uv, uv_out, cv::Size(width / 2, height / 2), 0, 0, interpolation);
+  // One chroma sample per 2x2 block, the last block of an odd size included.
+  cv::resize(uv, uv_out, cv::Size((width + 1) / 2, (height + 1) / 2), 0, 0, interpolation);
   y = y_out;
   uv = uv_out;
 }

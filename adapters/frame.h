@@ -19,7 +19,7 @@ namespace hbprep {
 struct Frame {
   bool nv12 = false;
   cv::Mat bgr;          // CV_8UC3, when !nv12
-  cv::Mat y, uv;        // CV_8UC1 h x w and CV_8UC2 h/2 x w/2, when nv12
+  cv::Mat y, uv;        // CV_8UC1 h x w and CV_8UC2 ceil(h/2) x ceil(w/2), when nv12
   ColorRange range = ColorRange::kRegular;  // of the NV12 planes
 
   int width() const { return nv12 ? y.cols : bgr.cols; }
@@ -29,10 +29,10 @@ struct Frame {
   // COLOR_YUV2BGR_NV12), full range with the JFIF inverse of the "calc" formulas; chroma
   // repeated over each 2x2 block. No-op for BGR frames.
   void ToBgr();
-  // Crops `rect`; NV12 frames stay planar when the rect is even-aligned.
+  // Crops `rect`; NV12 frames stay planar when the rect starts on an even pixel.
   void Crop(const cv::Rect& rect);
-  // Resizes to height x width with an OpenCV interpolation; NV12 frames stay planar when
-  // both sizes are even (Y and UV scaled separately).
+  // Resizes to height x width with an OpenCV interpolation; NV12 frames stay planar (Y and
+  // UV scaled separately, UV to ceil(height/2) x ceil(width/2)).
   void Resize(int height, int width, int interpolation);
   // NV12 planes converted between full and video range (no-op when already `target`).
   void ConvertRange(ColorRange target);

@@ -44,6 +44,42 @@ absl::StatusOr<Roi> ParseRoi(const std::string& text) {
   return Roi{values[0], values[1], values[2], values[3]};
 }
 
+// FORMAT:WxH[:stride=N][:range=full|video], e.g. nv12:1920x1080:range=full.
+absl::StatusOr<RawImage> ParseRaw(const std::string& text) {
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("--raw '", text, "': ", why));
+  };
+  std::vector<std::string> parts = absl::StrSplit(text, ':');
+  if (parts.size() < 2) return bad("must be FORMAT:WIDTHxHEIGHT[:stride=N][:range=full|video]");
+  RawImage raw;
+  const std::vector<std::pair<const char*, RawFormat>> formats = {
+      {"bgr", RawFormat::kBgr}, {"rgb", RawFormat::kRgb}, {"gray", RawFormat::kGray},
+      {"nv12", RawFormat::kNv12}, {"i420", RawFormat::kI420}};
+  bool known = false;
+  for (const auto& [name, format] : formats) {
+    if (parts[0] == name) raw.format = format, known = true;
+  }
+  if (!known) return bad(absl::StrCat("format '", parts[0], "' is not one of bgr, rgb, gray, nv12, i420"));
+  std::vector<std::string> size = absl::StrSplit(parts[1], 'x');
+  if (size.size() != 2 || !absl::SimpleAtoi(size[0], &raw.width) ||
+      !absl::SimpleAtoi(size[1], &raw.height) || raw.width <= 0 || raw.height <= 0) {
+    return bad(absl::StrCat("size '", parts[1], "' must be WIDTHxHEIGHT with positive integers"));
+  }
+  for (size_t i = 2; i < parts.size(); ++i) {
+    std::vector<std::string> kv = absl::StrSplit(parts[i], absl::MaxSplits('=', 1));
+    if (kv.size() == 2 && kv[0] == "stride") {
+      if (!absl::SimpleAtoi(kv[1], &raw.stride) || raw.stride <= 0) {
+        return bad(absl::StrCat("stride '", kv[1], "' must be a positive integer"));
+      }
+    } else if (kv.size() == 2 && kv[0] == "range" && (kv[1] == "full" || kv[1] == "video")) {
+      raw.range = kv[1] == "full" ? ColorRange::kRegular : ColorRange::kBt601Video;
+    } else {
+      return bad(absl::StrCat("'", parts[i], "' is not stride=N, range=full or range=video"));
+    }
+  }
+  return raw;
+}
+
 bool ReadFile(const std::string& path, std::string* bytes) {
   std::ifstream file(path, std::ios::binary);
   if (!file) return false;
@@ -170,7 +206,8 @@ absl::Status MoveIntoPlace(const fs::path& staging, const fs::path& out) {
 }  // namespace
 
 int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  FlagSpec spec{{"config", "target", "nv12-recipe", "roi", "out", "format"}, {"json"}};
+  FlagSpec spec{{"config", "target", "nv12-recipe", "roi", "out", "format", "raw"},
+                {"json", "no-range-conversion"}};
   absl::StatusOr<Args> args = Args::Parse(argv, spec);
   if (!args.ok()) return UsageError(err, args.status().message());
   if (!args->Has("config")) return UsageError(err, "prepare needs --config FILE.yaml");
@@ -201,6 +238,13 @@ int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std:
   if (format != "npy" && format != "bin") {
     return UsageError(err, absl::StrCat("--format '", format, "' is not one of npy, bin"));
   }
+  std::optional<RawImage> raw;
+  if (std::optional<std::string> text = args->Get("raw")) {
+    absl::StatusOr<RawImage> parsed = ParseRaw(*text);
+    if (!parsed.ok()) return UsageError(err, parsed.status().message());
+    raw = *parsed;
+  }
+  options.convert_range = !args->Has("no-range-conversion");
   std::vector<Roi> rois;
   for (const std::string& text : args->GetAll("roi")) {
     absl::StatusOr<Roi> roi = ParseRoi(text);
@@ -263,6 +307,7 @@ int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std:
       if (!ReadFile(image.what, &image.bytes))
         return fail(absl::StrCat(image.what, ": cannot read file"));
       if (feeds_resizer[i] && next_roi < rois.size()) image.roi = rois[next_roi++];
+      if (descriptor->inputs[bindings[i]].is_image()) image.raw = raw;
     }
     absl::StatusOr<Prepared> prepared = Prepare(*descriptor, images, options);
     if (!prepared.ok()) return fail(prepared.status().message());

@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
+#include "opencv2/imgproc.hpp"
 #include "tests/testing/status_matchers.h"
 
 namespace hbprep {
@@ -190,6 +191,130 @@ TEST(Npy, RoundTripsAndConvertsFloat64) {
   float floats[2];
   std::memcpy(floats, converted->data.data(), 8);
   EXPECT_THAT(floats, ElementsAre(1.5f, -2.25f));
+}
+
+}  // namespace
+}  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+Descriptor InlineNv12Model(const std::string& range) {
+  absl::StatusOr<Descriptor> d = ParseDescriptor(
+      "model_parameters: {march: nash-e}\n"
+      "input_parameters:\n"
+      "  input_name: cam\n  input_type_train: rgb\n  input_layout_train: NCHW\n"
+      "  input_type_rt: nv12\n  input_shape: 1x3x64x96\n  input_space_and_range: " + range + "\n",
+      "cam", {}, nullptr);
+  EXPECT_THAT(d, IsOk());
+  return *d;
+}
+
+// An NV12 frame: Y then interleaved UV, `stride` bytes per row.
+std::string Nv12Frame(int width, int height, int stride, uint8_t (*y)(int, int),
+                      uint8_t (*u)(int, int), uint8_t (*v)(int, int)) {
+  std::string bytes(static_cast<size_t>(stride) * height * 3 / 2, '\x7f');
+  for (int r = 0; r < height; ++r) {
+    for (int x = 0; x < width; ++x) bytes[r * stride + x] = static_cast<char>(y(r, x));
+  }
+  for (int r = 0; r < height / 2; ++r) {
+    for (int x = 0; x < width / 2; ++x) {
+      bytes[(height + r) * stride + 2 * x] = static_cast<char>(u(r, x));
+      bytes[(height + r) * stride + 2 * x + 1] = static_cast<char>(v(r, x));
+    }
+  }
+  return bytes;
+}
+
+InputImage RawImg(std::string bytes, RawImage raw) {
+  InputImage image = Img("frame.yuv", std::move(bytes));
+  image.raw = raw;
+  return image;
+}
+
+TEST(EngineRaw, Nv12FrameReachesNv12PlanesWithoutBgr) {
+  const int w = 192, h = 128, stride = 200;
+  const std::string frame = Nv12Frame(
+      w, h, stride, [](int r, int x) { return static_cast<uint8_t>(16 + (r * 3 + x) % 200); },
+      [](int r, int x) { return static_cast<uint8_t>(60 + (r + x) % 120); },
+      [](int r, int x) { return static_cast<uint8_t>(200 - (r * 2 + x) % 150); });
+  RawImage raw{RawFormat::kNv12, w, h, stride, ColorRange::kBt601Video};
+  absl::StatusOr<Prepared> p = Prepare(InlineNv12Model("bt601_video"), {RawImg(frame, raw)}, {});
+  ASSERT_THAT(p, IsOk());
+  // The reference: each plane scaled on its own (a BGR round trip would change both).
+  const cv::Mat y_plane(h, w, CV_8UC1, const_cast<char*>(frame.data()), stride);
+  const cv::Mat uv_plane(h / 2, w / 2, CV_8UC2, const_cast<char*>(frame.data()) + stride * h,
+                         stride);
+  cv::Mat y_want, uv_want;
+  cv::resize(y_plane, y_want, cv::Size(96, 64), 0, 0, cv::INTER_LINEAR);
+  cv::resize(uv_plane, uv_want, cv::Size(48, 32), 0, 0, cv::INTER_LINEAR);
+  EXPECT_EQ(p->tensors[0].data, std::vector<uint8_t>(y_want.datastart, y_want.dataend));
+  EXPECT_EQ(p->tensors[1].data, std::vector<uint8_t>(uv_want.datastart, uv_want.dataend));
+  EXPECT_TRUE(p->warnings.empty());
+}
+
+TEST(EngineRaw, ConvertsVideoRangeFramesForFullRangeModels) {
+  const std::string frame = Nv12Frame(
+      96, 64, 96, [](int, int x) { return static_cast<uint8_t>(x % 2 ? 235 : 16); },
+      [](int, int) { return uint8_t{128}; }, [](int, int) { return uint8_t{240}; });
+  RawImage raw{RawFormat::kNv12, 96, 64, 0, ColorRange::kBt601Video};
+  absl::StatusOr<Prepared> p = Prepare(InlineNv12Model("regular"), {RawImg(frame, raw)}, {});
+  ASSERT_THAT(p, IsOk());
+  EXPECT_EQ(p->tensors[0].data[0], 0);     // Y 16 -> 0
+  EXPECT_EQ(p->tensors[0].data[1], 255);   // Y 235 -> 255
+  EXPECT_EQ(p->tensors[1].data[0], 128);   // U 128 stays
+  EXPECT_EQ(p->tensors[1].data[1], 255);   // V 240 -> 255
+
+  PrepareOptions keep;
+  keep.convert_range = false;
+  p = Prepare(InlineNv12Model("regular"), {RawImg(frame, raw)}, keep);
+  ASSERT_THAT(p, IsOk());
+  EXPECT_EQ(p->tensors[0].data[0], 16);
+  EXPECT_EQ(p->tensors[1].data[1], 240);
+  EXPECT_THAT(p->warnings, ElementsAre("frame.yuv: the frame is video range but input 'cam' "
+                                       "expects regular; passed through unconverted as asked"));
+}
+
+TEST(EngineRaw, PaddedBgrRowsEqualTheSamePixelsEncoded) {
+  const cv::Mat image = Gradient(75, 90);
+  const int stride = 90 * 3 + 7;
+  std::string bytes(static_cast<size_t>(stride) * 75, '\xee');
+  for (int r = 0; r < 75; ++r) std::memcpy(&bytes[r * stride], image.ptr(r), 90 * 3);
+  PrepareOptions calibration;
+  calibration.target = Target::kCalibration;
+  absl::StatusOr<Prepared> raw = Prepare(
+      Load("cls_pyramid"), {RawImg(bytes, RawImage{RawFormat::kBgr, 90, 75, stride, {}})},
+      calibration);
+  absl::StatusOr<Prepared> png =
+      Prepare(Load("cls_pyramid"), {Img("g.png", Encode(image, ".png"))}, calibration);
+  ASSERT_THAT(raw, IsOk());
+  ASSERT_THAT(png, IsOk());
+  EXPECT_EQ(raw->tensors[0].data, png->tensors[0].data);
+}
+
+TEST(EngineRaw, RejectsBadRawBuffers) {
+  const struct {
+    RawImage raw;
+    size_t bytes;
+    absl::StatusCode code;
+    std::string message;
+  } cases[] = {
+      {{RawFormat::kNv12, 64, 48, 0, {}}, 64 * 48, absl::StatusCode::kInvalidArgument,
+       "f: raw nv12 64x48 stride 64 needs 4608 bytes, got 3072"},
+      {{RawFormat::kNv12, 63, 48, 0, {}}, 10000, absl::StatusCode::kInvalidArgument,
+       "f: raw nv12 63x48: nv12 needs even width and height"},
+      {{RawFormat::kBgr, 10, 10, 20, {}}, 10000, absl::StatusCode::kInvalidArgument,
+       "f: raw bgr 10x10: stride 20 is less than a row's 30 bytes"},
+      {{RawFormat::kGray, -5, 10, 0, {}}, 10000, absl::StatusCode::kInvalidArgument,
+       "f: raw gray -5x10: width and height must be positive"},
+      {{RawFormat::kI420, 65536, 65536, 0, {}}, 16, absl::StatusCode::kResourceExhausted,
+       "f: raw i420 65536x65536 is over the limit of 16384x16384 and 67108864 pixels"},
+  };
+  for (const auto& c : cases) {
+    InputImage image = RawImg(std::string(c.bytes, '\0'), c.raw);
+    image.what = "f";
+    EXPECT_THAT(Prepare(Load("cls_pyramid"), {image}, {}), StatusIs(c.code, c.message));
+  }
 }
 
 }  // namespace

@@ -176,9 +176,35 @@ def check(path):
     expect(tag + " x5_ssd calibration", load("data"), float_input(resized, True))
 
 
+def check_raw(path):
+    """Raw camera frames: NV12/I420 in video range, as cv2 converts them."""
+    img = cv2.imread(path)
+    h, w = img.shape[0] // 2 * 2, img.shape[1] // 2 * 2
+    i420 = cv2.cvtColor(img[:h, :w], cv2.COLOR_BGR2YUV_I420)
+    y, uv = nv12_opencv(img[:h, :w])
+    nv12 = np.concatenate([y.reshape(-1), uv.reshape(-1)])
+    nv12_path = os.path.join(WORK, "frame.nv12")
+    nv12.tofile(nv12_path)
+    i420_path = os.path.join(WORK, "frame.i420")
+    i420.tofile(i420_path)
+    size = "%dx%d" % (w, h)
+    tag = os.path.basename(path) + " raw"
+
+    # Calibration from an NV12 frame: the frame as cv2 converts it to BGR, then the recipe.
+    load = run("cls_pyramid", "calibration", [nv12_path], ["--raw", "nv12:" + size])
+    bgr = cv2.cvtColor(nv12.reshape(h * 3 // 2, w), cv2.COLOR_YUV2BGR_NV12)
+    expect(tag + " cls_pyramid calibration", load("images"),
+           float_input(cls_recipe(bgr), True, mean=IMAGENET_MEAN, std=[58.395, 57.12, 57.375]))
+    # A video-range I420 frame to a video-range resizer model: the planes pass through.
+    load = run("det_resizer", "board", [i420_path], ["--raw", "i420:" + size + ":range=video"])
+    expect(tag + " det_resizer data_y", load("data_y"), y[None, :, :, None])
+    expect(tag + " det_resizer data_uv", load("data_uv"), uv[None])
+
+
 checks = 0
 for image in make_images():
     check(image)
+    check_raw(image)
     checks += 1
 for failure in failures:
     print("FAIL", failure)
