@@ -1,0 +1,104 @@
+#include "adapters/image_io.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "opencv2/core.hpp"
+#include "opencv2/imgcodecs.hpp"
+#include "tests/testing/status_matchers.h"
+
+namespace hbprep {
+namespace {
+
+using ::hbprep::testing::IsOk;
+using ::hbprep::testing::StatusIs;
+using ::testing::ElementsAre;
+
+std::string Encode(const cv::Mat& image, const std::string& ext) {
+  std::vector<uint8_t> bytes;
+  cv::imencode(ext, image, bytes);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+// A JPEG with an EXIF APP1 segment saying orientation 6 (rotate 90 degrees clockwise).
+std::string WithExifOrientation6(const std::string& jpeg) {
+  const std::string tiff = std::string("II*\0\x08\0\0\0", 8) +   // little-endian, IFD at 8
+                           std::string("\x01\0", 2) +              // one entry
+                           std::string("\x12\x01\x03\0\x01\0\0\0\x06\0\0\0", 12) +  // 0x0112
+                           std::string("\0\0\0\0", 4);             // no next IFD
+  const std::string app1 = std::string("Exif\0\0", 6) + tiff;
+  const size_t length = app1.size() + 2;
+  std::string segment = "\xFF\xE1";
+  segment += static_cast<char>(length >> 8);
+  segment += static_cast<char>(length & 0xFF);
+  return jpeg.substr(0, 2) + segment + app1 + jpeg.substr(2);
+}
+
+TEST(DecodeImage, AppliesExifOrientationLikeImread) {
+  cv::Mat image(40, 60, CV_8UC3, cv::Scalar(0, 0, 0));
+  image(cv::Rect(0, 0, 20, 10)).setTo(cv::Scalar(0, 0, 255));  // red block, top-left
+  absl::StatusOr<cv::Mat> decoded =
+      DecodeImage(WithExifOrientation6(Encode(image, ".jpg")), {}, "exif.jpg", nullptr);
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(decoded->rows, 60);
+  EXPECT_EQ(decoded->cols, 40);
+  // Rotated clockwise, the block sits at the top right.
+  EXPECT_GT(decoded->at<cv::Vec3b>(5, 35)[2], 200);
+  EXPECT_LT(decoded->at<cv::Vec3b>(5, 5)[2], 50);
+}
+
+TEST(DecodeImage, GreyBecomesThreeEqualChannels) {
+  cv::Mat grey(8, 8, CV_8UC1, cv::Scalar(77));
+  absl::StatusOr<cv::Mat> decoded = DecodeImage(Encode(grey, ".png"), {}, "g.png", nullptr);
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(decoded->type(), CV_8UC3);
+  EXPECT_EQ(decoded->at<cv::Vec3b>(3, 3), cv::Vec3b(77, 77, 77));
+}
+
+TEST(DecodeImage, AlphaIsDropped) {
+  cv::Mat bgra(8, 8, CV_8UC4, cv::Scalar(10, 20, 30, 0));
+  absl::StatusOr<cv::Mat> decoded = DecodeImage(Encode(bgra, ".png"), {}, "a.png", nullptr);
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(decoded->at<cv::Vec3b>(0, 0), cv::Vec3b(10, 20, 30));
+}
+
+TEST(DecodeImage, SixteenBitIsReducedWithAWarning) {
+  cv::Mat deep(4, 4, CV_16UC3, cv::Scalar(0x1234, 0xABCD, 0xFF00));
+  std::vector<std::string> warnings;
+  absl::StatusOr<cv::Mat> decoded = DecodeImage(Encode(deep, ".png"), {}, "d.png", &warnings);
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(decoded->at<cv::Vec3b>(0, 0), cv::Vec3b(0x12, 0xAB, 0xFF));
+  EXPECT_THAT(warnings, ElementsAre("d.png: 16-bit image reduced to 8 bits per sample (high "
+                                    "byte), as cv2.imread does"));
+}
+
+TEST(ReadImageHeader, ReadsEveryFormatsDeclaredSize) {
+  const cv::Mat image(37, 53, CV_8UC3, cv::Scalar(1, 2, 3));
+  for (const std::string ext : {".jpg", ".png", ".bmp", ".webp", ".tiff"}) {
+    absl::StatusOr<ImageHeader> header = ReadImageHeader(Encode(image, ext), ext);
+    ASSERT_THAT(header, IsOk()) << ext;
+    EXPECT_EQ(header->width, 53) << ext;
+    EXPECT_EQ(header->height, 37) << ext;
+  }
+}
+
+TEST(DecodeImage, LimitsApplyToEachDimensionAndThePixelCount) {
+  const std::string png = Encode(cv::Mat(20, 30, CV_8UC3, cv::Scalar(0)), ".png");
+  DecodeLimits narrow;
+  narrow.max_width = 29;
+  EXPECT_THAT(DecodeImage(png, narrow, "p", nullptr),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       "p: PNG header declares 30x20, over the limit of 29x16384 and 67108864 "
+                       "pixels"));
+  DecodeLimits few;
+  few.max_pixels = 599;
+  EXPECT_THAT(DecodeImage(png, few, "p", nullptr),
+              StatusIs(absl::StatusCode::kResourceExhausted, ::testing::HasSubstr("599 pixels")));
+  few.max_pixels = 600;
+  EXPECT_THAT(DecodeImage(png, few, "p", nullptr), IsOk());
+}
+
+}  // namespace
+}  // namespace hbprep
