@@ -137,9 +137,10 @@ def check(path):
     expect(tag + " det_resizer data_y", load("data_y"), y[None, :, :, None])
     expect(tag + " det_resizer data_uv", load("data_uv"), uv[None])
     expect(tag + " det_resizer data_roi", load("data_roi"), np.array([[2, 4, 101, 203]], np.int32))
-    load = run("det_resizer", "calibration", [path])
-    expect(tag + " det_resizer calibration", load("data"),
-           float_input(pad_resize(img, 384, 640, 114), False, scale=[0.003921568627451]))
+    for target in ("calibration", "onnx"):
+        load = run("det_resizer", target, [path])
+        expect(tag + " det_resizer " + target, load("data"),
+               float_input(pad_resize(img, 384, 640, 114), False, scale=[0.003921568627451]))
 
     # cls_batch8 (nash-p): eight images split into data_0 ... data_7.
     files = [path] * 8
@@ -152,6 +153,9 @@ def check(path):
     one = float_input(cls_recipe(img), True, mean=IMAGENET_MEAN,
                       scale=[0.01712475, 0.017507, 0.01742919])
     expect(tag + " cls_batch8 onnx", load("data"), np.concatenate([one] * 8))
+    # Calibration data follows input_shape (1x3x224x224), never input_batch.
+    load = run("cls_batch8", "calibration", [path])
+    expect(tag + " cls_batch8 calibration", load("data"), one)
 
     # fusion_multi (nash-e): bgr ddr image as int8 (pixel - 128) and a featuremap .npy.
     prior = np.random.default_rng(3).standard_normal((1, 64, 8, 8)).astype(np.float32)
@@ -162,9 +166,11 @@ def check(path):
     expect(tag + " fusion_multi image", load("image"),
            (resized.astype(np.int16) - 128).astype(np.int8)[None])
     expect(tag + " fusion_multi prior", load("prior"), prior)
-    load = run("fusion_multi", "calibration", [path, prior_path])
-    expect(tag + " fusion_multi calibration", load("image"),
-           float_input(resized, False, mean=[128, 128, 128], scale=[0.0078125]))
+    for target in ("calibration", "onnx"):
+        load = run("fusion_multi", target, [path, prior_path])
+        expect(tag + " fusion_multi " + target, load("image"),
+               float_input(resized, False, mean=[128, 128, 128], scale=[0.0078125]))
+        expect(tag + " fusion_multi " + target + " prior", load("prior"), prior)
 
     # x5_ssd (bayes-e, OE 1.x): one packed NV12 array; calibration without normalisation.
     resized = cv2.resize(img, (300, 300), interpolation=cv2.INTER_LINEAR)
@@ -172,8 +178,9 @@ def check(path):
     y, uv = nv12_calc(resized)
     expect(tag + " x5_ssd data", load("data"),
            np.concatenate([y, uv.reshape(150, 300)])[None])
-    load = run("x5_ssd", "calibration", [path])
-    expect(tag + " x5_ssd calibration", load("data"), float_input(resized, True))
+    for target in ("calibration", "onnx"):
+        load = run("x5_ssd", target, [path])
+        expect(tag + " x5_ssd " + target, load("data"), float_input(resized, True))
 
 
 def check_raw(path):
