@@ -1,5 +1,7 @@
 #include "adapters/engine.h"
 
+#include <jconfig.h>
+
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -16,6 +18,10 @@
 #include "adapters/status_macros.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgproc.hpp"
+
+// LIBJPEG_TURBO_VERSION, of the library OpenCV decodes JPEG with (libjpeg62-turbo).
+#define HBPREP_STRINGIZE_INNER(x) #x
+#define HBPREP_STRINGIZE(x) HBPREP_STRINGIZE_INNER(x)
 
 namespace hbprep {
 namespace {
@@ -135,6 +141,13 @@ void BgrToNv12(const cv::Mat& bgr, Nv12Recipe recipe, uint8_t* y, uint8_t* uv) {
   const cv::Mat& src = bgr;
   (recipe == Nv12Recipe::kCalcF32 ? RgbToNv12CalcF32 : RgbToNv12Calc)(
       src.ptr<uint8_t>(), static_cast<int>(src.step[0]), ChannelOrder::kBgr, y, w, uv, w, w, h);
+}
+
+// J6 calibration data and ONNX inputs are normalised; on OE 1.x the model holds the
+// normalisation node, so its data stops before mean/scale.
+bool Normalises(const Descriptor& descriptor, const InputDescriptor& input) {
+  return descriptor.chip->toolchain == Toolchain::kJ6 &&
+         input.norm_type != NormType::kNoPreprocess;
 }
 
 // Per input and batch item, the bytes of each role (Y, UV, image, ROI).
@@ -371,11 +384,20 @@ void Preparer::Float(int index, int item, const InputDescriptor& input, const cv
       }
     }
   }
-  // J6 calibration data and ONNX inputs are normalised; on OE 1.x the model holds the
-  // normalisation node, so its data stops before mean/scale.
-  const bool normalise =
-      descriptor_.chip->toolchain == Toolchain::kJ6 && input.norm_type != NormType::kNoPreprocess;
-  if (normalise) {
+  if (options_.float_as_uint8) {  // only where nothing is normalised (checked up front)
+    std::vector<uint8_t> data(hwc.size());
+    const bool nchw = *input.layout_train == Layout::kNCHW;
+    for (size_t i = 0; i < pixels; ++i) {
+      for (int c = 0; c < channels; ++c) {
+        // astype(np.uint8) of values in [0, 255.5]: truncation.
+        data[nchw ? c * pixels + i : i * channels + c] =
+            static_cast<uint8_t>(std::min(255.0f, hwc[i * channels + c]));
+      }
+    }
+    parts_[{index, item, TensorRole::kImage}] = std::move(data);
+    return;
+  }
+  if (Normalises(descriptor_, input)) {
     auto at = [](const std::vector<double>& values, int c) {
       return values.size() == 1 ? values[0] : values[c];
     };
@@ -497,7 +519,20 @@ int ItemsOf(const Descriptor& descriptor, const InputDescriptor& input, Target t
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> LibraryVersions() {
-  return {{"hbprep", HBPREP_VERSION}, {"opencv", CV_VERSION}};
+  std::vector<std::pair<std::string, std::string>> versions = {
+      {"hbprep", HBPREP_VERSION},
+      {"opencv", CV_VERSION},
+      {"libjpeg-turbo", HBPREP_STRINGIZE(LIBJPEG_TURBO_VERSION)}};
+  // The PNG library OpenCV decodes with, as its build information names it:
+  // "    PNG:     /usr/lib/x86_64-linux-gnu/libpng.so (ver 1.6.39)".
+  const std::string info = cv::getBuildInformation();
+  if (size_t at = info.find("PNG:"); at != std::string::npos) {
+    const size_t ver = info.find("(ver ", at), end = info.find(')', ver);
+    if (ver != std::string::npos && end != std::string::npos && ver < info.find('\n', at)) {
+      versions.emplace_back("libpng", info.substr(ver + 5, end - ver - 5));
+    }
+  }
+  return versions;
 }
 
 std::vector<int> ImageBindings(const Descriptor& descriptor, Target target) {
@@ -507,6 +542,24 @@ std::vector<int> ImageBindings(const Descriptor& descriptor, Target target) {
                     static_cast<int>(i));
   }
   return bindings;
+}
+
+absl::Status CheckOptions(const Descriptor& descriptor, const PrepareOptions& options) {
+  if (!options.float_as_uint8) return absl::OkStatus();
+  if (options.target == Target::kBoard) {
+    return absl::InvalidArgumentError(
+        "uint8 float-model data is for the calibration and onnx targets; board tensors have "
+        "their dtype from the plan");
+  }
+  for (const InputDescriptor& input : descriptor.inputs) {
+    if (input.is_image() && Normalises(descriptor, input)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input '", input.name, "' is normalised (", ToString(input.norm_type), ") for ",
+          ToString(options.target), " data, which uint8 cannot hold; uint8 is only for inputs "
+          "that are not normalised"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Prepared> Prepare(const Descriptor& descriptor, absl::Span<const InputImage> images,
@@ -524,6 +577,18 @@ absl::StatusOr<Prepared> Prepare(const Descriptor& descriptor, absl::Span<const 
   }
   Prepared out;
   out.plan = ResolvePlan(descriptor, options.target);
+  HBPREP_RETURN_IF_ERROR(CheckOptions(descriptor, options));
+  if (options.float_as_uint8) {
+    for (TensorSpec& spec : out.plan.tensors) {
+      if (spec.adapter != AdapterKind::kFloatImage) continue;
+      spec.dtype = DType::kUint8;
+      int64_t stride = 1;
+      for (size_t i = spec.shape.size(); i-- > 0;) {
+        spec.strides[i] = stride;
+        stride *= spec.shape[i];
+      }
+    }
+  }
   Preparer preparer(descriptor, options, out);
   size_t next = 0;
   try {

@@ -52,6 +52,9 @@ struct PrepareOptions {
   Target target = Target::kBoard;
   // Overrides the descriptor's NV12 recipe for every nv12 input when set (not kAuto).
   std::optional<Nv12Recipe> nv12_recipe;
+  // Calibration/onnx image data as uint8 instead of float32; only for inputs whose data is
+  // not normalised (OE 1.x, or no mean/scale/std), INVALID_ARGUMENT otherwise.
+  bool float_as_uint8 = false;
   // NV12/I420 frames whose range differs from the model's input_space_and_range are
   // converted; when false they pass unchanged, with a warning.
   bool convert_range = true;
@@ -82,6 +85,11 @@ std::vector<std::pair<std::string, std::string>> LibraryVersions();
 // For each file of one request of `descriptor` for `target`, in order, the index of the
 // input it feeds; its size is how many images (or .npy files) a request takes.
 std::vector<int> ImageBindings(const Descriptor& descriptor, Target target);
+
+// Checks options against the descriptor before any image is read (INVALID_ARGUMENT for a
+// combination that cannot work, such as uint8 data for a normalised input). Prepare()
+// checks it too.
+absl::Status CheckOptions(const Descriptor& descriptor, const PrepareOptions& options);
 
 // INVALID_ARGUMENT naming the image and the problem for undecodable images, wrong counts,
 // bad ROIs and feature data of the wrong shape; RESOURCE_EXHAUSTED beyond the limits.

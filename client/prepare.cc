@@ -206,7 +206,7 @@ absl::Status MoveIntoPlace(const fs::path& staging, const fs::path& out) {
 }  // namespace
 
 int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  FlagSpec spec{{"config", "target", "nv12-recipe", "roi", "out", "format", "raw"},
+  FlagSpec spec{{"config", "target", "nv12-recipe", "roi", "out", "format", "raw", "dtype"},
                 {"json", "no-range-conversion"}};
   absl::StatusOr<Args> args = Args::Parse(argv, spec);
   if (!args.ok()) return UsageError(err, args.status().message());
@@ -245,6 +245,12 @@ int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std:
     raw = *parsed;
   }
   options.convert_range = !args->Has("no-range-conversion");
+  if (std::optional<std::string> dtype = args->Get("dtype")) {
+    if (*dtype != "float32" && *dtype != "uint8") {
+      return UsageError(err, absl::StrCat("--dtype '", *dtype, "' is not one of float32, uint8"));
+    }
+    options.float_as_uint8 = *dtype == "uint8";
+  }
   std::vector<Roi> rois;
   for (const std::string& text : args->GetAll("roi")) {
     absl::StatusOr<Roi> roi = ParseRoi(text);
@@ -257,6 +263,9 @@ int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std:
   if (!descriptor.ok()) {
     PrintMessages(err, "hbprep: ", descriptor.status().message());
     return absl::IsNotFound(descriptor.status()) ? kExitFailed : kExitUsage;
+  }
+  if (absl::Status checked = CheckOptions(*descriptor, options); !checked.ok()) {
+    return UsageError(err, checked.message());
   }
   const std::vector<int> bindings = ImageBindings(*descriptor, options.target);
   const size_t per_request = bindings.size();

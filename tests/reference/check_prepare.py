@@ -181,6 +181,10 @@ def check(path):
     for target in ("calibration", "onnx"):
         load = run("x5_ssd", target, [path])
         expect(tag + " x5_ssd " + target, load("data"), float_input(resized, True))
+    # uint8 calibration data, where nothing is normalised.
+    load = run("x5_ssd", "calibration", [path], ["--dtype", "uint8"])
+    expect(tag + " x5_ssd calibration uint8", load("data"),
+           np.ascontiguousarray(resized[..., ::-1].transpose(2, 0, 1))[None])
 
 
 def check_raw(path):
