@@ -1,0 +1,199 @@
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "adapters/npy.h"
+#include "client/cli.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "opencv2/core.hpp"
+#include "opencv2/imgcodecs.hpp"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace hbprep {
+namespace {
+
+namespace fs = std::filesystem;
+using ::hbprep::testing::IsOk;
+using ::hbprep::testing::TempDir;
+using ::testing::HasSubstr;
+
+const std::string kModels = HBPREP_SOURCE_DIR "/deploy/models";
+
+struct Result {
+  int status;
+  std::string out, err;
+};
+
+Result Cli(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  const int status = RunCli(args, out, err);
+  return {status, out.str(), err.str()};
+}
+
+std::string Read(const fs::path& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+// A photo-like PNG of the given size in `dir`.
+std::string WriteImage(const TempDir& dir, const std::string& name, int height, int width) {
+  cv::Mat image(height, width, CV_8UC3);
+  cv::randu(image, 0, 256);
+  const std::string path = dir.path() + "/" + name;
+  cv::imwrite(path, image);
+  return path;
+}
+
+TEST(CliPrepare, WritesNpyFilesAndAManifest) {
+  TempDir dir;
+  const std::string image = WriteImage(dir, "a.png", 120, 160);
+  const std::string out = dir.path() + "/out";
+  Result run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--out", out, image});
+  ASSERT_EQ(run.status, kExitOk) << run.err;
+  EXPECT_EQ(run.err, "");
+  const nlohmann::json manifest = nlohmann::json::parse(Read(out + "/manifest.json"));
+  EXPECT_EQ(manifest["model"], "cls_pyramid");
+  EXPECT_EQ(manifest["target"], "board");
+  EXPECT_EQ(manifest["tensors"][0]["file"], "images_y.npy");
+  EXPECT_EQ(manifest["tensors"][1]["strides"], nlohmann::json::parse("[25088, 224, 2, 1]"));
+  EXPECT_EQ(manifest["versions"]["hbprep"], "0.1.0");
+  EXPECT_TRUE(manifest["versions"].contains("opencv"));
+  EXPECT_TRUE(manifest["versions"].contains("libjpeg-turbo"));
+  EXPECT_FALSE(manifest.contains("hrt_model_exec"));  // only with --format bin
+  absl::StatusOr<NpyArray> y = DecodeNpy(Read(out + "/images_y.npy"), "y");
+  ASSERT_THAT(y, IsOk());
+  EXPECT_EQ(y->shape, (std::vector<int64_t>{1, 224, 224, 1}));
+  EXPECT_EQ(y->data.size(), 224u * 224u);
+  EXPECT_THAT(run.out, HasSubstr(out + "/images_uv.npy  uint8 1x112x112x2\n"));
+}
+
+TEST(CliPrepare, BinFilesHoldTheBoardsPaddedRows) {
+  TempDir dir;
+  const std::string image = WriteImage(dir, "a.png", 200, 200);
+  const std::string out = dir.path() + "/out";
+  Result run = Cli({"prepare", "--config", kModels + "/x5_ssd.yaml", "--format", "bin", "--out",
+                    out, image});
+  ASSERT_EQ(run.status, kExitOk) << run.err;
+  // OE 1.x packed NV12, 300x300 with rows aligned to 304: (300 + 150) rows of 304 bytes.
+  const std::string bin = Read(out + "/data.bin");
+  absl::StatusOr<NpyArray> npy = DecodeNpy(Read(out + "/data.npy"), "npy");
+  ASSERT_THAT(npy, IsOk());
+  EXPECT_EQ(npy->shape, (std::vector<int64_t>{1, 450, 300}));
+  ASSERT_EQ(bin.size(), 450u * 304u);
+  for (int row : {0, 299, 300, 449}) {
+    EXPECT_EQ(bin.substr(row * 304, 300),
+              std::string(npy->data.begin() + row * 300, npy->data.begin() + (row + 1) * 300));
+    EXPECT_EQ(bin.substr(row * 304 + 300, 4), std::string(4, '\0'));
+  }
+  const nlohmann::json manifest = nlohmann::json::parse(Read(out + "/manifest.json"));
+  EXPECT_EQ(manifest["hrt_model_exec"], "--input_file=data.bin");
+  EXPECT_EQ(manifest["tensors"][0]["bin_file"], "data.bin");
+}
+
+TEST(CliPrepare, ResizerRoiGoesToATextFileAndTheRunArguments) {
+  TempDir dir;
+  const std::string image = WriteImage(dir, "a.png", 100, 120);
+  const std::string out = dir.path() + "/out";
+  Result run = Cli({"prepare", "--config", kModels + "/det_resizer.yaml", "--format", "bin",
+                    "--roi", "10,20,59,79", "--out", out, "--json", image});
+  ASSERT_EQ(run.status, kExitOk) << run.err;
+  EXPECT_EQ(Read(out + "/data_roi.txt"), "10 20 59 79\n");
+  const nlohmann::json doc = nlohmann::json::parse(run.out);
+  EXPECT_EQ(doc["hrt_model_exec"],
+            "--input_file=data_y.bin,data_uv.bin,data_roi.txt "
+            "--input_valid_shape=\"1,100,120,1;1,50,60,2;1,4\" "
+            "--input_stride=\"12800,128,1,1;6400,128,2,1;16,4\"");
+}
+
+TEST(CliPrepare, SeveralRequestsGoToNumberedFolders) {
+  TempDir dir;
+  const std::string a = WriteImage(dir, "a.png", 64, 64), b = WriteImage(dir, "b.png", 80, 60);
+  const std::string out = dir.path() + "/out";
+  Result run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--target",
+                    "calibration", "--out", out, a, b});
+  ASSERT_EQ(run.status, kExitOk) << run.err;
+  for (const char* n : {"0", "1"}) {
+    EXPECT_TRUE(fs::exists(out + "/" + n + "/manifest.json")) << n;
+    EXPECT_TRUE(fs::exists(out + "/" + n + "/images.npy")) << n;
+  }
+  EXPECT_FALSE(fs::exists(out + "/manifest.json"));
+}
+
+TEST(CliPrepare, AFailedRunLeavesNothingBehindAndKeepsAnEarlierResult) {
+  TempDir dir;
+  const std::string good = WriteImage(dir, "a.png", 64, 64);
+  const std::string bad = dir.Write("bad.jpg", "\xFF\xD8\xFF\xE0 not really a jpeg");
+  const std::string out = dir.path() + "/out";
+  ASSERT_EQ(Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--out", out, good}).status,
+            kExitOk);
+  const std::string before = Read(out + "/manifest.json");
+  Result run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--out", out, good, bad});
+  EXPECT_EQ(run.status, kExitFailed);
+  EXPECT_EQ(run.err, "hbprep: " + bad + ": truncated or corrupt JPEG header\n");
+  EXPECT_EQ(Read(out + "/manifest.json"), before);
+  EXPECT_FALSE(fs::exists(out + "/0"));
+  for (const auto& entry : fs::directory_iterator(dir.path())) {
+    EXPECT_EQ(entry.path().string().find(".hbprep-tmp-"), std::string::npos) << entry.path();
+  }
+}
+
+TEST(CliPrepare, BadRoiExits1NamingTheImage) {
+  TempDir dir;
+  const std::string image = WriteImage(dir, "a.png", 100, 120);
+  Result run = Cli({"prepare", "--config", kModels + "/det_resizer.yaml", "--roi", "0,0,120,99",
+                    "--out", dir.path() + "/out", image});
+  EXPECT_EQ(run.status, kExitFailed);
+  EXPECT_EQ(run.err, "hbprep: " + image + ": ROI 0,0,120,99 lies outside the 120x100 image\n");
+  EXPECT_FALSE(fs::exists(dir.path() + "/out"));
+}
+
+struct UsageCase {
+  std::vector<std::string> args;
+  std::string message;
+};
+
+void PrintTo(const UsageCase& c, std::ostream* os) { *os << c.message; }
+
+class CliPrepareUsage : public ::testing::TestWithParam<UsageCase> {};
+
+TEST_P(CliPrepareUsage, Exits2NamingTheProblem) {
+  std::vector<std::string> args = {"prepare", "--config", kModels + "/cls_pyramid.yaml", "--out",
+                                   "/tmp/hbprep-never-written"};
+  args.insert(args.end(), GetParam().args.begin(), GetParam().args.end());
+  Result run = Cli(args);
+  EXPECT_EQ(run.status, kExitUsage);
+  EXPECT_EQ(run.err, "hbprep: " + GetParam().message + "\nrun 'hbprep help' for usage\n");
+  EXPECT_FALSE(fs::exists("/tmp/hbprep-never-written"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, CliPrepareUsage,
+    ::testing::Values(
+        UsageCase{{}, "model 'cls_pyramid' takes 1 file(s) per request for target board; got 0"},
+        UsageCase{{"--roi", "1,2,3", "x.jpg"}, "--roi '1,2,3' must be left,top,right,bottom"},
+        UsageCase{{"--roi", "1,2,3,x", "x.jpg"},
+                  "--roi '1,2,3,x' must be four integers left,top,right,bottom"},
+        UsageCase{{"--roi", "0,0,9,9", "x.jpg"}, "1 --roi given but only 0 image(s) feed a resizer input"},
+        UsageCase{{"--raw", "yuyv:640x480", "x.yuv"},
+                  "--raw 'yuyv:640x480': format 'yuyv' is not one of bgr, rgb, gray, nv12, i420"},
+        UsageCase{{"--raw", "nv12:640", "x.yuv"},
+                  "--raw 'nv12:640': size '640' must be WIDTHxHEIGHT with positive integers"},
+        UsageCase{{"--raw", "nv12:640x480:range=pc", "x.yuv"},
+                  "--raw 'nv12:640x480:range=pc': 'range=pc' is not stride=N, range=full or "
+                  "range=video"},
+        UsageCase{{"--nv12-recipe", "libyuv", "x.jpg"},
+                  "--nv12-recipe 'libyuv' is not one of auto, calc, calc_f32, opencv"},
+        UsageCase{{"--format", "raw", "x.jpg"}, "--format 'raw' is not one of npy, bin"},
+        UsageCase{{"--target", "calibration", "--dtype", "uint8", "x.jpg"},
+                  "input 'images' is normalised (data_mean_and_std) for calibration data, which "
+                  "uint8 cannot hold; uint8 is only for inputs that are not normalised"}));
+
+}  // namespace
+}  // namespace hbprep
