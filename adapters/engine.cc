@@ -223,6 +223,9 @@ absl::Status Preparer::Input(int index, int item, const InputImage& image) {
     return Board(index, item, input, image, std::move(frame));
   }
   HBPREP_RETURN_IF_ERROR(ApplyRecipe(frame, input, image.what));
+  cv::Scalar mean, stddev;
+  cv::meanStdDev(frame.bgr, mean, stddev);
+  out_.pixel_stddev.push_back(std::max({stddev[0], stddev[1], stddev[2]}));
   Float(index, item, input, frame.bgr);
   return absl::OkStatus();
 }

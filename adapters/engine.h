@@ -77,6 +77,10 @@ struct Prepared {
   Plan plan;
   std::vector<Tensor> tensors;  // in plan order
   std::vector<std::string> warnings;
+  // Calibration and onnx targets: for each image of the request that fed an image input,
+  // the largest per-channel standard deviation of its pixels after the recipe (0..255
+  // units). Near zero for blank or single-colour images.
+  std::vector<double> pixel_stddev;
 };
 
 // Versions of hbprep and of the imaging libraries that decide the data, for manifests.

@@ -1,11 +1,8 @@
 // `hbprep prepare`: runs the engine in-process and writes .npy (and .bin) files plus a
 // manifest into a temporary folder that is moved into place only when everything worked.
 
-#include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -18,9 +15,11 @@
 #include "adapters/engine.h"
 #include "adapters/npy.h"
 #include "adapters/plan_json.h"
+#include "adapters/status_macros.h"
 #include "client/args.h"
 #include "client/cli.h"
 #include "client/commands.h"
+#include "client/output.h"
 #include "nlohmann/json.hpp"
 
 namespace hbprep {
@@ -80,21 +79,6 @@ absl::StatusOr<RawImage> ParseRaw(const std::string& text) {
   return raw;
 }
 
-bool ReadFile(const std::string& path, std::string* bytes) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return false;
-  std::ostringstream text;
-  text << file.rdbuf();
-  *bytes = text.str();
-  return !file.bad();
-}
-
-bool WriteFile(const fs::path& path, const void* data, size_t size) {
-  std::ofstream file(path, std::ios::binary);
-  file.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
-  return static_cast<bool>(file);
-}
-
 // hrt_model_exec arguments for a J6 board result: one file per tensor.
 std::string HrtArguments(const Prepared& prepared, const std::vector<std::string>& files) {
   if (prepared.plan.target != Target::kBoard) return "";
@@ -137,9 +121,7 @@ absl::StatusOr<nlohmann::ordered_json> WriteResult(const Prepared& prepared, con
     const Tensor& tensor = prepared.tensors[i];
     const std::string npy = tensor.spec.name + ".npy";
     const std::string encoded = EncodeNpy(tensor.spec.dtype, tensor.dense_shape, tensor.data);
-    if (!WriteFile(dir / npy, encoded.data(), encoded.size())) {
-      return absl::UnavailableError(absl::StrCat((dir / npy).string(), ": cannot write"));
-    }
+    HBPREP_RETURN_IF_ERROR(WriteFile(dir / npy, encoded));
     nlohmann::ordered_json& entry = manifest["tensors"][i];
     entry["shape"] = tensor.spec.shape;
     entry["strides"] = prepared.plan.target == Target::kBoard ? tensor.spec.strides
@@ -151,15 +133,13 @@ absl::StatusOr<nlohmann::ordered_json> WriteResult(const Prepared& prepared, con
       const int32_t* v = reinterpret_cast<const int32_t*>(tensor.data.data());
       run_file = tensor.spec.name + ".txt";
       const std::string text = absl::StrCat(v[0], " ", v[1], " ", v[2], " ", v[3], "\n");
-      if (!WriteFile(dir / run_file, text.data(), text.size())) {
-        return absl::UnavailableError(absl::StrCat((dir / run_file).string(), ": cannot write"));
-      }
+      HBPREP_RETURN_IF_ERROR(WriteFile(dir / run_file, text));
     } else {
       run_file = tensor.spec.name + ".bin";
       const std::vector<uint8_t> packed = PackStrided(tensor);
-      if (!WriteFile(dir / run_file, packed.data(), packed.size())) {
-        return absl::UnavailableError(absl::StrCat((dir / run_file).string(), ": cannot write"));
-      }
+      HBPREP_RETURN_IF_ERROR(WriteFile(
+          dir / run_file,
+          absl::string_view(reinterpret_cast<const char*>(packed.data()), packed.size())));
     }
     entry["bin_file"] = run_file;
     run_files.push_back(run_file);
@@ -178,29 +158,8 @@ absl::StatusOr<nlohmann::ordered_json> WriteResult(const Prepared& prepared, con
   for (const auto& [name, version] : LibraryVersions()) versions[name] = version;
   manifest["versions"] = versions;
   const std::string text = manifest.dump(2) + "\n";
-  if (!WriteFile(dir / "manifest.json", text.data(), text.size())) {
-    return absl::UnavailableError(absl::StrCat((dir / "manifest.json").string(), ": cannot write"));
-  }
+  HBPREP_RETURN_IF_ERROR(WriteFile(dir / "manifest.json", text));
   return manifest;
-}
-
-// Moves `staging` to `out`, replacing an earlier result there.
-absl::Status MoveIntoPlace(const fs::path& staging, const fs::path& out) {
-  std::error_code error;
-  fs::path old;
-  if (fs::exists(out, error)) {
-    old = out;
-    old += absl::StrCat(".hbprep-old-", ::getpid());
-    fs::rename(out, old, error);
-    if (error)
-      return absl::UnavailableError(
-          absl::StrCat(out.string(), ": cannot replace: ", error.message()));
-  }
-  fs::rename(staging, out, error);
-  if (error)
-    return absl::UnavailableError(absl::StrCat(out.string(), ": cannot create: ", error.message()));
-  if (!old.empty()) fs::remove_all(old, error);
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -292,18 +251,14 @@ int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std:
   }
 
   const fs::path out_dir = *args->Get("out");
-  std::error_code error;
-  fs::path staging = out_dir;
-  staging += absl::StrCat(".hbprep-tmp-", ::getpid());
-  fs::remove_all(staging, error);
-  if (!fs::create_directories(staging, error)) {
-    err << "hbprep: " << staging.string() << ": cannot create folder: " << error.message() << "\n";
+  StagedOutput output(out_dir);
+  if (absl::Status opened = output.Open(); !opened.ok()) {
+    PrintMessages(err, "hbprep: ", opened.message());
     return kExitFailed;
   }
   auto fail = [&](absl::string_view message) {
     PrintMessages(err, "hbprep: ", message);
-    fs::remove_all(staging, error);
-    return kExitFailed;
+    return kExitFailed;  // `output` removes its staging folder
   };
 
   nlohmann::ordered_json documents = nlohmann::ordered_json::array();
@@ -321,7 +276,8 @@ int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std:
     absl::StatusOr<Prepared> prepared = Prepare(*descriptor, images, options);
     if (!prepared.ok()) return fail(prepared.status().message());
     prepared->warnings.insert(prepared->warnings.begin(), warnings.begin(), warnings.end());
-    const fs::path dir = requests == 1 ? staging : staging / std::to_string(r);
+    const fs::path dir = requests == 1 ? output.dir() : output.dir() / std::to_string(r);
+    std::error_code error;
     fs::create_directories(dir, error);
     absl::StatusOr<nlohmann::ordered_json> manifest = WriteResult(*prepared, dir, format == "bin");
     if (!manifest.ok()) return fail(manifest.status().message());
@@ -329,8 +285,7 @@ int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std:
       err << "hbprep: warning: " << warning << "\n";
     documents.push_back(*std::move(manifest));
   }
-  if (absl::Status moved = MoveIntoPlace(staging, out_dir); !moved.ok())
-    return fail(moved.message());
+  if (absl::Status committed = output.Commit(); !committed.ok()) return fail(committed.message());
 
   if (args->Has("json")) {
     out << (requests == 1 ? documents[0].dump(2)
