@@ -49,8 +49,8 @@ absl::Status CheckCrop(const Frame& frame, const cv::Rect& rect, absl::string_vi
   if (rect.x < 0 || rect.y < 0 || rect.x + rect.width > frame.width() ||
       rect.y + rect.height > frame.height() || rect.width <= 0 || rect.height <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": ", step, " needs ", rect.height, "x",
-                                                   rect.width, " but the image is ",
-                                                   frame.height(), "x", frame.width()));
+                                                   rect.width, " but the image is ", frame.height(),
+                                                   "x", frame.width()));
   }
   return absl::OkStatus();
 }
@@ -99,8 +99,8 @@ absl::Status ApplyRecipe(Frame& frame, const InputDescriptor& input, absl::strin
       }
       case RecipeStep::Kind::kPaddedCenterCrop: {
         const int s = step.size[0];
-        const int side = static_cast<int>(static_cast<double>(s) / (s + step.padding) *
-                                          std::min(h, w));
+        const int side =
+            static_cast<int>(static_cast<double>(s) / (s + step.padding) * std::min(h, w));
         crop = cv::Rect(((w - side) + 1) / 2, ((h - side) + 1) / 2, side, side);
         crop_step = "PaddedCenterCrop";
         break;
@@ -117,8 +117,7 @@ absl::Status ApplyRecipe(Frame& frame, const InputDescriptor& input, absl::strin
       frame.Crop(crop);
     }
   }
-  frame.Resize(static_cast<int>(input.height()), static_cast<int>(input.width()),
-               cv::INTER_LINEAR);
+  frame.Resize(static_cast<int>(input.height()), static_cast<int>(input.width()), cv::INTER_LINEAR);
   return absl::OkStatus();
 }
 
@@ -146,8 +145,7 @@ void BgrToNv12(const cv::Mat& bgr, Nv12Recipe recipe, uint8_t* y, uint8_t* uv) {
 // J6 calibration data and ONNX inputs are normalised; on OE 1.x the model holds the
 // normalisation node, so its data stops before mean/scale.
 bool Normalises(const Descriptor& descriptor, const InputDescriptor& input) {
-  return descriptor.chip->toolchain == Toolchain::kJ6 &&
-         input.norm_type != NormType::kNoPreprocess;
+  return descriptor.chip->toolchain == Toolchain::kJ6 && input.norm_type != NormType::kNoPreprocess;
 }
 
 // Per input and batch item, the bytes of each role (Y, UV, image, ROI).
@@ -269,14 +267,12 @@ absl::Status Preparer::Board(int index, int item, const InputDescriptor& input,
     // The resizer takes the frame as it is; NV12 needs even sizes.
     const int w = frame.width() & ~1, h = frame.height() & ~1;
     if (w == 0 || h == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(image.what, ": a ", frame.width(), "x",
-                                                     frame.height(),
-                                                     " image is too small for NV12"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          image.what, ": a ", frame.width(), "x", frame.height(), " image is too small for NV12"));
     }
     if (w != frame.width() || h != frame.height()) {
       out_.warnings.push_back(absl::StrCat(image.what, ": ", frame.width(), "x", frame.height(),
-                                           " has an odd size; NV12 uses the top-left ", w, "x",
-                                           h));
+                                           " has an odd size; NV12 uses the top-left ", w, "x", h));
       frame.Crop(cv::Rect(0, 0, w, h));
     }
     const Roi roi = image.roi.value_or(Roi{0, 0, w - 1, h - 1});
@@ -300,13 +296,13 @@ absl::Status Preparer::Board(int index, int item, const InputDescriptor& input,
           frame.ConvertRange(input.range);
         } else {
           out_.warnings.push_back(absl::StrCat(
-              image.what, ": the frame is ",
-              frame.range == ColorRange::kRegular ? "full" : "video",
+              image.what, ": the frame is ", frame.range == ColorRange::kRegular ? "full" : "video",
               " range but input '", input.name, "' expects ", ToString(input.range),
               "; passed through unconverted as asked"));
         }
       }
-      for (int r = 0; r < h; ++r) std::memcpy(y.data() + static_cast<size_t>(r) * w, frame.y.ptr(r), w);
+      for (int r = 0; r < h; ++r)
+        std::memcpy(y.data() + static_cast<size_t>(r) * w, frame.y.ptr(r), w);
       for (int r = 0; r < h / 2; ++r) {
         std::memcpy(uv.data() + static_cast<size_t>(r) * w, frame.uv.ptr(r), w);
       }
@@ -556,10 +552,11 @@ absl::Status CheckOptions(const Descriptor& descriptor, const PrepareOptions& op
   }
   for (const InputDescriptor& input : descriptor.inputs) {
     if (input.is_image() && Normalises(descriptor, input)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "input '", input.name, "' is normalised (", ToString(input.norm_type), ") for ",
-          ToString(options.target), " data, which uint8 cannot hold; uint8 is only for inputs "
-          "that are not normalised"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("input '", input.name, "' is normalised (", ToString(input.norm_type),
+                       ") for ", ToString(options.target),
+                       " data, which uint8 cannot hold; uint8 is only for inputs "
+                       "that are not normalised"));
     }
   }
   return absl::OkStatus();

@@ -117,8 +117,14 @@ void Frame::ConvertRange(ColorRange target) {
   const RangeTables& t = Tables();
   const bool to_video = target == ColorRange::kBt601Video;
   cv::Mat y_out(y.size(), CV_8UC1), uv_out(uv.size(), CV_8UC2);
-  cv::LUT(y, cv::Mat(1, 256, CV_8U, const_cast<uint8_t*>((to_video ? t.y_to_video : t.y_to_full).data())), y_out);
-  cv::LUT(uv, cv::Mat(1, 256, CV_8U, const_cast<uint8_t*>((to_video ? t.c_to_video : t.c_to_full).data())), uv_out);
+  cv::LUT(
+      y,
+      cv::Mat(1, 256, CV_8U, const_cast<uint8_t*>((to_video ? t.y_to_video : t.y_to_full).data())),
+      y_out);
+  cv::LUT(
+      uv,
+      cv::Mat(1, 256, CV_8U, const_cast<uint8_t*>((to_video ? t.c_to_video : t.c_to_full).data())),
+      uv_out);
   y = y_out;
   uv = uv_out;
   range = target;
@@ -126,21 +132,21 @@ void Frame::ConvertRange(ColorRange target) {
 
 absl::StatusOr<Frame> FrameFromRaw(absl::string_view bytes, const RawImage& raw,
                                    const PrepareOptions& limits, absl::string_view what) {
-  const std::string name = absl::StrCat(what, ": raw ", FormatName(raw.format), " ", raw.width,
-                                        "x", raw.height);
+  const std::string name =
+      absl::StrCat(what, ": raw ", FormatName(raw.format), " ", raw.width, "x", raw.height);
   if (raw.width <= 0 || raw.height <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(name, ": width and height must be positive"));
   }
   if (raw.width > limits.max_width || raw.height > limits.max_height ||
       int64_t{raw.width} * raw.height > limits.max_pixels) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        name, " is over the limit of ", limits.max_width, "x", limits.max_height, " and ",
-        limits.max_pixels, " pixels"));
+    return absl::ResourceExhaustedError(absl::StrCat(name, " is over the limit of ",
+                                                     limits.max_width, "x", limits.max_height,
+                                                     " and ", limits.max_pixels, " pixels"));
   }
   const bool planar = raw.format == RawFormat::kNv12 || raw.format == RawFormat::kI420;
   if (planar && (raw.width % 2 || raw.height % 2)) {
-    return absl::InvalidArgumentError(absl::StrCat(name, ": ", FormatName(raw.format),
-                                                   " needs even width and height"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": ", FormatName(raw.format), " needs even width and height"));
   }
   const int pixel_bytes = raw.format == RawFormat::kBgr || raw.format == RawFormat::kRgb ? 3 : 1;
   const int64_t row_bytes = int64_t{raw.width} * pixel_bytes;
@@ -152,13 +158,14 @@ absl::StatusOr<Frame> FrameFromRaw(absl::string_view bytes, const RawImage& raw,
   // Rows of the main plane, then (NV12) the UV rows or (I420) the U and V planes, each at
   // the same stride (I420 chroma at stride / 2).
   int64_t needed = stride * (raw.height - 1) + row_bytes;
-  if (raw.format == RawFormat::kNv12) needed = stride * raw.height + stride * (raw.height / 2 - 1) + row_bytes;
+  if (raw.format == RawFormat::kNv12)
+    needed = stride * raw.height + stride * (raw.height / 2 - 1) + row_bytes;
   if (raw.format == RawFormat::kI420) {
     needed = stride * raw.height + 2 * (stride / 2) * (raw.height / 2);
   }
   if (static_cast<int64_t>(bytes.size()) < needed) {
-    return absl::InvalidArgumentError(absl::StrCat(name, " stride ", stride, " needs ", needed,
-                                                   " bytes, got ", bytes.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, " stride ", stride, " needs ", needed, " bytes, got ", bytes.size()));
   }
   uint8_t* data = reinterpret_cast<uint8_t*>(const_cast<char*>(bytes.data()));
   Frame frame;
@@ -168,15 +175,18 @@ absl::StatusOr<Frame> FrameFromRaw(absl::string_view bytes, const RawImage& raw,
       frame.bgr = cv::Mat(raw.height, raw.width, CV_8UC3, data, stride).clone();
       break;
     case RawFormat::kRgb:
-      cv::cvtColor(cv::Mat(raw.height, raw.width, CV_8UC3, data, stride), frame.bgr, cv::COLOR_RGB2BGR);
+      cv::cvtColor(cv::Mat(raw.height, raw.width, CV_8UC3, data, stride), frame.bgr,
+                   cv::COLOR_RGB2BGR);
       break;
     case RawFormat::kGray:
-      cv::cvtColor(cv::Mat(raw.height, raw.width, CV_8UC1, data, stride), frame.bgr, cv::COLOR_GRAY2BGR);
+      cv::cvtColor(cv::Mat(raw.height, raw.width, CV_8UC1, data, stride), frame.bgr,
+                   cv::COLOR_GRAY2BGR);
       break;
     case RawFormat::kNv12:
       frame.nv12 = true;
       frame.y = cv::Mat(raw.height, raw.width, CV_8UC1, data, stride).clone();
-      frame.uv = cv::Mat(raw.height / 2, raw.width / 2, CV_8UC2, data + stride * raw.height, stride).clone();
+      frame.uv = cv::Mat(raw.height / 2, raw.width / 2, CV_8UC2, data + stride * raw.height, stride)
+                     .clone();
       break;
     case RawFormat::kI420: {
       frame.nv12 = true;

@@ -18,8 +18,8 @@ namespace hbprep {
 
 struct Frame {
   bool nv12 = false;
-  cv::Mat bgr;          // CV_8UC3, when !nv12
-  cv::Mat y, uv;        // CV_8UC1 h x w and CV_8UC2 ceil(h/2) x ceil(w/2), when nv12
+  cv::Mat bgr;    // CV_8UC3, when !nv12
+  cv::Mat y, uv;  // CV_8UC1 h x w and CV_8UC2 ceil(h/2) x ceil(w/2), when nv12
   ColorRange range = ColorRange::kRegular;  // of the NV12 planes
 
   int width() const { return nv12 ? y.cols : bgr.cols; }

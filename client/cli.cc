@@ -31,6 +31,9 @@ constexpr char kUsage[] =
     "             [--raw FORMAT:WxH[:stride=N][:range=full|video]]\n"
     "             [--no-range-conversion] [--dtype float32|uint8]\n"
     "             [--format npy|bin] [--json] IMAGE...\n"
+    "  calib      write a calibration set: one .npy per sample under DIR/<input name>/\n"
+    "             --config FILE.yaml --out DIR [--limit N] [--seed S] [--keep-blank]\n"
+    "             [--dtype float32|uint8] [--json] IMAGE_OR_FOLDER...\n"
     "  version    print the version\n"
     "  help       print this text\n"
     "\n"
@@ -180,6 +183,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (command == "describe") return Describe(rest, out, err);
   if (command == "prepare") return PrepareCommand(rest, out, err);
+  if (command == "calib") return CalibCommand(rest, out, err);
   if (command == "version" || command == "--version") {
     out << "hbprep " << HBPREP_VERSION << "\n";
     return kExitOk;

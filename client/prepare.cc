@@ -1,7 +1,6 @@
 // `hbprep prepare`: runs the engine in-process and writes .npy (and .bin) files plus a
 // manifest into a temporary folder that is moved into place only when everything worked.
 
-
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -51,14 +50,17 @@ absl::StatusOr<RawImage> ParseRaw(const std::string& text) {
   std::vector<std::string> parts = absl::StrSplit(text, ':');
   if (parts.size() < 2) return bad("must be FORMAT:WIDTHxHEIGHT[:stride=N][:range=full|video]");
   RawImage raw;
-  const std::vector<std::pair<const char*, RawFormat>> formats = {
-      {"bgr", RawFormat::kBgr}, {"rgb", RawFormat::kRgb}, {"gray", RawFormat::kGray},
-      {"nv12", RawFormat::kNv12}, {"i420", RawFormat::kI420}};
+  const std::vector<std::pair<const char*, RawFormat>> formats = {{"bgr", RawFormat::kBgr},
+                                                                  {"rgb", RawFormat::kRgb},
+                                                                  {"gray", RawFormat::kGray},
+                                                                  {"nv12", RawFormat::kNv12},
+                                                                  {"i420", RawFormat::kI420}};
   bool known = false;
   for (const auto& [name, format] : formats) {
     if (parts[0] == name) raw.format = format, known = true;
   }
-  if (!known) return bad(absl::StrCat("format '", parts[0], "' is not one of bgr, rgb, gray, nv12, i420"));
+  if (!known)
+    return bad(absl::StrCat("format '", parts[0], "' is not one of bgr, rgb, gray, nv12, i420"));
   std::vector<std::string> size = absl::StrSplit(parts[1], 'x');
   if (size.size() != 2 || !absl::SimpleAtoi(size[0], &raw.width) ||
       !absl::SimpleAtoi(size[1], &raw.height) || raw.width <= 0 || raw.height <= 0) {

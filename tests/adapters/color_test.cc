@@ -125,17 +125,17 @@ TEST(RgbToNv12CalcF32, DiffersFromFloat64OnTheDocumentedTriples) {
 // every triple: video range, chroma from the top-left pixel, within 0.5 of the BT.601
 // video-range formulas (domain brief section 4).
 TEST(OpencvI420, IsVideoRangeTopLeftChromaOnAllRgbTriples) {
-  const Outputs got = RunOverAllTriples([](const uint8_t* src, int src_stride, uint8_t* y,
-                                           int sy, uint8_t* uv, int, int w, int h) {
-    const cv::Mat bgr(h, w, CV_8UC3, const_cast<uint8_t*>(src), src_stride);
-    cv::Mat i420;
-    cv::cvtColor(bgr, i420, cv::COLOR_BGR2YUV_I420);
-    const uint8_t* p = i420.ptr<uint8_t>();
-    for (int r = 0; r < h; ++r) std::copy(p + r * w, p + (r + 1) * w, y + r * sy);
-    const uint8_t* u = p + w * h;
-    const uint8_t* v = u + (w / 2) * (h / 2);
-    for (int i = 0; i < (w / 2) * (h / 2); ++i) uv[2 * i] = u[i], uv[2 * i + 1] = v[i];
-  });
+  const Outputs got = RunOverAllTriples(
+      [](const uint8_t* src, int src_stride, uint8_t* y, int sy, uint8_t* uv, int, int w, int h) {
+        const cv::Mat bgr(h, w, CV_8UC3, const_cast<uint8_t*>(src), src_stride);
+        cv::Mat i420;
+        cv::cvtColor(bgr, i420, cv::COLOR_BGR2YUV_I420);
+        const uint8_t* p = i420.ptr<uint8_t>();
+        for (int r = 0; r < h; ++r) std::copy(p + r * w, p + (r + 1) * w, y + r * sy);
+        const uint8_t* u = p + w * h;
+        const uint8_t* v = u + (w / 2) * (h / 2);
+        for (int i = 0; i < (w / 2) * (h / 2); ++i) uv[2 * i] = u[i], uv[2 * i + 1] = v[i];
+      });
   double worst = 0;
   int y_min = 255, y_max = 0;
   for (int i = 0; i < (1 << 24); ++i) {
@@ -143,8 +143,8 @@ TEST(OpencvI420, IsVideoRangeTopLeftChromaOnAllRgbTriples) {
     const double y = 0.257 * r + 0.504 * g + 0.098 * b + 16;
     const double u = -0.148 * r - 0.291 * g + 0.439 * b + 128;
     const double v = 0.439 * r - 0.368 * g - 0.071 * b + 128;
-    worst = std::max({worst, std::abs(got.y[i] - y), std::abs(got.u[i] - u),
-                      std::abs(got.v[i] - v)});
+    worst =
+        std::max({worst, std::abs(got.y[i] - y), std::abs(got.u[i] - u), std::abs(got.v[i] - v)});
     y_min = std::min<int>(y_min, got.y[i]);
     y_max = std::max<int>(y_max, got.y[i]);
   }

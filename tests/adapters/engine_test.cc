@@ -65,8 +65,8 @@ TEST(Engine, RejectsTheWrongNumberOfImages) {
 }
 
 TEST(Engine, PyramidGivesDenseYAndUvOfTheModelSize) {
-  absl::StatusOr<Prepared> p = Prepare(
-      Load("cls_pyramid"), {Img("g.png", Encode(Gradient(300, 400), ".png"))}, {});
+  absl::StatusOr<Prepared> p =
+      Prepare(Load("cls_pyramid"), {Img("g.png", Encode(Gradient(300, 400), ".png"))}, {});
   ASSERT_THAT(p, IsOk());
   ASSERT_EQ(p->tensors.size(), 2u);
   EXPECT_EQ(p->tensors[0].data.size(), 224u * 224u);
@@ -159,12 +159,10 @@ TEST(Engine, FeaturemapMustHaveThePlansShapeAndDtype) {
   const std::string image = Encode(Gradient(128, 128), ".png");
   const std::vector<uint8_t> zeros(64 * 4, 0);
   const std::string wrong = EncodeNpy(DType::kFloat32, {1, 64}, zeros);
-  EXPECT_THAT(Prepare(Load("fusion_multi"),
-                      {Img("a.png", image), Img("p.npy", wrong)}, {}),
+  EXPECT_THAT(Prepare(Load("fusion_multi"), {Img("a.png", image), Img("p.npy", wrong)}, {}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "p.npy: featuremap input 'prior' needs float32 1x64x8x8, got float32 1x64"));
-  EXPECT_THAT(Prepare(Load("fusion_multi"),
-                      {Img("a.png", image), Img("p.npy", "junk")}, {}),
+  EXPECT_THAT(Prepare(Load("fusion_multi"), {Img("a.png", image), Img("p.npy", "junk")}, {}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "p.npy: not a usable .npy file: missing the \\x93NUMPY magic"));
 }
@@ -204,7 +202,8 @@ Descriptor InlineNv12Model(const std::string& range) {
       "model_parameters: {march: nash-e}\n"
       "input_parameters:\n"
       "  input_name: cam\n  input_type_train: rgb\n  input_layout_train: NCHW\n"
-      "  input_type_rt: nv12\n  input_shape: 1x3x64x96\n  input_space_and_range: " + range + "\n",
+      "  input_type_rt: nv12\n  input_shape: 1x3x64x96\n  input_space_and_range: " +
+          range + "\n",
       "cam", {}, nullptr);
   EXPECT_THAT(d, IsOk());
   return *d;
@@ -260,10 +259,10 @@ TEST(EngineRaw, ConvertsVideoRangeFramesForFullRangeModels) {
   RawImage raw{RawFormat::kNv12, 96, 64, 0, ColorRange::kBt601Video};
   absl::StatusOr<Prepared> p = Prepare(InlineNv12Model("regular"), {RawImg(frame, raw)}, {});
   ASSERT_THAT(p, IsOk());
-  EXPECT_EQ(p->tensors[0].data[0], 0);     // Y 16 -> 0
-  EXPECT_EQ(p->tensors[0].data[1], 255);   // Y 235 -> 255
-  EXPECT_EQ(p->tensors[1].data[0], 128);   // U 128 stays
-  EXPECT_EQ(p->tensors[1].data[1], 255);   // V 240 -> 255
+  EXPECT_EQ(p->tensors[0].data[0], 0);    // Y 16 -> 0
+  EXPECT_EQ(p->tensors[0].data[1], 255);  // Y 235 -> 255
+  EXPECT_EQ(p->tensors[1].data[0], 128);  // U 128 stays
+  EXPECT_EQ(p->tensors[1].data[1], 255);  // V 240 -> 255
 
   PrepareOptions keep;
   keep.convert_range = false;
@@ -282,9 +281,9 @@ TEST(EngineRaw, PaddedBgrRowsEqualTheSamePixelsEncoded) {
   for (int r = 0; r < 75; ++r) std::memcpy(&bytes[r * stride], image.ptr(r), 90 * 3);
   PrepareOptions calibration;
   calibration.target = Target::kCalibration;
-  absl::StatusOr<Prepared> raw = Prepare(
-      Load("cls_pyramid"), {RawImg(bytes, RawImage{RawFormat::kBgr, 90, 75, stride, {}})},
-      calibration);
+  absl::StatusOr<Prepared> raw =
+      Prepare(Load("cls_pyramid"), {RawImg(bytes, RawImage{RawFormat::kBgr, 90, 75, stride, {}})},
+              calibration);
   absl::StatusOr<Prepared> png =
       Prepare(Load("cls_pyramid"), {Img("g.png", Encode(image, ".png"))}, calibration);
   ASSERT_THAT(raw, IsOk());
@@ -299,15 +298,25 @@ TEST(EngineRaw, RejectsBadRawBuffers) {
     absl::StatusCode code;
     std::string message;
   } cases[] = {
-      {{RawFormat::kNv12, 64, 48, 0, {}}, 64 * 48, absl::StatusCode::kInvalidArgument,
+      {{RawFormat::kNv12, 64, 48, 0, {}},
+       64 * 48,
+       absl::StatusCode::kInvalidArgument,
        "f: raw nv12 64x48 stride 64 needs 4608 bytes, got 3072"},
-      {{RawFormat::kNv12, 63, 48, 0, {}}, 10000, absl::StatusCode::kInvalidArgument,
+      {{RawFormat::kNv12, 63, 48, 0, {}},
+       10000,
+       absl::StatusCode::kInvalidArgument,
        "f: raw nv12 63x48: nv12 needs even width and height"},
-      {{RawFormat::kBgr, 10, 10, 20, {}}, 10000, absl::StatusCode::kInvalidArgument,
+      {{RawFormat::kBgr, 10, 10, 20, {}},
+       10000,
+       absl::StatusCode::kInvalidArgument,
        "f: raw bgr 10x10: stride 20 is less than a row's 30 bytes"},
-      {{RawFormat::kGray, -5, 10, 0, {}}, 10000, absl::StatusCode::kInvalidArgument,
+      {{RawFormat::kGray, -5, 10, 0, {}},
+       10000,
+       absl::StatusCode::kInvalidArgument,
        "f: raw gray -5x10: width and height must be positive"},
-      {{RawFormat::kI420, 65536, 65536, 0, {}}, 16, absl::StatusCode::kResourceExhausted,
+      {{RawFormat::kI420, 65536, 65536, 0, {}},
+       16,
+       absl::StatusCode::kResourceExhausted,
        "f: raw i420 65536x65536 is over the limit of 16384x16384 and 67108864 pixels"},
   };
   for (const auto& c : cases) {

@@ -24,10 +24,10 @@ std::string Encode(const cv::Mat& image, const std::string& ext) {
 
 // A JPEG with an EXIF APP1 segment saying orientation 6 (rotate 90 degrees clockwise).
 std::string WithExifOrientation6(const std::string& jpeg) {
-  const std::string tiff = std::string("II*\0\x08\0\0\0", 8) +   // little-endian, IFD at 8
-                           std::string("\x01\0", 2) +              // one entry
+  const std::string tiff = std::string("II*\0\x08\0\0\0", 8) +  // little-endian, IFD at 8
+                           std::string("\x01\0", 2) +           // one entry
                            std::string("\x12\x01\x03\0\x01\0\0\0\x06\0\0\0", 12) +  // 0x0112
-                           std::string("\0\0\0\0", 4);             // no next IFD
+                           std::string("\0\0\0\0", 4);                              // no next IFD
   const std::string app1 = std::string("Exif\0\0", 6) + tiff;
   const size_t length = app1.size() + 2;
   std::string segment = "\xFF\xE1";

@@ -78,8 +78,8 @@ TEST(CliPrepare, BinFilesHoldTheBoardsPaddedRows) {
   TempDir dir;
   const std::string image = WriteImage(dir, "a.png", 200, 200);
   const std::string out = dir.path() + "/out";
-  Result run = Cli({"prepare", "--config", kModels + "/x5_ssd.yaml", "--format", "bin", "--out",
-                    out, image});
+  Result run = Cli(
+      {"prepare", "--config", kModels + "/x5_ssd.yaml", "--format", "bin", "--out", out, image});
   ASSERT_EQ(run.status, kExitOk) << run.err;
   // OE 1.x packed NV12, 300x300 with rows aligned to 304: (300 + 150) rows of 304 bytes.
   const std::string bin = Read(out + "/data.bin");
@@ -116,8 +116,8 @@ TEST(CliPrepare, SeveralRequestsGoToNumberedFolders) {
   TempDir dir;
   const std::string a = WriteImage(dir, "a.png", 64, 64), b = WriteImage(dir, "b.png", 80, 60);
   const std::string out = dir.path() + "/out";
-  Result run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--target",
-                    "calibration", "--out", out, a, b});
+  Result run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--target", "calibration",
+                    "--out", out, a, b});
   ASSERT_EQ(run.status, kExitOk) << run.err;
   for (const char* n : {"0", "1"}) {
     EXPECT_TRUE(fs::exists(out + "/" + n + "/manifest.json")) << n;
@@ -180,7 +180,8 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{{"--roi", "1,2,3", "x.jpg"}, "--roi '1,2,3' must be left,top,right,bottom"},
         UsageCase{{"--roi", "1,2,3,x", "x.jpg"},
                   "--roi '1,2,3,x' must be four integers left,top,right,bottom"},
-        UsageCase{{"--roi", "0,0,9,9", "x.jpg"}, "1 --roi given but only 0 image(s) feed a resizer input"},
+        UsageCase{{"--roi", "0,0,9,9", "x.jpg"},
+                  "1 --roi given but only 0 image(s) feed a resizer input"},
         UsageCase{{"--raw", "yuyv:640x480", "x.yuv"},
                   "--raw 'yuyv:640x480': format 'yuyv' is not one of bgr, rgb, gray, nv12, i420"},
         UsageCase{{"--raw", "nv12:640", "x.yuv"},

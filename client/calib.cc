@@ -1,0 +1,276 @@
+// `hbprep calib`: a calibration set, one .npy per sample and input, as the toolchain's
+// calibration step reads it (cal_data_dir per input).
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <random>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "adapters/descriptor.h"
+#include "adapters/engine.h"
+#include "adapters/npy.h"
+#include "adapters/plan_json.h"
+#include "client/args.h"
+#include "client/cli.h"
+#include "client/commands.h"
+#include "client/output.h"
+#include "nlohmann/json.hpp"
+
+namespace hbprep {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The toolchain asks for 20 to 100 calibration samples.
+constexpr int kFewestSamples = 20;
+constexpr int kMostSamples = 100;
+// A pixel standard deviation below this (0..255 units) marks a blank or single-colour image.
+constexpr double kBlankStddev = 2.0;
+
+bool IsSampleFile(const fs::path& path) {
+  const std::string ext = absl::AsciiStrToLower(path.extension().string());
+  for (const char* known : {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".npy"}) {
+    if (ext == known) return true;
+  }
+  return false;
+}
+
+// Files as given, folders expanded to their sample files (recursively, sorted by path).
+bool ExpandInputs(const std::vector<std::string>& args, std::vector<std::string>* files,
+                  std::string* error_message) {
+  for (const std::string& arg : args) {
+    std::error_code error;
+    if (!fs::is_directory(arg, error)) {
+      files->push_back(arg);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (fs::recursive_directory_iterator it(arg, error), end; !error && it != end;
+         it.increment(error)) {
+      if (it->is_regular_file(error) && IsSampleFile(it->path())) {
+        found.push_back(it->path().string());
+      }
+    }
+    if (error) {
+      *error_message = absl::StrCat(arg, ": cannot read folder: ", error.message());
+      return false;
+    }
+    std::sort(found.begin(), found.end());
+    files->insert(files->end(), found.begin(), found.end());
+  }
+  return true;
+}
+
+// 0 .. total-1 shuffled reproducibly from `seed`: Fisher-Yates over mt19937_64, whose
+// sequence the C++ standard fixes, with an unbiased draw of our own (std::shuffle and the
+// standard distributions differ between library implementations).
+std::vector<size_t> Shuffled(size_t total, uint64_t seed) {
+  std::vector<size_t> order(total);
+  for (size_t i = 0; i < total; ++i) order[i] = i;
+  std::mt19937_64 rng(seed);
+  for (size_t i = 0; i + 1 < total; ++i) {
+    const uint64_t range = total - i;
+    const uint64_t limit = UINT64_MAX - UINT64_MAX % range;
+    uint64_t draw;
+    do {
+      draw = rng();
+    } while (draw >= limit);
+    std::swap(order[i], order[i + draw % range]);
+  }
+  return order;
+}
+
+void Progress(std::ostream& err, size_t done, size_t total) {
+  constexpr int kWidth = 30;
+  const int filled = total == 0 ? kWidth : static_cast<int>(kWidth * done / total);
+  err << "\rcalib [" << std::string(filled, '#') << std::string(kWidth - filled, '-') << "] "
+      << done << "/" << total << (done == total ? "\n" : "") << std::flush;
+}
+
+}  // namespace
+
+int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  FlagSpec spec{{"config", "out", "limit", "seed", "dtype"}, {"keep-blank", "json"}};
+  absl::StatusOr<Args> args = Args::Parse(argv, spec);
+  if (!args.ok()) return UsageError(err, args.status().message());
+  if (!args->Has("config")) return UsageError(err, "calib needs --config FILE.yaml");
+  if (!args->Has("out")) return UsageError(err, "calib needs --out DIR");
+  if (args->positional().empty()) return UsageError(err, "calib needs images or folders");
+  size_t limit = 0;
+  if (std::optional<std::string> text = args->Get("limit")) {
+    if (!absl::SimpleAtoi(*text, &limit) || limit == 0) {
+      return UsageError(err, absl::StrCat("--limit '", *text, "' must be a positive integer"));
+    }
+  }
+  uint64_t seed = 0;
+  if (std::optional<std::string> text = args->Get("seed")) {
+    if (!absl::SimpleAtoi(*text, &seed)) {
+      return UsageError(err, absl::StrCat("--seed '", *text, "' must be a non-negative integer"));
+    }
+  }
+  PrepareOptions options;
+  options.target = Target::kCalibration;
+  if (std::optional<std::string> dtype = args->Get("dtype")) {
+    if (*dtype != "float32" && *dtype != "uint8") {
+      return UsageError(err, absl::StrCat("--dtype '", *dtype, "' is not one of float32, uint8"));
+    }
+    options.float_as_uint8 = *dtype == "uint8";
+  }
+
+  std::vector<std::string> descriptor_warnings;
+  absl::StatusOr<Descriptor> descriptor =
+      LoadDescriptorFile(*args->Get("config"), &descriptor_warnings);
+  if (!descriptor.ok()) {
+    PrintMessages(err, "hbprep: ", descriptor.status().message());
+    return absl::IsNotFound(descriptor.status()) ? kExitFailed : kExitUsage;
+  }
+  if (absl::Status checked = CheckOptions(*descriptor, options); !checked.ok()) {
+    return UsageError(err, checked.message());
+  }
+  std::vector<std::string> files;
+  std::string expand_error;
+  if (!ExpandInputs(args->positional(), &files, &expand_error)) {
+    err << "hbprep: " << expand_error << "\n";
+    return kExitFailed;
+  }
+  const std::vector<int> bindings = ImageBindings(*descriptor, Target::kCalibration);
+  const size_t per_sample = bindings.size();
+  if (files.empty() || files.size() % per_sample != 0) {
+    return UsageError(err, absl::StrCat("model '", descriptor->name, "' takes ", per_sample,
+                                        " file(s) per calibration sample; got ", files.size()));
+  }
+  const size_t available = files.size() / per_sample;
+  // With --limit, samples are taken in a seeded random order until `limit` are written
+  // (near-constant images skipped on the way); otherwise every sample in file order.
+  std::vector<size_t> chosen;
+  if (limit > 0 && limit < available) {
+    chosen = Shuffled(available, seed);
+  } else {
+    for (size_t i = 0; i < available; ++i) chosen.push_back(i);
+    limit = available;
+  }
+
+  StagedOutput output(*args->Get("out"));
+  if (absl::Status opened = output.Open(); !opened.ok()) {
+    PrintMessages(err, "hbprep: ", opened.message());
+    return kExitFailed;
+  }
+  std::error_code error;
+  for (const InputDescriptor& input : descriptor->inputs) {
+    fs::create_directories(output.dir() / input.name, error);
+  }
+
+  const bool tty = ::isatty(STDERR_FILENO) && &err == &std::cerr;
+  std::vector<std::string> warnings = descriptor_warnings;
+  nlohmann::ordered_json samples = nlohmann::ordered_json::array();
+  nlohmann::ordered_json skipped = nlohmann::ordered_json::array();
+  std::optional<Plan> plan;
+  size_t written = 0;
+  for (size_t n = 0; n < chosen.size() && written < limit; ++n) {
+    if (tty) Progress(err, written, limit);
+    const size_t first = chosen[n] * per_sample;
+    std::vector<InputImage> images(per_sample);
+    for (size_t i = 0; i < per_sample; ++i) {
+      images[i].what = files[first + i];
+      if (!ReadFile(images[i].what, &images[i].bytes)) {
+        err << (tty ? "\n" : "") << "hbprep: " << images[i].what << ": cannot read file\n";
+        return kExitFailed;
+      }
+    }
+    absl::StatusOr<Prepared> prepared = Prepare(*descriptor, images, options);
+    if (!prepared.ok()) {
+      if (tty) err << "\n";
+      PrintMessages(err, "hbprep: ", prepared.status().message());
+      return kExitFailed;
+    }
+    warnings.insert(warnings.end(), prepared->warnings.begin(), prepared->warnings.end());
+    const double spread =
+        prepared->pixel_stddev.empty()
+            ? kBlankStddev
+            : *std::min_element(prepared->pixel_stddev.begin(), prepared->pixel_stddev.end());
+    if (spread < kBlankStddev) {
+      const std::string note = absl::StrFormat(
+          "%s: near-constant image (pixel standard deviation %.2f)%s", images[0].what, spread,
+          args->Has("keep-blank") ? "; kept as asked" : "; skipped (--keep-blank keeps it)");
+      warnings.push_back(note);
+      if (!args->Has("keep-blank")) {
+        skipped.push_back(images[0].what);
+        continue;
+      }
+    }
+    nlohmann::ordered_json sample = {{"sources", nlohmann::ordered_json::array()},
+                                     {"files", nlohmann::ordered_json::array()}};
+    for (const InputImage& image : images) sample["sources"].push_back(image.what);
+    for (const Tensor& tensor : prepared->tensors) {
+      const InputImage& source =
+          images[std::find(bindings.begin(), bindings.end(), tensor.spec.input_index) -
+                 bindings.begin()];
+      const std::string name =
+          absl::StrFormat("%04d_%s.npy", written, fs::path(source.what).stem().string());
+      const fs::path relative = fs::path(tensor.spec.input) / name;
+      if (absl::Status wrote =
+              WriteFile(output.dir() / relative,
+                        EncodeNpy(tensor.spec.dtype, tensor.dense_shape, tensor.data));
+          !wrote.ok()) {
+        PrintMessages(err, "hbprep: ", wrote.message());
+        return kExitFailed;
+      }
+      sample["files"].push_back(relative.string());
+    }
+    samples.push_back(std::move(sample));
+    if (!plan) plan = prepared->plan;
+    ++written;
+  }
+  if (tty) Progress(err, limit, limit);
+  if (written < kFewestSamples || written > kMostSamples) {
+    warnings.push_back(absl::StrCat("the calibration set has ", written,
+                                    " samples; the toolchain asks for ", kFewestSamples, " to ",
+                                    kMostSamples));
+  }
+  if (!plan) {
+    err << "hbprep: no usable sample: every image was near-constant (--keep-blank keeps them)\n";
+    return kExitFailed;
+  }
+  nlohmann::ordered_json manifest = PlanToJson(*plan);
+  manifest["samples"] = std::move(samples);
+  manifest["skipped"] = std::move(skipped);
+  manifest["warnings"] = warnings;
+  nlohmann::ordered_json versions = nlohmann::ordered_json::object();
+  for (const auto& [name, version] : LibraryVersions()) versions[name] = version;
+  manifest["versions"] = versions;
+  if (absl::Status wrote = WriteFile(output.dir() / "manifest.json", manifest.dump(2) + "\n");
+      !wrote.ok()) {
+    PrintMessages(err, "hbprep: ", wrote.message());
+    return kExitFailed;
+  }
+  if (absl::Status committed = output.Commit(); !committed.ok()) {
+    PrintMessages(err, "hbprep: ", committed.message());
+    return kExitFailed;
+  }
+  for (const std::string& warning : warnings) err << "hbprep: warning: " << warning << "\n";
+  if (args->Has("json")) {
+    out << manifest.dump(2) << "\n";
+    return kExitOk;
+  }
+  out << "wrote " << written << " calibration sample(s) of model " << descriptor->name << " to "
+      << *args->Get("out") << " (";
+  for (size_t i = 0; i < descriptor->inputs.size(); ++i) {
+    out << (i ? ", " : "") << descriptor->inputs[i].name << "/";
+  }
+  out << ")";
+  if (!manifest["skipped"].empty()) out << ", " << manifest["skipped"].size() << " skipped";
+  out << "\n";
+  return kExitOk;
+}
+
+}  // namespace hbprep
