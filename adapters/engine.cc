@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "adapters/color.h"
@@ -424,12 +425,27 @@ void Preparer::Float(int index, int item, const InputDescriptor& input, const cv
 
 absl::Status Preparer::Featuremap(int index, int item, const InputDescriptor& input,
                                   const InputImage& image) {
-  HBPREP_ASSIGN_OR_RETURN(NpyArray array, DecodeNpy(image.bytes, image.what));
   std::vector<int64_t> want = input.shape;
   if (options_.target != Target::kCalibration && descriptor_.input_batch > 0) {
     want[0] = descriptor_.input_batch;
   }
   if (input.separate && options_.target == Target::kBoard) want[0] = 1;
+  int64_t elements = 1;
+  for (int64_t dim : want) elements *= dim;
+  NpyArray array;
+  if (absl::StartsWith(image.bytes, "\x93NUMPY")) {
+    HBPREP_ASSIGN_OR_RETURN(array, DecodeNpy(image.bytes, image.what));
+  } else if (static_cast<int64_t>(image.bytes.size()) == elements * 4) {
+    // A .bin file: the tensor's float32 values, little-endian, C order, nothing else.
+    array.dtype = DType::kFloat32;
+    array.shape = want;
+    array.data.assign(image.bytes.begin(), image.bytes.end());
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        image.what, ": featuremap input '", input.name, "' needs a .npy file or a .bin of ",
+        elements * 4, " bytes (float32 ", absl::StrJoin(want, "x"), "), got ",
+        image.bytes.size(), " bytes"));
+  }
   if (array.shape != want || array.dtype != DType::kFloat32) {
     return absl::InvalidArgumentError(absl::StrCat(image.what, ": featuremap input '", input.name,
                                                    "' needs float32 ", absl::StrJoin(want, "x"),

@@ -23,6 +23,7 @@
 #include "client/args.h"
 #include "client/cli.h"
 #include "client/commands.h"
+#include "client/engine_flags.h"
 #include "client/output.h"
 #include "nlohmann/json.hpp"
 
@@ -100,7 +101,8 @@ void Progress(std::ostream& err, size_t done, size_t total) {
 }  // namespace
 
 int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  FlagSpec spec{{"config", "out", "limit", "seed", "dtype"}, {"keep-blank", "json"}};
+  FlagSpec spec{{"config", "out", "limit", "seed"}, {"keep-blank", "json"}};
+  AddEngineFlags(&spec);
   absl::StatusOr<Args> args = Args::Parse(argv, spec);
   if (!args.ok()) return UsageError(err, args.status().message());
   if (!args->Has("config")) return UsageError(err, "calib needs --config FILE.yaml");
@@ -118,14 +120,10 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
       return UsageError(err, absl::StrCat("--seed '", *text, "' must be a non-negative integer"));
     }
   }
-  PrepareOptions options;
+  absl::StatusOr<EngineFlags> engine = ParseEngineFlags(*args);
+  if (!engine.ok()) return UsageError(err, engine.status().message());
+  PrepareOptions& options = engine->options;
   options.target = Target::kCalibration;
-  if (std::optional<std::string> dtype = args->Get("dtype")) {
-    if (*dtype != "float32" && *dtype != "uint8") {
-      return UsageError(err, absl::StrCat("--dtype '", *dtype, "' is not one of float32, uint8"));
-    }
-    options.float_as_uint8 = *dtype == "uint8";
-  }
 
   std::vector<std::string> descriptor_warnings;
   absl::StatusOr<Descriptor> descriptor =
@@ -182,6 +180,7 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
     std::vector<InputImage> images(per_sample);
     for (size_t i = 0; i < per_sample; ++i) {
       images[i].what = files[first + i];
+      if (descriptor->inputs[bindings[i]].is_image()) images[i].raw = engine->raw;
       if (!ReadFile(images[i].what, &images[i].bytes)) {
         err << (tty ? "\n" : "") << "hbprep: " << images[i].what << ": cannot read file\n";
         return kExitFailed;

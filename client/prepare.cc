@@ -18,6 +18,7 @@
 #include "client/args.h"
 #include "client/cli.h"
 #include "client/commands.h"
+#include "client/engine_flags.h"
 #include "client/output.h"
 #include "nlohmann/json.hpp"
 
@@ -40,45 +41,6 @@ absl::StatusOr<Roi> ParseRoi(const std::string& text) {
     }
   }
   return Roi{values[0], values[1], values[2], values[3]};
-}
-
-// FORMAT:WxH[:stride=N][:range=full|video], e.g. nv12:1920x1080:range=full.
-absl::StatusOr<RawImage> ParseRaw(const std::string& text) {
-  auto bad = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat("--raw '", text, "': ", why));
-  };
-  std::vector<std::string> parts = absl::StrSplit(text, ':');
-  if (parts.size() < 2) return bad("must be FORMAT:WIDTHxHEIGHT[:stride=N][:range=full|video]");
-  RawImage raw;
-  const std::vector<std::pair<const char*, RawFormat>> formats = {{"bgr", RawFormat::kBgr},
-                                                                  {"rgb", RawFormat::kRgb},
-                                                                  {"gray", RawFormat::kGray},
-                                                                  {"nv12", RawFormat::kNv12},
-                                                                  {"i420", RawFormat::kI420}};
-  bool known = false;
-  for (const auto& [name, format] : formats) {
-    if (parts[0] == name) raw.format = format, known = true;
-  }
-  if (!known)
-    return bad(absl::StrCat("format '", parts[0], "' is not one of bgr, rgb, gray, nv12, i420"));
-  std::vector<std::string> size = absl::StrSplit(parts[1], 'x');
-  if (size.size() != 2 || !absl::SimpleAtoi(size[0], &raw.width) ||
-      !absl::SimpleAtoi(size[1], &raw.height) || raw.width <= 0 || raw.height <= 0) {
-    return bad(absl::StrCat("size '", parts[1], "' must be WIDTHxHEIGHT with positive integers"));
-  }
-  for (size_t i = 2; i < parts.size(); ++i) {
-    std::vector<std::string> kv = absl::StrSplit(parts[i], absl::MaxSplits('=', 1));
-    if (kv.size() == 2 && kv[0] == "stride") {
-      if (!absl::SimpleAtoi(kv[1], &raw.stride) || raw.stride <= 0) {
-        return bad(absl::StrCat("stride '", kv[1], "' must be a positive integer"));
-      }
-    } else if (kv.size() == 2 && kv[0] == "range" && (kv[1] == "full" || kv[1] == "video")) {
-      raw.range = kv[1] == "full" ? ColorRange::kRegular : ColorRange::kBt601Video;
-    } else {
-      return bad(absl::StrCat("'", parts[i], "' is not stride=N, range=full or range=video"));
-    }
-  }
-  return raw;
 }
 
 // hrt_model_exec arguments for a J6 board result: one file per tensor.
@@ -167,13 +129,16 @@ absl::StatusOr<nlohmann::ordered_json> WriteResult(const Prepared& prepared, con
 }  // namespace
 
 int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  FlagSpec spec{{"config", "target", "nv12-recipe", "roi", "out", "format", "raw", "dtype"},
-                {"json", "no-range-conversion"}};
+  FlagSpec spec{{"config", "target", "roi", "out", "format"}, {"json"}};
+  AddEngineFlags(&spec);
   absl::StatusOr<Args> args = Args::Parse(argv, spec);
   if (!args.ok()) return UsageError(err, args.status().message());
   if (!args->Has("config")) return UsageError(err, "prepare needs --config FILE.yaml");
   if (!args->Has("out")) return UsageError(err, "prepare needs --out DIR");
-  PrepareOptions options;
+  absl::StatusOr<EngineFlags> engine = ParseEngineFlags(*args);
+  if (!engine.ok()) return UsageError(err, engine.status().message());
+  PrepareOptions& options = engine->options;
+  const std::optional<RawImage>& raw = engine->raw;
   const std::string target_name = args->Get("target").value_or("board");
   std::optional<Target> target = ParseTarget(target_name);
   if (!target) {
@@ -181,36 +146,9 @@ int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std:
         err, absl::StrCat("--target '", target_name, "' is not one of board, calibration, onnx"));
   }
   options.target = *target;
-  if (std::optional<std::string> recipe = args->Get("nv12-recipe")) {
-    const std::vector<std::pair<const char*, Nv12Recipe>> names = {
-        {"auto", Nv12Recipe::kAuto},
-        {"calc", Nv12Recipe::kCalc},
-        {"calc_f32", Nv12Recipe::kCalcF32},
-        {"opencv", Nv12Recipe::kOpencv}};
-    for (const auto& [name, value] : names) {
-      if (*recipe == name) options.nv12_recipe = value;
-    }
-    if (!options.nv12_recipe) {
-      return UsageError(err, absl::StrCat("--nv12-recipe '", *recipe,
-                                          "' is not one of auto, calc, calc_f32, opencv"));
-    }
-  }
   const std::string format = args->Get("format").value_or("npy");
   if (format != "npy" && format != "bin") {
     return UsageError(err, absl::StrCat("--format '", format, "' is not one of npy, bin"));
-  }
-  std::optional<RawImage> raw;
-  if (std::optional<std::string> text = args->Get("raw")) {
-    absl::StatusOr<RawImage> parsed = ParseRaw(*text);
-    if (!parsed.ok()) return UsageError(err, parsed.status().message());
-    raw = *parsed;
-  }
-  options.convert_range = !args->Has("no-range-conversion");
-  if (std::optional<std::string> dtype = args->Get("dtype")) {
-    if (*dtype != "float32" && *dtype != "uint8") {
-      return UsageError(err, absl::StrCat("--dtype '", *dtype, "' is not one of float32, uint8"));
-    }
-    options.float_as_uint8 = *dtype == "uint8";
   }
   std::vector<Roi> rois;
   for (const std::string& text : args->GetAll("roi")) {

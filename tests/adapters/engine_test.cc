@@ -164,7 +164,16 @@ TEST(Engine, FeaturemapMustHaveThePlansShapeAndDtype) {
                        "p.npy: featuremap input 'prior' needs float32 1x64x8x8, got float32 1x64"));
   EXPECT_THAT(Prepare(Load("fusion_multi"), {Img("a.png", image), Img("p.npy", "junk")}, {}),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       "p.npy: not a usable .npy file: missing the \\x93NUMPY magic"));
+                       "p.npy: featuremap input 'prior' needs a .npy file or a .bin of 16384 "
+                       "bytes (float32 1x64x8x8), got 4 bytes"));
+  // A .bin file holds just the float32 values.
+  std::vector<uint8_t> values(64 * 8 * 8 * 4);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<uint8_t>(i * 7);
+  absl::StatusOr<Prepared> p = Prepare(
+      Load("fusion_multi"),
+      {Img("a.png", image), Img("p.bin", std::string(values.begin(), values.end()))}, {});
+  ASSERT_THAT(p, IsOk());
+  EXPECT_EQ(p->tensors[1].data, values);
 }
 
 TEST(Npy, RoundTripsAndConvertsFloat64) {
@@ -324,6 +333,63 @@ TEST(EngineRaw, RejectsBadRawBuffers) {
     image.what = "f";
     EXPECT_THAT(Prepare(Load("cls_pyramid"), {image}, {}), StatusIs(c.code, c.message));
   }
+}
+
+}  // namespace
+}  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+// ddr yuv444 (int8), gray pyramid and gray ddr against per-pixel scalar references, on an
+// odd-sized raw BGR frame with padded rows. (The kernels' unaligned cases are in
+// color_test.cc; the engine copies raw frames before converting them.)
+TEST(EngineAdapters, YuvAndGrayMatchScalarReferencesOnOddStridedInput) {
+  absl::StatusOr<Descriptor> d = ParseDescriptor(
+      "model_parameters: {march: nash-m}\n"
+      "input_parameters:\n"
+      "  input_name: 'a; g; d'\n"
+      "  input_type_train: 'rgb; gray; gray'\n"
+      "  input_layout_train: 'NHWC; NCHW; NCHW'\n"
+      "  input_type_rt: 'yuv444; gray; gray'\n"
+      "  input_shape: '1x11x13x3; 1x1x11x13; 1x1x11x13'\n"
+      "compiler_parameters:\n  input_source: {d: ddr}\n",
+      "adapters", {}, nullptr);
+  ASSERT_THAT(d, IsOk());
+  const int w = 13, h = 11, stride = w * 3 + 5;
+  std::string frame(static_cast<size_t>(stride) * h, '\x5a');
+  for (int r = 0; r < h; ++r) {
+    for (int i = 0; i < w * 3; ++i) frame[r * stride + i] = static_cast<char>((r * 53 + i * 29) % 256);
+  }
+  const RawImage raw{RawFormat::kBgr, w, h, stride, {}};
+  absl::StatusOr<Prepared> p =
+      Prepare(*d, {RawImg(frame, raw), RawImg(frame, raw), RawImg(frame, raw)}, {});
+  ASSERT_THAT(p, IsOk());
+  ASSERT_EQ(p->tensors.size(), 3u);
+  EXPECT_EQ(p->tensors[0].spec.dtype, DType::kInt8);
+  EXPECT_EQ(p->tensors[1].spec.name, "g_y");
+  EXPECT_EQ(p->tensors[1].spec.strides, (std::vector<int64_t>{352, 32, 1, 1}));
+  EXPECT_EQ(p->tensors[2].spec.dtype, DType::kUint8);
+  for (int r = 0; r < h; ++r) {
+    for (int x = 0; x < w; ++x) {
+      const uint8_t* px = reinterpret_cast<const uint8_t*>(frame.data()) + r * stride + x * 3;
+      const double b = px[0], g = px[1], rr = px[2];
+      const uint8_t y = static_cast<uint8_t>(0.299 * rr + 0.587 * g + 0.114 * b);
+      const uint8_t u = static_cast<uint8_t>(-0.169 * rr - 0.331 * g + 0.5 * b + 128);
+      const uint8_t v = static_cast<uint8_t>(0.5 * rr - 0.419 * g - 0.081 * b + 128);
+      const size_t i = static_cast<size_t>(r) * w + x;
+      EXPECT_EQ(p->tensors[0].data[i * 3 + 0], static_cast<uint8_t>(y - 128)) << r << "," << x;
+      EXPECT_EQ(p->tensors[0].data[i * 3 + 1], static_cast<uint8_t>(u - 128));
+      EXPECT_EQ(p->tensors[0].data[i * 3 + 2], static_cast<uint8_t>(v - 128));
+      EXPECT_EQ(p->tensors[1].data[i], y);
+      EXPECT_EQ(p->tensors[2].data[i], y);
+    }
+  }
+  // The board layout pads each 13-byte row to 32 with zeros.
+  const std::vector<uint8_t> packed = PackStrided(p->tensors[1]);
+  ASSERT_EQ(packed.size(), 352u);
+  EXPECT_EQ(packed[32], p->tensors[1].data[13]);
+  EXPECT_EQ(packed[13], 0);
 }
 
 }  // namespace

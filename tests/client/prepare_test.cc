@@ -198,3 +198,27 @@ INSTANTIATE_TEST_SUITE_P(
 
 }  // namespace
 }  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+TEST(CliPrepare, LimitsAreConfigurable) {
+  TempDir dir;
+  const std::string image = WriteImage(dir, "a.png", 64, 80);
+  Result run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--max-side", "70",
+                    "--out", dir.path() + "/out", image});
+  EXPECT_EQ(run.status, kExitFailed);
+  EXPECT_EQ(run.err, "hbprep: " + image +
+                         ": PNG header declares 80x64, over the limit of 70x70 and 67108864 "
+                         "pixels\n");
+  run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--max-pixels", "5120",
+             "--out", dir.path() + "/out", image});
+  EXPECT_EQ(run.status, kExitOk) << run.err;
+  run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--max-pixels", "0", "--out",
+             dir.path() + "/out", image});
+  EXPECT_EQ(run.err, "hbprep: --max-pixels '0' must be a positive integer\nrun 'hbprep help' "
+                     "for usage\n");
+}
+
+}  // namespace
+}  // namespace hbprep

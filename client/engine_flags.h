@@ -1,0 +1,26 @@
+// Flags that configure the engine, shared by `hbprep prepare` and `hbprep calib`:
+// --nv12-recipe, --raw, --no-range-conversion, --dtype, --max-side, --max-pixels.
+#ifndef HBPREP_CLIENT_ENGINE_FLAGS_H_
+#define HBPREP_CLIENT_ENGINE_FLAGS_H_
+
+#include <optional>
+
+#include "absl/status/statusor.h"
+#include "adapters/engine.h"
+#include "client/args.h"
+
+namespace hbprep {
+
+struct EngineFlags {
+  PrepareOptions options;       // target left at its default; the command sets it
+  std::optional<RawImage> raw;  // --raw: how to read every image file
+};
+
+void AddEngineFlags(FlagSpec* spec);
+
+// INVALID_ARGUMENT naming the flag and value.
+absl::StatusOr<EngineFlags> ParseEngineFlags(const Args& args);
+
+}  // namespace hbprep
+
+#endif  // HBPREP_CLIENT_ENGINE_FLAGS_H_
