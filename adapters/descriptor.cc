@@ -1106,6 +1106,7 @@ absl::string_view ToString(Layout layout) { return NameOf(kLayouts, layout); }
 absl::string_view ToString(InputSource source) { return NameOf(kSources, source); }
 absl::string_view ToString(ColorRange range) { return NameOf(kRanges, range); }
 absl::string_view ToString(NormType norm) { return NameOf(kNormTypes, norm); }
+std::optional<NormType> ParseNormType(absl::string_view name) { return Lookup(kNormTypes, name); }
 absl::string_view ToString(Nv12Recipe recipe) { return NameOf(kNv12Recipes, recipe); }
 absl::string_view ToString(Interpolation interpolation) {
   return NameOf(kInterpolations, interpolation);

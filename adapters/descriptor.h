@@ -47,6 +47,7 @@ absl::string_view ToString(Layout layout);
 absl::string_view ToString(InputSource source);
 absl::string_view ToString(ColorRange range);
 absl::string_view ToString(NormType norm);
+std::optional<NormType> ParseNormType(absl::string_view name);
 absl::string_view ToString(Nv12Recipe recipe);
 absl::string_view ToString(Interpolation interpolation);
 

@@ -3,6 +3,7 @@
 #include <jconfig.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <tuple>
@@ -20,12 +21,23 @@
 #include "opencv2/core.hpp"
 #include "opencv2/imgproc.hpp"
 
+namespace hbprep::internal {
+// Reads the versions once (OpenCV's build information is a long string to search).
+std::vector<std::pair<std::string, std::string>> ReadLibraryVersions();
+}  // namespace hbprep::internal
+
 // LIBJPEG_TURBO_VERSION, of the library OpenCV decodes JPEG with (libjpeg62-turbo).
 #define HBPREP_STRINGIZE_INNER(x) #x
 #define HBPREP_STRINGIZE(x) HBPREP_STRINGIZE_INNER(x)
 
 namespace hbprep {
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t MicrosSince(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+}
 
 int64_t AlignUp(int64_t value, int64_t alignment) {
   return (value + alignment - 1) / alignment * alignment;
@@ -179,6 +191,12 @@ class Preparer {
 };
 
 absl::StatusOr<Frame> Preparer::Load(const InputImage& image) {
+  const auto start = Clock::now();
+  struct Account {
+    Prepared& out;
+    std::chrono::steady_clock::time_point start;
+    ~Account() { out.decode_us += MicrosSince(start); }
+  } account{out_, start};
   if (image.raw) return FrameFromRaw(image.bytes, *image.raw, options_, image.what);
   DecodeLimits limits;
   limits.max_width = options_.max_width;
@@ -441,10 +459,10 @@ absl::Status Preparer::Featuremap(int index, int item, const InputDescriptor& in
     array.shape = want;
     array.data.assign(image.bytes.begin(), image.bytes.end());
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        image.what, ": featuremap input '", input.name, "' needs a .npy file or a .bin of ",
-        elements * 4, " bytes (float32 ", absl::StrJoin(want, "x"), "), got ",
-        image.bytes.size(), " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(image.what, ": featuremap input '", input.name,
+                     "' needs a .npy file or a .bin of ", elements * 4, " bytes (float32 ",
+                     absl::StrJoin(want, "x"), "), got ", image.bytes.size(), " bytes"));
   }
   if (array.shape != want || array.dtype != DType::kFloat32) {
     return absl::InvalidArgumentError(absl::StrCat(image.what, ": featuremap input '", input.name,
@@ -534,6 +552,14 @@ int ItemsOf(const Descriptor& descriptor, const InputDescriptor& input, Target t
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> LibraryVersions() {
+  static const auto* const kVersions =
+      new std::vector<std::pair<std::string, std::string>>(internal::ReadLibraryVersions());
+  return *kVersions;
+}
+
+namespace internal {
+
+std::vector<std::pair<std::string, std::string>> ReadLibraryVersions() {
   std::vector<std::pair<std::string, std::string>> versions = {
       {"hbprep", HBPREP_VERSION},
       {"opencv", CV_VERSION},
@@ -549,6 +575,8 @@ std::vector<std::pair<std::string, std::string>> LibraryVersions() {
   }
   return versions;
 }
+
+}  // namespace internal
 
 std::vector<int> ImageBindings(const Descriptor& descriptor, Target target) {
   std::vector<int> bindings;
@@ -593,6 +621,7 @@ absl::StatusOr<Prepared> Prepare(const Descriptor& descriptor, absl::Span<const 
   }
   Prepared out;
   out.plan = ResolvePlan(descriptor, options.target);
+  out.versions = LibraryVersions();
   HBPREP_RETURN_IF_ERROR(CheckOptions(descriptor, options));
   if (options.float_as_uint8) {
     for (TensorSpec& spec : out.plan.tensors) {
@@ -611,10 +640,17 @@ absl::StatusOr<Prepared> Prepare(const Descriptor& descriptor, absl::Span<const 
     for (size_t i = 0; i < descriptor.inputs.size(); ++i) {
       const int items = ItemsOf(descriptor, descriptor.inputs[i], options.target);
       for (int item = 0; item < items; ++item, ++next) {
+        if (options.check_continue) HBPREP_RETURN_IF_ERROR(options.check_continue());
+        const auto start = Clock::now();
+        const int64_t decoded_before = out.decode_us;
         HBPREP_RETURN_IF_ERROR(preparer.Input(static_cast<int>(i), item, images[next]));
+        out.transform_us += MicrosSince(start) - (out.decode_us - decoded_before);
       }
     }
+    if (options.check_continue) HBPREP_RETURN_IF_ERROR(options.check_continue());
+    const auto start = Clock::now();
     HBPREP_RETURN_IF_ERROR(preparer.Assemble());
+    out.pack_us = MicrosSince(start);
   } catch (const cv::Exception& e) {
     return absl::InternalError(absl::StrCat(
         "OpenCV failed on ", images[std::min(next, images.size() - 1)].what, ": ", e.err));

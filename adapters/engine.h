@@ -11,6 +11,7 @@
 #define HBPREP_ADAPTERS_ENGINE_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -58,6 +59,9 @@ struct PrepareOptions {
   // NV12/I420 frames whose range differs from the model's input_space_and_range are
   // converted; when false they pass unchanged, with a warning.
   bool convert_range = true;
+  // Called before each image and before assembling the tensors; a non-OK status (the
+  // caller's CANCELLED or DEADLINE_EXCEEDED) stops the work and is returned. May be empty.
+  std::function<absl::Status()> check_continue;
   // Limits on declared sizes, checked before decoding (and on raw sizes).
   int64_t max_width = 16384;
   int64_t max_height = 16384;
@@ -81,6 +85,11 @@ struct Prepared {
   // the largest per-channel standard deviation of its pixels after the recipe (0..255
   // units). Near zero for blank or single-colour images.
   std::vector<double> pixel_stddev;
+  // Microseconds spent decoding (or reading raw frames), in the recipe and adapters, and
+  // assembling the tensors.
+  int64_t decode_us = 0, transform_us = 0, pack_us = 0;
+  // hbprep's and the imaging libraries' versions (LibraryVersions()), for manifests.
+  std::vector<std::pair<std::string, std::string>> versions;
 };
 
 // Versions of hbprep and of the imaging libraries that decide the data, for manifests.

@@ -246,6 +246,14 @@ absl::string_view ToString(AdapterKind kind) {
   return "?";
 }
 
+std::optional<AdapterKind> ParseAdapterKind(absl::string_view name) {
+  for (AdapterKind kind : {AdapterKind::kPyramid, AdapterKind::kResizer, AdapterKind::kDdr,
+                           AdapterKind::kFeaturemap, AdapterKind::kFloatImage}) {
+    if (ToString(kind) == name) return kind;
+  }
+  return std::nullopt;
+}
+
 Plan ResolvePlan(const Descriptor& descriptor, Target target) {
   Plan plan;
   plan.model = descriptor.name;

@@ -45,6 +45,7 @@ enum class AdapterKind {
   kFloatImage,  // the float model's input (calibration and onnx targets)
 };
 absl::string_view ToString(AdapterKind kind);
+std::optional<AdapterKind> ParseAdapterKind(absl::string_view name);
 
 // What part of an input a tensor holds.
 enum class TensorRole {

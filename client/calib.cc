@@ -21,6 +21,7 @@
 #include "adapters/npy.h"
 #include "adapters/plan_json.h"
 #include "client/args.h"
+#include "client/backend.h"
 #include "client/cli.h"
 #include "client/commands.h"
 #include "client/engine_flags.h"
@@ -101,11 +102,14 @@ void Progress(std::ostream& err, size_t done, size_t total) {
 }  // namespace
 
 int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  FlagSpec spec{{"config", "out", "limit", "seed"}, {"keep-blank", "json"}};
+  FlagSpec spec{{"out", "limit", "seed"}, {"keep-blank", "json"}};
   AddEngineFlags(&spec);
+  AddBackendFlags(&spec);
   absl::StatusOr<Args> args = Args::Parse(argv, spec);
   if (!args.ok()) return UsageError(err, args.status().message());
-  if (!args->Has("config")) return UsageError(err, "calib needs --config FILE.yaml");
+  if (absl::Status flags = CheckBackendFlags(*args); !flags.ok()) {
+    return UsageError(err, flags.message());
+  }
   if (!args->Has("out")) return UsageError(err, "calib needs --out DIR");
   if (args->positional().empty()) return UsageError(err, "calib needs images or folders");
   size_t limit = 0;
@@ -125,14 +129,11 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
   PrepareOptions& options = engine->options;
   options.target = Target::kCalibration;
 
-  std::vector<std::string> descriptor_warnings;
-  absl::StatusOr<Descriptor> descriptor =
-      LoadDescriptorFile(*args->Get("config"), &descriptor_warnings);
-  if (!descriptor.ok()) {
-    PrintMessages(err, "hbprep: ", descriptor.status().message());
-    return absl::IsNotFound(descriptor.status()) ? kExitFailed : kExitUsage;
-  }
-  if (absl::Status checked = CheckOptions(*descriptor, options); !checked.ok()) {
+  absl::StatusOr<std::unique_ptr<Backend>> backend = MakeBackend(*args);
+  if (!backend.ok()) return SetupFailure(err, backend.status());
+  absl::StatusOr<ModelInfo> info = (*backend)->Describe(Target::kCalibration);
+  if (!info.ok()) return SetupFailure(err, info.status());
+  if (absl::Status checked = (*backend)->Check(options); !checked.ok()) {
     return UsageError(err, checked.message());
   }
   std::vector<std::string> files;
@@ -141,10 +142,10 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
     err << "hbprep: " << expand_error << "\n";
     return kExitFailed;
   }
-  const std::vector<int> bindings = ImageBindings(*descriptor, Target::kCalibration);
-  const size_t per_sample = bindings.size();
+  const std::vector<Slot>& slots = info->slots;
+  const size_t per_sample = slots.size();
   if (files.empty() || files.size() % per_sample != 0) {
-    return UsageError(err, absl::StrCat("model '", descriptor->name, "' takes ", per_sample,
+    return UsageError(err, absl::StrCat("model '", info->plan.model, "' takes ", per_sample,
                                         " file(s) per calibration sample; got ", files.size()));
   }
   const size_t available = files.size() / per_sample;
@@ -163,16 +164,27 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
     PrintMessages(err, "hbprep: ", opened.message());
     return kExitFailed;
   }
-  std::error_code error;
-  for (const InputDescriptor& input : descriptor->inputs) {
-    fs::create_directories(output.dir() / input.name, error);
+  // The inputs, in order, each once (a batch input has several slots).
+  std::vector<std::string> inputs;
+  for (const Slot& slot : slots) {
+    if (std::find(inputs.begin(), inputs.end(), slot.input) == inputs.end()) {
+      inputs.push_back(slot.input);
+    }
   }
+  std::error_code error;
+  for (const std::string& input : inputs) fs::create_directories(output.dir() / input, error);
 
   const bool tty = ::isatty(STDERR_FILENO) && &err == &std::cerr;
-  std::vector<std::string> warnings = descriptor_warnings;
+  std::vector<std::string> warnings;  // each once, in the order they arose
+  auto warn = [&warnings](const std::string& warning) {
+    if (std::find(warnings.begin(), warnings.end(), warning) == warnings.end()) {
+      warnings.push_back(warning);
+    }
+  };
   nlohmann::ordered_json samples = nlohmann::ordered_json::array();
   nlohmann::ordered_json skipped = nlohmann::ordered_json::array();
   std::optional<Plan> plan;
+  std::vector<std::pair<std::string, std::string>> versions;
   size_t written = 0;
   for (size_t n = 0; n < chosen.size() && written < limit; ++n) {
     if (tty) Progress(err, written, limit);
@@ -180,19 +192,19 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
     std::vector<InputImage> images(per_sample);
     for (size_t i = 0; i < per_sample; ++i) {
       images[i].what = files[first + i];
-      if (descriptor->inputs[bindings[i]].is_image()) images[i].raw = engine->raw;
+      if (slots[i].image) images[i].raw = engine->raw;
       if (!ReadFile(images[i].what, &images[i].bytes)) {
         err << (tty ? "\n" : "") << "hbprep: " << images[i].what << ": cannot read file\n";
         return kExitFailed;
       }
     }
-    absl::StatusOr<Prepared> prepared = Prepare(*descriptor, images, options);
+    absl::StatusOr<Prepared> prepared = (*backend)->Prepare(*info, images, options);
     if (!prepared.ok()) {
       if (tty) err << "\n";
       PrintMessages(err, "hbprep: ", prepared.status().message());
       return kExitFailed;
     }
-    warnings.insert(warnings.end(), prepared->warnings.begin(), prepared->warnings.end());
+    for (const std::string& warning : prepared->warnings) warn(warning);
     const double spread =
         prepared->pixel_stddev.empty()
             ? kBlankStddev
@@ -201,7 +213,7 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
       const std::string note = absl::StrFormat(
           "%s: near-constant image (pixel standard deviation %.2f)%s", images[0].what, spread,
           args->Has("keep-blank") ? "; kept as asked" : "; skipped (--keep-blank keeps it)");
-      warnings.push_back(note);
+      warn(note);
       if (!args->Has("keep-blank")) {
         skipped.push_back(images[0].what);
         continue;
@@ -211,9 +223,9 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
                                      {"files", nlohmann::ordered_json::array()}};
     for (const InputImage& image : images) sample["sources"].push_back(image.what);
     for (const Tensor& tensor : prepared->tensors) {
-      const InputImage& source =
-          images[std::find(bindings.begin(), bindings.end(), tensor.spec.input_index) -
-                 bindings.begin()];
+      size_t slot = 0;
+      while (slot + 1 < slots.size() && slots[slot].input != tensor.spec.input) ++slot;
+      const InputImage& source = images[slot];
       const std::string name =
           absl::StrFormat("%04d_%s.npy", written, fs::path(source.what).stem().string());
       const fs::path relative = fs::path(tensor.spec.input) / name;
@@ -227,14 +239,16 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
       sample["files"].push_back(relative.string());
     }
     samples.push_back(std::move(sample));
-    if (!plan) plan = prepared->plan;
+    if (!plan) {
+      plan = prepared->plan;
+      versions = prepared->versions;
+    }
     ++written;
   }
   if (tty) Progress(err, limit, limit);
   if (written < kFewestSamples || written > kMostSamples) {
-    warnings.push_back(absl::StrCat("the calibration set has ", written,
-                                    " samples; the toolchain asks for ", kFewestSamples, " to ",
-                                    kMostSamples));
+    warn(absl::StrCat("the calibration set has ", written, " samples; the toolchain asks for ",
+                      kFewestSamples, " to ", kMostSamples));
   }
   if (!plan) {
     err << "hbprep: no usable sample: every image was near-constant (--keep-blank keeps them)\n";
@@ -244,9 +258,8 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
   manifest["samples"] = std::move(samples);
   manifest["skipped"] = std::move(skipped);
   manifest["warnings"] = warnings;
-  nlohmann::ordered_json versions = nlohmann::ordered_json::object();
-  for (const auto& [name, version] : LibraryVersions()) versions[name] = version;
-  manifest["versions"] = versions;
+  manifest["versions"] = nlohmann::ordered_json::object();
+  for (const auto& [name, version] : versions) manifest["versions"][name] = version;
   if (absl::Status wrote = WriteFile(output.dir() / "manifest.json", manifest.dump(2) + "\n");
       !wrote.ok()) {
     PrintMessages(err, "hbprep: ", wrote.message());
@@ -261,11 +274,9 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
     out << manifest.dump(2) << "\n";
     return kExitOk;
   }
-  out << "wrote " << written << " calibration sample(s) of model " << descriptor->name << " to "
+  out << "wrote " << written << " calibration sample(s) of model " << info->plan.model << " to "
       << *args->Get("out") << " (";
-  for (size_t i = 0; i < descriptor->inputs.size(); ++i) {
-    out << (i ? ", " : "") << descriptor->inputs[i].name << "/";
-  }
+  for (size_t i = 0; i < inputs.size(); ++i) out << (i ? ", " : "") << inputs[i] << "/";
   out << ")";
   if (!manifest["skipped"].empty()) out << ", " << manifest["skipped"].size() << " skipped";
   out << "\n";

@@ -12,7 +12,9 @@
 #include "adapters/plan_json.h"
 #include "adapters/repository.h"
 #include "client/args.h"
+#include "client/backend.h"
 #include "client/commands.h"
+#include "client/remote.h"
 #include "nlohmann/json.hpp"
 
 namespace hbprep {
@@ -23,7 +25,7 @@ constexpr char kUsage[] =
     "\n"
     "commands:\n"
     "  describe   print the plan (tensor names, dtypes, shapes, strides) of a model\n"
-    "             --config FILE.yaml | --models DIR [--model NAME]\n"
+    "             --config FILE.yaml | --models DIR [--model NAME] | --server ADDR ...\n"
     "             [--target board|calibration|onnx] [--json]\n"
     "  prepare    prepare the tensors of a model for a target from images\n"
     "             --config FILE.yaml --out DIR [--target board|calibration|onnx]\n"
@@ -35,15 +37,96 @@ constexpr char kUsage[] =
     "             --config FILE.yaml --out DIR [--limit N] [--seed S] [--keep-blank]\n"
     "             [--dtype float32|uint8] [--raw ...] [--max-side N] [--max-pixels N]\n"
     "             [--json] IMAGE_OR_FOLDER...\n"
+    "  models     list the models of a repository\n"
+    "             --server ADDR | --models DIR [--json]\n"
+    "  health     ask a server's grpc.health.v1 (exit 0 when SERVING)\n"
+    "             --server ADDR [--service NAME]\n"
     "  version    print the version\n"
+    "\n"
+    "describe, prepare, calib, models and health take --server ADDR (host:port,\n"
+    "unix:/path, dns:///name:port, or a comma list) to work through hbprep-server, with\n"
+    "--model NAME (a repository model) or --config FILE (sent inline), and\n"
+    "[--token-file FILE] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]] [--timeout-ms N]\n"
     "  help       print this text\n"
     "\n"
     "exit status: 0 success, 1 the work failed, 2 bad usage or invalid descriptor\n";
+
+int Models(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  FlagSpec spec{{"models"}, {"json"}};
+  AddBackendFlags(&spec);
+  absl::StatusOr<Args> args = Args::Parse(argv, spec);
+  if (!args.ok()) return UsageError(err, args.status().message());
+  if (args->Has("server") == args->Has("models")) {
+    return UsageError(err, "models needs exactly one of --server ADDR or --models DIR");
+  }
+  struct Row {
+    std::string name, march, hash, inputs;
+  };
+  std::vector<Row> rows;
+  std::vector<std::string> errors;
+  if (args->Has("models")) {
+    absl::StatusOr<Repository> repository = LoadRepository(*args->Get("models"));
+    if (!repository.ok()) return SetupFailure(err, repository.status());
+    for (const auto& [name, model] : repository->models) {
+      std::vector<std::string> inputs;
+      for (const InputDescriptor& input : model.descriptor.inputs) inputs.push_back(input.name);
+      rows.push_back({name, std::string(model.descriptor.chip->march),
+                      DescriptorHash(model.descriptor), absl::StrJoin(inputs, ", ")});
+    }
+    errors = repository->errors;
+  } else {
+    absl::StatusOr<std::unique_ptr<RemoteClient>> client = ConnectFromFlags(*args);
+    if (!client.ok()) return SetupFailure(err, client.status());
+    absl::StatusOr<v1::ListModelsResponse> response = (*client)->ListModels();
+    if (!response.ok()) return SetupFailure(err, response.status());
+    for (const v1::ModelSummary& model : response->models()) {
+      rows.push_back({model.name(), model.march(), model.descriptor_hash(),
+                      absl::StrJoin(model.inputs(), ", ")});
+    }
+    errors.assign(response->errors().begin(), response->errors().end());
+  }
+  for (const std::string& error : errors) PrintMessages(err, "hbprep: ", error);
+  if (args->Has("json")) {
+    nlohmann::ordered_json models = nlohmann::ordered_json::array();
+    for (const Row& row : rows) {
+      models.push_back({{"name", row.name},
+                        {"march", row.march},
+                        {"descriptor_hash", row.hash},
+                        {"inputs", absl::StrSplit(row.inputs, ", ", absl::SkipEmpty())}});
+    }
+    out << nlohmann::ordered_json{{"models", models}, {"errors", errors}}.dump(2) << "\n";
+  } else {
+    for (const Row& row : rows) {
+      out << row.name << "  " << row.march << "  " << row.hash << "  inputs: " << row.inputs
+          << "\n";
+    }
+  }
+  return kExitOk;
+}
+
+int Health(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  FlagSpec spec{{"service"}, {}};
+  AddBackendFlags(&spec);
+  absl::StatusOr<Args> args = Args::Parse(argv, spec);
+  if (!args.ok()) return UsageError(err, args.status().message());
+  if (!args->Has("server")) return UsageError(err, "health needs --server ADDR");
+  absl::StatusOr<std::unique_ptr<RemoteClient>> client = ConnectFromFlags(*args);
+  if (!client.ok()) return SetupFailure(err, client.status());
+  absl::StatusOr<std::string> status = (*client)->Health(args->Get("service").value_or(""));
+  if (!status.ok()) return SetupFailure(err, status.status());
+  out << *status << "\n";
+  return *status == "SERVING" ? kExitOk : kExitFailed;
+}
 
 }  // namespace
 
 void PrintMessages(std::ostream& err, absl::string_view prefix, absl::string_view text) {
   for (absl::string_view line : absl::StrSplit(text, '\n')) err << prefix << line << "\n";
+}
+
+int SetupFailure(std::ostream& err, const absl::Status& status) {
+  PrintMessages(err, "hbprep: ", status.message());
+  return absl::IsInvalidArgument(status) ? kExitUsage : kExitFailed;
 }
 
 int UsageError(std::ostream& err, absl::string_view message) {
@@ -89,7 +172,8 @@ void PrintPlanText(const Plan& plan, std::ostream& out) {
 }
 
 int Describe(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  FlagSpec spec{{"config", "models", "model", "target"}, {"json"}};
+  FlagSpec spec{{"models", "target"}, {"json"}};
+  AddBackendFlags(&spec);
   absl::StatusOr<Args> args = Args::Parse(argv, spec);
   if (!args.ok()) return UsageError(err, args.status().message());
   if (!args->positional().empty()) {
@@ -103,6 +187,26 @@ int Describe(const std::vector<std::string>& argv, std::ostream& out, std::ostre
         err, absl::StrCat("--target '", target_name, "' is not one of board, calibration, onnx"));
   }
   const bool json = args->Has("json");
+  if (args->Has("server")) {  // the server resolves the plan
+    if (args->Has("models"))
+      return UsageError(err, "--models DIR is for in-process use, not --server");
+    if (absl::Status flags = CheckBackendFlags(*args); !flags.ok()) {
+      return UsageError(err, flags.message());
+    }
+    absl::StatusOr<std::unique_ptr<Backend>> backend = MakeBackend(*args);
+    if (!backend.ok()) return SetupFailure(err, backend.status());
+    absl::StatusOr<ModelInfo> info = (*backend)->Describe(*target);
+    if (!info.ok()) return SetupFailure(err, info.status());
+    for (const std::string& warning : info->plan.warnings) {
+      err << "hbprep: warning: " << warning << "\n";
+    }
+    if (json) {
+      out << PlanToJson(info->plan).dump(2) << "\n";
+    } else {
+      PrintPlanText(info->plan, out);
+    }
+    return kExitOk;
+  }
   const bool has_config = args->Has("config"), has_models = args->Has("models");
   if (has_config == has_models) {
     return UsageError(err, "describe needs exactly one of --config FILE.yaml or --models DIR");
@@ -184,6 +288,8 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (command == "describe") return Describe(rest, out, err);
   if (command == "prepare") return PrepareCommand(rest, out, err);
+  if (command == "models") return Models(rest, out, err);
+  if (command == "health") return Health(rest, out, err);
   if (command == "calib") return CalibCommand(rest, out, err);
   if (command == "version" || command == "--version") {
     out << "hbprep " << HBPREP_VERSION << "\n";

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
 namespace hbprep {
@@ -16,6 +17,10 @@ int CalibCommand(const std::vector<std::string>& args, std::ostream& out, std::o
 
 // Prints "hbprep: <message>" and the usage hint; returns kExitUsage.
 int UsageError(std::ostream& err, absl::string_view message);
+// A failure while finding the model (before any file is processed): every line of the
+// message, then kExitUsage for an invalid descriptor (INVALID_ARGUMENT), kExitFailed for
+// the rest (missing files, unknown models, an unreachable server).
+int SetupFailure(std::ostream& err, const absl::Status& status);
 // Prints every line of `text` with `prefix`.
 void PrintMessages(std::ostream& err, absl::string_view prefix, absl::string_view text);
 

@@ -16,6 +16,7 @@
 #include "adapters/plan_json.h"
 #include "adapters/status_macros.h"
 #include "client/args.h"
+#include "client/backend.h"
 #include "client/cli.h"
 #include "client/commands.h"
 #include "client/engine_flags.h"
@@ -119,7 +120,7 @@ absl::StatusOr<nlohmann::ordered_json> WriteResult(const Prepared& prepared, con
   }
   manifest["warnings"] = prepared.warnings;
   nlohmann::ordered_json versions = nlohmann::ordered_json::object();
-  for (const auto& [name, version] : LibraryVersions()) versions[name] = version;
+  for (const auto& [name, version] : prepared.versions) versions[name] = version;
   manifest["versions"] = versions;
   const std::string text = manifest.dump(2) + "\n";
   HBPREP_RETURN_IF_ERROR(WriteFile(dir / "manifest.json", text));
@@ -129,11 +130,14 @@ absl::StatusOr<nlohmann::ordered_json> WriteResult(const Prepared& prepared, con
 }  // namespace
 
 int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  FlagSpec spec{{"config", "target", "roi", "out", "format"}, {"json"}};
+  FlagSpec spec{{"target", "roi", "out", "format"}, {"json"}};
   AddEngineFlags(&spec);
+  AddBackendFlags(&spec);
   absl::StatusOr<Args> args = Args::Parse(argv, spec);
   if (!args.ok()) return UsageError(err, args.status().message());
-  if (!args->Has("config")) return UsageError(err, "prepare needs --config FILE.yaml");
+  if (absl::Status flags = CheckBackendFlags(*args); !flags.ok()) {
+    return UsageError(err, flags.message());
+  }
   if (!args->Has("out")) return UsageError(err, "prepare needs --out DIR");
   absl::StatusOr<EngineFlags> engine = ParseEngineFlags(*args);
   if (!engine.ok()) return UsageError(err, engine.status().message());
@@ -157,33 +161,25 @@ int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std:
     rois.push_back(*roi);
   }
 
-  std::vector<std::string> warnings;
-  absl::StatusOr<Descriptor> descriptor = LoadDescriptorFile(*args->Get("config"), &warnings);
-  if (!descriptor.ok()) {
-    PrintMessages(err, "hbprep: ", descriptor.status().message());
-    return absl::IsNotFound(descriptor.status()) ? kExitFailed : kExitUsage;
-  }
-  if (absl::Status checked = CheckOptions(*descriptor, options); !checked.ok()) {
+  absl::StatusOr<std::unique_ptr<Backend>> backend = MakeBackend(*args);
+  if (!backend.ok()) return SetupFailure(err, backend.status());
+  absl::StatusOr<ModelInfo> info = (*backend)->Describe(options.target);
+  if (!info.ok()) return SetupFailure(err, info.status());
+  if (absl::Status checked = (*backend)->Check(options); !checked.ok()) {
     return UsageError(err, checked.message());
   }
-  const std::vector<int> bindings = ImageBindings(*descriptor, options.target);
-  const size_t per_request = bindings.size();
+  const std::string& model = info->plan.model;
+  const size_t per_request = info->slots.size();
   const std::vector<std::string>& files = args->positional();
   if (files.empty() || files.size() % per_request != 0) {
     return UsageError(
-        err, absl::StrCat("model '", descriptor->name, "' takes ", per_request,
+        err, absl::StrCat("model '", model, "' takes ", per_request,
                           " file(s) per request for target ", target_name, "; got ", files.size()));
   }
   // The i-th --roi belongs to the i-th image that feeds a resizer input.
-  std::vector<bool> feeds_resizer;
-  for (int index : bindings) {
-    const InputDescriptor& input = descriptor->inputs[index];
-    feeds_resizer.push_back(input.is_image() && input.source == InputSource::kResizer &&
-                            options.target == Target::kBoard);
-  }
   const size_t requests = files.size() / per_request;
   size_t resizer_images = 0;
-  for (bool r : feeds_resizer) resizer_images += r;
+  for (const Slot& slot : info->slots) resizer_images += slot.resizer;
   if (rois.size() > resizer_images * requests) {
     return UsageError(err,
                       absl::StrCat(rois.size(), " --roi given but only ", resizer_images * requests,
@@ -210,12 +206,11 @@ int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std:
       image.what = files[r * per_request + i];
       if (!ReadFile(image.what, &image.bytes))
         return fail(absl::StrCat(image.what, ": cannot read file"));
-      if (feeds_resizer[i] && next_roi < rois.size()) image.roi = rois[next_roi++];
-      if (descriptor->inputs[bindings[i]].is_image()) image.raw = raw;
+      if (info->slots[i].resizer && next_roi < rois.size()) image.roi = rois[next_roi++];
+      if (info->slots[i].image) image.raw = raw;
     }
-    absl::StatusOr<Prepared> prepared = Prepare(*descriptor, images, options);
+    absl::StatusOr<Prepared> prepared = (*backend)->Prepare(*info, images, options);
     if (!prepared.ok()) return fail(prepared.status().message());
-    prepared->warnings.insert(prepared->warnings.begin(), warnings.begin(), warnings.end());
     const fs::path dir = requests == 1 ? output.dir() : output.dir() / std::to_string(r);
     std::error_code error;
     fs::create_directories(dir, error);
@@ -233,8 +228,8 @@ int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std:
         << "\n";
     return kExitOk;
   }
-  out << "wrote " << requests << " request(s) of model " << descriptor->name << " (" << target_name
-      << ") to " << out_dir.string() << "\n";
+  out << "wrote " << requests << " request(s) of model " << model << " (" << target_name << ") to "
+      << out_dir.string() << "\n";
   for (size_t r = 0; r < requests; ++r) {
     const auto& doc = documents[r];
     const std::string where =

@@ -1,0 +1,198 @@
+#include "client/backend.h"
+
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "adapters/descriptor.h"
+#include "client/output.h"
+#include "client/remote.h"
+
+namespace hbprep {
+namespace {
+
+class LocalBackend final : public Backend {
+ public:
+  LocalBackend(Descriptor descriptor, std::vector<std::string> warnings)
+      : descriptor_(std::move(descriptor)), warnings_(std::move(warnings)) {}
+
+  absl::StatusOr<ModelInfo> Describe(Target target) override {
+    ModelInfo info;
+    info.plan = ResolvePlan(descriptor_, target);
+    info.plan.warnings = warnings_;
+    for (int index : ImageBindings(descriptor_, target)) {
+      const InputDescriptor& input = descriptor_.inputs[index];
+      info.slots.push_back(
+          {input.name, input.is_image(),
+           input.is_image() && input.source == InputSource::kResizer && target == Target::kBoard});
+    }
+    return info;
+  }
+
+  absl::Status Check(const PrepareOptions& options) override {
+    return CheckOptions(descriptor_, options);
+  }
+
+  absl::StatusOr<Prepared> Prepare(const ModelInfo&, const std::vector<InputImage>& images,
+                                   const PrepareOptions& options) override {
+    absl::StatusOr<Prepared> prepared = hbprep::Prepare(descriptor_, images, options);
+    if (prepared.ok()) {
+      prepared->warnings.insert(prepared->warnings.begin(), warnings_.begin(), warnings_.end());
+    }
+    return prepared;
+  }
+
+ private:
+  Descriptor descriptor_;
+  std::vector<std::string> warnings_;
+};
+
+class RemoteBackend final : public Backend {
+ public:
+  RemoteBackend(std::unique_ptr<RemoteClient> client, std::string model_name, std::string yaml,
+                std::string inline_name)
+      : client_(std::move(client)),
+        model_name_(std::move(model_name)),
+        yaml_(std::move(yaml)),
+        inline_name_(std::move(inline_name)) {}
+
+  absl::StatusOr<ModelInfo> Describe(Target target) override {
+    v1::DescribeModelRequest request;
+    SetModel(&request);
+    request.set_target(target == Target::kCalibration ? v1::TARGET_CALIBRATION
+                       : target == Target::kOnnx      ? v1::TARGET_ONNX
+                                                      : v1::TARGET_BOARD);
+    absl::StatusOr<v1::DescribeModelResponse> response = client_->Describe(request);
+    if (!response.ok()) return response.status();
+    ModelInfo info;
+    absl::StatusOr<Plan> plan = PlanFromProto(*response);
+    if (!plan.ok()) return plan.status();
+    info.plan = *std::move(plan);
+    for (const v1::Binding& binding : response->bindings()) {
+      info.slots.push_back({binding.input(), binding.image(), binding.resizer()});
+    }
+    return info;
+  }
+
+  absl::Status Check(const PrepareOptions&) override { return absl::OkStatus(); }
+
+  absl::StatusOr<Prepared> Prepare(const ModelInfo& info, const std::vector<InputImage>& images,
+                                   const PrepareOptions& options) override {
+    v1::PrepareRequest request;
+    SetModel(&request);
+    request.set_descriptor_hash(info.plan.descriptor_hash);  // the model we described
+    std::vector<bool> is_feature;
+    for (const Slot& slot : info.slots) is_feature.push_back(!slot.image);
+    ToProto(images, is_feature, options, &request);
+    absl::StatusOr<v1::PrepareResponse> response = client_->Prepare(request);
+    if (!response.ok()) return response.status();
+    absl::StatusOr<Prepared> prepared = PreparedFromProto(*response);
+    if (!prepared.ok()) return prepared.status();
+    // The plan header is the described one; the tensors are the concrete ones.
+    std::vector<TensorSpec> concrete = std::move(prepared->plan.tensors);
+    prepared->plan = info.plan;
+    prepared->plan.warnings.clear();
+    prepared->plan.tensors = std::move(concrete);
+    return prepared;
+  }
+
+ private:
+  template <typename Request>
+  void SetModel(Request* request) const {
+    if (!model_name_.empty()) {
+      request->set_model_name(model_name_);
+    } else {
+      request->mutable_inline_descriptor()->set_yaml(yaml_);
+      request->mutable_inline_descriptor()->set_name(inline_name_);
+    }
+  }
+
+  std::unique_ptr<RemoteClient> client_;
+  std::string model_name_, yaml_, inline_name_;
+};
+
+std::string Stem(const std::string& path) {
+  std::string name = path.substr(path.find_last_of('/') + 1);
+  const size_t dot = name.find_last_of('.');
+  return dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
+}
+
+}  // namespace
+
+void AddBackendFlags(FlagSpec* spec) {
+  for (const char* flag :
+       {"server", "model", "config", "token-file", "tls-ca", "tls-cert", "tls-key", "timeout-ms"}) {
+    spec->with_value.insert(flag);
+  }
+}
+
+absl::Status CheckBackendFlags(const Args& args) {
+  const bool config = args.Has("config"), model = args.Has("model");
+  if (!args.Has("server")) {
+    if (model)
+      return absl::InvalidArgumentError("--model names a server's model: add --server ADDR");
+    if (!config) {
+      return absl::InvalidArgumentError("needs --config FILE.yaml (or --server ADDR --model NAME)");
+    }
+    for (const char* flag : {"token-file", "tls-ca", "tls-cert", "tls-key", "timeout-ms"}) {
+      if (args.Has(flag))
+        return absl::InvalidArgumentError(absl::StrCat("--", flag, " needs --server ADDR"));
+    }
+    return absl::OkStatus();
+  }
+  if (config == model) {
+    return absl::InvalidArgumentError(
+        "with --server, give exactly one of --model NAME or --config FILE.yaml");
+  }
+  if (args.Has("tls-cert") != args.Has("tls-key")) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Backend>> MakeBackend(const Args& args) {
+  const std::optional<std::string> config = args.Get("config");
+  const std::optional<std::string> model = args.Get("model");
+  if (!args.Has("server")) {
+    std::vector<std::string> warnings;
+    absl::StatusOr<Descriptor> descriptor = LoadDescriptorFile(*config, &warnings);
+    if (!descriptor.ok()) return descriptor.status();
+    return std::unique_ptr<Backend>(new LocalBackend(*std::move(descriptor), std::move(warnings)));
+  }
+  absl::StatusOr<std::unique_ptr<RemoteClient>> client = ConnectFromFlags(args);
+  if (!client.ok()) return client.status();
+  std::string yaml;
+  if (config && !ReadFile(*config, &yaml)) {
+    return absl::NotFoundError(absl::StrCat(*config, ": cannot open descriptor file"));
+  }
+  return std::unique_ptr<Backend>(new RemoteBackend(*std::move(client), model.value_or(""),
+                                                    std::move(yaml),
+                                                    config ? Stem(*config) : std::string()));
+}
+
+absl::StatusOr<std::unique_ptr<RemoteClient>> ConnectFromFlags(const Args& args) {
+  RemoteOptions options;
+  options.target = args.Get("server").value_or("");
+  if (std::optional<std::string> path = args.Get("token-file")) {
+    std::string token;
+    if (!ReadFile(*path, &token)) {
+      return absl::NotFoundError(absl::StrCat("--token-file '", *path, "' cannot be read"));
+    }
+    options.token = std::string(absl::StripAsciiWhitespace(token));
+  }
+  options.tls_ca_file = args.Get("tls-ca").value_or("");
+  options.tls_cert_file = args.Get("tls-cert").value_or("");
+  options.tls_key_file = args.Get("tls-key").value_or("");
+  if (std::optional<std::string> text = args.Get("timeout-ms")) {
+    int64_t ms = 0;
+    if (!absl::SimpleAtoi(*text, &ms) || ms <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--timeout-ms '", *text, "' must be a positive integer"));
+    }
+    options.timeout = std::chrono::milliseconds(ms);
+  }
+  return RemoteClient::Connect(options);
+}
+
+}  // namespace hbprep

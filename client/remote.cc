@@ -1,0 +1,348 @@
+#include "client/remote.h"
+
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+
+namespace hbprep {
+namespace {
+
+absl::Status FromGrpc(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+absl::StatusOr<std::string> ReadPem(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::ostringstream text;
+  text << file.rdbuf();
+  if (!file || text.str().empty()) {
+    return absl::NotFoundError(absl::StrCat("'", path, "' cannot be read"));
+  }
+  return text.str();
+}
+
+// Every hbprep.v1 call is safe to retry: a pure function of its request.
+constexpr char kServiceConfig[] = R"({
+  "loadBalancingConfig": [{"round_robin": {}}],
+  "methodConfig": [{
+    "name": [{"service": "hbprep.v1.InputAdapter"}],
+    "retryPolicy": {
+      "maxAttempts": 3, "initialBackoff": "0.1s", "maxBackoff": "1s",
+      "backoffMultiplier": 2, "retryableStatusCodes": ["UNAVAILABLE"]
+    }
+  }]
+})";
+
+DType DTypeFromProto(v1::DataType dtype) {
+  switch (dtype) {
+    case v1::DATA_TYPE_INT8:
+      return DType::kInt8;
+    case v1::DATA_TYPE_INT32:
+      return DType::kInt32;
+    case v1::DATA_TYPE_FLOAT32:
+      return DType::kFloat32;
+    default:
+      return DType::kUint8;
+  }
+}
+
+TensorLayout LayoutFromProto(v1::Layout layout) {
+  switch (layout) {
+    case v1::LAYOUT_NHWC:
+      return TensorLayout::kNHWC;
+    case v1::LAYOUT_NCHW:
+      return TensorLayout::kNCHW;
+    case v1::LAYOUT_NV12:
+      return TensorLayout::kNV12;
+    default:
+      return TensorLayout::kNone;
+  }
+}
+
+TensorRole RoleFromProto(v1::Role role) {
+  switch (role) {
+    case v1::ROLE_Y:
+      return TensorRole::kY;
+    case v1::ROLE_UV:
+      return TensorRole::kUV;
+    case v1::ROLE_NV12:
+      return TensorRole::kNv12;
+    case v1::ROLE_ROI:
+      return TensorRole::kRoi;
+    default:
+      return TensorRole::kImage;
+  }
+}
+
+template <typename ProtoSpec>
+absl::StatusOr<TensorSpec> SpecFromProto(const ProtoSpec& in) {
+  TensorSpec spec;
+  spec.name = in.name();
+  spec.input = in.input();
+  spec.item = in.item();
+  std::optional<AdapterKind> adapter = ParseAdapterKind(in.adapter());
+  if (!adapter) {
+    return absl::InvalidArgumentError(absl::StrCat("server sent tensor '", in.name(),
+                                                   "' with unknown adapter '", in.adapter(), "'"));
+  }
+  spec.adapter = *adapter;
+  spec.role = RoleFromProto(in.role());
+  spec.dtype = DTypeFromProto(in.dtype());
+  spec.shape.assign(in.shape().begin(), in.shape().end());
+  spec.strides.assign(in.strides().begin(), in.strides().end());
+  spec.layout = LayoutFromProto(in.layout());
+  return spec;
+}
+
+// A plan's header: march, hash, norm types.
+absl::Status FillPlan(const std::string& model, v1::Target target, const std::string& march,
+                      const std::string& hash, const std::string& norm_text, Plan* plan) {
+  plan->model = model;
+  plan->target = target == v1::TARGET_CALIBRATION ? Target::kCalibration
+                 : target == v1::TARGET_ONNX      ? Target::kOnnx
+                                                  : Target::kBoard;
+  plan->chip = FindChip(march);
+  if (plan->chip == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("server sent unknown march '", march, "'"));
+  }
+  plan->descriptor_hash = hash;
+  for (absl::string_view part : absl::StrSplit(norm_text, "; ", absl::SkipEmpty())) {
+    std::optional<NormType> norm = ParseNormType(part);
+    if (!norm) {
+      return absl::InvalidArgumentError(absl::StrCat("server sent unknown norm_type '", part, "'"));
+    }
+    plan->norm_types.push_back(*norm);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RemoteClient>> RemoteClient::Connect(const RemoteOptions& options) {
+  if (options.target.empty()) return absl::InvalidArgumentError("--server needs an address");
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  if (!options.tls_ca_file.empty() || !options.tls_cert_file.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    if (!options.tls_ca_file.empty()) {
+      absl::StatusOr<std::string> ca = ReadPem(options.tls_ca_file);
+      if (!ca.ok()) return absl::NotFoundError(absl::StrCat("TLS CA ", ca.status().message()));
+      ssl.pem_root_certs = *ca;
+    }
+    if (!options.tls_cert_file.empty()) {
+      absl::StatusOr<std::string> cert = ReadPem(options.tls_cert_file);
+      absl::StatusOr<std::string> key = ReadPem(options.tls_key_file);
+      if (!cert.ok())
+        return absl::NotFoundError(absl::StrCat("TLS certificate ", cert.status().message()));
+      if (!key.ok()) return absl::NotFoundError(absl::StrCat("TLS key ", key.status().message()));
+      ssl.pem_cert_chain = *cert;
+      ssl.pem_private_key = *key;
+    }
+    credentials = grpc::SslCredentials(ssl);
+  } else {
+    credentials = grpc::InsecureChannelCredentials();
+  }
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
+  args.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
+  args.SetServiceConfigJSON(kServiceConfig);
+  std::string target = options.target;
+  if (absl::StrContains(target, ',')) target = absl::StrCat("ipv4:", target);  // static list
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(target, credentials, args);
+  return std::unique_ptr<RemoteClient>(new RemoteClient(std::move(channel), options));
+}
+
+RemoteClient::RemoteClient(std::shared_ptr<grpc::Channel> channel, RemoteOptions options)
+    : channel_(std::move(channel)),
+      stub_(v1::InputAdapter::NewStub(channel_)),
+      options_(std::move(options)) {}
+
+void RemoteClient::Prepare(grpc::ClientContext* context) const {
+  context->set_deadline(std::chrono::system_clock::now() + options_.timeout);
+  if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
+}
+
+absl::StatusOr<v1::PrepareResponse> RemoteClient::Prepare(const v1::PrepareRequest& request) {
+  grpc::ClientContext context;
+  Prepare(&context);
+  v1::PrepareResponse response;
+  if (absl::Status status = FromGrpc(stub_->Prepare(&context, request, &response)); !status.ok()) {
+    return status;
+  }
+  return response;
+}
+
+absl::StatusOr<v1::DescribeModelResponse> RemoteClient::Describe(
+    const v1::DescribeModelRequest& request) {
+  grpc::ClientContext context;
+  Prepare(&context);
+  v1::DescribeModelResponse response;
+  if (absl::Status status = FromGrpc(stub_->DescribeModel(&context, request, &response));
+      !status.ok()) {
+    return status;
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ListModelsResponse> RemoteClient::ListModels() {
+  grpc::ClientContext context;
+  Prepare(&context);
+  v1::ListModelsResponse response;
+  if (absl::Status status =
+          FromGrpc(stub_->ListModels(&context, v1::ListModelsRequest(), &response));
+      !status.ok()) {
+    return status;
+  }
+  return response;
+}
+
+absl::Status RemoteClient::PrepareStream(
+    const std::vector<v1::PrepareRequest>& requests,
+    const std::function<absl::Status(v1::PrepareResponse&)>& on_response) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       options_.timeout * static_cast<int>(std::max<size_t>(1, requests.size())));
+  if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
+  auto stream = stub_->PrepareStream(&context);
+  absl::Status result;
+  // One request in flight at a time: the server answers in order anyway, and this bounds
+  // the memory both sides hold.
+  for (const v1::PrepareRequest& request : requests) {
+    if (!stream->Write(request)) break;
+    v1::PrepareResponse response;
+    if (!stream->Read(&response)) break;
+    if (response.has_error()) {
+      result = absl::Status(static_cast<absl::StatusCode>(response.error().code()),
+                            response.error().message());
+      break;
+    }
+    result = on_response(response);
+    if (!result.ok()) break;
+  }
+  stream->WritesDone();
+  if (!result.ok()) {
+    context.TryCancel();
+    stream->Finish();
+    return result;
+  }
+  return FromGrpc(stream->Finish());
+}
+
+absl::StatusOr<std::string> RemoteClient::Health(const std::string& service) {
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  grpc::ClientContext context;
+  Prepare(&context);
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::health::v1::HealthCheckResponse response;
+  if (absl::Status status = FromGrpc(health->Check(&context, request, &response)); !status.ok()) {
+    return status;
+  }
+  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
+}
+
+absl::StatusOr<Plan> PlanFromProto(const v1::DescribeModelResponse& response) {
+  Plan plan;
+  if (absl::Status filled = FillPlan(response.model(), response.target(), response.march(),
+                                     response.descriptor_hash(), response.norm_type(), &plan);
+      !filled.ok()) {
+    return filled;
+  }
+  for (const v1::TensorSpec& tensor : response.tensors()) {
+    absl::StatusOr<TensorSpec> spec = SpecFromProto(tensor);
+    if (!spec.ok()) return spec.status();
+    plan.tensors.push_back(*std::move(spec));
+  }
+  plan.warnings.assign(response.warnings().begin(), response.warnings().end());
+  return plan;
+}
+
+absl::StatusOr<Prepared> PreparedFromProto(const v1::PrepareResponse& response) {
+  Prepared prepared;
+  for (const v1::Tensor& tensor : response.tensors()) {
+    absl::StatusOr<TensorSpec> spec = SpecFromProto(tensor);
+    if (!spec.ok()) return spec.status();
+    if (tensor.packing() == v1::PACKING_STRIDED) {
+      return absl::InvalidArgumentError("expected dense tensors, the server sent strided ones");
+    }
+    Tensor& out = prepared.tensors.emplace_back();
+    out.spec = *std::move(spec);
+    out.dense_shape.assign(tensor.dense_shape().begin(), tensor.dense_shape().end());
+    out.data.assign(tensor.data().begin(), tensor.data().end());
+    prepared.plan.tensors.push_back(out.spec);
+  }
+  prepared.warnings.assign(response.warnings().begin(), response.warnings().end());
+  prepared.pixel_stddev.assign(response.pixel_stddev().begin(), response.pixel_stddev().end());
+  for (const v1::Version& version : response.versions()) {
+    prepared.versions.emplace_back(version.name(), version.version());
+  }
+  prepared.decode_us = response.timing().decode_us();
+  prepared.transform_us = response.timing().transform_us();
+  prepared.pack_us = response.timing().pack_us();
+  return prepared;
+}
+
+void ToProto(const std::vector<InputImage>& images, const std::vector<bool>& is_feature,
+             const PrepareOptions& options, v1::PrepareRequest* request) {
+  request->set_target(options.target == Target::kCalibration ? v1::TARGET_CALIBRATION
+                      : options.target == Target::kOnnx      ? v1::TARGET_ONNX
+                                                             : v1::TARGET_BOARD);
+  v1::Options* out = request->mutable_options();
+  if (options.nv12_recipe) {
+    switch (*options.nv12_recipe) {
+      case Nv12Recipe::kAuto:
+        out->set_nv12_recipe(v1::NV12_RECIPE_AUTO);
+        break;
+      case Nv12Recipe::kCalc:
+        out->set_nv12_recipe(v1::NV12_RECIPE_CALC);
+        break;
+      case Nv12Recipe::kCalcF32:
+        out->set_nv12_recipe(v1::NV12_RECIPE_CALC_F32);
+        break;
+      case Nv12Recipe::kOpencv:
+        out->set_nv12_recipe(v1::NV12_RECIPE_OPENCV);
+        break;
+    }
+  }
+  out->set_no_range_conversion(!options.convert_range);
+  if (options.float_as_uint8) out->set_float_dtype(v1::DATA_TYPE_UINT8);
+  out->set_packing(v1::PACKING_DENSE);
+  for (size_t i = 0; i < images.size(); ++i) {
+    const InputImage& image = images[i];
+    v1::Image* proto = request->add_images();
+    proto->set_id(image.what);
+    if (i < is_feature.size() && is_feature[i]) {
+      proto->set_feature(image.bytes);
+    } else if (image.raw) {
+      v1::RawImage* raw = proto->mutable_raw();
+      static constexpr v1::PixelFormat kFormats[] = {v1::PIXEL_FORMAT_BGR, v1::PIXEL_FORMAT_RGB,
+                                                     v1::PIXEL_FORMAT_GRAY, v1::PIXEL_FORMAT_NV12,
+                                                     v1::PIXEL_FORMAT_I420};
+      raw->set_format(kFormats[static_cast<int>(image.raw->format)]);
+      raw->set_width(image.raw->width);
+      raw->set_height(image.raw->height);
+      raw->set_stride(image.raw->stride);
+      raw->set_range(image.raw->range == ColorRange::kRegular ? v1::COLOR_RANGE_FULL
+                                                              : v1::COLOR_RANGE_VIDEO);
+      raw->set_data(image.bytes);
+    } else {
+      proto->set_encoded(image.bytes);
+    }
+    if (image.roi) {
+      v1::Roi* roi = proto->mutable_roi();
+      roi->set_left(image.roi->left);
+      roi->set_top(image.roi->top);
+      roi->set_right(image.roi->right);
+      roi->set_bottom(image.roi->bottom);
+    }
+  }
+}
+
+}  // namespace hbprep

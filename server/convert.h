@@ -1,0 +1,40 @@
+// The one place that knows both the wire API (hbprep.v1) and the engine's types.
+#ifndef HBPREP_SERVER_CONVERT_H_
+#define HBPREP_SERVER_CONVERT_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "adapters/engine.h"
+#include "adapters/plan.h"
+#include "grpcpp/support/status.h"
+#include "hbprep/v1/hbprep.pb.h"
+
+namespace hbprep {
+
+// The engine's status as a gRPC status: same code, same message.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+Target FromProto(v1::Target target);
+v1::Target ToProto(Target target);
+
+// The request's images and options as the engine takes them. INVALID_ARGUMENT for images
+// with no source or an unspecified pixel format.
+absl::Status FromProto(const v1::PrepareRequest& request, std::vector<InputImage>* images,
+                       PrepareOptions* options);
+
+// Fills `response` with the prepared tensors, packed as `packing` says.
+void ToProto(const Prepared& prepared, v1::Packing packing, v1::PrepareResponse* response);
+
+// Fills `response` with the plan.
+void ToProto(const Plan& plan, v1::DescribeModelResponse* response);
+
+// The structured descriptor as the toolchain's yaml text, which the server then parses like
+// any other descriptor (so every check and the descriptor hash are the same).
+std::string ToYaml(const v1::StructuredDescriptor& structured);
+
+}  // namespace hbprep
+
+#endif  // HBPREP_SERVER_CONVERT_H_

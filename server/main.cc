@@ -1,0 +1,143 @@
+// hbprep-server: flags, logging and signals; everything else is in Server.
+//
+//   hbprep-server --models DIR [--listen ADDR]... [--workers N] [--queue N]
+//                 [--max-message-bytes N] [--max-side N] [--max-pixels N]
+//                 [--reload-poll-ms N] [--grace-ms N] [--auth-token-file FILE]
+//                 [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
+//                 [--log-level trace|debug|info|warn|error]
+//
+// SIGHUP reloads the repository; SIGTERM and SIGINT drain and exit 0.
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
+#include "server/server.h"
+#include "spdlog/spdlog.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: hbprep-server --models DIR [--listen HOST:PORT | --listen unix:/PATH]...\n"
+    "         [--workers N] [--queue N] [--max-message-bytes N] [--max-side N]\n"
+    "         [--max-pixels N] [--reload-poll-ms N] [--grace-ms N] [--auth-token-file FILE]\n"
+    "         [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
+    "         [--log-level trace|debug|info|warn|error]\n";
+
+int Usage(const std::string& message) {
+  std::cerr << "hbprep-server: " << message << "\n" << kUsage;
+  return 2;
+}
+
+template <typename T>
+bool ParseNumber(const std::string& text, T* out) {
+  return absl::SimpleAtoi(text, out) && *out >= 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  hbprep::ServerOptions options;
+  bool listen_given = false;
+  std::string log_level = "info";
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i];
+    std::string value;
+    if (flag == "--help" || flag == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (size_t eq = flag.find('='); eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag.resize(eq);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return Usage(flag + " needs a value");
+    }
+    bool ok = true;
+    if (flag == "--models") {
+      options.models_dir = value;
+    } else if (flag == "--listen") {
+      if (!listen_given) options.listen.clear();
+      listen_given = true;
+      options.listen.push_back(value);
+    } else if (flag == "--workers") {
+      ok = ParseNumber(value, &options.workers);
+    } else if (flag == "--queue") {
+      ok = ParseNumber(value, &options.queue_capacity);
+    } else if (flag == "--max-message-bytes") {
+      ok = ParseNumber(value, &options.max_message_bytes) && options.max_message_bytes > 0 &&
+           options.max_message_bytes <= INT32_MAX;
+    } else if (flag == "--max-side") {
+      ok = ParseNumber(value, &options.max_side) && options.max_side > 0;
+    } else if (flag == "--max-pixels") {
+      ok = ParseNumber(value, &options.max_pixels) && options.max_pixels > 0;
+    } else if (flag == "--reload-poll-ms") {
+      int64_t ms = 0;
+      ok = ParseNumber(value, &ms);
+      options.reload_poll = std::chrono::milliseconds(ms);
+    } else if (flag == "--grace-ms") {
+      int64_t ms = 0;
+      ok = ParseNumber(value, &ms);
+      options.grace = std::chrono::milliseconds(ms);
+    } else if (flag == "--auth-token-file") {
+      std::ifstream file(value);
+      std::stringstream text;
+      text << file.rdbuf();
+      options.auth_token = std::string(absl::StripAsciiWhitespace(text.str()));
+      if (!file || options.auth_token.empty()) {
+        return Usage("--auth-token-file '" + value + "' cannot be read or is empty");
+      }
+    } else if (flag == "--tls-cert") {
+      options.tls_cert_file = value;
+    } else if (flag == "--tls-key") {
+      options.tls_key_file = value;
+    } else if (flag == "--tls-client-ca") {
+      options.tls_client_ca_file = value;
+    } else if (flag == "--log-level") {
+      log_level = value;
+      ok = spdlog::level::from_str(value) != spdlog::level::off || value == "off";
+    } else {
+      return Usage("unknown flag " + flag);
+    }
+    if (!ok) return Usage(flag + " '" + value + "' is not valid");
+  }
+  if (options.models_dir.empty()) return Usage("--models DIR is required");
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+
+  // Signals are taken synchronously by this thread; every other thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  hbprep::Server server(options);
+  if (absl::Status started = server.Start(); !started.ok()) {
+    spdlog::error("cannot start: {}", started.ToString());
+    return 1;
+  }
+  for (;;) {
+    int signal = 0;
+    if (sigwait(&signals, &signal) != 0) continue;
+    if (signal == SIGHUP) {
+      spdlog::info("SIGHUP: reloading the repository");
+      server.ReloadNow();
+      continue;
+    }
+    spdlog::info("{}: shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    break;
+  }
+  server.Stop();
+  return 0;
+}

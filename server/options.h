@@ -1,0 +1,42 @@
+// Everything that configures hbprep-server, with its default. Flags (main.cc) fill it in.
+#ifndef HBPREP_SERVER_OPTIONS_H_
+#define HBPREP_SERVER_OPTIONS_H_
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hbprep {
+
+struct ServerOptions {
+  // Addresses to listen on: "host:port" (TCP; port 0 picks a free one) or "unix:/path".
+  std::vector<std::string> listen = {"127.0.0.1:50051"};
+  // The model repository folder (yaml files). Required.
+  std::string models_dir;
+  // Worker threads doing the CPU work; 0 means one per core.
+  int workers = 0;
+  // Requests that may wait for a worker beyond the busy ones; more get RESOURCE_EXHAUSTED
+  // at once. -1 means 4 per worker. Memory: each waiting request holds its images.
+  int queue_capacity = -1;
+  // Largest request or response message. 64 MiB holds a 4K BGR frame (25 MB) and its
+  // tensors.
+  int64_t max_message_bytes = int64_t{64} << 20;
+  // Limits on image sizes, checked before decoding.
+  int64_t max_side = 16384;
+  int64_t max_pixels = int64_t{1} << 26;
+  // How often the repository folder is checked for changed files; 0 disables watching
+  // (SIGHUP still reloads).
+  std::chrono::milliseconds reload_poll{1000};
+  // How long a shutdown waits for in-flight requests before cancelling them.
+  std::chrono::milliseconds grace{10000};
+  // When not empty, every RPC but health needs "authorization: Bearer <token>".
+  std::string auth_token;
+  // PEM files. With a certificate and key the server speaks TLS; with a client CA too it
+  // requires and verifies client certificates (mutual TLS).
+  std::string tls_cert_file, tls_key_file, tls_client_ca_file;
+};
+
+}  // namespace hbprep
+
+#endif  // HBPREP_SERVER_OPTIONS_H_

@@ -1,0 +1,144 @@
+#include "server/server.h"
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "spdlog/spdlog.h"
+
+namespace hbprep {
+namespace {
+
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
+  std::ifstream file(path, std::ios::binary);
+  std::ostringstream text;
+  text << file.rdbuf();
+  if (!file || text.str().empty()) {
+    return absl::NotFoundError(absl::StrCat(what, " '", path, "' cannot be read"));
+  }
+  return text.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const ServerOptions& o) {
+  if (o.tls_cert_file.empty() && o.tls_key_file.empty()) {
+    if (!o.tls_client_ca_file.empty()) {
+      return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (o.tls_cert_file.empty() || o.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("TLS needs both --tls-cert and --tls-key");
+  }
+  grpc::SslServerCredentialsOptions ssl;
+  absl::StatusOr<std::string> cert = ReadPem(o.tls_cert_file, "TLS certificate");
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadPem(o.tls_key_file, "TLS key");
+  if (!key.ok()) return key.status();
+  ssl.pem_key_cert_pairs.push_back({*key, *cert});
+  if (!o.tls_client_ca_file.empty()) {
+    absl::StatusOr<std::string> ca = ReadPem(o.tls_client_ca_file, "TLS client CA");
+    if (!ca.ok()) return ca.status();
+    ssl.pem_root_certs = *ca;
+    ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(ssl);
+}
+
+void LogRepository(const Repository& repository, bool first_load) {
+  std::vector<std::string> names;
+  for (const auto& [name, model] : repository.models) names.push_back(name);
+  spdlog::info("repository {}: {} model(s): {}", first_load ? "loaded" : "reloaded", names.size(),
+               absl::StrJoin(names, ", "));
+  for (const std::string& error : repository.errors) spdlog::warn("repository: {}", error);
+}
+
+}  // namespace
+
+Server::Server(ServerOptions options) : options_(std::move(options)) {}
+
+Server::~Server() { Stop(); }
+
+absl::Status Server::Start() {
+  store_ = std::make_unique<ModelStore>(options_.models_dir, LogRepository);
+  if (absl::Status loaded = store_->Load(); !loaded.ok()) return loaded;
+
+  const int workers = options_.workers > 0
+                          ? options_.workers
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int queue = options_.queue_capacity >= 0 ? options_.queue_capacity : 4 * workers;
+  pool_ = std::make_unique<WorkerPool>(workers, queue);
+  service_ = std::make_unique<InputAdapterService>(options_, store_.get(), pool_.get());
+
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options_);
+  if (!credentials.ok()) return credentials.status();
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  ports_.assign(options_.listen.size(), 0);
+  for (size_t i = 0; i < options_.listen.size(); ++i) {
+    builder.AddListeningPort(options_.listen[i], *credentials,
+                             absl::StartsWith(options_.listen[i], "unix:") ? nullptr : &ports_[i]);
+  }
+  builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
+  builder.SetMaxSendMessageSize(static_cast<int>(options_.max_message_bytes));
+  builder.RegisterService(service_.get());
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", absl::StrJoin(options_.listen, ", ")));
+  }
+  for (size_t i = 0; i < options_.listen.size(); ++i) {
+    if (!absl::StartsWith(options_.listen[i], "unix:") && ports_[i] == 0) {
+      server_->Shutdown();
+      return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen[i]));
+    }
+  }
+  SetServing(true);
+  if (options_.reload_poll.count() > 0) {
+    store_->StartWatching(options_.reload_poll, &reload_requested_);
+  }
+  std::vector<std::string> bound;
+  for (size_t i = 0; i < options_.listen.size(); ++i) {
+    const std::string& address = options_.listen[i];
+    bound.push_back(absl::StartsWith(address, "unix:")
+                        ? address
+                        : absl::StrCat(address.substr(0, address.rfind(':')), ":", ports_[i]));
+  }
+  spdlog::info("serving on {} with {} workers, queue {}", absl::StrJoin(bound, ", "), workers,
+               queue);
+  return absl::OkStatus();
+}
+
+void Server::SetServing(bool serving) {
+  if (server_ == nullptr) return;
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  if (health == nullptr) return;
+  health->SetServingStatus(serving);  // the server as a whole ("")
+  health->SetServingStatus(v1::InputAdapter::service_full_name(), serving);
+}
+
+void Server::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (server_ != nullptr) {
+    spdlog::info("draining: {} running, {} queued; grace {} ms", pool_->running(), pool_->queued(),
+                 options_.grace.count());
+    SetServing(false);
+    server_->Shutdown(std::chrono::system_clock::now() + options_.grace);
+  }
+  if (pool_ != nullptr) pool_->Shutdown();
+  if (server_ != nullptr) server_->Wait();
+  if (store_ != nullptr) store_->StopWatching();
+  spdlog::info("stopped");
+}
+
+}  // namespace hbprep

@@ -1,0 +1,62 @@
+// hbprep-server's parts put together: the model store (loaded, then watched), the worker
+// pool, the InputAdapter service, health (grpc.health.v1) and reflection, on every listen
+// address.
+//
+// Health: NOT_SERVING until the repository is loaded, SERVING while up, NOT_SERVING again
+// once Stop() begins draining.
+#ifndef HBPREP_SERVER_SERVER_H_
+#define HBPREP_SERVER_SERVER_H_
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "grpcpp/server.h"
+#include "server/model_store.h"
+#include "server/options.h"
+#include "server/service.h"
+#include "server/worker_pool.h"
+
+namespace hbprep {
+
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Loads the repository and starts serving. Fails when the repository folder cannot be read,
+  // a TLS file cannot be read, or an address cannot be bound.
+  absl::Status Start();
+  // Stops accepting RPCs, lets in-flight ones finish within options.grace (then cancels
+  // them), and stops the workers. Idempotent.
+  void Stop();
+  // Asks the watcher to reload the repository now (SIGHUP). Safe from a signal handler's
+  // thread: it only sets a flag.
+  void RequestReload() { reload_requested_.store(true); }
+  // Reloads now, on the calling thread; true when the repository changed.
+  bool ReloadNow() { return store_->Reload(/*force=*/true); }
+
+  // The TCP ports bound, in listen order (0 for unix sockets): useful with port 0.
+  const std::vector<int>& ports() const { return ports_; }
+  grpc::Server* grpc_server() { return server_.get(); }
+  const ModelStore& store() const { return *store_; }
+
+ private:
+  void SetServing(bool serving);
+
+  ServerOptions options_;
+  std::unique_ptr<ModelStore> store_;
+  std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<InputAdapterService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::vector<int> ports_;
+  std::atomic<bool> reload_requested_{false};
+  bool stopped_ = false;
+};
+
+}  // namespace hbprep
+
+#endif  // HBPREP_SERVER_SERVER_H_

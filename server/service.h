@@ -1,0 +1,56 @@
+// The hbprep.v1.InputAdapter service on gRPC's callback API. Handlers stay thin: they check
+// auth, hand the work to the worker pool (or refuse it at once when the pool's queue is
+// full), and convert the engine's status at the edge, where it is logged once.
+#ifndef HBPREP_SERVER_SERVICE_H_
+#define HBPREP_SERVER_SERVICE_H_
+
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "adapters/descriptor.h"
+#include "hbprep/v1/hbprep.grpc.pb.h"
+#include "server/model_store.h"
+#include "server/options.h"
+#include "server/worker_pool.h"
+
+namespace hbprep {
+
+class InputAdapterService final : public v1::InputAdapter::CallbackService {
+ public:
+  // `store` and `pool` must outlive the service.
+  InputAdapterService(const ServerOptions& options, ModelStore* store, WorkerPool* pool);
+
+  grpc::ServerUnaryReactor* Prepare(grpc::CallbackServerContext* context,
+                                    const v1::PrepareRequest* request,
+                                    v1::PrepareResponse* response) override;
+  grpc::ServerBidiReactor<v1::PrepareRequest, v1::PrepareResponse>* PrepareStream(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* context,
+                                       const v1::ListModelsRequest* request,
+                                       v1::ListModelsResponse* response) override;
+  grpc::ServerUnaryReactor* DescribeModel(grpc::CallbackServerContext* context,
+                                          const v1::DescribeModelRequest* request,
+                                          v1::DescribeModelResponse* response) override;
+
+  // One request, on the calling (worker) thread. `context` is checked for cancellation and
+  // the deadline before and between stages.
+  absl::Status RunPrepare(const v1::PrepareRequest& request, v1::PrepareResponse* response,
+                          grpc::CallbackServerContext* context);
+  absl::Status Authorize(const grpc::CallbackServerContext* context) const;
+  WorkerPool* pool() { return pool_; }
+
+ private:
+  // The descriptor a request names (repository model or inline), with parse warnings.
+  absl::StatusOr<Descriptor> Resolve(bool by_name, const std::string& name,
+                                     const v1::ModelDescriptor& inline_descriptor,
+                                     std::vector<std::string>* warnings) const;
+
+  const ServerOptions& options_;
+  ModelStore* store_;
+  WorkerPool* pool_;
+};
+
+}  // namespace hbprep
+
+#endif  // HBPREP_SERVER_SERVICE_H_
