@@ -70,7 +70,9 @@ grpc::ServerUnaryReactor* Submit(InputAdapterService* service, const char* metho
     LogFailure(method, status);
     reactor->Finish(ToGrpcStatus(status));
   });
-  if (!accepted) {
+  if (accepted) {
+    spdlog::debug("{} accepted, {} queued", method, service->pool()->queued());
+  } else {
     const absl::Status busy = absl::ResourceExhaustedError(Busy(*service->pool()));
     LogFailure(method, busy);
     reactor->Finish(ToGrpcStatus(busy));
