@@ -1,0 +1,300 @@
+// The service through an in-process channel: the real Server (store, pool, service) without
+// sockets.
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adapters/engine.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "gtest/gtest.h"
+#include "hbprep/v1/hbprep.grpc.pb.h"
+#include "server/convert.h"
+#include "server/model_store.h"
+#include "server/server.h"
+#include "server/worker_pool.h"
+#include "spdlog/spdlog.h"
+#include "tests/testing/temp_dir.h"
+
+namespace hbprep {
+namespace {
+
+namespace fs = std::filesystem;
+using ::hbprep::testing::TempDir;
+using ::testing::ElementsAre;
+
+std::string Read(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+const std::string kModels = HBPREP_SOURCE_DIR "/deploy/models";
+const std::string kScene = Read(HBPREP_SOURCE_DIR "/deploy/demo/scene.jpg");
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    spdlog::set_level(spdlog::level::warn);  // the server logs each load at info
+    fs::copy(kModels, models_.path(),
+             fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+    ServerOptions options;
+    options.listen = {};  // in-process channel only
+    options.models_dir = models_.path();
+    options.workers = 2;
+    options.reload_poll = std::chrono::milliseconds(0);
+    server_ = std::make_unique<Server>(options);
+    ASSERT_TRUE(server_->Start().ok());
+    stub_ = v1::InputAdapter::NewStub(server_->grpc_server()->InProcessChannel({}));
+  }
+  void TearDown() override { server_->Stop(); }
+
+  grpc::Status Call(const v1::PrepareRequest& request, v1::PrepareResponse* response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    return stub_->Prepare(&context, request, response);
+  }
+
+  static v1::PrepareRequest Request(const std::string& model, const std::string& image) {
+    v1::PrepareRequest request;
+    request.set_model_name(model);
+    request.add_images()->set_encoded(image);
+    return request;
+  }
+
+  TempDir models_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<v1::InputAdapter::Stub> stub_;
+};
+
+TEST_F(ServiceTest, PrepareReturnsTheEnginesBytes) {
+  v1::PrepareResponse response;
+  ASSERT_TRUE(Call(Request("cls_pyramid", kScene), &response).ok());
+  absl::StatusOr<Descriptor> descriptor =
+      LoadDescriptorFile(kModels + "/cls_pyramid.yaml", nullptr);
+  ASSERT_TRUE(descriptor.ok());
+  absl::StatusOr<Prepared> local = Prepare(*descriptor, {InputImage{"scene", kScene, {}, {}}}, {});
+  ASSERT_TRUE(local.ok());
+  ASSERT_EQ(response.tensors_size(), 2);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(response.tensors(i).name(), local->tensors[i].spec.name);
+    EXPECT_EQ(response.tensors(i).data(),
+              std::string(local->tensors[i].data.begin(), local->tensors[i].data.end()));
+  }
+  EXPECT_EQ(response.descriptor_hash(), DescriptorHash(*descriptor));
+  EXPECT_EQ(response.tensors(1).role(), v1::ROLE_UV);
+  EXPECT_GT(response.timing().decode_us(), 0);
+  EXPECT_GE(response.timing().total_us(), response.timing().decode_us());
+}
+
+TEST_F(ServiceTest, StridedPackingIsTheBoardLayout) {
+  v1::PrepareRequest request = Request("x5_ssd", kScene);
+  request.mutable_options()->set_packing(v1::PACKING_STRIDED);
+  v1::PrepareResponse response;
+  ASSERT_TRUE(Call(request, &response).ok());
+  EXPECT_EQ(response.tensors(0).packing(), v1::PACKING_STRIDED);
+  EXPECT_EQ(response.tensors(0).data().size(), 136800u);  // 450 rows of 304 bytes
+}
+
+TEST_F(ServiceTest, ErrorsMapToTheirCodesWithTheEnginesMessages) {
+  v1::PrepareResponse response;
+  grpc::Status status = Call(Request("nope", kScene), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(status.error_message(),
+            "model 'nope' is not in the repository (models: cls_batch8, cls_pyramid, "
+            "det_resizer, fusion_multi, x5_ssd)");
+
+  status = Call(Request("cls_pyramid", "not an image"), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(),
+            "image 0: not a supported image format (JPEG, PNG, BMP, WebP, TIFF)");
+
+  v1::PrepareRequest pinned = Request("cls_pyramid", kScene);
+  pinned.set_descriptor_hash("sha256:0000");
+  status = Call(pinned, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(),
+              ::testing::MatchesRegex("model 'cls_pyramid' has descriptor hash sha256:[0-9a-f]{64} "
+                                      "but the request is pinned to sha256:0000"));
+
+  v1::PrepareRequest none;
+  status = Call(none, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(),
+            "the request names no model: set model_name or inline_descriptor (yaml or "
+            "structured)");
+
+  v1::PrepareRequest raw = Request("cls_pyramid", "");
+  raw.mutable_images(0)->mutable_raw()->set_width(4);
+  status = Call(raw, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "image 0: raw.format 0 is not a pixel format");
+}
+
+TEST_F(ServiceTest, AnExpiredDeadlineIsDeadlineExceeded) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() - std::chrono::seconds(1));
+  v1::PrepareResponse response;
+  EXPECT_EQ(stub_->Prepare(&context, Request("cls_pyramid", kScene), &response).error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+}
+
+TEST_F(ServiceTest, StructuredDescriptorsMeanTheSameAsYaml) {
+  v1::PrepareRequest request;
+  request.add_images()->set_encoded(kScene);
+  v1::ModelDescriptor* inline_descriptor = request.mutable_inline_descriptor();
+  inline_descriptor->set_name("cls_pyramid");
+  v1::StructuredDescriptor* s = inline_descriptor->mutable_structured();
+  s->set_march("nash-e");
+  v1::InputParameters* input = s->add_inputs();
+  input->set_name("images");
+  input->set_type_train("rgb");
+  input->set_layout_train("NCHW");
+  input->set_type_rt("nv12");
+  for (int64_t dim : {1, 3, 224, 224}) input->add_shape(dim);
+  for (double mean : {123.675, 116.28, 103.53}) input->add_mean(mean);
+  for (double std : {58.395, 57.12, 57.375}) input->add_std(std);
+  v1::RecipeStep* step = input->add_recipe();
+  step->set_step("ShortSideResize");
+  step->add_size(256);
+  step = input->add_recipe();
+  step->set_step("CenterCrop");
+  step->add_size(224);
+  v1::PrepareResponse structured, named;
+  ASSERT_TRUE(Call(request, &structured).ok()) << ToYaml(*s);
+  ASSERT_TRUE(Call(Request("cls_pyramid", kScene), &named).ok());
+  EXPECT_EQ(structured.descriptor_hash(), named.descriptor_hash());
+  EXPECT_EQ(structured.tensors(0).data(), named.tensors(0).data());
+  EXPECT_EQ(structured.tensors(1).data(), named.tensors(1).data());
+}
+
+TEST_F(ServiceTest, StreamAnswersInOrderAndGoesOnAfterAnError) {
+  grpc::ClientContext context;
+  auto stream = stub_->PrepareStream(&context);
+  const std::vector<std::pair<std::string, std::string>> requests = {
+      {"a", kScene}, {"b", "broken"}, {"c", kScene}};
+  // Write from a thread of its own while this one reads, as a streaming client does.
+  std::thread writer([&] {
+    for (const auto& [id, image] : requests) {
+      v1::PrepareRequest request = Request("cls_pyramid", image);
+      request.set_request_id(id);
+      EXPECT_TRUE(stream->Write(request));
+    }
+    stream->WritesDone();
+  });
+  std::vector<std::string> ids, errors;
+  v1::PrepareResponse response;
+  while (stream->Read(&response)) {
+    ids.push_back(response.request_id());
+    errors.push_back(response.has_error() ? response.error().message() : "");
+    if (!response.has_error()) {
+      EXPECT_EQ(response.tensors_size(), 2);
+    }
+  }
+  writer.join();
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_THAT(ids, ElementsAre("a", "b", "c"));
+  EXPECT_THAT(errors, ElementsAre("",
+                                  "image 0: not a supported image format (JPEG, PNG, BMP, "
+                                  "WebP, TIFF)",
+                                  ""));
+}
+
+TEST_F(ServiceTest, StreamStopsOnErrorWhenAsked) {
+  grpc::ClientContext context;
+  auto stream = stub_->PrepareStream(&context);
+  v1::PrepareRequest good = Request("cls_pyramid", kScene), bad = Request("cls_pyramid", "x");
+  bad.mutable_options()->set_stop_stream_on_error(true);
+  ASSERT_TRUE(stream->Write(good));
+  v1::PrepareResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  ASSERT_TRUE(stream->Write(bad));
+  EXPECT_FALSE(stream->Read(&response));
+  const grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ServiceTest, DescribeGivesThePlanAndTheBindings) {
+  grpc::ClientContext context;
+  v1::DescribeModelRequest request;
+  request.set_model_name("fusion_multi");
+  v1::DescribeModelResponse response;
+  ASSERT_TRUE(stub_->DescribeModel(&context, request, &response).ok());
+  EXPECT_EQ(response.march(), "nash-e");
+  EXPECT_EQ(response.norm_type(), "data_mean_and_scale; no_preprocess");
+  ASSERT_EQ(response.bindings_size(), 2);
+  EXPECT_EQ(response.bindings(0).input(), "image");
+  EXPECT_TRUE(response.bindings(0).image());
+  EXPECT_FALSE(response.bindings(1).image());
+  EXPECT_EQ(response.hrt_input_stride(), "--input_stride=\"49152,384,3,1;16384,256,32,4\"");
+}
+
+TEST_F(ServiceTest, ReloadServesNewModelsAndReportsBrokenFiles) {
+  fs::copy_file(kModels + "/x5_ssd.yaml", models_.path() + "/x5_copy.yaml");
+  std::ofstream(models_.path() + "/broken.yaml") << "model_parameters: [unclosed\n";
+  EXPECT_TRUE(server_->ReloadNow());
+  grpc::ClientContext context;
+  v1::ListModelsResponse response;
+  ASSERT_TRUE(stub_->ListModels(&context, {}, &response).ok());
+  std::vector<std::string> names;
+  for (const auto& model : response.models()) names.push_back(model.name());
+  EXPECT_THAT(names, ElementsAre("cls_batch8", "cls_pyramid", "det_resizer", "fusion_multi",
+                                 "x5_copy", "x5_ssd"));
+  ASSERT_EQ(response.errors_size(), 1);
+  EXPECT_THAT(response.errors(0),
+              ::testing::StartsWith(models_.path() + "/broken.yaml: not valid yaml"));
+  EXPECT_EQ(server_->store().reloads(), 1);
+}
+
+TEST(ModelStore, ReloadsOnlyWhatChangedAndKeepsGoodVersionsOfBrokenFiles) {
+  TempDir dir;
+  fs::copy_file(kModels + "/cls_pyramid.yaml", dir.path() + "/m.yaml");
+  int loads = 0;
+  ModelStore store(dir.path(), [&](const Repository&, bool) { ++loads; });
+  ASSERT_TRUE(store.Load().ok());
+  EXPECT_FALSE(store.Reload(/*force=*/false));  // nothing changed
+  EXPECT_TRUE(store.Reload(/*force=*/true));
+  const std::string hash = DescriptorHash(store.snapshot()->models.at("m").descriptor);
+  std::ofstream(dir.path() + "/m.yaml", std::ios::app) << "\n  broken: [\n";
+  EXPECT_TRUE(store.Reload(/*force=*/false));
+  std::shared_ptr<const Repository> snapshot = store.snapshot();
+  ASSERT_EQ(snapshot->models.count("m"), 1u);
+  EXPECT_EQ(DescriptorHash(snapshot->models.at("m").descriptor), hash);
+  ASSERT_EQ(snapshot->errors.size(), 1u);
+  EXPECT_THAT(snapshot->errors[0],
+              ::testing::EndsWith(dir.path() + "/m.yaml: the previous version of model 'm' keeps "
+                                               "serving"));
+  EXPECT_EQ(loads, 3);
+  EXPECT_EQ(store.reloads(), 2);
+}
+
+TEST(WorkerPool, RefusesBeyondItsQueueAndRunsEverythingAccepted) {
+  WorkerPool pool(/*threads=*/1, /*queue_capacity=*/1);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> started;
+  std::atomic<int> ran{0};
+  ASSERT_TRUE(pool.TrySubmit([&] {
+    started.set_value();
+    released.wait();
+    ++ran;
+  }));
+  started.get_future().wait();  // the worker is busy now
+  EXPECT_EQ(pool.running(), 1);
+  EXPECT_TRUE(pool.TrySubmit([&] { ++ran; }));   // waits in the queue
+  EXPECT_FALSE(pool.TrySubmit([&] { ++ran; }));  // the queue is full
+  EXPECT_EQ(pool.queued(), 1);
+  release.set_value();
+  pool.Shutdown();
+  EXPECT_EQ(ran.load(), 2);
+  EXPECT_FALSE(pool.TrySubmit([] {}));  // stopped
+}
+
+}  // namespace
+}  // namespace hbprep
