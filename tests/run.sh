@@ -40,6 +40,7 @@ if [ "${HBPREP_SKIP_SANITIZERS:-0}" != 1 ]; then
   stage "clang ASan+UBSan tests"
   printf '== total so far: %ds\n' $((SECONDS - run_start))
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+  export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
   ctest --test-dir build-san -j "$jobs" --output-on-failure
 else
   stage "gcc tests"
