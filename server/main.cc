@@ -3,6 +3,7 @@
 //   hbprep-server --models DIR [--listen ADDR]... [--workers N] [--queue N]
 //                 [--max-message-bytes N] [--max-side N] [--max-pixels N]
 //                 [--reload-poll-ms N] [--grace-ms N] [--auth-token-file FILE]
+//                 [--metrics-listen HOST:PORT]
 //                 [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
 //                 [--log-level trace|debug|info|warn|error]
 //
@@ -28,6 +29,7 @@ constexpr char kUsage[] =
     "usage: hbprep-server --models DIR [--listen HOST:PORT | --listen unix:/PATH]...\n"
     "         [--workers N] [--queue N] [--max-message-bytes N] [--max-side N]\n"
     "         [--max-pixels N] [--reload-poll-ms N] [--grace-ms N] [--auth-token-file FILE]\n"
+    "         [--metrics-listen HOST:PORT]\n"
     "         [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
     "         [--log-level trace|debug|info|warn|error]\n";
 
@@ -88,6 +90,8 @@ int main(int argc, char** argv) {
       int64_t ms = 0;
       ok = ParseNumber(value, &ms);
       options.grace = std::chrono::milliseconds(ms);
+    } else if (flag == "--metrics-listen") {
+      options.metrics_listen = value;
     } else if (flag == "--auth-token-file") {
       std::ifstream file(value);
       std::stringstream text;

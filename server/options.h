@@ -30,6 +30,8 @@ struct ServerOptions {
   std::chrono::milliseconds reload_poll{1000};
   // How long a shutdown waits for in-flight requests before cancelling them.
   std::chrono::milliseconds grace{10000};
+  // "host:port" for Prometheus metrics over HTTP (GET /metrics); empty: no endpoint.
+  std::string metrics_listen;
   // When not empty, every RPC but health needs "authorization: Bearer <token>".
   std::string auth_token;
   // PEM files. With a certificate and key the server speaks TLS; with a client CA too it

@@ -67,7 +67,16 @@ Server::Server(ServerOptions options) : options_(std::move(options)) {}
 Server::~Server() { Stop(); }
 
 absl::Status Server::Start() {
-  store_ = std::make_unique<ModelStore>(options_.models_dir, LogRepository);
+  store_ = std::make_unique<ModelStore>(
+      options_.models_dir, [this](const Repository& repository, bool first_load) {
+        LogRepository(repository, first_load);
+        const int models = static_cast<int>(repository.models.size());
+        if (first_load) {
+          metrics_.SetModels(models);
+        } else {
+          metrics_.RecordReload(models);
+        }
+      });
   if (absl::Status loaded = store_->Load(); !loaded.ok()) return loaded;
 
   const int workers = options_.workers > 0
@@ -75,7 +84,8 @@ absl::Status Server::Start() {
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   const int queue = options_.queue_capacity >= 0 ? options_.queue_capacity : 4 * workers;
   pool_ = std::make_unique<WorkerPool>(workers, queue);
-  service_ = std::make_unique<InputAdapterService>(options_, store_.get(), pool_.get());
+  service_ = std::make_unique<InputAdapterService>(options_, store_.get(), pool_.get(),
+                                                   &metrics_);
 
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options_);
   if (!credentials.ok()) return credentials.status();
@@ -102,6 +112,16 @@ absl::Status Server::Start() {
       return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen[i]));
     }
   }
+  if (!options_.metrics_listen.empty()) {
+    absl::StatusOr<int> port =
+        metrics_endpoint_.Start(options_.metrics_listen, [this] { return RenderMetrics(); });
+    if (!port.ok()) {
+      server_->Shutdown();
+      return port.status();
+    }
+    spdlog::info("metrics on http://{}:{}/metrics",
+                 options_.metrics_listen.substr(0, options_.metrics_listen.rfind(':')), *port);
+  }
   SetServing(true);
   if (options_.reload_poll.count() > 0) {
     store_->StartWatching(options_.reload_poll, &reload_requested_);
@@ -116,6 +136,10 @@ absl::Status Server::Start() {
   spdlog::info("serving on {} with {} workers, queue {}", absl::StrJoin(bound, ", "), workers,
                queue);
   return absl::OkStatus();
+}
+
+std::string Server::RenderMetrics() const {
+  return metrics_.Render(pool_ ? pool_->queued() : 0, pool_ ? pool_->running() : 0);
 }
 
 void Server::SetServing(bool serving) {
@@ -138,6 +162,7 @@ void Server::Stop() {
   if (pool_ != nullptr) pool_->Shutdown();
   if (server_ != nullptr) server_->Wait();
   if (store_ != nullptr) store_->StopWatching();
+  metrics_endpoint_.Stop();
   spdlog::info("stopped");
 }
 

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "grpcpp/server.h"
+#include "server/metrics.h"
 #include "server/model_store.h"
 #include "server/options.h"
 #include "server/service.h"
@@ -43,11 +44,16 @@ class Server {
   const std::vector<int>& ports() const { return ports_; }
   grpc::Server* grpc_server() { return server_.get(); }
   const ModelStore& store() const { return *store_; }
+  const Metrics& metrics() const { return metrics_; }
+  // The metrics page as GET /metrics serves it.
+  std::string RenderMetrics() const;
 
  private:
   void SetServing(bool serving);
 
   ServerOptions options_;
+  Metrics metrics_;
+  MetricsEndpoint metrics_endpoint_;
   std::unique_ptr<ModelStore> store_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<InputAdapterService> service_;

@@ -1,5 +1,6 @@
 #include "server/service.h"
 
+#include <array>
 #include <chrono>
 #include <string>
 #include <utility>
@@ -54,20 +55,23 @@ void LogFailure(const char* method, const absl::Status& status) {
   }
 }
 
-// Runs one unary RPC's work on the pool and finishes it, or refuses it at once.
-template <typename Work>
+// Runs one unary RPC's work on the pool and finishes it, or refuses it at once. `record`
+// sees every outcome, refusals included, for the metrics.
+template <typename Work, typename Record>
 grpc::ServerUnaryReactor* Submit(InputAdapterService* service, const char* method,
-                                 grpc::CallbackServerContext* context, Work work) {
+                                 grpc::CallbackServerContext* context, Work work, Record record) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (absl::Status auth = service->Authorize(context); !auth.ok()) {
     LogFailure(method, auth);
+    record(auth);
     reactor->Finish(ToGrpcStatus(auth));
     return reactor;
   }
-  const bool accepted = service->pool()->TrySubmit([reactor, context, method, work] {
+  const bool accepted = service->pool()->TrySubmit([reactor, context, method, work, record] {
     absl::Status status = CheckContinue(context);
     if (status.ok()) status = work();
     LogFailure(method, status);
+    record(status);
     reactor->Finish(ToGrpcStatus(status));
   });
   if (accepted) {
@@ -75,9 +79,39 @@ grpc::ServerUnaryReactor* Submit(InputAdapterService* service, const char* metho
   } else {
     const absl::Status busy = absl::ResourceExhaustedError(Busy(*service->pool()));
     LogFailure(method, busy);
+    record(busy);
     reactor->Finish(ToGrpcStatus(busy));
   }
   return reactor;
+}
+
+// The metrics of one Prepare (unary or a stream's request).
+void RecordPrepare(Metrics* metrics, const char* method, const v1::PrepareRequest& request,
+                   const v1::PrepareResponse& response, const absl::Status& status,
+                   int64_t total_us) {
+  const bool inline_model = request.model_case() == v1::PrepareRequest::kInlineDescriptor;
+  const std::string model =
+      response.model().empty() ? "unknown" : (inline_model ? "inline" : response.model());
+  const v1::Timing& timing = response.timing();
+  std::array<int64_t, Metrics::kStageCount> stages;
+  stages.fill(-1);
+  stages[Metrics::kQueue] = timing.queue_us();
+  stages[Metrics::kTotal] = total_us;
+  if (status.ok()) {
+    stages[Metrics::kDecode] = timing.decode_us();
+    stages[Metrics::kTransform] = timing.transform_us();
+    stages[Metrics::kPack] = timing.pack_us();
+  }
+  metrics->Record(method, model, ToString(FromProto(request.target())),
+                  absl::StatusCodeToString(status.code()),
+                  static_cast<int64_t>(request.ByteSizeLong()),
+                  status.ok() ? static_cast<int64_t>(response.ByteSizeLong()) : 0, stages);
+}
+
+void RecordOther(Metrics* metrics, const char* method, const absl::Status& status) {
+  std::array<int64_t, Metrics::kStageCount> stages;
+  stages.fill(-1);
+  metrics->Record(method, "", "", absl::StatusCodeToString(status.code()), 0, 0, stages);
 }
 
 // PrepareStream: requests are read, prepared and answered one at a time, so responses keep
@@ -102,7 +136,9 @@ class PrepareStreamReactor final
     }
     response_.Clear();
     if (!service_->pool()->TrySubmit([this] { Process(); })) {
-      Fail(absl::ResourceExhaustedError(Busy(*service_->pool())));
+      const absl::Status busy = absl::ResourceExhaustedError(Busy(*service_->pool()));
+      RecordPrepare(service_->metrics(), "PrepareStream", request_, response_, busy, 0);
+      Fail(busy);
     }
   }
 
@@ -118,8 +154,11 @@ class PrepareStreamReactor final
 
  private:
   void Process() {
+    const auto start = Clock::now();
     absl::Status status = CheckContinue(context_);
     if (status.ok()) status = service_->RunPrepare(request_, &response_, context_);
+    RecordPrepare(service_->metrics(), "PrepareStream", request_, response_, status,
+                  MicrosSince(start));
     if (status.ok()) {
       StartWrite(&response_);
     } else {
@@ -149,8 +188,8 @@ class PrepareStreamReactor final
 }  // namespace
 
 InputAdapterService::InputAdapterService(const ServerOptions& options, ModelStore* store,
-                                         WorkerPool* pool)
-    : options_(options), store_(store), pool_(pool) {}
+                                         WorkerPool* pool, Metrics* metrics)
+    : options_(options), store_(store), pool_(pool), metrics_(metrics) {}
 
 absl::Status InputAdapterService::Authorize(const grpc::CallbackServerContext* context) const {
   if (options_.auth_token.empty()) return absl::OkStatus();
@@ -208,6 +247,7 @@ absl::Status InputAdapterService::RunPrepare(const v1::PrepareRequest& request,
       Resolve(request.model_case() == v1::PrepareRequest::kModelName, request.model_name(),
               request.inline_descriptor(), &warnings);
   if (!descriptor.ok()) return descriptor.status();
+  response->set_model(descriptor->name);
   if (!request.descriptor_hash().empty()) {
     const std::string hash = DescriptorHash(*descriptor);
     if (hash != request.descriptor_hash()) {
@@ -240,12 +280,17 @@ grpc::ServerUnaryReactor* InputAdapterService::Prepare(grpc::CallbackServerConte
                                                        const v1::PrepareRequest* request,
                                                        v1::PrepareResponse* response) {
   const auto queued = Clock::now();
-  return Submit(this, "Prepare", context, [this, context, request, response, queued] {
-    const int64_t queue_us = MicrosSince(queued);
-    absl::Status status = RunPrepare(*request, response, context);
-    response->mutable_timing()->set_queue_us(queue_us);
-    return status;
-  });
+  return Submit(
+      this, "Prepare", context,
+      [this, context, request, response, queued] {
+        const int64_t queue_us = MicrosSince(queued);
+        absl::Status status = RunPrepare(*request, response, context);
+        response->mutable_timing()->set_queue_us(queue_us);
+        return status;
+      },
+      [this, request, response, queued](const absl::Status& status) {
+        RecordPrepare(metrics_, "Prepare", *request, *response, status, MicrosSince(queued));
+      });
 }
 
 grpc::ServerBidiReactor<v1::PrepareRequest, v1::PrepareResponse>*
@@ -267,7 +312,7 @@ grpc::ServerUnaryReactor* InputAdapterService::ListModels(grpc::CallbackServerCo
     }
     for (const std::string& error : repository->errors) response->add_errors(error);
     return absl::OkStatus();
-  });
+  }, [this](const absl::Status& status) { RecordOther(metrics_, "ListModels", status); });
 }
 
 grpc::ServerUnaryReactor* InputAdapterService::DescribeModel(
@@ -292,7 +337,7 @@ grpc::ServerUnaryReactor* InputAdapterService::DescribeModel(
                            target == Target::kBoard);
     }
     return absl::OkStatus();
-  });
+  }, [this](const absl::Status& status) { RecordOther(metrics_, "DescribeModel", status); });
 }
 
 }  // namespace hbprep

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "adapters/descriptor.h"
 #include "hbprep/v1/hbprep.grpc.pb.h"
+#include "server/metrics.h"
 #include "server/model_store.h"
 #include "server/options.h"
 #include "server/worker_pool.h"
@@ -18,8 +19,9 @@ namespace hbprep {
 
 class InputAdapterService final : public v1::InputAdapter::CallbackService {
  public:
-  // `store` and `pool` must outlive the service.
-  InputAdapterService(const ServerOptions& options, ModelStore* store, WorkerPool* pool);
+  // `store`, `pool` and `metrics` must outlive the service.
+  InputAdapterService(const ServerOptions& options, ModelStore* store, WorkerPool* pool,
+                      Metrics* metrics);
 
   grpc::ServerUnaryReactor* Prepare(grpc::CallbackServerContext* context,
                                     const v1::PrepareRequest* request,
@@ -39,6 +41,7 @@ class InputAdapterService final : public v1::InputAdapter::CallbackService {
                           grpc::CallbackServerContext* context);
   absl::Status Authorize(const grpc::CallbackServerContext* context) const;
   WorkerPool* pool() { return pool_; }
+  Metrics* metrics() { return metrics_; }
 
  private:
   // The descriptor a request names (repository model or inline), with parse warnings.
@@ -49,6 +52,7 @@ class InputAdapterService final : public v1::InputAdapter::CallbackService {
   const ServerOptions& options_;
   ModelStore* store_;
   WorkerPool* pool_;
+  Metrics* metrics_;
 };
 
 }  // namespace hbprep

@@ -120,7 +120,7 @@ FILES = {  # the files one request of each example model takes, per target
     "x5_ssd": {"board": [odd], "calibration": [photo], "onnx": [photo]},
 }
 
-server = Server("main", models)
+server = Server("main", models, "--metrics-listen", "127.0.0.1:0")
 try:
     run = cli("health", "--server", server.unix)
     check("health SERVING over the unix socket", run.returncode == 0 and run.stdout == "SERVING\n",
@@ -209,6 +209,16 @@ try:
     check("CLI: bad image exits 1 and writes nothing",
           run.returncode == 1 and not os.path.exists(os.path.join(WORK, "x")), run.stderr)
 
+    # Prometheus metrics over HTTP.
+    import urllib.request
+    metrics_port = re.search(r"metrics on http://127\.0\.0\.1:(\d+)/metrics", server.text()).group(1)
+    page = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % metrics_port, timeout=10).read().decode()
+    check("metrics count requests by model, target and code",
+          re.search(r'hbprep_requests_total\{method="Prepare",model="cls_pyramid",target="board",'
+                    r'code="OK"\} [1-9]', page) is not None and
+          'model="unknown",target="board",code="NOT_FOUND"' in page and
+          "hbprep_stage_seconds_bucket{stage=\"decode\"" in page and "hbprep_models 5" in page)
+
     # Reload while serving: a new file appears, a broken file keeps its previous version.
     shutil.copy(os.path.join(models, "cls_pyramid.yaml"), os.path.join(models, "added.yaml"))
     deadline = time.time() + 10
@@ -231,6 +241,9 @@ try:
     while time.time() < deadline and "added" in cli("models", "--server", server.tcp).stdout:
         time.sleep(0.1)
     check("SIGHUP reloads the repository", "added" not in cli("models", "--server", server.tcp).stdout)
+    page = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % metrics_port, timeout=10).read().decode()
+    check("metrics count repository reloads",
+          re.search(r"hbprep_repository_reloads_total [3-9]", page) is not None)
 
     # SIGTERM drain: a request in flight completes, the process exits 0, health was flipped.
     noisy = os.path.join(WORK, "noisy.jpg")  # slow to decode: about 2 MB of noise

@@ -342,3 +342,48 @@ TEST_F(ServiceTest, ReflectionListsTheServices) {
 
 }  // namespace
 }  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+TEST(Metrics, RendersPrometheusText) {
+  Metrics metrics;
+  metrics.SetModels(5);
+  metrics.Record("Prepare", "cls", "board", "OK", 100, 2000, {20, 3000, 400, 5, 4000});
+  metrics.Record("Prepare", "cls", "board", "OK", 100, 2000, {-1, -1, -1, -1, 30000000});
+  metrics.Record("Prepare", "unknown", "board", "NOT_FOUND", 50, 0, {-1, -1, -1, -1, -1});
+  metrics.RecordReload(6);
+  const std::string text = metrics.Render(/*queued=*/2, /*running=*/1);
+  for (const char* line : {
+           "hbprep_requests_total{method=\"Prepare\",model=\"cls\",target=\"board\",code=\"OK\"} 2\n",
+           "hbprep_requests_total{method=\"Prepare\",model=\"unknown\",target=\"board\","
+           "code=\"NOT_FOUND\"} 1\n",
+           "hbprep_stage_seconds_bucket{stage=\"decode\",le=\"0.0025\"} 0\n",
+           "hbprep_stage_seconds_bucket{stage=\"decode\",le=\"0.005\"} 1\n",
+           "hbprep_stage_seconds_bucket{stage=\"total\",le=\"10\"} 1\n",
+           "hbprep_stage_seconds_bucket{stage=\"total\",le=\"+Inf\"} 2\n",
+           "hbprep_stage_seconds_sum{stage=\"total\"} 30.004000\n",
+           "hbprep_stage_seconds_count{stage=\"queue\"} 1\n",
+           "hbprep_queue_depth 2\n", "hbprep_in_flight 1\n", "hbprep_received_bytes_total 250\n",
+           "hbprep_sent_bytes_total 4000\n", "hbprep_repository_reloads_total 1\n",
+           "hbprep_models 6\n"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line;
+  }
+}
+
+TEST_F(ServiceTest, RequestsAreCounted) {
+  v1::PrepareResponse response;
+  ASSERT_TRUE(Call(Request("cls_pyramid", kScene), &response).ok());
+  ASSERT_FALSE(Call(Request("nope", kScene), &response).ok());
+  const std::string text = server_->RenderMetrics();
+  EXPECT_NE(text.find("hbprep_requests_total{method=\"Prepare\",model=\"cls_pyramid\","
+                      "target=\"board\",code=\"OK\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("hbprep_requests_total{method=\"Prepare\",model=\"unknown\","
+                      "target=\"board\",code=\"NOT_FOUND\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("hbprep_models 5\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hbprep
