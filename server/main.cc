@@ -3,7 +3,7 @@
 //   hbprep-server --models DIR [--listen ADDR]... [--workers N] [--queue N]
 //                 [--max-message-bytes N] [--max-side N] [--max-pixels N]
 //                 [--reload-poll-ms N] [--grace-ms N] [--auth-token-file FILE]
-//                 [--metrics-listen HOST:PORT]
+//                 [--metrics-listen HOST:PORT] [--drain-delay-ms N]
 //                 [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
 //                 [--log-level trace|debug|info|warn|error]
 //
@@ -29,7 +29,7 @@ constexpr char kUsage[] =
     "usage: hbprep-server --models DIR [--listen HOST:PORT | --listen unix:/PATH]...\n"
     "         [--workers N] [--queue N] [--max-message-bytes N] [--max-side N]\n"
     "         [--max-pixels N] [--reload-poll-ms N] [--grace-ms N] [--auth-token-file FILE]\n"
-    "         [--metrics-listen HOST:PORT]\n"
+    "         [--metrics-listen HOST:PORT] [--drain-delay-ms N]\n"
     "         [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
     "         [--log-level trace|debug|info|warn|error]\n";
 
@@ -86,6 +86,10 @@ int main(int argc, char** argv) {
       int64_t ms = 0;
       ok = ParseNumber(value, &ms);
       options.reload_poll = std::chrono::milliseconds(ms);
+    } else if (flag == "--drain-delay-ms") {
+      int64_t ms = 0;
+      ok = ParseNumber(value, &ms);
+      options.drain_delay = std::chrono::milliseconds(ms);
     } else if (flag == "--grace-ms") {
       int64_t ms = 0;
       ok = ParseNumber(value, &ms);

@@ -28,6 +28,9 @@ struct ServerOptions {
   // How often the repository folder is checked for changed files; 0 disables watching
   // (SIGHUP still reloads).
   std::chrono::milliseconds reload_poll{1000};
+  // On shutdown, how long health reports NOT_SERVING while requests are still accepted, so
+  // that load balancers and clients watching health move away first.
+  std::chrono::milliseconds drain_delay{0};
   // How long a shutdown waits for in-flight requests before cancelling them.
   std::chrono::milliseconds grace{10000};
   // "host:port" for Prometheus metrics over HTTP (GET /metrics); empty: no endpoint.

@@ -154,9 +154,10 @@ void Server::Stop() {
   if (stopped_) return;
   stopped_ = true;
   if (server_ != nullptr) {
-    spdlog::info("draining: {} running, {} queued; grace {} ms", pool_->running(), pool_->queued(),
-                 options_.grace.count());
-    SetServing(false);
+    SetServing(false);  // first, so that whoever reads the log line sees NOT_SERVING
+    spdlog::info("draining: {} running, {} queued; health NOT_SERVING; grace {} ms",
+                 pool_->running(), pool_->queued(), options_.grace.count());
+    if (options_.drain_delay.count() > 0) std::this_thread::sleep_for(options_.drain_delay);
     server_->Shutdown(std::chrono::system_clock::now() + options_.grace);
   }
   if (pool_ != nullptr) pool_->Shutdown();

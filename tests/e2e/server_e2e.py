@@ -270,6 +270,25 @@ try:
 finally:
     server.stop()
 
+# Health flips to NOT_SERVING as soon as a shutdown starts (during the drain delay, while
+# requests are still served).
+draining = Server("draining", models, "--drain-delay-ms", "3000")
+try:
+    before = cli("health", "--server", draining.unix)
+    draining.process.send_signal(signal.SIGTERM)
+    deadline = time.time() + 5
+    while time.time() < deadline and "draining" not in draining.text():
+        time.sleep(0.01)
+    during = cli("health", "--server", draining.unix)
+    served = cli("models", "--server", draining.unix)
+    check("health: SERVING, then NOT_SERVING while draining",
+          before.stdout == "SERVING\n" and during.stdout == "NOT_SERVING\n" and
+          during.returncode == 1, before.stdout + during.stdout + during.stderr)
+    check("requests are still served during the drain delay", served.returncode == 0)
+    check("the draining server exits 0", draining.process.wait(timeout=30) == 0)
+finally:
+    draining.stop()
+
 # Auth on: every RPC but health needs the token.
 token_file = os.path.join(WORK, "token")
 with open(token_file, "w") as f:
