@@ -169,9 +169,9 @@ TEST(Engine, FeaturemapMustHaveThePlansShapeAndDtype) {
   // A .bin file holds just the float32 values.
   std::vector<uint8_t> values(64 * 8 * 8 * 4);
   for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<uint8_t>(i * 7);
-  absl::StatusOr<Prepared> p = Prepare(
-      Load("fusion_multi"),
-      {Img("a.png", image), Img("p.bin", std::string(values.begin(), values.end()))}, {});
+  absl::StatusOr<Prepared> p =
+      Prepare(Load("fusion_multi"),
+              {Img("a.png", image), Img("p.bin", std::string(values.begin(), values.end()))}, {});
   ASSERT_THAT(p, IsOk());
   EXPECT_EQ(p->tensors[1].data, values);
 }
@@ -359,7 +359,8 @@ TEST(EngineAdapters, YuvAndGrayMatchScalarReferencesOnOddStridedInput) {
   const int w = 13, h = 11, stride = w * 3 + 5;
   std::string frame(static_cast<size_t>(stride) * h, '\x5a');
   for (int r = 0; r < h; ++r) {
-    for (int i = 0; i < w * 3; ++i) frame[r * stride + i] = static_cast<char>((r * 53 + i * 29) % 256);
+    for (int i = 0; i < w * 3; ++i)
+      frame[r * stride + i] = static_cast<char>((r * 53 + i * 29) % 256);
   }
   const RawImage raw{RawFormat::kBgr, w, h, stride, {}};
   absl::StatusOr<Prepared> p =

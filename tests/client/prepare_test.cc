@@ -211,13 +211,14 @@ TEST(CliPrepare, LimitsAreConfigurable) {
   EXPECT_EQ(run.err, "hbprep: " + image +
                          ": PNG header declares 80x64, over the limit of 70x70 and 67108864 "
                          "pixels\n");
-  run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--max-pixels", "5120",
-             "--out", dir.path() + "/out", image});
+  run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--max-pixels", "5120", "--out",
+             dir.path() + "/out", image});
   EXPECT_EQ(run.status, kExitOk) << run.err;
   run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--max-pixels", "0", "--out",
              dir.path() + "/out", image});
-  EXPECT_EQ(run.err, "hbprep: --max-pixels '0' must be a positive integer\nrun 'hbprep help' "
-                     "for usage\n");
+  EXPECT_EQ(run.err,
+            "hbprep: --max-pixels '0' must be a positive integer\nrun 'hbprep help' "
+            "for usage\n");
 }
 
 }  // namespace

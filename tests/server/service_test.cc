@@ -20,6 +20,7 @@
 #include "server/server.h"
 #include "server/worker_pool.h"
 #include "spdlog/spdlog.h"
+#include "tests/testing/descriptor_cases.h"
 #include "tests/testing/temp_dir.h"
 
 namespace hbprep {
@@ -310,9 +311,8 @@ TEST_F(ServiceTest, ReflectionListsTheServices) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   grpc::CompletionQueue queue;
-  auto call = generic.PrepareCall(&context,
-                                  "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-                                  &queue);
+  auto call = generic.PrepareCall(
+      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &queue);
   void* tag = nullptr;
   bool ok = false;
   call->StartCall(reinterpret_cast<void*>(1));
@@ -328,7 +328,8 @@ TEST_F(ServiceTest, ReflectionListsTheServices) {
   std::vector<grpc::Slice> slices;
   ASSERT_TRUE(reply.Dump(&slices).ok());
   std::string bytes;
-  for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  for (const grpc::Slice& s : slices)
+    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
   EXPECT_NE(bytes.find("hbprep.v1.InputAdapter"), std::string::npos);
   EXPECT_NE(bytes.find("grpc.health.v1.Health"), std::string::npos);
   context.TryCancel();
@@ -354,19 +355,19 @@ TEST(Metrics, RendersPrometheusText) {
   metrics.Record("Prepare", "unknown", "board", "NOT_FOUND", 50, 0, {-1, -1, -1, -1, -1});
   metrics.RecordReload(6);
   const std::string text = metrics.Render(/*queued=*/2, /*running=*/1);
-  for (const char* line : {
-           "hbprep_requests_total{method=\"Prepare\",model=\"cls\",target=\"board\",code=\"OK\"} 2\n",
-           "hbprep_requests_total{method=\"Prepare\",model=\"unknown\",target=\"board\","
-           "code=\"NOT_FOUND\"} 1\n",
-           "hbprep_stage_seconds_bucket{stage=\"decode\",le=\"0.0025\"} 0\n",
-           "hbprep_stage_seconds_bucket{stage=\"decode\",le=\"0.005\"} 1\n",
-           "hbprep_stage_seconds_bucket{stage=\"total\",le=\"10\"} 1\n",
-           "hbprep_stage_seconds_bucket{stage=\"total\",le=\"+Inf\"} 2\n",
-           "hbprep_stage_seconds_sum{stage=\"total\"} 30.004000\n",
-           "hbprep_stage_seconds_count{stage=\"queue\"} 1\n",
-           "hbprep_queue_depth 2\n", "hbprep_in_flight 1\n", "hbprep_received_bytes_total 250\n",
-           "hbprep_sent_bytes_total 4000\n", "hbprep_repository_reloads_total 1\n",
-           "hbprep_models 6\n"}) {
+  for (const char* line :
+       {"hbprep_requests_total{method=\"Prepare\",model=\"cls\",target=\"board\",code=\"OK\"} 2\n",
+        "hbprep_requests_total{method=\"Prepare\",model=\"unknown\",target=\"board\","
+        "code=\"NOT_FOUND\"} 1\n",
+        "hbprep_stage_seconds_bucket{stage=\"decode\",le=\"0.0025\"} 0\n",
+        "hbprep_stage_seconds_bucket{stage=\"decode\",le=\"0.005\"} 1\n",
+        "hbprep_stage_seconds_bucket{stage=\"total\",le=\"10\"} 1\n",
+        "hbprep_stage_seconds_bucket{stage=\"total\",le=\"+Inf\"} 2\n",
+        "hbprep_stage_seconds_sum{stage=\"total\"} 30.004000\n",
+        "hbprep_stage_seconds_count{stage=\"queue\"} 1\n", "hbprep_queue_depth 2\n",
+        "hbprep_in_flight 1\n", "hbprep_received_bytes_total 250\n",
+        "hbprep_sent_bytes_total 4000\n", "hbprep_repository_reloads_total 1\n",
+        "hbprep_models 6\n"}) {
     EXPECT_NE(text.find(line), std::string::npos) << line;
   }
 }
@@ -383,6 +384,32 @@ TEST_F(ServiceTest, RequestsAreCounted) {
                       "target=\"board\",code=\"NOT_FOUND\"} 1\n"),
             std::string::npos);
   EXPECT_NE(text.find("hbprep_models 5\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+// Every descriptor error the parser reports comes back through the server, sent inline, as
+// INVALID_ARGUMENT with the same lines (named after the inline descriptor, not a file).
+TEST_F(ServiceTest, EveryDescriptorErrorIsInvalidArgumentWithItsMessage) {
+  for (const ::hbprep::testing::ErrorCase& c : ::hbprep::testing::DescriptorErrorCases()) {
+    v1::PrepareRequest request;
+    request.mutable_inline_descriptor()->set_yaml(c.yaml);
+    request.mutable_inline_descriptor()->set_name("m");
+    request.add_images()->set_encoded(kScene);
+    v1::PrepareResponse response;
+    const grpc::Status status = Call(request, &response);
+    std::string expected;
+    for (const std::string& line : c.errors) {
+      if (!expected.empty()) expected += "\n";
+      expected += "inline descriptor 'm': " + line.substr(std::string("m.yaml: ").size());
+    }
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.name;
+    EXPECT_EQ(status.error_message(), expected) << c.name;
+  }
 }
 
 }  // namespace
