@@ -102,14 +102,9 @@ void Progress(std::ostream& err, size_t done, size_t total) {
 }  // namespace
 
 int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  FlagSpec spec{{"out", "limit", "seed"}, {"keep-blank", "json"}};
-  AddEngineFlags(&spec);
-  AddBackendFlags(&spec);
-  absl::StatusOr<Args> args = Args::Parse(argv, spec);
+  absl::StatusOr<Args> args =
+      ParseWorkCommandFlags(argv, FlagSpec{{"out", "limit", "seed"}, {"keep-blank", "json"}});
   if (!args.ok()) return UsageError(err, args.status().message());
-  if (absl::Status flags = CheckBackendFlags(*args); !flags.ok()) {
-    return UsageError(err, flags.message());
-  }
   if (!args->Has("out")) return UsageError(err, "calib needs --out DIR");
   if (args->positional().empty()) return UsageError(err, "calib needs images or folders");
   size_t limit = 0;

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "client/backend.h"
 
 namespace hbprep {
 namespace {
@@ -105,6 +106,15 @@ absl::StatusOr<EngineFlags> ParseEngineFlags(const Args& args) {
     }
   }
   return flags;
+}
+
+absl::StatusOr<Args> ParseWorkCommandFlags(const std::vector<std::string>& argv, FlagSpec spec) {
+  AddEngineFlags(&spec);
+  AddBackendFlags(&spec);
+  absl::StatusOr<Args> args = Args::Parse(argv, spec);
+  if (!args.ok()) return args.status();
+  if (absl::Status flags = CheckBackendFlags(*args); !flags.ok()) return flags;
+  return args;
 }
 
 }  // namespace hbprep

@@ -4,6 +4,8 @@
 #define HBPREP_CLIENT_ENGINE_FLAGS_H_
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "adapters/engine.h"
@@ -20,6 +22,11 @@ void AddEngineFlags(FlagSpec* spec);
 
 // INVALID_ARGUMENT naming the flag and value.
 absl::StatusOr<EngineFlags> ParseEngineFlags(const Args& args);
+
+// The flags of a command that prepares data (prepare, calib): `spec` plus the engine flags
+// and the backend flags (client/backend.h), with the backend flags' combination checked.
+// INVALID_ARGUMENT for any misuse.
+absl::StatusOr<Args> ParseWorkCommandFlags(const std::vector<std::string>& argv, FlagSpec spec);
 
 }  // namespace hbprep
 

@@ -130,14 +130,9 @@ absl::StatusOr<nlohmann::ordered_json> WriteResult(const Prepared& prepared, con
 }  // namespace
 
 int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  FlagSpec spec{{"target", "roi", "out", "format"}, {"json"}};
-  AddEngineFlags(&spec);
-  AddBackendFlags(&spec);
-  absl::StatusOr<Args> args = Args::Parse(argv, spec);
+  absl::StatusOr<Args> args =
+      ParseWorkCommandFlags(argv, FlagSpec{{"target", "roi", "out", "format"}, {"json"}});
   if (!args.ok()) return UsageError(err, args.status().message());
-  if (absl::Status flags = CheckBackendFlags(*args); !flags.ok()) {
-    return UsageError(err, flags.message());
-  }
   if (!args->Has("out")) return UsageError(err, "prepare needs --out DIR");
   absl::StatusOr<EngineFlags> engine = ParseEngineFlags(*args);
   if (!engine.ok()) return UsageError(err, engine.status().message());

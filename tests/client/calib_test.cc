@@ -11,35 +11,21 @@
 #include "nlohmann/json.hpp"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
+#include "tests/testing/cli.h"
 #include "tests/testing/temp_dir.h"
 
 namespace hbprep {
 namespace {
 
 namespace fs = std::filesystem;
+using ::hbprep::testing::Cli;
+using ::hbprep::testing::CliResult;
+using ::hbprep::testing::Read;
 using ::hbprep::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 const std::string kModels = HBPREP_SOURCE_DIR "/deploy/models";
-
-struct Result {
-  int status;
-  std::string out, err;
-};
-
-Result Cli(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  const int status = RunCli(args, out, err);
-  return {status, out.str(), err.str()};
-}
-
-std::string Read(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
 
 std::vector<std::string> Listing(const fs::path& dir) {
   std::vector<std::string> names;
@@ -67,7 +53,7 @@ TEST(CliCalib, WritesOneNpyPerSampleAndSkipsBlankImages) {
   TempDir dir;
   const std::string set = MakeSet(dir, 3);
   const std::string out = dir.path() + "/cal";
-  Result run = Cli({"calib", "--config", kModels + "/cls_pyramid.yaml", "--out", out, set});
+  CliResult run = Cli({"calib", "--config", kModels + "/cls_pyramid.yaml", "--out", out, set});
   ASSERT_EQ(run.status, kExitOk) << run.err;
   EXPECT_THAT(Listing(out + "/images"),
               ElementsAre("0000_img00.npy", "0001_img01.npy", "0002_img02.npy"));
@@ -94,8 +80,8 @@ TEST(CliCalib, WritesOneNpyPerSampleAndSkipsBlankImages) {
 TEST(CliCalib, KeepBlankKeepsThem) {
   TempDir dir;
   const std::string set = MakeSet(dir, 1);
-  Result run = Cli({"calib", "--config", kModels + "/cls_pyramid.yaml", "--keep-blank", "--out",
-                    dir.path() + "/cal", set});
+  CliResult run = Cli({"calib", "--config", kModels + "/cls_pyramid.yaml", "--keep-blank", "--out",
+                       dir.path() + "/cal", set});
   ASSERT_EQ(run.status, kExitOk) << run.err;
   EXPECT_THAT(Listing(dir.path() + "/cal/images"), ElementsAre("0000_blank.npy", "0001_img00.npy"));
   EXPECT_THAT(run.err,
@@ -107,8 +93,8 @@ TEST(CliCalib, LimitAndSeedDrawTheSameSampleEveryTime) {
   const std::string set = MakeSet(dir, 8);
   auto draw = [&](const std::string& seed, const std::string& name) {
     const std::string out = dir.path() + "/" + name;
-    Result run = Cli({"calib", "--config", kModels + "/cls_pyramid.yaml", "--limit", "4", "--seed",
-                      seed, "--out", out, set});
+    CliResult run = Cli({"calib", "--config", kModels + "/cls_pyramid.yaml", "--limit", "4",
+                         "--seed", seed, "--out", out, set});
     EXPECT_EQ(run.status, kExitOk) << run.err;
     return Listing(out + "/images");
   };
@@ -126,8 +112,8 @@ TEST(CliCalib, MultiInputModelsTakeOneFilePerInputPerSample) {
   cv::imwrite(dir.path() + "/a.png", image);
   const std::vector<uint8_t> prior(64 * 8 * 8 * 4, 0);
   dir.Write("a_prior.npy", EncodeNpy(DType::kFloat32, {1, 64, 8, 8}, prior));
-  Result run = Cli({"calib", "--config", kModels + "/fusion_multi.yaml", "--out",
-                    dir.path() + "/cal", dir.path() + "/a.png", dir.path() + "/a_prior.npy"});
+  CliResult run = Cli({"calib", "--config", kModels + "/fusion_multi.yaml", "--out",
+                       dir.path() + "/cal", dir.path() + "/a.png", dir.path() + "/a_prior.npy"});
   ASSERT_EQ(run.status, kExitOk) << run.err;
   EXPECT_THAT(Listing(dir.path() + "/cal/image"), ElementsAre("0000_a.npy"));
   EXPECT_THAT(Listing(dir.path() + "/cal/prior"), ElementsAre("0000_a_prior.npy"));
@@ -137,7 +123,7 @@ TEST(CliCalib, ABrokenImageFailsTheWholeRunAndLeavesNothing) {
   TempDir dir;
   const std::string set = MakeSet(dir, 2);
   std::ofstream(set + "/img01.png", std::ios::binary | std::ios::trunc) << "\x89PNG\r\n\x1a\n";
-  Result run =
+  CliResult run =
       Cli({"calib", "--config", kModels + "/cls_pyramid.yaml", "--out", dir.path() + "/cal", set});
   EXPECT_EQ(run.status, kExitFailed);
   EXPECT_EQ(run.err, "hbprep: " + set + "/img01.png: truncated or corrupt PNG header\n");

@@ -8,31 +8,22 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/testing/cli.h"
 #include "tests/testing/temp_dir.h"
 
 namespace hbprep {
 namespace {
 
+using ::hbprep::testing::Cli;
+using ::hbprep::testing::CliResult;
 using ::hbprep::testing::TempDir;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-struct CliRun {
-  int status;
-  std::string out;
-  std::string err;
-};
-
-CliRun Cli(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  const int status = RunCli(args, out, err);
-  return {status, out.str(), err.str()};
-}
-
 const std::string kModels = HBPREP_SOURCE_DIR "/deploy/models";
 
 TEST(CliDescribe, PrintsThePlanAsATable) {
-  CliRun run = Cli({"describe", "--config", kModels + "/cls_pyramid.yaml"});
+  CliResult run = Cli({"describe", "--config", kModels + "/cls_pyramid.yaml"});
   EXPECT_EQ(run.status, kExitOk);
   EXPECT_EQ(run.err, "");
   EXPECT_THAT(run.out, StartsWith("model cls_pyramid  target board  march nash-e"));
@@ -44,7 +35,7 @@ TEST(CliDescribe, PrintsThePlanAsATable) {
 }
 
 TEST(CliDescribe, JsonIsOneDocumentInTheContractsForm) {
-  CliRun run = Cli({"describe", "--config", kModels + "/det_resizer.yaml", "--json"});
+  CliResult run = Cli({"describe", "--config", kModels + "/det_resizer.yaml", "--json"});
   ASSERT_EQ(run.status, kExitOk) << run.err;
   const nlohmann::json doc = nlohmann::json::parse(run.out);  // throws on anything extra
   EXPECT_EQ(doc["model"], "det_resizer");
@@ -66,7 +57,7 @@ TEST(CliDescribe, JsonIsOneDocumentInTheContractsForm) {
 }
 
 TEST(CliDescribe, TargetSelectsTheFloatModelsInput) {
-  CliRun run =
+  CliResult run =
       Cli({"describe", "--config", kModels + "/cls_batch8.yaml", "--target", "onnx", "--json"});
   ASSERT_EQ(run.status, kExitOk) << run.err;
   const nlohmann::json doc = nlohmann::json::parse(run.out);
@@ -76,7 +67,7 @@ TEST(CliDescribe, TargetSelectsTheFloatModelsInput) {
 }
 
 TEST(CliDescribe, WholeRepository) {
-  CliRun run = Cli({"describe", "--models", kModels, "--json"});
+  CliResult run = Cli({"describe", "--models", kModels, "--json"});
   ASSERT_EQ(run.status, kExitOk) << run.err;
   const nlohmann::json doc = nlohmann::json::parse(run.out);
   ASSERT_EQ(doc["models"].size(), 5u);
@@ -85,7 +76,7 @@ TEST(CliDescribe, WholeRepository) {
 }
 
 TEST(CliDescribe, OneModelOfARepository) {
-  CliRun run = Cli({"describe", "--models", kModels, "--model", "x5_ssd", "--json"});
+  CliResult run = Cli({"describe", "--models", kModels, "--model", "x5_ssd", "--json"});
   ASSERT_EQ(run.status, kExitOk) << run.err;
   const nlohmann::json doc = nlohmann::json::parse(run.out);
   EXPECT_EQ(doc["model"], "x5_ssd");
@@ -100,7 +91,7 @@ TEST(CliDescribe, InvalidDescriptorExits2WithEveryErrorOnStderr) {
       "input_parameters:\n"
       "  input_name: data\n  input_type_train: rgb\n  input_layout_train: NCHW\n"
       "  input_type_rt: nv12\n  input_shape: 1x3x225x225\n  scale_value: 1\n  std_value: 2\n");
-  CliRun run = Cli({"describe", "--config", path, "--json"});
+  CliResult run = Cli({"describe", "--config", path, "--json"});
   EXPECT_EQ(run.status, kExitUsage);
   EXPECT_EQ(run.out, "");
   EXPECT_EQ(run.err,
@@ -118,7 +109,7 @@ TEST(CliDescribe, WarningsGoToStderrAndIntoTheDocument) {
                 "input_parameters:\n"
                 "  input_name: data\n  input_type_train: rgb\n  input_layout_train: NCHW\n"
                 "  input_type_rt: nv12\n  input_shape: 1x3x4x4\n");
-  CliRun run = Cli({"describe", "--config", path, "--json"});
+  CliResult run = Cli({"describe", "--config", path, "--json"});
   ASSERT_EQ(run.status, kExitOk);
   const std::string warning = path + ": model_parameters.colour is not a key hbprep knows; ignored";
   EXPECT_EQ(run.err, "hbprep: warning: " + warning + "\n");
@@ -128,7 +119,7 @@ TEST(CliDescribe, WarningsGoToStderrAndIntoTheDocument) {
 TEST(CliDescribe, RepositoryWithABrokenFileDescribesTheRestAndExits2) {
   TempDir dir;
   dir.Write("bad.yaml", "model_parameters: {march: nash-z}\n");
-  CliRun run = Cli({"describe", "--models", dir.path(), "--json"});
+  CliResult run = Cli({"describe", "--models", dir.path(), "--json"});
   EXPECT_EQ(run.status, kExitUsage);
   const nlohmann::json doc = nlohmann::json::parse(run.out);
   EXPECT_EQ(doc["models"].size(), 0u);
@@ -138,13 +129,13 @@ TEST(CliDescribe, RepositoryWithABrokenFileDescribesTheRestAndExits2) {
 }
 
 TEST(CliDescribe, MissingFileExits1) {
-  CliRun run = Cli({"describe", "--config", "/nonexistent/m.yaml"});
+  CliResult run = Cli({"describe", "--config", "/nonexistent/m.yaml"});
   EXPECT_EQ(run.status, kExitFailed);
   EXPECT_EQ(run.err, "hbprep: /nonexistent/m.yaml: cannot open descriptor file\n");
 }
 
 TEST(CliDescribe, UnknownModelExits1AndListsTheModels) {
-  CliRun run = Cli({"describe", "--models", kModels, "--model", "resnet"});
+  CliResult run = Cli({"describe", "--models", kModels, "--model", "resnet"});
   EXPECT_EQ(run.status, kExitFailed);
   EXPECT_EQ(run.err, "hbprep: model 'resnet' is not in repository '" + kModels +
                          "' (models: cls_batch8, cls_pyramid, det_resizer, fusion_multi, "
@@ -161,7 +152,7 @@ void PrintTo(const UsageCase& c, std::ostream* os) { *os << absl::StrJoin(c.args
 class CliUsage : public ::testing::TestWithParam<UsageCase> {};
 
 TEST_P(CliUsage, Exits2NamingTheProblem) {
-  CliRun run = Cli(GetParam().args);
+  CliResult run = Cli(GetParam().args);
   EXPECT_EQ(run.status, kExitUsage);
   EXPECT_EQ(run.out, "");
   EXPECT_EQ(run.err, "hbprep: " + GetParam().message + "\nrun 'hbprep help' for usage\n");
@@ -185,13 +176,13 @@ INSTANTIATE_TEST_SUITE_P(
                   "--model needs --models DIR"}));
 
 TEST(Cli, HelpAndVersion) {
-  CliRun help = Cli({"help"});
+  CliResult help = Cli({"help"});
   EXPECT_EQ(help.status, kExitOk);
   EXPECT_THAT(help.out, StartsWith("usage: hbprep <command> [flags]"));
-  CliRun version = Cli({"--version"});
+  CliResult version = Cli({"--version"});
   EXPECT_EQ(version.status, kExitOk);
   EXPECT_THAT(version.out, ::testing::MatchesRegex("hbprep [0-9]+\\.[0-9]+\\.[0-9]+\n"));
-  CliRun none = Cli({});
+  CliResult none = Cli({});
   EXPECT_EQ(none.status, kExitUsage);
   EXPECT_THAT(none.err, StartsWith("usage: hbprep"));
 }

@@ -11,6 +11,7 @@
 #include "nlohmann/json.hpp"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
+#include "tests/testing/cli.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -18,29 +19,14 @@ namespace hbprep {
 namespace {
 
 namespace fs = std::filesystem;
+using ::hbprep::testing::Cli;
+using ::hbprep::testing::CliResult;
 using ::hbprep::testing::IsOk;
+using ::hbprep::testing::Read;
 using ::hbprep::testing::TempDir;
 using ::testing::HasSubstr;
 
 const std::string kModels = HBPREP_SOURCE_DIR "/deploy/models";
-
-struct Result {
-  int status;
-  std::string out, err;
-};
-
-Result Cli(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  const int status = RunCli(args, out, err);
-  return {status, out.str(), err.str()};
-}
-
-std::string Read(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
 
 // A photo-like PNG of the given size in `dir`.
 std::string WriteImage(const TempDir& dir, const std::string& name, int height, int width) {
@@ -55,7 +41,7 @@ TEST(CliPrepare, WritesNpyFilesAndAManifest) {
   TempDir dir;
   const std::string image = WriteImage(dir, "a.png", 120, 160);
   const std::string out = dir.path() + "/out";
-  Result run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--out", out, image});
+  CliResult run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--out", out, image});
   ASSERT_EQ(run.status, kExitOk) << run.err;
   EXPECT_EQ(run.err, "");
   const nlohmann::json manifest = nlohmann::json::parse(Read(out + "/manifest.json"));
@@ -78,7 +64,7 @@ TEST(CliPrepare, BinFilesHoldTheBoardsPaddedRows) {
   TempDir dir;
   const std::string image = WriteImage(dir, "a.png", 200, 200);
   const std::string out = dir.path() + "/out";
-  Result run = Cli(
+  CliResult run = Cli(
       {"prepare", "--config", kModels + "/x5_ssd.yaml", "--format", "bin", "--out", out, image});
   ASSERT_EQ(run.status, kExitOk) << run.err;
   // OE 1.x packed NV12, 300x300 with rows aligned to 304: (300 + 150) rows of 304 bytes.
@@ -101,8 +87,8 @@ TEST(CliPrepare, ResizerRoiGoesToATextFileAndTheRunArguments) {
   TempDir dir;
   const std::string image = WriteImage(dir, "a.png", 100, 120);
   const std::string out = dir.path() + "/out";
-  Result run = Cli({"prepare", "--config", kModels + "/det_resizer.yaml", "--format", "bin",
-                    "--roi", "10,20,59,79", "--out", out, "--json", image});
+  CliResult run = Cli({"prepare", "--config", kModels + "/det_resizer.yaml", "--format", "bin",
+                       "--roi", "10,20,59,79", "--out", out, "--json", image});
   ASSERT_EQ(run.status, kExitOk) << run.err;
   EXPECT_EQ(Read(out + "/data_roi.txt"), "10 20 59 79\n");
   const nlohmann::json doc = nlohmann::json::parse(run.out);
@@ -116,8 +102,8 @@ TEST(CliPrepare, SeveralRequestsGoToNumberedFolders) {
   TempDir dir;
   const std::string a = WriteImage(dir, "a.png", 64, 64), b = WriteImage(dir, "b.png", 80, 60);
   const std::string out = dir.path() + "/out";
-  Result run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--target", "calibration",
-                    "--out", out, a, b});
+  CliResult run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--target",
+                       "calibration", "--out", out, a, b});
   ASSERT_EQ(run.status, kExitOk) << run.err;
   for (const char* n : {"0", "1"}) {
     EXPECT_TRUE(fs::exists(out + "/" + n + "/manifest.json")) << n;
@@ -134,7 +120,8 @@ TEST(CliPrepare, AFailedRunLeavesNothingBehindAndKeepsAnEarlierResult) {
   ASSERT_EQ(Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--out", out, good}).status,
             kExitOk);
   const std::string before = Read(out + "/manifest.json");
-  Result run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--out", out, good, bad});
+  CliResult run =
+      Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--out", out, good, bad});
   EXPECT_EQ(run.status, kExitFailed);
   EXPECT_EQ(run.err, "hbprep: " + bad + ": truncated or corrupt JPEG header\n");
   EXPECT_EQ(Read(out + "/manifest.json"), before);
@@ -147,8 +134,8 @@ TEST(CliPrepare, AFailedRunLeavesNothingBehindAndKeepsAnEarlierResult) {
 TEST(CliPrepare, BadRoiExits1NamingTheImage) {
   TempDir dir;
   const std::string image = WriteImage(dir, "a.png", 100, 120);
-  Result run = Cli({"prepare", "--config", kModels + "/det_resizer.yaml", "--roi", "0,0,120,99",
-                    "--out", dir.path() + "/out", image});
+  CliResult run = Cli({"prepare", "--config", kModels + "/det_resizer.yaml", "--roi", "0,0,120,99",
+                       "--out", dir.path() + "/out", image});
   EXPECT_EQ(run.status, kExitFailed);
   EXPECT_EQ(run.err, "hbprep: " + image + ": ROI 0,0,120,99 lies outside the 120x100 image\n");
   EXPECT_FALSE(fs::exists(dir.path() + "/out"));
@@ -167,7 +154,7 @@ TEST_P(CliPrepareUsage, Exits2NamingTheProblem) {
   std::vector<std::string> args = {"prepare", "--config", kModels + "/cls_pyramid.yaml", "--out",
                                    "/tmp/hbprep-never-written"};
   args.insert(args.end(), GetParam().args.begin(), GetParam().args.end());
-  Result run = Cli(args);
+  CliResult run = Cli(args);
   EXPECT_EQ(run.status, kExitUsage);
   EXPECT_EQ(run.err, "hbprep: " + GetParam().message + "\nrun 'hbprep help' for usage\n");
   EXPECT_FALSE(fs::exists("/tmp/hbprep-never-written"));
@@ -205,8 +192,8 @@ namespace {
 TEST(CliPrepare, LimitsAreConfigurable) {
   TempDir dir;
   const std::string image = WriteImage(dir, "a.png", 64, 80);
-  Result run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--max-side", "70",
-                    "--out", dir.path() + "/out", image});
+  CliResult run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--max-side", "70",
+                       "--out", dir.path() + "/out", image});
   EXPECT_EQ(run.status, kExitFailed);
   EXPECT_EQ(run.err, "hbprep: " + image +
                          ": PNG header declares 80x64, over the limit of 70x70 and 67108864 "

@@ -20,6 +20,7 @@
 #include "server/server.h"
 #include "server/worker_pool.h"
 #include "spdlog/spdlog.h"
+#include "tests/testing/cli.h"
 #include "tests/testing/descriptor_cases.h"
 #include "tests/testing/temp_dir.h"
 
@@ -27,15 +28,9 @@ namespace hbprep {
 namespace {
 
 namespace fs = std::filesystem;
+using ::hbprep::testing::Read;
 using ::hbprep::testing::TempDir;
 using ::testing::ElementsAre;
-
-std::string Read(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
 
 const std::string kModels = HBPREP_SOURCE_DIR "/deploy/models";
 const std::string kScene = Read(HBPREP_SOURCE_DIR "/deploy/demo/scene.jpg");
