@@ -37,6 +37,8 @@ constexpr char kUsage[] =
     "             --config FILE.yaml --out DIR [--limit N] [--seed S] [--keep-blank]\n"
     "             [--dtype float32|uint8] [--raw ...] [--max-side N] [--max-pixels N]\n"
     "             [--json] IMAGE_OR_FOLDER...\n"
+    "  diff       compare two output folders (or folders of .npy files) tensor by tensor\n"
+    "             DIR_A DIR_B [--tolerance T] [--config FILE.yaml] [--json]\n"
     "  models     list the models of a repository\n"
     "             --server ADDR | --models DIR [--json]\n"
     "  health     ask a server's grpc.health.v1 (exit 0 when SERVING)\n"
@@ -291,6 +293,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   if (command == "models") return Models(rest, out, err);
   if (command == "health") return Health(rest, out, err);
   if (command == "calib") return CalibCommand(rest, out, err);
+  if (command == "diff") return DiffCommand(rest, out, err);
   if (command == "version" || command == "--version") {
     out << "hbprep " << HBPREP_VERSION << "\n";
     return kExitOk;
