@@ -32,13 +32,16 @@ constexpr char kUsage[] =
     "             [--nv12-recipe auto|calc|calc_f32|opencv] [--roi l,t,r,b]...\n"
     "             [--raw FORMAT:WxH[:stride=N][:range=full|video]]\n"
     "             [--no-range-conversion] [--dtype float32|uint8]\n"
-    "             [--max-side N] [--max-pixels N] [--format npy|bin] [--json] IMAGE...\n"
+    "             [--max-side N] [--max-pixels N] [--format npy|bin] [--preview]\n"
+    "             [--json] IMAGE...\n"
     "  calib      write a calibration set: one .npy per sample under DIR/<input name>/\n"
     "             --config FILE.yaml --out DIR [--limit N] [--seed S] [--keep-blank]\n"
     "             [--dtype float32|uint8] [--raw ...] [--max-side N] [--max-pixels N]\n"
     "             [--json] IMAGE_OR_FOLDER...\n"
     "  diff       compare two output folders (or folders of .npy files) tensor by tensor\n"
     "             DIR_A DIR_B [--tolerance T] [--config FILE.yaml] [--json]\n"
+    "  preview    render an output folder as one PNG contact sheet\n"
+    "             DIR [--out FILE.png] [--config FILE.yaml]\n"
     "  models     list the models of a repository\n"
     "             --server ADDR | --models DIR [--json]\n"
     "  health     ask a server's grpc.health.v1 (exit 0 when SERVING)\n"
@@ -294,6 +297,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   if (command == "health") return Health(rest, out, err);
   if (command == "calib") return CalibCommand(rest, out, err);
   if (command == "diff") return DiffCommand(rest, out, err);
+  if (command == "preview") return PreviewCommand(rest, out, err);
   if (command == "version" || command == "--version") {
     out << "hbprep " << HBPREP_VERSION << "\n";
     return kExitOk;

@@ -16,6 +16,7 @@ int PrepareCommand(const std::vector<std::string>& args, std::ostream& out, std:
 int CalibCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 // `hbprep diff`: see README "Debugging accuracy".
 int DiffCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int PreviewCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 // Prints "hbprep: <message>" and the usage hint; returns kExitUsage.
 int UsageError(std::ostream& err, absl::string_view message);

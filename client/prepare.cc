@@ -21,6 +21,7 @@
 #include "client/commands.h"
 #include "client/engine_flags.h"
 #include "client/output.h"
+#include "client/preview.h"
 #include "nlohmann/json.hpp"
 
 namespace hbprep {
@@ -130,8 +131,8 @@ absl::StatusOr<nlohmann::ordered_json> WriteResult(const Prepared& prepared, con
 }  // namespace
 
 int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  absl::StatusOr<Args> args =
-      ParseWorkCommandFlags(argv, FlagSpec{{"target", "roi", "out", "format"}, {"json"}});
+  absl::StatusOr<Args> args = ParseWorkCommandFlags(
+      argv, FlagSpec{{"target", "roi", "out", "format"}, {"json", "preview"}});
   if (!args.ok()) return UsageError(err, args.status().message());
   if (!args->Has("out")) return UsageError(err, "prepare needs --out DIR");
   absl::StatusOr<EngineFlags> engine = ParseEngineFlags(*args);
@@ -211,6 +212,21 @@ int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std:
     fs::create_directories(dir, error);
     absl::StatusOr<nlohmann::ordered_json> manifest = WriteResult(*prepared, dir, format == "bin");
     if (!manifest.ok()) return fail(manifest.status().message());
+    if (args->Has("preview")) {
+      // The folder's tensors as they will be read back, de-normalised with the descriptor
+      // when the CLI has it (--config).
+      std::optional<Descriptor> descriptor;
+      if (std::optional<std::string> config = args->Get("config")) {
+        absl::StatusOr<Descriptor> loaded = LoadDescriptorFile(*config, nullptr);
+        if (loaded.ok()) descriptor = *std::move(loaded);
+      }
+      absl::StatusOr<PreviewSummary> preview =
+          RenderPreview(dir.string(), (dir / "preview.png").string(), descriptor);
+      if (!preview.ok()) return fail(preview.status().message());
+      for (const std::string& note : preview->notes) {
+        if (note.find("WARNING") != std::string::npos) prepared->warnings.push_back(note);
+      }
+    }
     for (const std::string& warning : prepared->warnings)
       err << "hbprep: warning: " << warning << "\n";
     documents.push_back(*std::move(manifest));

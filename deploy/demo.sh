@@ -33,6 +33,11 @@ echo "# hbprep prepare --config deploy/models/det_resizer.yaml --roi 96,48,415,3
 "$hbprep" prepare --config deploy/models/det_resizer.yaml --roi 96,48,415,367 --format bin \
   --out "$out/det_resizer_board" deploy/demo/scene.jpg
 
+# What the model will see, as a contact sheet (README "Debugging accuracy").
+echo
+echo "# hbprep preview $out/det_resizer_board --config deploy/models/det_resizer.yaml"
+"$hbprep" preview "$out/det_resizer_board" --config deploy/models/det_resizer.yaml
+
 # The same through hbprep-server: start it on the example repository (a free TCP port and a
 # unix socket), send the image over both, check the files equal the in-process ones, stop it.
 cmake --build build -j "${HBPREP_JOBS:-2}" --target hbprep-server >/dev/null
