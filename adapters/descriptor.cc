@@ -1029,7 +1029,32 @@ void Parser::CheckRecipeSize(InputDescriptor& input) {
   }
 }
 
+// The offset of the first byte that breaks UTF-8, or npos.
+size_t InvalidUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const size_t length = c < 0x80           ? 1
+                          : (c >> 5) == 0x6  ? 2
+                          : (c >> 4) == 0xE  ? 3
+                          : (c >> 3) == 0x1E ? 4
+                                             : 0;
+    if (length == 0 || i + length > text.size()) return i;
+    for (size_t k = 1; k < length; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return i;
+    }
+    i += length;
+  }
+  return absl::string_view::npos;
+}
+
 absl::StatusOr<Descriptor> Parser::Run(absl::string_view text, std::vector<std::string>* warnings) {
+  // YAML is UTF-8 text; names and values end up in JSON documents, which must be too.
+  if (const size_t bad = InvalidUtf8(text); bad != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: not UTF-8 text (byte 0x%02X at offset %d)", source_,
+                        static_cast<unsigned char>(text[bad]), bad));
+  }
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));

@@ -69,8 +69,8 @@ absl::StatusOr<ImageHeader> TiffHeader(absl::string_view b, absl::string_view wh
     if (tag == 258 && type == 3) {
       if (count <= 2) {
         header.bit_depth = static_cast<int>(value);
-      } else if (u32(e + 8) + 2 <= b.size()) {
-        header.bit_depth = static_cast<int>(u16(u32(e + 8)));
+      } else if (const size_t at = u32(e + 8); at + 2 <= b.size()) {  // size_t: no wrap
+        header.bit_depth = static_cast<int>(u16(at));
       }
     }
   }

@@ -30,4 +30,8 @@ nlohmann::ordered_json PlanToJson(const Plan& plan) {
   return out;
 }
 
+std::string DumpJson(const nlohmann::ordered_json& document) {
+  return document.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 }  // namespace hbprep

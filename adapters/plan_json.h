@@ -18,6 +18,10 @@ namespace hbprep {
 // that are not part of a batch split.
 nlohmann::ordered_json PlanToJson(const Plan& plan);
 
+// A document as text, indented by two, with any byte that is not UTF-8 (a file name, say)
+// replaced rather than thrown over.
+std::string DumpJson(const nlohmann::ordered_json& document);
+
 }  // namespace hbprep
 
 #endif  // HBPREP_ADAPTERS_PLAN_JSON_H_

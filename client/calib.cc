@@ -255,7 +255,7 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
   manifest["warnings"] = warnings;
   manifest["versions"] = nlohmann::ordered_json::object();
   for (const auto& [name, version] : versions) manifest["versions"][name] = version;
-  if (absl::Status wrote = WriteFile(output.dir() / "manifest.json", manifest.dump(2) + "\n");
+  if (absl::Status wrote = WriteFile(output.dir() / "manifest.json", DumpJson(manifest) + "\n");
       !wrote.ok()) {
     PrintMessages(err, "hbprep: ", wrote.message());
     return kExitFailed;
@@ -266,7 +266,7 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
   }
   for (const std::string& warning : warnings) err << "hbprep: warning: " << warning << "\n";
   if (args->Has("json")) {
-    out << manifest.dump(2) << "\n";
+    out << DumpJson(manifest) << "\n";
     return kExitOk;
   }
   out << "wrote " << written << " calibration sample(s) of model " << info->plan.model << " to "

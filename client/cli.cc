@@ -99,7 +99,7 @@ int Models(const std::vector<std::string>& argv, std::ostream& out, std::ostream
                         {"descriptor_hash", row.hash},
                         {"inputs", absl::StrSplit(row.inputs, ", ", absl::SkipEmpty())}});
     }
-    out << nlohmann::ordered_json{{"models", models}, {"errors", errors}}.dump(2) << "\n";
+    out << DumpJson(nlohmann::ordered_json{{"models", models}, {"errors", errors}}) << "\n";
   } else {
     for (const Row& row : rows) {
       out << row.name << "  " << row.march << "  " << row.hash << "  inputs: " << row.inputs
@@ -206,7 +206,7 @@ int Describe(const std::vector<std::string>& argv, std::ostream& out, std::ostre
       err << "hbprep: warning: " << warning << "\n";
     }
     if (json) {
-      out << PlanToJson(info->plan).dump(2) << "\n";
+      out << DumpJson(PlanToJson(info->plan)) << "\n";
     } else {
       PrintPlanText(info->plan, out);
     }
@@ -273,10 +273,10 @@ int Describe(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   if (json) {
     // One model: its plan. A whole repository: {"models": [...], "errors": [...]}.
     if (has_config || args->Has("model")) {
-      out << documents[0].dump(2) << "\n";
+      out << DumpJson(documents[0]) << "\n";
     } else {
       nlohmann::ordered_json all = {{"models", std::move(documents)}, {"errors", errors}};
-      out << all.dump(2) << "\n";
+      out << DumpJson(all) << "\n";
     }
   }
   return status;

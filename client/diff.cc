@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "adapters/descriptor.h"
 #include "adapters/npy.h"
+#include "adapters/plan_json.h"
 #include "client/args.h"
 #include "client/cli.h"
 #include "client/commands.h"
@@ -154,7 +155,7 @@ int DiffCommand(const std::vector<std::string>& argv, std::ostream& out, std::os
       doc["tensors"].push_back(std::move(t));
     }
     doc["checks"] = notes;
-    out << doc.dump(2) << "\n";
+    out << DumpJson(doc) << "\n";
   } else {
     for (const Comparison& c : comparisons) {
       if (!c.problem.empty()) {

@@ -123,7 +123,7 @@ absl::StatusOr<nlohmann::ordered_json> WriteResult(const Prepared& prepared, con
   nlohmann::ordered_json versions = nlohmann::ordered_json::object();
   for (const auto& [name, version] : prepared.versions) versions[name] = version;
   manifest["versions"] = versions;
-  const std::string text = manifest.dump(2) + "\n";
+  const std::string text = DumpJson(manifest) + "\n";
   HBPREP_RETURN_IF_ERROR(WriteFile(dir / "manifest.json", text));
   return manifest;
 }
@@ -234,8 +234,8 @@ int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std:
   if (absl::Status committed = output.Commit(); !committed.ok()) return fail(committed.message());
 
   if (args->Has("json")) {
-    out << (requests == 1 ? documents[0].dump(2)
-                          : nlohmann::ordered_json{{"requests", documents}}.dump(2))
+    out << (requests == 1 ? DumpJson(documents[0])
+                          : DumpJson(nlohmann::ordered_json{{"requests", documents}}))
         << "\n";
     return kExitOk;
   }

@@ -240,7 +240,7 @@ void ToProto(const Plan& plan, v1::DescribeModelResponse* response) {
   }
   response->set_hrt_input_stride(HrtInputStride(plan));
   for (const std::string& warning : plan.warnings) response->add_warnings(warning);
-  response->set_plan_json(PlanToJson(plan).dump(2));
+  response->set_plan_json(DumpJson(PlanToJson(plan)));
 }
 
 std::string ToYaml(const v1::StructuredDescriptor& structured) {

@@ -2,7 +2,8 @@
 # Builds and runs the whole test suite, as CI does (.ci/run calls this and nothing else):
 #   1. installs missing Debian packages (deploy/bootstrap.sh),
 #   2. GCC build with warnings as errors (build/), its tests,
-#   3. clang build with AddressSanitizer + UndefinedBehaviorSanitizer (build-san/), its tests.
+#   3. clang build with AddressSanitizer + UndefinedBehaviorSanitizer (build-san/), the
+#      libFuzzer targets run from the seed corpus (35 s each, HBPREP_FUZZ_SECONDS), its tests.
 # Prints how long each stage took; the run ends with CTest's summary.
 # HBPREP_SKIP_SANITIZERS=1 skips stage 3 for a quick local loop (CI never sets it).
 set -euo pipefail
@@ -37,10 +38,13 @@ if [ "${HBPREP_SKIP_SANITIZERS:-0}" != 1 ]; then
     -DHBPREP_SANITIZE=ON >/dev/null
   cmake --build build-san -j "$jobs"
 
-  stage "clang ASan+UBSan tests"
-  printf '== total so far: %ds\n' $((SECONDS - run_start))
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
   export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
+  stage "libFuzzer targets (${HBPREP_FUZZ_SECONDS:-35}s each)"
+  tests/fuzz/run_fuzzers.sh build-san "$root" "${HBPREP_FUZZ_SECONDS:-35}"
+
+  stage "clang ASan+UBSan tests"
+  printf '== total so far: %ds\n' $((SECONDS - run_start))
   ctest --test-dir build-san -j "$jobs" --output-on-failure
 else
   stage "gcc tests"

@@ -391,6 +391,8 @@ namespace {
 // INVALID_ARGUMENT with the same lines (named after the inline descriptor, not a file).
 TEST_F(ServiceTest, EveryDescriptorErrorIsInvalidArgumentWithItsMessage) {
   for (const ::hbprep::testing::ErrorCase& c : ::hbprep::testing::DescriptorErrorCases()) {
+    // proto3 strings are UTF-8 by contract: such a yaml cannot even be sent.
+    if (std::string(c.name) == "NotUtf8") continue;
     v1::PrepareRequest request;
     request.mutable_inline_descriptor()->set_yaml(c.yaml);
     request.mutable_inline_descriptor()->set_name("m");
