@@ -73,10 +73,10 @@ std::string Metrics::Render(int queued, int running) const {
     }
     absl::StrAppendFormat(&out, "hbprep_stage_seconds_bucket{stage=\"%s\",le=\"+Inf\"} %d\n",
                           kStageNames[stage], histogram.count);
-    absl::StrAppendFormat(&out, "hbprep_stage_seconds_sum{stage=\"%s\"} %.6f\n",
-                          kStageNames[stage], histogram.sum);
-    absl::StrAppendFormat(&out, "hbprep_stage_seconds_count{stage=\"%s\"} %d\n",
-                          kStageNames[stage], histogram.count);
+    absl::StrAppendFormat(&out, "hbprep_stage_seconds_sum{stage=\"%s\"} %.6f\n", kStageNames[stage],
+                          histogram.sum);
+    absl::StrAppendFormat(&out, "hbprep_stage_seconds_count{stage=\"%s\"} %d\n", kStageNames[stage],
+                          histogram.count);
   }
   absl::StrAppendFormat(&out,
                         "# HELP hbprep_queue_depth Requests waiting for a worker.\n"
@@ -115,7 +115,8 @@ absl::StatusOr<int> MetricsEndpoint::Start(const std::string& address,
   http_->Get("/metrics", [render](const httplib::Request&, httplib::Response& response) {
     response.set_content(render(), "text/plain; version=0.0.4");
   });
-  const int bound = port == 0 ? http_->bind_to_any_port(host) : (http_->bind_to_port(host, port) ? port : -1);
+  const int bound =
+      port == 0 ? http_->bind_to_any_port(host) : (http_->bind_to_port(host, port) ? port : -1);
   if (bound < 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen for metrics on ", address));
   }

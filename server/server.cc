@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -10,6 +11,8 @@
 #include "absl/strings/str_join.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/impl/server_builder_option.h"
+#include "grpcpp/impl/server_builder_plugin.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "spdlog/spdlog.h"
@@ -52,6 +55,20 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const Serve
   return grpc::SslServerCredentials(ssl);
 }
 
+// Drops gRPC's reflection plugin from one server (it registers itself for every server of
+// the process once its library is linked).
+class WithoutReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
+                                  [](const std::unique_ptr<grpc::ServerBuilderPlugin>& plugin) {
+                                    return plugin->name() == "proto_server_reflection";
+                                  }),
+                   plugins->end());
+  }
+};
+
 void LogRepository(const Repository& repository, bool first_load) {
   std::vector<std::string> names;
   for (const auto& [name, model] : repository.models) names.push_back(name);
@@ -84,8 +101,7 @@ absl::Status Server::Start() {
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   const int queue = options_.queue_capacity >= 0 ? options_.queue_capacity : 4 * workers;
   pool_ = std::make_unique<WorkerPool>(workers, queue);
-  service_ = std::make_unique<InputAdapterService>(options_, store_.get(), pool_.get(),
-                                                   &metrics_);
+  service_ = std::make_unique<InputAdapterService>(options_, store_.get(), pool_.get(), &metrics_);
 
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options_);
   if (!credentials.ok()) return credentials.status();
@@ -93,6 +109,9 @@ absl::Status Server::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // Reflection describes the API to anyone who asks; with a token configured it stays off,
+  // so that nothing but health answers without the token.
+  if (!options_.auth_token.empty()) builder.SetOption(std::make_unique<WithoutReflection>());
   ports_.assign(options_.listen.size(), 0);
   for (size_t i = 0; i < options_.listen.size(); ++i) {
     builder.AddListeningPort(options_.listen[i], *credentials,

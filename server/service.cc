@@ -25,10 +25,11 @@ int64_t MicrosSince(Clock::time_point start) {
 // Cancellation and deadline, checked before and between stages.
 absl::Status CheckContinue(grpc::CallbackServerContext* context) {
   if (context == nullptr) return absl::OkStatus();
-  if (context->IsCancelled()) return absl::CancelledError("the client cancelled the request");
+  // The deadline first: a client whose deadline passed also sees its call cancelled.
   if (context->deadline() <= std::chrono::system_clock::now()) {
     return absl::DeadlineExceededError("the request's deadline passed before its work was done");
   }
+  if (context->IsCancelled()) return absl::CancelledError("the client cancelled the request");
   return absl::OkStatus();
 }
 
@@ -301,43 +302,50 @@ InputAdapterService::PrepareStream(grpc::CallbackServerContext* context) {
 grpc::ServerUnaryReactor* InputAdapterService::ListModels(grpc::CallbackServerContext* context,
                                                           const v1::ListModelsRequest*,
                                                           v1::ListModelsResponse* response) {
-  return Submit(this, "ListModels", context, [this, response] {
-    std::shared_ptr<const Repository> repository = store_->snapshot();
-    for (const auto& [name, model] : repository->models) {
-      v1::ModelSummary* summary = response->add_models();
-      summary->set_name(name);
-      summary->set_march(std::string(model.descriptor.chip->march));
-      summary->set_descriptor_hash(DescriptorHash(model.descriptor));
-      for (const InputDescriptor& input : model.descriptor.inputs) summary->add_inputs(input.name);
-    }
-    for (const std::string& error : repository->errors) response->add_errors(error);
-    return absl::OkStatus();
-  }, [this](const absl::Status& status) { RecordOther(metrics_, "ListModels", status); });
+  return Submit(
+      this, "ListModels", context,
+      [this, response] {
+        std::shared_ptr<const Repository> repository = store_->snapshot();
+        for (const auto& [name, model] : repository->models) {
+          v1::ModelSummary* summary = response->add_models();
+          summary->set_name(name);
+          summary->set_march(std::string(model.descriptor.chip->march));
+          summary->set_descriptor_hash(DescriptorHash(model.descriptor));
+          for (const InputDescriptor& input : model.descriptor.inputs)
+            summary->add_inputs(input.name);
+        }
+        for (const std::string& error : repository->errors) response->add_errors(error);
+        return absl::OkStatus();
+      },
+      [this](const absl::Status& status) { RecordOther(metrics_, "ListModels", status); });
 }
 
 grpc::ServerUnaryReactor* InputAdapterService::DescribeModel(
     grpc::CallbackServerContext* context, const v1::DescribeModelRequest* request,
     v1::DescribeModelResponse* response) {
-  return Submit(this, "DescribeModel", context, [this, request, response] {
-    std::vector<std::string> warnings;
-    absl::StatusOr<Descriptor> descriptor =
-        Resolve(request->model_case() == v1::DescribeModelRequest::kModelName,
-                request->model_name(), request->inline_descriptor(), &warnings);
-    if (!descriptor.ok()) return descriptor.status();
-    const Target target = FromProto(request->target());
-    Plan plan = ResolvePlan(*descriptor, target);
-    plan.warnings = std::move(warnings);
-    ToProto(plan, response);
-    for (int index : ImageBindings(*descriptor, target)) {
-      const InputDescriptor& input = descriptor->inputs[index];
-      v1::Binding* binding = response->add_bindings();
-      binding->set_input(input.name);
-      binding->set_image(input.is_image());
-      binding->set_resizer(input.is_image() && input.source == InputSource::kResizer &&
-                           target == Target::kBoard);
-    }
-    return absl::OkStatus();
-  }, [this](const absl::Status& status) { RecordOther(metrics_, "DescribeModel", status); });
+  return Submit(
+      this, "DescribeModel", context,
+      [this, request, response] {
+        std::vector<std::string> warnings;
+        absl::StatusOr<Descriptor> descriptor =
+            Resolve(request->model_case() == v1::DescribeModelRequest::kModelName,
+                    request->model_name(), request->inline_descriptor(), &warnings);
+        if (!descriptor.ok()) return descriptor.status();
+        const Target target = FromProto(request->target());
+        Plan plan = ResolvePlan(*descriptor, target);
+        plan.warnings = std::move(warnings);
+        ToProto(plan, response);
+        for (int index : ImageBindings(*descriptor, target)) {
+          const InputDescriptor& input = descriptor->inputs[index];
+          v1::Binding* binding = response->add_bindings();
+          binding->set_input(input.name);
+          binding->set_image(input.is_image());
+          binding->set_resizer(input.is_image() && input.source == InputSource::kResizer &&
+                               target == Target::kBoard);
+        }
+        return absl::OkStatus();
+      },
+      [this](const absl::Status& status) { RecordOther(metrics_, "DescribeModel", status); });
 }
 
 }  // namespace hbprep

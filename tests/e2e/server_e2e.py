@@ -307,6 +307,25 @@ try:
     check("auth: the right token works", run.returncode == 0 and "cls_pyramid" in run.stdout)
     run = cli("health", "--server", auth.tcp)
     check("auth: health needs no token", run.returncode == 0 and run.stdout == "SERVING\n")
+    # Reflection: on for the open server, off where a token is configured (so nothing but
+    # health answers without it). The request is list_services, in wire format.
+    def reflect(address):
+        channel = grpc.insecure_channel(address)
+        call = channel.stream_stream("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo")
+        try:
+            return b"".join(call(iter([b"\x3a\x00"]), timeout=10)), None
+        except grpc.RpcError as error:
+            return b"", error.code()
+        finally:
+            channel.close()
+    open_server = Server("reflection", models)
+    try:
+        answer, _ = reflect(open_server.tcp)
+        check("reflection lists the services", b"hbprep.v1.InputAdapter" in answer)
+    finally:
+        open_server.stop()
+    _, code = reflect(auth.tcp)
+    check("auth: reflection is off", code == grpc.StatusCode.UNIMPLEMENTED, str(code))
     try:
         Client(auth.unix).list_models()
         check("auth: python client without token is UNAUTHENTICATED", False)

@@ -11,10 +11,13 @@
 
 #include "adapters/engine.h"
 #include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "hbprep/v1/hbprep.grpc.pb.h"
+#include "opencv2/core.hpp"
+#include "opencv2/imgcodecs.hpp"
 #include "server/convert.h"
 #include "server/model_store.h"
 #include "server/server.h"
@@ -407,6 +410,126 @@ TEST_F(ServiceTest, EveryDescriptorErrorIsInvalidArgumentWithItsMessage) {
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.name;
     EXPECT_EQ(status.error_message(), expected) << c.name;
   }
+}
+
+}  // namespace
+}  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+class AuthServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    spdlog::set_level(spdlog::level::warn);
+    ServerOptions options;
+    options.listen = {};
+    options.models_dir = kModels;
+    options.workers = 1;
+    options.queue_capacity = 4;
+    options.reload_poll = std::chrono::milliseconds(0);
+    options.auth_token = "s3cret";
+    server_ = std::make_unique<Server>(options);
+    ASSERT_TRUE(server_->Start().ok());
+    channel_ = server_->grpc_server()->InProcessChannel({});
+    stub_ = v1::InputAdapter::NewStub(channel_);
+  }
+  void TearDown() override { server_->Stop(); }
+
+  std::unique_ptr<Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::InputAdapter::Stub> stub_;
+};
+
+TEST_F(AuthServiceTest, EveryRpcButHealthNeedsTheToken) {
+  v1::PrepareRequest request;
+  request.set_model_name("cls_pyramid");
+  request.add_images()->set_encoded(kScene);
+  v1::PrepareResponse response;
+  {
+    grpc::ClientContext context;
+    const grpc::Status status = stub_->Prepare(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(status.error_message(), "missing 'authorization: Bearer <token>' metadata");
+  }
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer s3cre");
+    EXPECT_EQ(stub_->Prepare(&context, request, &response).error_message(), "wrong token");
+  }
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer s3cret");
+    EXPECT_TRUE(stub_->Prepare(&context, request, &response).ok());
+  }
+  {  // streams too
+    grpc::ClientContext context;
+    auto stream = stub_->PrepareStream(&context);
+    stream->Write(request);
+    stream->WritesDone();
+    EXPECT_FALSE(stream->Read(&response));
+    EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {  // listing and describing
+    grpc::ClientContext context;
+    v1::ListModelsResponse models;
+    EXPECT_EQ(stub_->ListModels(&context, {}, &models).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {  // health answers without a token
+    auto health = grpc::health::v1::Health::NewStub(channel_);
+    grpc::ClientContext context;
+    grpc::health::v1::HealthCheckResponse status;
+    ASSERT_TRUE(health->Check(&context, {}, &status).ok());
+    EXPECT_EQ(status.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+}
+
+// A request whose deadline passes while it waits for the (busy) worker is dropped without
+// doing its work: the server's metrics count one decode, for the request that ran.
+TEST_F(AuthServiceTest, RequestsWhoseDeadlinePassedInTheQueueAreDroppedUnworked) {
+  cv::Mat noise(1080, 1920, CV_8UC3);
+  cv::randu(noise, 0, 256);
+  std::vector<uint8_t> jpeg;
+  cv::imencode(".jpg", noise, jpeg, {cv::IMWRITE_JPEG_QUALITY, 95});
+  v1::PrepareRequest slow;
+  slow.set_model_name("cls_batch8");
+  for (int i = 0; i < 8; ++i) slow.add_images()->set_encoded(std::string(jpeg.begin(), jpeg.end()));
+  v1::PrepareRequest quick;
+  quick.set_model_name("cls_pyramid");
+  quick.add_images()->set_encoded(kScene);
+
+  auto busy = std::async(std::launch::async, [&] {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer s3cret");
+    v1::PrepareResponse response;
+    return stub_->Prepare(&context, slow, &response);
+  });
+  // Wait until the slow request occupies the only worker.
+  for (int i = 0;
+       i < 500 && server_->RenderMetrics().find("hbprep_in_flight 1") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer s3cret");
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(20));
+  v1::PrepareResponse response;
+  EXPECT_EQ(stub_->Prepare(&context, quick, &response).error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_TRUE(busy.get().ok());
+  // Let the dropped request's worker turn pass, then read what the server recorded.
+  std::string metrics;
+  for (int i = 0; i < 500; ++i) {
+    metrics = server_->RenderMetrics();
+    if (metrics.find("code=\"DEADLINE_EXCEEDED\"} 1") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  // Dropped before its model was even looked up: model "unknown".
+  EXPECT_NE(metrics.find("model=\"unknown\",target=\"board\",code=\"DEADLINE_EXCEEDED\"} 1"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("hbprep_stage_seconds_count{stage=\"decode\"} 1\n"), std::string::npos)
+      << metrics;
 }
 
 }  // namespace
