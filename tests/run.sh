@@ -31,7 +31,12 @@ cmake --build build -j "$jobs"
 
 if [ "${HBPREP_SKIP_SANITIZERS:-0}" != 1 ]; then
   stage "gcc tests"
-  ctest --test-dir build -j "$jobs" --output-on-failure | tail -n 4
+  # The whole log only when something failed; the summary otherwise.
+  if ! ctest --test-dir build -j "$jobs" --output-on-failure >build/ctest.log 2>&1; then
+    cat build/ctest.log
+    exit 1
+  fi
+  tail -n 4 build/ctest.log
 
   stage "clang ASan+UBSan build"
   CXX=clang++ cmake -S . -B build-san -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHBPREP_WERROR=ON \

@@ -24,32 +24,14 @@ sys.path.insert(0, os.path.join(BUILD, "python"))
 from hbprep.v1 import hbprep_pb2 as pb  # noqa: E402
 from hbprep.v1 import hbprep_pb2_grpc as rpc  # noqa: E402
 
-SERVER = os.path.join(BUILD, "server", "hbprep-server")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Checks, start_server  # noqa: E402
+
 shutil.rmtree(WORK, ignore_errors=True)
 os.makedirs(WORK)
-passed, failed = 0, 0
-
-
-def check(name, condition, detail=""):
-    global passed, failed
-    passed += bool(condition)
-    failed += not condition
-    print(("ok   " if condition else "FAIL ") + name + ("" if condition or not detail else ": " + detail))
-
-
-log = open(os.path.join(WORK, "server.log"), "w+")
-server = subprocess.Popen([SERVER, "--models", os.path.join(SOURCE, "deploy", "models"), "--listen",
-                           "127.0.0.1:0", "--max-message-bytes", "4000000"],
-                          stdout=log, stderr=subprocess.STDOUT)
-port = None
-for _ in range(200):
-    time.sleep(0.05)
-    log.seek(0)
-    match = re.search(r"serving on 127\.0\.0\.1:(\d+)", log.read())
-    if match:
-        port = int(match.group(1))
-        break
-assert port, "the server did not start"
+check = Checks()
+server, log, port = start_server(BUILD, WORK, "server", os.path.join(SOURCE, "deploy", "models"),
+                                 "--max-message-bytes", "4000000")
 channel = grpc.insecure_channel("127.0.0.1:%d" % port,
                                 options=[("grpc.max_send_message_length", 64 << 20)])
 stub = rpc.InputAdapterStub(channel)
@@ -142,5 +124,4 @@ finally:
     server.send_signal(signal.SIGTERM)
     code = server.wait(timeout=30)
 check("the server exits 0 on SIGTERM", code == 0)
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+check.finish()

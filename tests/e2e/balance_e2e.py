@@ -21,32 +21,18 @@ BUILD, SOURCE, WORK = sys.argv[1:4]
 sys.path.insert(0, os.path.join(BUILD, "python"))
 from hbprep_client import Client, HbprepError  # noqa: E402
 
-SERVER = os.path.join(BUILD, "server", "hbprep-server")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Checks, start_server  # noqa: E402
+
 HBPREP = os.path.join(BUILD, "client", "hbprep")
 shutil.rmtree(WORK, ignore_errors=True)
 os.makedirs(WORK)
-passed, failed = 0, 0
-
-
-def check(name, condition, detail=""):
-    global passed, failed
-    passed += bool(condition)
-    failed += not condition
-    print(("ok   " if condition else "FAIL ") + name + ("" if condition or not detail else ": " + detail))
+check = Checks()
 
 
 def start(index):
-    log = open(os.path.join(WORK, "server%d.log" % index), "w+")
-    process = subprocess.Popen([SERVER, "--models", os.path.join(SOURCE, "deploy", "models"),
-                                "--listen", "127.0.0.1:0", "--log-level", "debug"],
-                               stdout=log, stderr=subprocess.STDOUT)
-    for _ in range(200):
-        time.sleep(0.05)
-        log.seek(0)
-        match = re.search(r"serving on 127\.0\.0\.1:(\d+)", log.read())
-        if match:
-            return process, log, int(match.group(1))
-    raise RuntimeError("server %d did not start" % index)
+    return start_server(BUILD, WORK, "server%d" % index, os.path.join(SOURCE, "deploy", "models"),
+                        "--log-level", "debug")
 
 
 def served(log):
@@ -103,5 +89,4 @@ finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+check.finish()

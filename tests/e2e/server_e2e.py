@@ -23,22 +23,14 @@ sys.path.insert(0, os.path.join(BUILD, "python"))
 from hbprep_client import Client, HbprepError  # noqa: E402
 import grpc  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Checks, start_server  # noqa: E402
+
 HBPREP = os.path.join(BUILD, "client", "hbprep")
-SERVER = os.path.join(BUILD, "server", "hbprep-server")
 shutil.rmtree(WORK, ignore_errors=True)
 os.makedirs(WORK)
 
-passed, failed = 0, 0
-
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL " + name + (": " + detail if detail else ""))
+check = Checks()
 
 
 def cli(*args):
@@ -46,28 +38,13 @@ def cli(*args):
 
 
 class Server:
-    """An hbprep-server process; the TCP port is read from its log."""
+    """An hbprep-server process on a free TCP port and a unix socket."""
 
     def __init__(self, name, models, *flags):
         self.socket = os.path.join(WORK, name + ".sock")
-        self.log = open(os.path.join(WORK, name + ".log"), "w+")
-        self.process = subprocess.Popen(
-            [SERVER, "--models", models, "--listen", "127.0.0.1:0", "--listen",
-             "unix:" + self.socket, "--reload-poll-ms", "200", "--log-level", "debug", *flags],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 20
-        self.port = None
-        while time.time() < deadline and self.port is None:
-            time.sleep(0.05)
-            self.log.seek(0)
-            match = re.search(r"serving on 127\.0\.0\.1:(\d+)", self.log.read())
-            if match:
-                self.port = int(match.group(1))
-            if self.process.poll() is not None:
-                break
-        if self.port is None:
-            self.log.seek(0)
-            raise RuntimeError("server %s did not start:\n%s" % (name, self.log.read()))
+        self.process, self.log, self.port = start_server(
+            BUILD, WORK, name, models, "--listen", "unix:" + self.socket, "--reload-poll-ms",
+            "200", "--log-level", "debug", *flags)
         self.tcp = "127.0.0.1:%d" % self.port
         self.unix = "unix:" + self.socket
 
@@ -383,5 +360,4 @@ try:
 finally:
     small.stop()
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+check.finish()

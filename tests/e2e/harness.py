@@ -1,0 +1,44 @@
+"""Shared pieces of the end-to-end tests: counting checks, and hbprep-server processes
+started on a free loopback port (read back from the server's log)."""
+import os
+import re
+import subprocess
+import sys
+import time
+
+
+class Checks:
+    """Prints one line per check and, at the end, the closing "N passed, N failed" line."""
+
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def __call__(self, name, condition, detail=""):
+        self.passed += bool(condition)
+        self.failed += not condition
+        suffix = "" if condition or not detail else ": " + str(detail)
+        print(("ok   " if condition else "FAIL ") + name + suffix)
+
+    def finish(self):
+        print("%d passed, %d failed" % (self.passed, self.failed))
+        sys.exit(1 if self.failed else 0)
+
+
+def start_server(build, work, name, models, *flags):
+    """Starts hbprep-server on 127.0.0.1:0 (plus any --listen in `flags`); returns
+    (process, log file, TCP port)."""
+    log = open(os.path.join(work, name + ".log"), "w+")
+    process = subprocess.Popen(
+        [os.path.join(build, "server", "hbprep-server"), "--models", models, "--listen",
+         "127.0.0.1:0", *flags], stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        time.sleep(0.05)
+        log.seek(0)
+        match = re.search(r"serving on 127\.0\.0\.1:(\d+)", log.read())
+        if match:
+            return process, log, int(match.group(1))
+        if process.poll() is not None:
+            break
+    log.seek(0)
+    raise RuntimeError("server %s did not start:\n%s" % (name, log.read()))
