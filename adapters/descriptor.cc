@@ -1029,19 +1029,34 @@ void Parser::CheckRecipeSize(InputDescriptor& input) {
   }
 }
 
-// The offset of the first byte that breaks UTF-8, or npos.
+// The offset of the first byte that breaks UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF), or npos.
 size_t InvalidUtf8(absl::string_view text) {
   size_t i = 0;
   while (i < text.size()) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    const size_t length = c < 0x80           ? 1
-                          : (c >> 5) == 0x6  ? 2
-                          : (c >> 4) == 0xE  ? 3
-                          : (c >> 3) == 0x1E ? 4
-                                             : 0;
-    if (length == 0 || i + length > text.size()) return i;
-    for (size_t k = 1; k < length; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return i;
+    const auto at = [&](size_t k) { return static_cast<unsigned char>(text[i + k]); };
+    const unsigned char c = at(0);
+    size_t length = 0;
+    unsigned char low = 0x80, high = 0xBF;  // the second byte's range
+    if (c < 0x80) {
+      length = 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      length = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      length = 3;
+      if (c == 0xE0) low = 0xA0;
+      if (c == 0xED) high = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      length = 4;
+      if (c == 0xF0) low = 0x90;
+      if (c == 0xF4) high = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + length > text.size()) return i;
+    if (length > 1 && (at(1) < low || at(1) > high)) return i;
+    for (size_t k = 2; k < length; ++k) {
+      if ((at(k) & 0xC0) != 0x80) return i;
     }
     i += length;
   }
@@ -1203,7 +1218,9 @@ std::string CanonicalForm(const Descriptor& descriptor) {
                         {"march", descriptor.chip ? descriptor.chip->march : ""},
                         {"input_batch", descriptor.input_batch},
                         {"inputs", std::move(inputs)}};
-  return out.dump();  // object keys are sorted; numbers print in shortest round-trip form
+  // Object keys are sorted; numbers print in shortest round-trip form. The text is UTF-8
+  // (checked when parsing); replacing stray bytes only guards against a crash.
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string DescriptorHash(const Descriptor& descriptor) {

@@ -309,6 +309,7 @@ try:
     except HbprepError as error:
         check("auth: python client without token is UNAUTHENTICATED",
               error.code == grpc.StatusCode.UNAUTHENTICATED)
+    check("auth: the token is never logged", "s3cret" not in auth.text())
 finally:
     auth.stop()
 

@@ -395,7 +395,7 @@ namespace {
 TEST_F(ServiceTest, EveryDescriptorErrorIsInvalidArgumentWithItsMessage) {
   for (const ::hbprep::testing::ErrorCase& c : ::hbprep::testing::DescriptorErrorCases()) {
     // proto3 strings are UTF-8 by contract: such a yaml cannot even be sent.
-    if (std::string(c.name) == "NotUtf8") continue;
+    if (std::string(c.name).rfind("NotUtf8", 0) == 0) continue;
     v1::PrepareRequest request;
     request.mutable_inline_descriptor()->set_yaml(c.yaml);
     request.mutable_inline_descriptor()->set_name("m");
