@@ -39,10 +39,6 @@ int64_t MicrosSince(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
 }
 
-int64_t AlignUp(int64_t value, int64_t alignment) {
-  return (value + alignment - 1) / alignment * alignment;
-}
-
 int CvInterpolation(Interpolation interpolation) {
   switch (interpolation) {
     case Interpolation::kLinear:
@@ -475,8 +471,6 @@ absl::Status Preparer::Featuremap(int index, int item, const InputDescriptor& in
 }
 
 absl::Status Preparer::Assemble() {
-  const bool j6 = descriptor_.chip->toolchain == Toolchain::kJ6;
-  const int64_t align = descriptor_.chip->row_alignment;
   for (const TensorSpec& spec : out_.plan.tensors) {
     Tensor tensor;
     tensor.spec = spec;
@@ -511,19 +505,7 @@ absl::Status Preparer::Assemble() {
     }
     // Concrete shapes and strides for the resizer's dynamic sizes.
     if (size.first >= 0 && spec.role != TensorRole::kRoi) {
-      const int64_t h = size.first, w = size.second, n = spec.shape[0];
-      if (j6) {
-        const bool uv = spec.role == TensorRole::kUV;
-        const int64_t rows = uv ? h / 2 : h, cols = uv ? w / 2 : w, c = uv ? 2 : 1;
-        const int64_t row = AlignUp(cols * c, align);
-        tensor.spec.shape = {n, rows, cols, c};
-        tensor.spec.strides = {row * rows, row, c, 1};
-      } else {
-        const int64_t row = AlignUp(w, align), plane = row * h;
-        const bool gray = spec.role == TensorRole::kY;
-        tensor.spec.shape = {n, gray ? 1 : 3, h, w};
-        tensor.spec.strides = {gray ? plane : plane * 3 / 2, plane, row, 1};
-      }
+      SetPlaneGeometry(*descriptor_.chip, spec.shape[0], size.first, size.second, &tensor.spec);
     }
     tensor.dense_shape = tensor.spec.shape;
     if (spec.layout == TensorLayout::kNV12) {

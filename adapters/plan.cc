@@ -97,7 +97,6 @@ void Planner::AddRoi(const InputDescriptor& input, int index, int item, const st
 void Planner::AddBoardItem(const InputDescriptor& input, int index, int item,
                            const std::string& base, int64_t batch) {
   const bool j6 = descriptor_.chip->toolchain == Toolchain::kJ6;
-  const int64_t align = descriptor_.chip->row_alignment;
 
   if (!input.is_image()) {
     TensorSpec& spec = Add(input, index, item, base, AdapterKind::kFeaturemap, TensorRole::kImage,
@@ -125,46 +124,25 @@ void Planner::AddBoardItem(const InputDescriptor& input, int index, int item,
   const bool resizer = input.source == InputSource::kResizer;
   const AdapterKind adapter = resizer ? AdapterKind::kResizer : AdapterKind::kPyramid;
   const bool gray = input.type_rt == ImageType::kGray;
+  // A resizer's planes follow the image: their size is dynamic in the plan.
+  const int64_t plane_h = resizer ? -1 : h, plane_w = resizer ? -1 : w;
   if (j6) {
     // Y and UV as separate NHWC u8 tensors, rows aligned (domain brief section 5).
     TensorSpec& y = Add(input, index, item, base + "_y", adapter, TensorRole::kY, DType::kUint8);
     y.layout = TensorLayout::kNHWC;
-    if (resizer) {
-      y.shape = {batch, -1, -1, 1};
-      y.strides = {-1, -1, 1, 1};
-    } else {
-      const int64_t row = AlignUp(w, align);
-      y.shape = {batch, h, w, 1};
-      y.strides = {row * h, row, 1, 1};
-    }
+    SetPlaneGeometry(*descriptor_.chip, batch, plane_h, plane_w, &y);
     if (!gray) {
       TensorSpec& uv =
           Add(input, index, item, base + "_uv", adapter, TensorRole::kUV, DType::kUint8);
       uv.layout = TensorLayout::kNHWC;
-      if (resizer) {
-        uv.shape = {batch, -1, -1, 2};
-        uv.strides = {-1, -1, 2, 1};
-      } else {
-        const int64_t row = AlignUp(w / 2 * 2, align);
-        uv.shape = {batch, h / 2, w / 2, 2};
-        uv.strides = {row * (h / 2), row, 2, 1};
-      }
+      SetPlaneGeometry(*descriptor_.chip, batch, plane_h, plane_w, &uv);
     }
   } else {
     // OE 1.x: one tensor per input, NV12 packed (Y then interleaved UV), width aligned.
     TensorSpec& spec = Add(input, index, item, base, adapter,
                            gray ? TensorRole::kY : TensorRole::kNv12, DType::kUint8);
     spec.layout = gray ? TensorLayout::kNCHW : TensorLayout::kNV12;
-    const int64_t c = gray ? 1 : 3;
-    if (resizer) {
-      spec.shape = {batch, c, -1, -1};
-      spec.strides = {-1, -1, -1, 1};
-    } else {
-      const int64_t row = AlignUp(w, align);
-      const int64_t plane = row * h;
-      spec.shape = {batch, c, h, w};
-      spec.strides = {gray ? plane : plane * 3 / 2, plane, row, 1};
-    }
+    SetPlaneGeometry(*descriptor_.chip, batch, plane_h, plane_w, &spec);
   }
   if (resizer) AddRoi(input, index, item, base, adapter, batch);
 }
@@ -252,6 +230,36 @@ std::optional<AdapterKind> ParseAdapterKind(absl::string_view name) {
     if (ToString(kind) == name) return kind;
   }
   return std::nullopt;
+}
+
+void SetPlaneGeometry(const ChipInfo& chip, int64_t batch, int64_t height, int64_t width,
+                      TensorSpec* spec) {
+  const bool dynamic = height < 0 || width < 0;
+  if (chip.toolchain == Toolchain::kJ6) {
+    const bool uv = spec->role == TensorRole::kUV;
+    const int64_t c = uv ? 2 : 1;
+    if (dynamic) {
+      spec->shape = {batch, -1, -1, c};
+      spec->strides = {-1, -1, c, 1};
+      return;
+    }
+    const int64_t rows = uv ? height / 2 : height, cols = uv ? width / 2 : width;
+    const int64_t row = AlignUp(cols * c, chip.row_alignment);
+    spec->shape = {batch, rows, cols, c};
+    spec->strides = {row * rows, row, c, 1};
+    return;
+  }
+  // OE 1.x: [N, C, H, W] with strides [bytes per image, UV plane offset, row, 1].
+  const bool gray = spec->role == TensorRole::kY;
+  const int64_t c = gray ? 1 : 3;
+  if (dynamic) {
+    spec->shape = {batch, c, -1, -1};
+    spec->strides = {-1, -1, -1, 1};
+    return;
+  }
+  const int64_t row = AlignUp(width, chip.row_alignment), plane = row * height;
+  spec->shape = {batch, c, height, width};
+  spec->strides = {gray ? plane : plane * 3 / 2, plane, row, 1};
 }
 
 Plan ResolvePlan(const Descriptor& descriptor, Target target) {

@@ -83,6 +83,14 @@ struct Plan {
   std::vector<std::string> warnings;
 };
 
+// The shape and strides of an image-plane tensor of a pyramid or resizer input (role kY,
+// kUV or kNv12): J6 NHWC planes with rows aligned to the chip, or OE 1.x's packed NV12 (and
+// gray NCHW) with the width aligned. `height` and `width` are the image's pixels, or -1 while
+// they are dynamic (a resizer's plan). The one place these rules live, for plans and for
+// the concrete sizes of prepared resizer tensors.
+void SetPlaneGeometry(const ChipInfo& chip, int64_t batch, int64_t height, int64_t width,
+                      TensorSpec* spec);
+
 // Resolves `descriptor` for `target`. REQUIRES: `descriptor` came from ParseDescriptor.
 Plan ResolvePlan(const Descriptor& descriptor, Target target);
 

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "adapters/frame.h"
 #include "client/args.h"
 #include "client/cli.h"
 #include "client/commands.h"
@@ -74,28 +75,16 @@ const InputDescriptor* FindInput(const std::optional<Descriptor>& descriptor,
   return best;
 }
 
-// NV12 planes (Y h x w, interleaved UV) as BGR in the given range.
+// NV12 planes (Y h x w, interleaved UV) as BGR in the given range, with the engine's own
+// conversion (adapters/frame.h).
 cv::Mat Nv12ToBgr(const cv::Mat& y, const cv::Mat& uv, ColorRange range) {
-  cv::Mat bgr(y.size(), CV_8UC3);
-  if (range == ColorRange::kBt601Video) {
-    cv::Mat packed(y.rows * 3 / 2, y.cols, CV_8UC1);
-    y.copyTo(packed.rowRange(0, y.rows));
-    uv.reshape(1, y.rows / 2).copyTo(packed.rowRange(y.rows, y.rows * 3 / 2));
-    cv::cvtColor(packed, bgr, cv::COLOR_YUV2BGR_NV12);
-    return bgr;
-  }
-  for (int r = 0; r < y.rows; ++r) {  // full range: the JFIF inverse of the "calc" recipe
-    for (int x = 0; x < y.cols; ++x) {
-      const double luma = y.at<uint8_t>(r, x);
-      const cv::Vec2b c = uv.at<cv::Vec2b>(r / 2, x / 2);
-      const double u = c[0] - 128.0, v = c[1] - 128.0;
-      bgr.at<cv::Vec3b>(r, x) =
-          cv::Vec3b(cv::saturate_cast<uint8_t>(luma + 1.772 * u),
-                    cv::saturate_cast<uint8_t>(luma - 0.344136 * u - 0.714136 * v),
-                    cv::saturate_cast<uint8_t>(luma + 1.402 * v));
-    }
-  }
-  return bgr;
+  Frame frame;
+  frame.nv12 = true;
+  frame.y = y;
+  frame.uv = uv;
+  frame.range = range;
+  frame.ToBgr();
+  return frame.bgr;
 }
 
 // One row per batch item of an NV12 input: colour (ROI drawn), Y, U, V.
