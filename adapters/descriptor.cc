@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/types/span.h"
+#include "adapters/compiled_model.h"
 #include "nlohmann/json.hpp"
 #include "yaml-cpp/yaml.h"
 
@@ -1218,6 +1219,23 @@ std::string CanonicalForm(const Descriptor& descriptor) {
                         {"march", descriptor.chip ? descriptor.chip->march : ""},
                         {"input_batch", descriptor.input_batch},
                         {"inputs", std::move(inputs)}};
+  // What a compiled model decided changes the data, so it is part of the identity; without
+  // one the form (and every hash) is as before.
+  if (descriptor.compiled) {
+    nlohmann::json tensors = nlohmann::json::array();
+    for (const CompiledTensor& tensor : descriptor.compiled->tensors) {
+      nlohmann::json entry = {{"name", tensor.name},
+                              {"dtype", ToString(tensor.dtype)},
+                              {"strides", tensor.strides}};
+      if (tensor.quantization) {
+        entry["quantization"] = {{"scale", tensor.quantization->scale},
+                                 {"zero_point", tensor.quantization->zero_point},
+                                 {"axis", tensor.quantization->axis}};
+      }
+      tensors.push_back(std::move(entry));
+    }
+    out["compiled"] = std::move(tensors);
+  }
   // Object keys are sorted; numbers print in shortest round-trip form. The text is UTF-8
   // (checked when parsing); replacing stray bytes only guards against a crash.
   return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -12,6 +12,7 @@
 #define HBPREP_ADAPTERS_DESCRIPTOR_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -102,11 +103,15 @@ struct InputDescriptor {
   int64_t channels() const;
 };
 
+struct CompiledModel;  // adapters/compiled_model.h
+
 struct Descriptor {
   std::string name;                // the model's name (file stem), not part of the hash
   const ChipInfo* chip = nullptr;  // never null in a parsed descriptor
   int input_batch = 0;             // 0 when not set
   std::vector<InputDescriptor> inputs;
+  // What the compiled model says of its inputs (AttachModelInfo); null when not supplied.
+  std::shared_ptr<const CompiledModel> compiled;
 };
 
 struct ParseOptions {

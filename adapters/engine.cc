@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <tuple>
 #include <utility>
@@ -155,6 +157,64 @@ void BgrToNv12(const cv::Mat& bgr, Nv12Recipe recipe, uint8_t* y, uint8_t* uv) {
 // normalisation node, so its data stops before mean/scale.
 bool Normalises(const Descriptor& descriptor, const InputDescriptor& input) {
   return descriptor.chip->toolchain == Toolchain::kJ6 && input.norm_type != NormType::kNoPreprocess;
+}
+
+// q = clip(nearbyint(x / scale + zero_point)) in float32 arithmetic (as numpy computes it on
+// float32 data), rounding half to even, saturating to T's range.
+template <typename T>
+void QuantizeAs(const float* x, size_t count, const Quantization& q, int64_t axis_length,
+                int64_t inner, uint8_t* out) {
+  const double lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  T* dst = reinterpret_cast<T*>(out);
+  for (size_t i = 0; i < count; ++i) {
+    const size_t k = q.axis < 0 ? 0 : (i / inner) % axis_length;
+    const float value = x[i] / q.scale[k] + static_cast<float>(q.zero_point[k]);
+    const double rounded = std::nearbyint(value);
+    dst[i] = static_cast<T>(std::clamp(rounded, lo, hi));
+  }
+}
+
+// The featuremap's float32 data as the compiled model's quantised integers.
+absl::Status Quantize(const std::string& input, Tensor* tensor) {
+  const TensorSpec& spec = tensor->spec;
+  const Quantization& q = *spec.quantization;
+  const size_t count = tensor->data.size() / sizeof(float);
+  std::vector<float> x(count);
+  std::memcpy(x.data(), tensor->data.data(), count * sizeof(float));
+  for (size_t i = 0; i < count; ++i) {
+    if (!std::isfinite(x[i])) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "featuremap input '", input, "': element ", i, " of tensor '", spec.name, "' is ", x[i],
+          "; a quantised input (", ToString(spec.dtype), ") needs finite values"));
+    }
+  }
+  int64_t axis_length = 1, inner = 1;
+  if (q.axis >= 0) {
+    axis_length = spec.shape[q.axis];
+    for (size_t d = q.axis + 1; d < spec.shape.size(); ++d) inner *= spec.shape[d];
+  }
+  std::vector<uint8_t> out(count * ElementSize(spec.dtype));
+  switch (spec.dtype) {
+    case DType::kUint8:
+      QuantizeAs<uint8_t>(x.data(), count, q, axis_length, inner, out.data());
+      break;
+    case DType::kInt8:
+      QuantizeAs<int8_t>(x.data(), count, q, axis_length, inner, out.data());
+      break;
+    case DType::kInt16:
+      QuantizeAs<int16_t>(x.data(), count, q, axis_length, inner, out.data());
+      break;
+    case DType::kUint16:
+      QuantizeAs<uint16_t>(x.data(), count, q, axis_length, inner, out.data());
+      break;
+    case DType::kInt32:
+      QuantizeAs<int32_t>(x.data(), count, q, axis_length, inner, out.data());
+      break;
+    case DType::kFloat32:
+      return absl::InternalError(absl::StrCat("tensor '", spec.name, "': quantised to float32"));
+  }
+  tensor->data = std::move(out);
+  return absl::OkStatus();
 }
 
 // Per input and batch item, the bytes of each role (Y, UV, image, ROI).
@@ -507,6 +567,7 @@ absl::Status Preparer::Assemble() {
     if (size.first >= 0 && spec.role != TensorRole::kRoi) {
       SetPlaneGeometry(*descriptor_.chip, spec.shape[0], size.first, size.second, &tensor.spec);
     }
+    if (spec.quantization) HBPREP_RETURN_IF_ERROR(Quantize(input.name, &tensor));
     tensor.dense_shape = tensor.spec.shape;
     if (spec.layout == TensorLayout::kNV12) {
       tensor.dense_shape = {tensor.spec.shape[0], tensor.spec.shape[2] * 3 / 2,
@@ -642,7 +703,30 @@ absl::StatusOr<Prepared> Prepare(const Descriptor& descriptor, absl::Span<const 
 
 std::vector<uint8_t> PackStrided(const Tensor& tensor) {
   const TensorSpec& spec = tensor.spec;
-  if (spec.role == TensorRole::kImage || spec.role == TensorRole::kRoi) return tensor.data;
+  if (spec.role == TensorRole::kImage || spec.role == TensorRole::kRoi) {
+    // Dense unless the compiled model pads (its strides, checked against the shape).
+    const size_t rank = spec.shape.size();
+    const int64_t element = ElementSize(spec.dtype);
+    bool dense = true;
+    for (size_t d = rank, expected = element; d-- > 0;) {
+      dense = dense && spec.strides[d] == static_cast<int64_t>(expected);
+      expected *= spec.shape[d];
+    }
+    if (dense || rank == 0) return tensor.data;
+    std::vector<uint8_t> out(static_cast<size_t>(spec.strides[0] * spec.shape[0]), 0);
+    const int64_t row = spec.shape[rank - 1] * element;
+    const int64_t rows = static_cast<int64_t>(tensor.data.size()) / row;
+    for (int64_t r = 0; r < rows; ++r) {
+      // The row's index in each leading dimension gives its offset.
+      int64_t offset = 0;
+      for (int64_t d = static_cast<int64_t>(rank) - 2, rest = r; d >= 0; --d) {
+        offset += (rest % spec.shape[d]) * spec.strides[d];
+        rest /= spec.shape[d];
+      }
+      std::memcpy(out.data() + offset, tensor.data.data() + r * row, row);
+    }
+    return out;
+  }
   // Image planes: rows of `row_bytes` dense bytes become rows of the plan's row stride.
   int64_t row_bytes = 0, rows = 0, row_stride = 0, image_stride = spec.strides[0];
   const int64_t n = spec.shape[0];

@@ -21,6 +21,10 @@ absl::string_view Descr(DType dtype) {
       return "|u1";
     case DType::kInt8:
       return "|i1";
+    case DType::kInt16:
+      return "<i2";
+    case DType::kUint16:
+      return "<u2";
     case DType::kInt32:
       return "<i4";
     case DType::kFloat32:
@@ -97,6 +101,10 @@ absl::StatusOr<NpyArray> DecodeNpy(absl::string_view bytes, absl::string_view wh
     array.dtype = DType::kUint8;
   } else if (descr == "|i1" || descr == "<i1") {
     array.dtype = DType::kInt8;
+  } else if (descr == "<i2") {
+    array.dtype = DType::kInt16;
+  } else if (descr == "<u2") {
+    array.dtype = DType::kUint16;
   } else if (descr == "<i4") {
     array.dtype = DType::kInt32;
   } else if (descr == "<f4") {
@@ -106,7 +114,7 @@ absl::StatusOr<NpyArray> DecodeNpy(absl::string_view bytes, absl::string_view wh
     from_f64 = true;
   } else {
     return bad(
-        absl::StrCat("dtype '", descr, "' is not one of uint8, int8, int32, float32, float64"));
+        absl::StrCat("dtype '", descr, "' is not one of uint8, int8, int16, uint16, int32, float32, float64"));
   }
   if (Field(header, "fortran_order") != "False") return bad("Fortran order is not supported");
   int64_t count = 1;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "adapters/compiled_model.h"
 
 namespace hbprep {
 namespace {
@@ -174,6 +175,10 @@ absl::string_view ToString(DType dtype) {
       return "uint8";
     case DType::kInt8:
       return "int8";
+    case DType::kInt16:
+      return "int16";
+    case DType::kUint16:
+      return "uint16";
     case DType::kInt32:
       return "int32";
     case DType::kFloat32:
@@ -182,11 +187,22 @@ absl::string_view ToString(DType dtype) {
   return "?";
 }
 
+std::optional<DType> ParseDType(absl::string_view name) {
+  for (DType dtype : {DType::kUint8, DType::kInt8, DType::kInt16, DType::kUint16, DType::kInt32,
+                      DType::kFloat32}) {
+    if (ToString(dtype) == name) return dtype;
+  }
+  return std::nullopt;
+}
+
 int ElementSize(DType dtype) {
   switch (dtype) {
     case DType::kUint8:
     case DType::kInt8:
       return 1;
+    case DType::kInt16:
+    case DType::kUint16:
+      return 2;
     case DType::kInt32:
     case DType::kFloat32:
       return 4;
@@ -284,6 +300,9 @@ Plan ResolvePlan(const Descriptor& descriptor, Target target) {
         planner.AddBoardInput(input, index);
         break;
     }
+  }
+  if (target == Target::kBoard && descriptor.compiled) {
+    ApplyCompiledModel(*descriptor.compiled, &plan);
   }
   return plan;
 }

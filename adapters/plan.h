@@ -28,8 +28,10 @@ enum class Target {
 absl::string_view ToString(Target target);
 std::optional<Target> ParseTarget(absl::string_view name);
 
-enum class DType { kUint8, kInt8, kInt32, kFloat32 };
-absl::string_view ToString(DType dtype);  // numpy's names: uint8, int8, int32, float32
+enum class DType { kUint8, kInt8, kInt16, kUint16, kInt32, kFloat32 };
+// numpy's names: uint8, int8, int16, uint16, int32, float32.
+absl::string_view ToString(DType dtype);
+std::optional<DType> ParseDType(absl::string_view name);
 int ElementSize(DType dtype);
 
 // kNone for tensors that are not images (the 1x4 ROI).
@@ -56,6 +58,14 @@ enum class TensorRole {
   kRoi,    // int32 [left, top, right, bottom], inclusive
 };
 
+// How the compiled model quantises an input it takes as integers (from its model info):
+// q = clip(nearbyint(x / scale + zero_point)) in float32, to the tensor's dtype range.
+struct Quantization {
+  std::vector<float> scale;         // one value (per tensor) or one per index of `axis`
+  std::vector<int32_t> zero_point;  // as many as `scale`
+  int axis = -1;                    // the axis of per-axis quantisation; -1 per tensor
+};
+
 struct TensorSpec {
   std::string name;
   std::string input;  // the descriptor input it belongs to
@@ -71,6 +81,9 @@ struct TensorSpec {
   // [bytes per image, offset of the UV plane, row stride, 1].
   std::vector<int64_t> strides;
   TensorLayout layout = TensorLayout::kNone;
+  // Set when the compiled model takes this featuremap quantised: the engine turns the
+  // float32 data into `dtype` integers.
+  std::optional<Quantization> quantization;
 };
 
 struct Plan {
@@ -81,6 +94,8 @@ struct Plan {
   std::vector<NormType> norm_types;  // per descriptor input
   std::vector<TensorSpec> tensors;
   std::vector<std::string> warnings;
+  // The compiled model's description the board plan follows (its file), "" when none.
+  std::string model_info;
 };
 
 // The shape and strides of an image-plane tensor of a pyramid or resizer input (role kY,
@@ -92,6 +107,8 @@ void SetPlaneGeometry(const ChipInfo& chip, int64_t batch, int64_t height, int64
                       TensorSpec* spec);
 
 // Resolves `descriptor` for `target`. REQUIRES: `descriptor` came from ParseDescriptor.
+// With a compiled model attached (AttachModelInfo), the board plan takes its input order,
+// dtypes, quantisation and strides.
 Plan ResolvePlan(const Descriptor& descriptor, Target target);
 
 // The `--input_stride` argument of hrt_model_exec for a J6 board plan, e.g.

@@ -15,14 +15,20 @@ nlohmann::ordered_json PlanToJson(const Plan& plan) {
     tensor["shape"] = spec.shape;
     tensor["strides"] = spec.strides;
     if (spec.layout != TensorLayout::kNone) tensor["layout"] = ToString(spec.layout);
+    if (spec.quantization) {
+      tensor["quantization"] = {{"scale", spec.quantization->scale},
+                                {"zero_point", spec.quantization->zero_point},
+                                {"axis", spec.quantization->axis}};
+    }
     tensors.push_back(std::move(tensor));
   }
   nlohmann::ordered_json out = {{"model", plan.model},
                                 {"target", ToString(plan.target)},
                                 {"march", plan.chip->march},
                                 {"descriptor_hash", plan.descriptor_hash},
-                                {"norm_type", NormTypeText(plan)},
-                                {"tensors", std::move(tensors)}};
+                                {"norm_type", NormTypeText(plan)}};
+  if (!plan.model_info.empty()) out["model_info"] = plan.model_info;
+  out["tensors"] = std::move(tensors);
   if (std::string stride = HrtInputStride(plan); !stride.empty()) {
     out["hrt_model_exec"] = std::move(stride);
   }

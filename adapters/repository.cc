@@ -7,6 +7,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "adapters/compiled_model.h"
+#include "adapters/model_info.h"
+#include "adapters/status_macros.h"
 
 namespace hbprep {
 
@@ -36,6 +39,20 @@ absl::StatusOr<Repository> LoadRepository(const std::string& dir) {
     if (!descriptor.ok()) {
       repository.errors.emplace_back(descriptor.status().message());
       continue;
+    }
+    // `<stem>.model_info.txt` beside the yaml: the compiled model's own description.
+    const std::string info_path = ModelInfoPathFor(model.path);
+    if (fs::exists(info_path, error)) {
+      model.model_info_path = info_path;
+      absl::Status attached = [&]() -> absl::Status {
+        HBPREP_ASSIGN_OR_RETURN(std::vector<ModelInfoModel> info, LoadModelInfoFile(info_path));
+        return AttachModelInfo(info, info_path, &*descriptor, &model.warnings);
+      }();
+      if (!attached.ok()) {
+        // Named after the yaml, like its own errors: the model is what is skipped.
+        repository.errors.push_back(absl::StrCat(model.path, ": ", attached.message()));
+        continue;
+      }
     }
     const std::string name = descriptor->name;
     if (auto it = repository.models.find(name); it != repository.models.end()) {

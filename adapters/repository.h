@@ -1,6 +1,8 @@
 // A model repository: a folder of toolchain yaml files, one model per file, named after the
-// file's stem (`cls.yaml` is model `cls`). Files that do not parse are reported and skipped,
-// so one broken file never hides the others.
+// file's stem (`cls.yaml` is model `cls`), each optionally with the compiled model's
+// description beside it (`cls.model_info.txt`, see adapters/compiled_model.h). Files that do
+// not parse, or whose model info disagrees with them, are reported and skipped, so one broken
+// file never hides the others.
 #ifndef HBPREP_ADAPTERS_REPOSITORY_H_
 #define HBPREP_ADAPTERS_REPOSITORY_H_
 
@@ -16,6 +18,7 @@ namespace hbprep {
 struct RepositoryModel {
   Descriptor descriptor;
   std::string path;
+  std::string model_info_path;  // `<stem>.model_info.txt` when the folder has one
   std::vector<std::string> warnings;
 };
 

@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "adapters/compiled_model.h"
 #include "adapters/descriptor.h"
 #include "client/output.h"
 #include "client/remote.h"
@@ -51,10 +52,11 @@ class LocalBackend final : public Backend {
 class RemoteBackend final : public Backend {
  public:
   RemoteBackend(std::unique_ptr<RemoteClient> client, std::string model_name, std::string yaml,
-                std::string inline_name)
+                std::string model_info, std::string inline_name)
       : client_(std::move(client)),
         model_name_(std::move(model_name)),
         yaml_(std::move(yaml)),
+        model_info_(std::move(model_info)),
         inline_name_(std::move(inline_name)) {}
 
   absl::StatusOr<ModelInfo> Describe(Target target) override {
@@ -105,11 +107,12 @@ class RemoteBackend final : public Backend {
     } else {
       request->mutable_inline_descriptor()->set_yaml(yaml_);
       request->mutable_inline_descriptor()->set_name(inline_name_);
+      request->mutable_inline_descriptor()->set_model_info(model_info_);
     }
   }
 
   std::unique_ptr<RemoteClient> client_;
-  std::string model_name_, yaml_, inline_name_;
+  std::string model_name_, yaml_, model_info_, inline_name_;
 };
 
 std::string Stem(const std::string& path) {
@@ -122,13 +125,19 @@ std::string Stem(const std::string& path) {
 
 void AddBackendFlags(FlagSpec* spec) {
   for (const char* flag :
-       {"server", "model", "config", "token-file", "tls-ca", "tls-cert", "tls-key", "timeout-ms"}) {
+       {"server", "model", "config", "model-info", "token-file", "tls-ca", "tls-cert", "tls-key",
+        "timeout-ms"}) {
     spec->with_value.insert(flag);
   }
 }
 
 absl::Status CheckBackendFlags(const Args& args) {
   const bool config = args.Has("config"), model = args.Has("model");
+  if (args.Has("model-info") && !config) {
+    return absl::InvalidArgumentError(
+        "--model-info goes with --config FILE.yaml (a repository keeps it beside the yaml as "
+        "<model>.model_info.txt)");
+  }
   if (!args.Has("server")) {
     if (model)
       return absl::InvalidArgumentError("--model names a server's model: add --server ADDR");
@@ -156,18 +165,22 @@ absl::StatusOr<std::unique_ptr<Backend>> MakeBackend(const Args& args) {
   const std::optional<std::string> model = args.Get("model");
   if (!args.Has("server")) {
     std::vector<std::string> warnings;
-    absl::StatusOr<Descriptor> descriptor = LoadDescriptorFile(*config, &warnings);
+    absl::StatusOr<Descriptor> descriptor =
+        LoadModel(*config, args.Get("model-info").value_or(""), &warnings);
     if (!descriptor.ok()) return descriptor.status();
     return std::unique_ptr<Backend>(new LocalBackend(*std::move(descriptor), std::move(warnings)));
   }
   absl::StatusOr<std::unique_ptr<RemoteClient>> client = ConnectFromFlags(args);
   if (!client.ok()) return client.status();
-  std::string yaml;
+  std::string yaml, model_info;
   if (config && !ReadFile(*config, &yaml)) {
     return absl::NotFoundError(absl::StrCat(*config, ": cannot open descriptor file"));
   }
+  if (std::optional<std::string> path = args.Get("model-info"); path && !ReadFile(*path, &model_info)) {
+    return absl::NotFoundError(absl::StrCat(*path, ": cannot open model info file"));
+  }
   return std::unique_ptr<Backend>(new RemoteBackend(*std::move(client), model.value_or(""),
-                                                    std::move(yaml),
+                                                    std::move(yaml), std::move(model_info),
                                                     config ? Stem(*config) : std::string()));
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "adapters/compiled_model.h"
 #include "adapters/descriptor.h"
 #include "adapters/plan.h"
 #include "adapters/plan_json.h"
@@ -25,10 +26,11 @@ constexpr char kUsage[] =
     "\n"
     "commands:\n"
     "  describe   print the plan (tensor names, dtypes, shapes, strides) of a model\n"
-    "             --config FILE.yaml | --models DIR [--model NAME] | --server ADDR ...\n"
-    "             [--target board|calibration|onnx] [--json]\n"
+    "             --config FILE.yaml [--model-info FILE] | --models DIR [--model NAME]\n"
+    "             | --server ADDR ... [--target board|calibration|onnx] [--json]\n"
     "  prepare    prepare the tensors of a model for a target from images\n"
-    "             --config FILE.yaml --out DIR [--target board|calibration|onnx]\n"
+    "             --config FILE.yaml [--model-info FILE] --out DIR\n"
+    "             [--target board|calibration|onnx]\n"
     "             [--nv12-recipe auto|calc|calc_f32|opencv] [--roi l,t,r,b]...\n"
     "             [--raw FORMAT:WxH[:stride=N][:range=full|video]]\n"
     "             [--no-range-conversion] [--dtype float32|uint8]\n"
@@ -50,7 +52,8 @@ constexpr char kUsage[] =
     "\n"
     "describe, prepare, calib, models and health take --server ADDR (host:port,\n"
     "unix:/path, dns:///name:port, or a comma list) to work through hbprep-server, with\n"
-    "--model NAME (a repository model) or --config FILE (sent inline), and\n"
+    "--model NAME (a repository model) or --config FILE [--model-info FILE] (sent\n"
+    "inline), and\n"
     "[--token-file FILE] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]] [--timeout-ms N]\n"
     "  help       print this text\n"
     "\n"
@@ -151,13 +154,26 @@ void PrintPlanText(const Plan& plan, std::ostream& out) {
   out << "model " << plan.model << "  target " << ToString(plan.target) << "  march "
       << plan.chip->march << " (" << plan.chip->chips << ")\n";
   out << "descriptor " << plan.descriptor_hash << "\n";
-  out << "norm_type " << NormTypeText(plan) << "\n\n";
+  out << "norm_type " << NormTypeText(plan) << "\n";
+  if (!plan.model_info.empty()) out << "model info " << plan.model_info << "\n";
+  out << "\n";
+  const bool quantised = std::any_of(plan.tensors.begin(), plan.tensors.end(),
+                                     [](const TensorSpec& spec) { return spec.quantization; });
   std::vector<std::vector<std::string>> rows = {
       {"tensor", "input", "adapter", "dtype", "shape", "strides", "layout"}};
+  if (quantised) rows[0].push_back("quantization");
   for (const TensorSpec& spec : plan.tensors) {
     rows.push_back({spec.name, spec.input, std::string(ToString(spec.adapter)),
                     std::string(ToString(spec.dtype)), Dims(spec.shape, "x"),
                     Dims(spec.strides, ","), std::string(ToString(spec.layout))});
+    if (quantised && spec.quantization) {
+      const Quantization& q = *spec.quantization;
+      rows.back().push_back(
+          q.axis < 0 ? absl::StrCat("scale ", q.scale[0], " zero_point ", q.zero_point[0])
+                     : absl::StrCat(q.scale.size(), " scales along axis ", q.axis));
+    } else if (quantised) {
+      rows.back().push_back("");
+    }
   }
   std::vector<size_t> widths(rows[0].size(), 0);
   for (const auto& row : rows) {
@@ -217,6 +233,11 @@ int Describe(const std::vector<std::string>& argv, std::ostream& out, std::ostre
     return UsageError(err, "describe needs exactly one of --config FILE.yaml or --models DIR");
   }
   if (args->Has("model") && !has_models) return UsageError(err, "--model needs --models DIR");
+  if (args->Has("model-info") && !has_config) {
+    return UsageError(err,
+                      "--model-info goes with --config FILE.yaml (a repository keeps it beside "
+                      "the yaml as <model>.model_info.txt)");
+  }
 
   // Collect the descriptors to describe, with their warnings.
   std::vector<std::pair<Descriptor, std::vector<std::string>>> models;
@@ -224,7 +245,8 @@ int Describe(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   int status = kExitOk;
   if (has_config) {
     std::vector<std::string> warnings;
-    absl::StatusOr<Descriptor> descriptor = LoadDescriptorFile(*args->Get("config"), &warnings);
+    absl::StatusOr<Descriptor> descriptor =
+        LoadModel(*args->Get("config"), args->Get("model-info").value_or(""), &warnings);
     if (!descriptor.ok()) {
       PrintMessages(err, "hbprep: ", descriptor.status().message());
       return absl::IsNotFound(descriptor.status()) ? kExitFailed : kExitUsage;

@@ -45,6 +45,10 @@ DType DTypeFromProto(v1::DataType dtype) {
   switch (dtype) {
     case v1::DATA_TYPE_INT8:
       return DType::kInt8;
+    case v1::DATA_TYPE_INT16:
+      return DType::kInt16;
+    case v1::DATA_TYPE_UINT16:
+      return DType::kUint16;
     case v1::DATA_TYPE_INT32:
       return DType::kInt32;
     case v1::DATA_TYPE_FLOAT32:
@@ -99,6 +103,13 @@ absl::StatusOr<TensorSpec> SpecFromProto(const ProtoSpec& in) {
   spec.shape.assign(in.shape().begin(), in.shape().end());
   spec.strides.assign(in.strides().begin(), in.strides().end());
   spec.layout = LayoutFromProto(in.layout());
+  if (in.has_quantization()) {
+    Quantization& q = spec.quantization.emplace();
+    q.scale.assign(in.quantization().scale().begin(), in.quantization().scale().end());
+    q.zero_point.assign(in.quantization().zero_point().begin(),
+                        in.quantization().zero_point().end());
+    q.axis = in.quantization().axis();
+  }
   return spec;
 }
 
@@ -261,6 +272,7 @@ absl::StatusOr<Plan> PlanFromProto(const v1::DescribeModelResponse& response) {
     plan.tensors.push_back(*std::move(spec));
   }
   plan.warnings.assign(response.warnings().begin(), response.warnings().end());
+  plan.model_info = response.model_info();
   return plan;
 }
 

@@ -54,6 +54,16 @@ double ValueAt(const NpyArray& a, size_t i) {
       return a.data[i];
     case DType::kInt8:
       return static_cast<int8_t>(a.data[i]);
+    case DType::kInt16: {
+      int16_t v;
+      std::memcpy(&v, a.data.data() + i * 2, 2);
+      return v;
+    }
+    case DType::kUint16: {
+      uint16_t v;
+      std::memcpy(&v, a.data.data() + i * 2, 2);
+      return v;
+    }
     case DType::kInt32: {
       int32_t v;
       std::memcpy(&v, a.data.data() + i * 4, 4);

@@ -18,6 +18,10 @@ v1::DataType ToProto(DType dtype) {
       return v1::DATA_TYPE_UINT8;
     case DType::kInt8:
       return v1::DATA_TYPE_INT8;
+    case DType::kInt16:
+      return v1::DATA_TYPE_INT16;
+    case DType::kUint16:
+      return v1::DATA_TYPE_UINT16;
     case DType::kInt32:
       return v1::DATA_TYPE_INT32;
     case DType::kFloat32:
@@ -98,7 +102,9 @@ v1::Role ToProto(TensorRole role) {
   return v1::ROLE_UNSPECIFIED;
 }
 
-void SpecToProto(const TensorSpec& spec, v1::Tensor* tensor) {
+// v1::Tensor and v1::TensorSpec share these fields.
+template <typename ProtoSpec>
+void SpecToProto(const TensorSpec& spec, ProtoSpec* tensor) {
   tensor->set_name(spec.name);
   tensor->set_dtype(ToProto(spec.dtype));
   for (int64_t dim : spec.shape) tensor->add_shape(dim);
@@ -108,6 +114,12 @@ void SpecToProto(const TensorSpec& spec, v1::Tensor* tensor) {
   tensor->set_item(spec.item);
   tensor->set_adapter(std::string(ToString(spec.adapter)));
   tensor->set_role(ToProto(spec.role));
+  if (spec.quantization) {
+    v1::Quantization* q = tensor->mutable_quantization();
+    for (float scale : spec.quantization->scale) q->add_scale(scale);
+    for (int32_t zero : spec.quantization->zero_point) q->add_zero_point(zero);
+    q->set_axis(spec.quantization->axis);
+  }
 }
 
 }  // namespace
@@ -226,18 +238,8 @@ void ToProto(const Plan& plan, v1::DescribeModelResponse* response) {
   response->set_march(std::string(plan.chip->march));
   response->set_descriptor_hash(plan.descriptor_hash);
   response->set_norm_type(NormTypeText(plan));
-  for (const TensorSpec& spec : plan.tensors) {
-    v1::TensorSpec* out = response->add_tensors();
-    out->set_name(spec.name);
-    out->set_dtype(ToProto(spec.dtype));
-    for (int64_t dim : spec.shape) out->add_shape(dim);
-    for (int64_t stride : spec.strides) out->add_strides(stride);
-    out->set_layout(ToProto(spec.layout));
-    out->set_input(spec.input);
-    out->set_item(spec.item);
-    out->set_adapter(std::string(ToString(spec.adapter)));
-    out->set_role(ToProto(spec.role));
-  }
+  for (const TensorSpec& spec : plan.tensors) SpecToProto(spec, response->add_tensors());
+  response->set_model_info(plan.model_info);
   response->set_hrt_input_stride(HrtInputStride(plan));
   for (const std::string& warning : plan.warnings) response->add_warnings(warning);
   response->set_plan_json(DumpJson(PlanToJson(plan)));

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace hbprep {
@@ -22,7 +23,8 @@ std::string ModelStore::Signature() const {
   std::error_code error;
   for (fs::directory_iterator it(dir_, error), end; !error && it != end; it.increment(error)) {
     const std::string ext = it->path().extension().string();
-    if (ext != ".yaml" && ext != ".yml") continue;
+    const bool model_info = absl::EndsWith(it->path().filename().string(), ".model_info.txt");
+    if (ext != ".yaml" && ext != ".yml" && !model_info) continue;
     std::error_code ignored;
     const auto size = it->file_size(ignored);
     const auto time = it->last_write_time(ignored).time_since_epoch().count();

@@ -8,7 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "adapters/compiled_model.h"
 #include "adapters/engine.h"
+#include "adapters/status_macros.h"
 #include "adapters/plan.h"
 #include "server/convert.h"
 #include "spdlog/spdlog.h"
@@ -219,6 +221,8 @@ absl::StatusOr<Descriptor> InputAdapterService::Resolve(
           absl::StrCat("model '", name,
                        "' is not in the repository (models: ", absl::StrJoin(known, ", "), ")"));
     }
+    // As the CLI shows them: the yaml's and the model info's warnings come with the model.
+    warnings->insert(warnings->end(), it->second.warnings.begin(), it->second.warnings.end());
     return it->second.descriptor;
   }
   std::string yaml;
@@ -236,7 +240,14 @@ absl::StatusOr<Descriptor> InputAdapterService::Resolve(
   const std::string model = inline_descriptor.name().empty() ? "inline" : inline_descriptor.name();
   ParseOptions parse;
   parse.source = absl::StrCat("inline descriptor '", model, "'");
-  return ParseDescriptor(yaml, model, parse, warnings);
+  HBPREP_ASSIGN_OR_RETURN(Descriptor descriptor, ParseDescriptor(yaml, model, parse, warnings));
+  if (!inline_descriptor.model_info().empty()) {
+    const std::string what = absl::StrCat("model info of '", model, "'");
+    HBPREP_ASSIGN_OR_RETURN(std::vector<ModelInfoModel> models,
+                            ParseModelInfo(inline_descriptor.model_info(), what));
+    HBPREP_RETURN_IF_ERROR(AttachModelInfo(models, what, &descriptor, warnings));
+  }
+  return descriptor;
 }
 
 absl::Status InputAdapterService::RunPrepare(const v1::PrepareRequest& request,

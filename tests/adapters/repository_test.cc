@@ -39,7 +39,7 @@ TEST(Repository, SkipsAndReportsBrokenFilesAndKeepsTheRest) {
   dir.Write("broken.yaml", "model_parameters: {march: nash-e}\n");
   dir.Write("a.yml", kGood);  // same model name as a.yaml
   dir.Write("notes.txt", "not a model");
-  dir.Write("a.model_info.txt", "not a model either");
+  dir.Write("notes.model_info.txt", "no yaml of that name: not read");
   absl::StatusOr<Repository> repository = LoadRepository(dir.path());
   ASSERT_THAT(repository, IsOk());
   ASSERT_EQ(repository->models.size(), 2u);

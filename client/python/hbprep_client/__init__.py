@@ -26,6 +26,7 @@ _RECIPES = {None: pb.NV12_RECIPE_UNSPECIFIED, "auto": pb.NV12_RECIPE_AUTO,
             "calc": pb.NV12_RECIPE_CALC, "calc_f32": pb.NV12_RECIPE_CALC_F32,
             "opencv": pb.NV12_RECIPE_OPENCV}
 _DTYPES = {pb.DATA_TYPE_UINT8: np.uint8, pb.DATA_TYPE_INT8: np.int8,
+           pb.DATA_TYPE_INT16: np.int16, pb.DATA_TYPE_UINT16: np.uint16,
            pb.DATA_TYPE_INT32: np.int32, pb.DATA_TYPE_FLOAT32: np.float32}
 # Every hbprep.v1 call is a pure function of its request: retrying UNAVAILABLE is safe.
 _SERVICE_CONFIG = """{
