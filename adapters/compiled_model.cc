@@ -436,9 +436,10 @@ absl::StatusOr<Descriptor> LoadModel(const std::string& yaml_path,
                                      const std::string& model_info_path,
                                      std::vector<std::string>* warnings) {
   HBPREP_ASSIGN_OR_RETURN(Descriptor descriptor, LoadDescriptorFile(yaml_path, warnings));
-  if (model_info_path.empty()) return descriptor;
-  HBPREP_ASSIGN_OR_RETURN(std::vector<ModelInfoModel> models, LoadModelInfoFile(model_info_path));
-  HBPREP_RETURN_IF_ERROR(AttachModelInfo(models, model_info_path, &descriptor, warnings));
+  const std::string path = FindModelInfo(yaml_path, model_info_path);
+  if (path.empty()) return descriptor;
+  HBPREP_ASSIGN_OR_RETURN(std::vector<ModelInfoModel> models, LoadModelInfoFile(path));
+  HBPREP_RETURN_IF_ERROR(AttachModelInfo(models, path, &descriptor, warnings));
   return descriptor;
 }
 
@@ -446,6 +447,13 @@ std::string ModelInfoPathFor(const std::string& yaml_path) {
   std::filesystem::path path(yaml_path);
   path.replace_extension(".model_info.txt");
   return path.string();
+}
+
+std::string FindModelInfo(const std::string& yaml_path, const std::string& explicit_path) {
+  if (!explicit_path.empty()) return explicit_path;
+  std::error_code error;
+  const std::string beside = ModelInfoPathFor(yaml_path);
+  return std::filesystem::is_regular_file(beside, error) ? beside : std::string();
 }
 
 void ApplyCompiledModel(const CompiledModel& compiled, Plan* plan) {

@@ -53,15 +53,20 @@ struct CompiledModel {
 absl::Status AttachModelInfo(const std::vector<ModelInfoModel>& models, absl::string_view source,
                              Descriptor* descriptor, std::vector<std::string>* warnings);
 
-// The yaml descriptor at `yaml_path` with the model info at `model_info_path` attached
-// (none when empty). Errors as LoadDescriptorFile, LoadModelInfoFile and AttachModelInfo.
+// `<folder>/<stem>.model_info.txt` for `<folder>/<stem>.yaml`: where a model's model info
+// lives beside its yaml, in a repository or for `--config`.
+std::string ModelInfoPathFor(const std::string& yaml_path);
+
+// The model info file for a yaml: `explicit_path` when given, else the one beside the yaml
+// when it exists, else "".
+std::string FindModelInfo(const std::string& yaml_path, const std::string& explicit_path);
+
+// The yaml descriptor at `yaml_path` with its model info attached (FindModelInfo: the file
+// at `model_info_path`, or the one beside the yaml). Errors as LoadDescriptorFile,
+// LoadModelInfoFile and AttachModelInfo.
 absl::StatusOr<Descriptor> LoadModel(const std::string& yaml_path,
                                      const std::string& model_info_path,
                                      std::vector<std::string>* warnings);
-
-// `<folder>/<stem>.model_info.txt` for `<folder>/<stem>.yaml`: where a repository keeps a
-// model's model info.
-std::string ModelInfoPathFor(const std::string& yaml_path);
 
 // Applies `compiled` to a board plan resolved from the yaml (ResolvePlan calls it).
 void ApplyCompiledModel(const CompiledModel& compiled, Plan* plan);

@@ -41,12 +41,12 @@ absl::StatusOr<Repository> LoadRepository(const std::string& dir) {
       continue;
     }
     // `<stem>.model_info.txt` beside the yaml: the compiled model's own description.
-    const std::string info_path = ModelInfoPathFor(model.path);
-    if (fs::exists(info_path, error)) {
-      model.model_info_path = info_path;
+    model.model_info_path = FindModelInfo(model.path, "");
+    if (!model.model_info_path.empty()) {
       absl::Status attached = [&]() -> absl::Status {
-        HBPREP_ASSIGN_OR_RETURN(std::vector<ModelInfoModel> info, LoadModelInfoFile(info_path));
-        return AttachModelInfo(info, info_path, &*descriptor, &model.warnings);
+        HBPREP_ASSIGN_OR_RETURN(std::vector<ModelInfoModel> info,
+                                LoadModelInfoFile(model.model_info_path));
+        return AttachModelInfo(info, model.model_info_path, &*descriptor, &model.warnings);
       }();
       if (!attached.ok()) {
         // Named after the yaml, like its own errors: the model is what is skipped.

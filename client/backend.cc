@@ -176,8 +176,11 @@ absl::StatusOr<std::unique_ptr<Backend>> MakeBackend(const Args& args) {
   if (config && !ReadFile(*config, &yaml)) {
     return absl::NotFoundError(absl::StrCat(*config, ": cannot open descriptor file"));
   }
-  if (std::optional<std::string> path = args.Get("model-info"); path && !ReadFile(*path, &model_info)) {
-    return absl::NotFoundError(absl::StrCat(*path, ": cannot open model info file"));
+  if (config) {
+    const std::string path = FindModelInfo(*config, args.Get("model-info").value_or(""));
+    if (!path.empty() && !ReadFile(path, &model_info)) {
+      return absl::NotFoundError(absl::StrCat(path, ": cannot open model info file"));
+    }
   }
   return std::unique_ptr<Backend>(new RemoteBackend(*std::move(client), model.value_or(""),
                                                     std::move(yaml), std::move(model_info),

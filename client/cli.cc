@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -185,7 +186,7 @@ void PrintPlanText(const Plan& plan, std::ostream& out) {
       line += " " + row[c];
       if (c + 1 < row.size()) line += std::string(widths[c] - row[c].size() + 1, ' ');
     }
-    out << line << "\n";
+    out << absl::StripTrailingAsciiWhitespace(line) << "\n";
   }
   if (std::string stride = HrtInputStride(plan); !stride.empty()) {
     out << "\nhrt_model_exec " << stride << "\n";

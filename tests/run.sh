@@ -46,7 +46,7 @@ if [ "${HBPREP_SKIP_SANITIZERS:-0}" != 1 ]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
   export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
   stage "libFuzzer targets (${HBPREP_FUZZ_SECONDS:-35}s each)"
-  tests/fuzz/run_fuzzers.sh build-san "$root" "${HBPREP_FUZZ_SECONDS:-35}"
+  tests/fuzz/run_fuzzers.sh build-san "$root" "${HBPREP_FUZZ_SECONDS:-30}"
 
   stage "clang ASan+UBSan tests"
   printf '== total so far: %ds\n' $((SECONDS - run_start))

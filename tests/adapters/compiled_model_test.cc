@@ -123,7 +123,7 @@ TEST(CompiledModel, QuantisedFeaturemapBecomesTheModelsIntegers) {
   std::vector<std::string> warnings;
   absl::StatusOr<Descriptor> d =
       LoadModel(HBPREP_SOURCE_DIR "/deploy/models/fusion_multi.yaml",
-                std::string(kFixtures) + "fusion_multi_j6.txt", &warnings);
+                "", &warnings);
   ASSERT_THAT(d, IsOk());
   EXPECT_THAT(warnings, IsEmpty());
   const Plan plan = ResolvePlan(*d, Target::kBoard);

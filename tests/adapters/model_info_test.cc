@@ -58,7 +58,7 @@ TEST(ModelInfo, ParsesShiftQuantisationOfTheOe1Form) {
 }
 
 TEST(ModelInfo, ParsesTheJ6Form) {
-  const std::vector<ModelInfoModel> models = Load("fusion_multi_j6.txt");
+  const std::vector<ModelInfoModel> models = Load("../../../deploy/models/fusion_multi.model_info.txt");
   ASSERT_EQ(models.size(), 1u);
   const ModelInfoModel& model = models[0];
   EXPECT_EQ(model.name, "fusion");

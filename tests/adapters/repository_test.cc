@@ -1,7 +1,9 @@
 #include "adapters/repository.h"
 
+#include "adapters/compiled_model.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/cli.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -12,6 +14,7 @@ using ::hbprep::testing::IsOk;
 using ::hbprep::testing::StatusIs;
 using ::hbprep::testing::TempDir;
 using ::testing::ElementsAre;
+using ::testing::StartsWith;
 
 const char kGood[] =
     "model_parameters: {march: nash-e}\n"
@@ -52,6 +55,29 @@ TEST(Repository, SkipsAndReportsBrokenFilesAndKeepsTheRest) {
                           dir.path() + "/broken.yaml: input_parameters is required: hbprep "
                                        "reads no ONNX file, so the yaml must describe every "
                                        "input"));
+}
+
+TEST(Repository, ModelInfoBesideAYamlIsAppliedAndABrokenOneSkipsTheModel) {
+  TempDir dir;
+  const std::string yaml = hbprep::testing::Read(HBPREP_SOURCE_DIR "/deploy/models/cls_pyramid.yaml");
+  dir.Write("good.yaml", yaml);
+  dir.Write("good.model_info.txt",
+            hbprep::testing::Read(HBPREP_SOURCE_DIR "/tests/fixtures/model_info/cls_pyramid_j6.txt"));
+  dir.Write("bad.yaml", yaml);
+  dir.Write("bad.model_info.txt",
+            hbprep::testing::Read(HBPREP_SOURCE_DIR "/tests/fixtures/model_info/x5_ssd_oe1.txt"));
+  absl::StatusOr<Repository> repository = LoadRepository(dir.path());
+  ASSERT_THAT(repository, IsOk());
+  ASSERT_EQ(repository->models.size(), 1u);
+  const RepositoryModel& good = repository->models.at("good");
+  EXPECT_EQ(good.model_info_path, dir.path() + "/good.model_info.txt");
+  ASSERT_TRUE(good.descriptor.compiled);
+  EXPECT_EQ(ResolvePlan(good.descriptor, Target::kBoard).model_info, good.model_info_path);
+  ASSERT_EQ(repository->errors.size(), 1u);
+  EXPECT_THAT(repository->errors[0],
+              StartsWith(dir.path() + "/bad.yaml: " + dir.path() +
+                         "/bad.model_info.txt: this is the OE 1.x form of model info, but "
+                         "march 'nash-e' is a J6 chip\n"));
 }
 
 TEST(Repository, MissingFolderIsNotFound) {

@@ -56,6 +56,54 @@ TEST(CliDescribe, JsonIsOneDocumentInTheContractsForm) {
                                       "dtype": "int32", "shape": [1, 4], "strides": [16, 4]})"));
 }
 
+const std::string kFixtures = HBPREP_SOURCE_DIR "/tests/fixtures/model_info";
+
+TEST(CliDescribe, TheModelInfoBesideTheYamlDecidesQuantisation) {
+  // deploy/models/fusion_multi.model_info.txt is found beside the yaml.
+  CliResult run = Cli({"describe", "--config", kModels + "/fusion_multi.yaml"});
+  ASSERT_EQ(run.status, kExitOk) << run.err;
+  EXPECT_EQ(run.err, "");
+  EXPECT_THAT(run.out, HasSubstr("\nmodel info " + kModels + "/fusion_multi.model_info.txt\n"));
+  EXPECT_THAT(run.out, HasSubstr("  tensor  input  adapter     dtype  shape        strides  "
+                                 "      layout  quantization\n"
+                                 "  image   image  ddr         int8   1x128x128x3  "
+                                 "49152,384,3,1  NHWC\n"
+                                 "  prior   prior  featuremap  int16  1x64x8x8     "
+                                 "8192,128,16,2  NCHW    scale 0.000488281 zero_point 0\n"));
+  run = Cli({"describe", "--config", kModels + "/fusion_multi.yaml", "--json"});
+  ASSERT_EQ(run.status, kExitOk) << run.err;
+  const nlohmann::json doc = nlohmann::json::parse(run.out);
+  EXPECT_EQ(doc["model_info"], kModels + "/fusion_multi.model_info.txt");
+  EXPECT_EQ(doc["tensors"][1]["dtype"], "int16");
+  EXPECT_EQ(doc["tensors"][1]["quantization"],
+            nlohmann::json::parse(R"({"scale": [0.00048828125], "zero_point": [0], "axis": -1})"));
+  EXPECT_FALSE(doc["tensors"][0].contains("quantization"));
+}
+
+TEST(CliDescribe, ModelInfoFlagAndItsErrors) {
+  CliResult run = Cli({"describe", "--config", kModels + "/cls_pyramid.yaml", "--model-info",
+                       kFixtures + "/cls_pyramid_j6.txt"});
+  ASSERT_EQ(run.status, kExitOk) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("\nmodel info " + kFixtures + "/cls_pyramid_j6.txt\n"));
+  // A disagreement is an invalid model: exit 2, every error named.
+  run = Cli({"describe", "--config", kModels + "/cls_pyramid.yaml", "--model-info",
+             kFixtures + "/x5_ssd_oe1.txt"});
+  EXPECT_EQ(run.status, kExitUsage);
+  EXPECT_EQ(run.out, "");
+  EXPECT_THAT(run.err, StartsWith("hbprep: " + kFixtures + "/x5_ssd_oe1.txt: this is the OE 1.x "
+                                  "form of model info, but march 'nash-e' is a J6 chip\n"
+                                  "hbprep: " + kFixtures + "/x5_ssd_oe1.txt: the compiled model "
+                                  "has no input 'images_y'"));
+  run = Cli({"describe", "--config", kModels + "/cls_pyramid.yaml", "--model-info", "/nope.txt"});
+  EXPECT_EQ(run.status, kExitFailed);
+  EXPECT_EQ(run.err, "hbprep: /nope.txt: cannot open model info file\n");
+  run = Cli({"describe", "--models", kModels, "--model-info", "/nope.txt"});
+  EXPECT_EQ(run.status, kExitUsage);
+  EXPECT_THAT(run.err, StartsWith("hbprep: --model-info goes with --config FILE.yaml (a "
+                                  "repository keeps it beside the yaml as "
+                                  "<model>.model_info.txt)\n"));
+}
+
 TEST(CliDescribe, TargetSelectsTheFloatModelsInput) {
   CliResult run =
       Cli({"describe", "--config", kModels + "/cls_batch8.yaml", "--target", "onnx", "--json"});

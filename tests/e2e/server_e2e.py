@@ -147,8 +147,12 @@ try:
                   np.array_equal(tensors[k], np.load(os.path.join(local, k + ".npy")))
                   for k in tensors))
         tensors = client.prepare("fusion_multi", [photo, prior], features=[1])
-        check("python client sends feature files",
-              np.array_equal(tensors["prior"], np.load(prior)) and tensors["image"].dtype == np.int8)
+        # deploy/models/fusion_multi.model_info.txt: prior is int16, scale 2^-11, zero point 0.
+        quantised = np.clip(np.rint(np.load(prior) / np.float32(2.0 ** -11)), -32768, 32767)
+        check("python client sends feature files (quantised as the compiled model says)",
+              tensors["prior"].dtype == np.int16 and
+              np.array_equal(tensors["prior"], quantised.astype(np.int16)) and
+              tensors["image"].dtype == np.int8)
         names, errors = client.list_models()
         check("python client lists models", [m["name"] for m in names] ==
               ["cls_batch8", "cls_pyramid", "det_resizer", "fusion_multi", "x5_ssd"] and not errors)

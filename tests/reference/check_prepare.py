@@ -82,6 +82,25 @@ def float_input(bgr, rgb, mean=None, scale=None, std=None):
     return x.astype(np.float32).transpose(2, 0, 1)[None]
 
 
+def quantise(x, scale, zero_point, dtype):
+    """clip(nearbyint(x / scale + zero_point)) on float32 data, to dtype's range."""
+    q = np.rint(x / np.float32(scale) + np.float32(zero_point))
+    info = np.iinfo(dtype)
+    return np.clip(q, info.min, info.max).astype(dtype)
+
+
+def read_prior_quantisation():
+    """The prior's scale and zero point as fusion_multi.model_info.txt prints them."""
+    text = open(os.path.join(MODELS, "fusion_multi.model_info.txt")).read()
+    block = text[text.index("name: prior"):]
+    scale = float(block.split("scale data: (")[1].split(")")[0])
+    zero = int(block.split("zero_point data: (")[1].split(")")[0])
+    assert "HB_DNN_TENSOR_TYPE_S16" in block.split("\n\n")[0]
+    return scale, zero, np.int16
+
+
+PRIOR_QUANT = read_prior_quantisation()
+
 IMAGENET_MEAN = [123.675, 116.28, 103.53]
 
 
@@ -165,7 +184,9 @@ def check(path):
     load = run("fusion_multi", "board", [path, prior_path])
     expect(tag + " fusion_multi image", load("image"),
            (resized.astype(np.int16) - 128).astype(np.int8)[None])
-    expect(tag + " fusion_multi prior", load("prior"), prior)
+    # The compiled model takes the prior as int16 (its model info, beside the yaml): the
+    # quantisation formula in float32, as numpy computes it, with the file's scale.
+    expect(tag + " fusion_multi prior", load("prior"), quantise(prior, *PRIOR_QUANT))
     for target in ("calibration", "onnx"):
         load = run("fusion_multi", target, [path, prior_path])
         expect(tag + " fusion_multi " + target, load("image"),

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_replace.h"
 #include "adapters/engine.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -232,7 +233,17 @@ TEST_F(ServiceTest, DescribeGivesThePlanAndTheBindings) {
   EXPECT_EQ(response.bindings(0).input(), "image");
   EXPECT_TRUE(response.bindings(0).image());
   EXPECT_FALSE(response.bindings(1).image());
-  EXPECT_EQ(response.hrt_input_stride(), "--input_stride=\"49152,384,3,1;16384,256,32,4\"");
+  // The repository keeps fusion_multi.model_info.txt beside the yaml: the compiled model
+  // takes the prior as int16 quantised by 2^-11.
+  EXPECT_EQ(response.hrt_input_stride(), "--input_stride=\"49152,384,3,1;8192,128,16,2\"");
+  EXPECT_EQ(response.model_info(), models_.path() + "/fusion_multi.model_info.txt");
+  ASSERT_EQ(response.tensors_size(), 2);
+  EXPECT_EQ(response.tensors(1).dtype(), v1::DATA_TYPE_INT16);
+  ASSERT_TRUE(response.tensors(1).has_quantization());
+  EXPECT_THAT(response.tensors(1).quantization().scale(), ElementsAre(0.00048828125f));
+  EXPECT_THAT(response.tensors(1).quantization().zero_point(), ElementsAre(0));
+  EXPECT_EQ(response.tensors(1).quantization().axis(), -1);
+  EXPECT_FALSE(response.tensors(0).has_quantization());
 }
 
 TEST_F(ServiceTest, ReloadServesNewModelsAndReportsBrokenFiles) {
@@ -410,6 +421,47 @@ TEST_F(ServiceTest, EveryDescriptorErrorIsInvalidArgumentWithItsMessage) {
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.name;
     EXPECT_EQ(status.error_message(), expected) << c.name;
   }
+}
+
+// An inline descriptor carries its model info too: the same quantised tensor as the
+// repository's model, and a disagreement is INVALID_ARGUMENT naming the input.
+TEST_F(ServiceTest, InlineModelInfoQuantisesLikeTheRepositorysModel) {
+  const std::string yaml = ::hbprep::testing::Read(kModels + "/fusion_multi.yaml");
+  const std::string info = ::hbprep::testing::Read(kModels + "/fusion_multi.model_info.txt");
+  const std::string prior = ::hbprep::testing::Read(HBPREP_SOURCE_DIR "/tests/client/prior.npy");
+  auto request_for = [&](bool inline_model) {
+    v1::PrepareRequest request;
+    if (inline_model) {
+      request.mutable_inline_descriptor()->set_yaml(yaml);
+      request.mutable_inline_descriptor()->set_model_info(info);
+      request.mutable_inline_descriptor()->set_name("fusion_multi");
+    } else {
+      request.set_model_name("fusion_multi");
+    }
+    request.add_images()->set_encoded(kScene);
+    request.add_images()->set_feature(prior);
+    return request;
+  };
+  v1::PrepareResponse by_name, inlined;
+  ASSERT_TRUE(Call(request_for(false), &by_name).ok());
+  ASSERT_TRUE(Call(request_for(true), &inlined).ok());
+  ASSERT_EQ(inlined.tensors_size(), 2);
+  EXPECT_EQ(inlined.tensors(1).dtype(), v1::DATA_TYPE_INT16);
+  EXPECT_EQ(inlined.tensors(1).data().size(), 64u * 8 * 8 * 2);
+  EXPECT_EQ(inlined.tensors(1).data(), by_name.tensors(1).data());
+  EXPECT_EQ(inlined.descriptor_hash(), by_name.descriptor_hash());
+
+  v1::PrepareRequest broken = request_for(true);
+  broken.mutable_inline_descriptor()->set_model_info(
+      absl::StrReplaceAll(info, {{"name: prior", "name: prior_q"}}));
+  v1::PrepareResponse response;
+  const grpc::Status status = Call(broken, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(),
+            "model info of 'fusion_multi': the compiled model has no input 'prior', which the "
+            "yaml's featuremap input 'prior' needs (compiled inputs: image, prior_q)\n"
+            "model info of 'fusion_multi': input[1] 'prior_q' of the compiled model is not in "
+            "the yaml's board plan (image, prior)");
 }
 
 }  // namespace
