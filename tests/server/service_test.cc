@@ -285,6 +285,34 @@ TEST(ModelStore, ReloadsOnlyWhatChangedAndKeepsGoodVersionsOfBrokenFiles) {
   EXPECT_EQ(store.reloads(), 2);
 }
 
+TEST(ModelStore, AModelInfoChangeReloadsAndABrokenOneKeepsThePreviousVersion) {
+  TempDir dir;
+  fs::copy_file(kModels + "/fusion_multi.yaml", dir.path() + "/m.yaml");
+  ModelStore store(dir.path(), nullptr);
+  ASSERT_TRUE(store.Load().ok());
+  const std::string plain = DescriptorHash(store.snapshot()->models.at("m").descriptor);
+  EXPECT_FALSE(store.snapshot()->models.at("m").descriptor.compiled);
+  // A model info appears beside the yaml: noticed without a forced reload.
+  fs::copy_file(kModels + "/fusion_multi.model_info.txt", dir.path() + "/m.model_info.txt");
+  EXPECT_TRUE(store.Reload(/*force=*/false));
+  const Descriptor& with_info = store.snapshot()->models.at("m").descriptor;
+  ASSERT_TRUE(with_info.compiled);
+  const std::string compiled = DescriptorHash(with_info);
+  EXPECT_NE(compiled, plain);
+  // A model info that disagrees with the yaml: the previous version keeps serving.
+  std::ofstream(dir.path() + "/m.model_info.txt", std::ios::app)
+      << "\ninput[2]:\nname: extra\nvalid shape: (1)\ntensor type: HB_DNN_TENSOR_TYPE_F32\n";
+  EXPECT_TRUE(store.Reload(/*force=*/false));
+  std::shared_ptr<const Repository> snapshot = store.snapshot();
+  ASSERT_EQ(snapshot->models.count("m"), 1u);
+  EXPECT_EQ(DescriptorHash(snapshot->models.at("m").descriptor), compiled);
+  ASSERT_EQ(snapshot->errors.size(), 1u);
+  EXPECT_EQ(snapshot->errors[0],
+            dir.path() + "/m.yaml: " + dir.path() + "/m.model_info.txt: input[2] 'extra' of the "
+            "compiled model is not in the yaml's board plan (image, prior)\n" + dir.path() +
+            "/m.yaml: the previous version of model 'm' keeps serving");
+}
+
 TEST(WorkerPool, RefusesBeyondItsQueueAndRunsEverythingAccepted) {
   WorkerPool pool(/*threads=*/1, /*queue_capacity=*/1);
   std::promise<void> release;
