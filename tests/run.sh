@@ -3,7 +3,7 @@
 #   1. installs missing Debian packages (deploy/bootstrap.sh),
 #   2. GCC build with warnings as errors (build/), its tests,
 #   3. clang build with AddressSanitizer + UndefinedBehaviorSanitizer (build-san/), the
-#      libFuzzer targets run from the seed corpus (35 s each, HBPREP_FUZZ_SECONDS), its tests.
+#      libFuzzer targets run from the seed corpus (30 s each, HBPREP_FUZZ_SECONDS), its tests.
 # Prints how long each stage took; the run ends with CTest's summary.
 # HBPREP_SKIP_SANITIZERS=1 skips stage 3 for a quick local loop (CI never sets it).
 set -euo pipefail
@@ -45,7 +45,7 @@ if [ "${HBPREP_SKIP_SANITIZERS:-0}" != 1 ]; then
 
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
   export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
-  stage "libFuzzer targets (${HBPREP_FUZZ_SECONDS:-35}s each)"
+  stage "libFuzzer targets (${HBPREP_FUZZ_SECONDS:-30}s each)"
   tests/fuzz/run_fuzzers.sh build-san "$root" "${HBPREP_FUZZ_SECONDS:-30}"
 
   stage "clang ASan+UBSan tests"
