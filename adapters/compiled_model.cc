@@ -44,16 +44,6 @@ bool SameShape(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
   return true;
 }
 
-std::vector<int64_t> DenseStrides(const std::vector<int64_t>& shape, DType dtype) {
-  std::vector<int64_t> strides(shape.size());
-  int64_t stride = ElementSize(dtype);
-  for (size_t i = shape.size(); i-- > 0;) {
-    strides[i] = stride;
-    stride = shape[i] < 0 || stride < 0 ? -1 : stride * shape[i];
-  }
-  return strides;
-}
-
 // The runtime's image type a ddr input of `type_rt` reports on OE 1.x.
 absl::string_view ImageTypeName(ImageType type_rt) {
   switch (type_rt) {
@@ -160,8 +150,10 @@ void Checker::CheckStrides(const std::string& label, const TensorSpec& spec,
                            const ModelInfoInput& in, CompiledTensor* out) {
   // The strides the plan would use for the compiled model's dtype.
   std::vector<int64_t> planned = spec.strides;
-  if (out->dtype != spec.dtype) planned = DenseStrides(spec.shape, out->dtype);
-  if (out->dtype != spec.dtype) out->strides = planned;
+  if (out->dtype != spec.dtype) {
+    planned = DenseStrides(spec.shape, out->dtype);
+    out->strides = planned;
+  }
   // OE 1.x packed NV12 reports zeros, and hbprep's strides for it mean something else.
   if (in.stride.empty() || spec.role == TensorRole::kNv12) return;
   const std::vector<int64_t>& given = in.stride;
@@ -437,10 +429,14 @@ absl::StatusOr<Descriptor> LoadModel(const std::string& yaml_path,
                                      std::vector<std::string>* warnings) {
   HBPREP_ASSIGN_OR_RETURN(Descriptor descriptor, LoadDescriptorFile(yaml_path, warnings));
   const std::string path = FindModelInfo(yaml_path, model_info_path);
-  if (path.empty()) return descriptor;
-  HBPREP_ASSIGN_OR_RETURN(std::vector<ModelInfoModel> models, LoadModelInfoFile(path));
-  HBPREP_RETURN_IF_ERROR(AttachModelInfo(models, path, &descriptor, warnings));
+  if (!path.empty()) HBPREP_RETURN_IF_ERROR(AttachModelInfoFile(path, &descriptor, warnings));
   return descriptor;
+}
+
+absl::Status AttachModelInfoFile(const std::string& path, Descriptor* descriptor,
+                                 std::vector<std::string>* warnings) {
+  HBPREP_ASSIGN_OR_RETURN(std::vector<ModelInfoModel> models, LoadModelInfoFile(path));
+  return AttachModelInfo(models, path, descriptor, warnings);
 }
 
 std::string ModelInfoPathFor(const std::string& yaml_path) {

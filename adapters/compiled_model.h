@@ -53,6 +53,11 @@ struct CompiledModel {
 absl::Status AttachModelInfo(const std::vector<ModelInfoModel>& models, absl::string_view source,
                              Descriptor* descriptor, std::vector<std::string>* warnings);
 
+// Reads the model info file at `path` and attaches it to `descriptor` (LoadModelInfoFile,
+// then AttachModelInfo).
+absl::Status AttachModelInfoFile(const std::string& path, Descriptor* descriptor,
+                                 std::vector<std::string>* warnings);
+
 // `<folder>/<stem>.model_info.txt` for `<folder>/<stem>.yaml`: where a model's model info
 // lives beside its yaml, in a repository or for `--config`.
 std::string ModelInfoPathFor(const std::string& yaml_path);

@@ -162,13 +162,15 @@ bool Normalises(const Descriptor& descriptor, const InputDescriptor& input) {
 // q = clip(nearbyint(x / scale + zero_point)) in float32 arithmetic (as numpy computes it on
 // float32 data), rounding half to even, saturating to T's range.
 template <typename T>
-void QuantizeAs(const float* x, size_t count, const Quantization& q, int64_t axis_length,
+void QuantizeAs(const uint8_t* x, size_t count, const Quantization& q, int64_t axis_length,
                 int64_t inner, uint8_t* out) {
   const double lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
   T* dst = reinterpret_cast<T*>(out);
   for (size_t i = 0; i < count; ++i) {
+    float v;
+    std::memcpy(&v, x + i * sizeof(float), sizeof(float));
     const size_t k = q.axis < 0 ? 0 : (i / inner) % axis_length;
-    const float value = x[i] / q.scale[k] + static_cast<float>(q.zero_point[k]);
+    const float value = v / q.scale[k] + static_cast<float>(q.zero_point[k]);
     const double rounded = std::nearbyint(value);
     dst[i] = static_cast<T>(std::clamp(rounded, lo, hi));
   }
@@ -179,12 +181,13 @@ absl::Status Quantize(const std::string& input, Tensor* tensor) {
   const TensorSpec& spec = tensor->spec;
   const Quantization& q = *spec.quantization;
   const size_t count = tensor->data.size() / sizeof(float);
-  std::vector<float> x(count);
-  std::memcpy(x.data(), tensor->data.data(), count * sizeof(float));
+  const uint8_t* x = tensor->data.data();
   for (size_t i = 0; i < count; ++i) {
-    if (!std::isfinite(x[i])) {
+    float v;
+    std::memcpy(&v, x + i * sizeof(float), sizeof(float));
+    if (!std::isfinite(v)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "featuremap input '", input, "': element ", i, " of tensor '", spec.name, "' is ", x[i],
+          "featuremap input '", input, "': element ", i, " of tensor '", spec.name, "' is ", v,
           "; a quantised input (", ToString(spec.dtype), ") needs finite values"));
     }
   }
@@ -196,19 +199,19 @@ absl::Status Quantize(const std::string& input, Tensor* tensor) {
   std::vector<uint8_t> out(count * ElementSize(spec.dtype));
   switch (spec.dtype) {
     case DType::kUint8:
-      QuantizeAs<uint8_t>(x.data(), count, q, axis_length, inner, out.data());
+      QuantizeAs<uint8_t>(x, count, q, axis_length, inner, out.data());
       break;
     case DType::kInt8:
-      QuantizeAs<int8_t>(x.data(), count, q, axis_length, inner, out.data());
+      QuantizeAs<int8_t>(x, count, q, axis_length, inner, out.data());
       break;
     case DType::kInt16:
-      QuantizeAs<int16_t>(x.data(), count, q, axis_length, inner, out.data());
+      QuantizeAs<int16_t>(x, count, q, axis_length, inner, out.data());
       break;
     case DType::kUint16:
-      QuantizeAs<uint16_t>(x.data(), count, q, axis_length, inner, out.data());
+      QuantizeAs<uint16_t>(x, count, q, axis_length, inner, out.data());
       break;
     case DType::kInt32:
-      QuantizeAs<int32_t>(x.data(), count, q, axis_length, inner, out.data());
+      QuantizeAs<int32_t>(x, count, q, axis_length, inner, out.data());
       break;
     case DType::kFloat32:
       return absl::InternalError(absl::StrCat("tensor '", spec.name, "': quantised to float32"));
@@ -670,11 +673,7 @@ absl::StatusOr<Prepared> Prepare(const Descriptor& descriptor, absl::Span<const 
     for (TensorSpec& spec : out.plan.tensors) {
       if (spec.adapter != AdapterKind::kFloatImage) continue;
       spec.dtype = DType::kUint8;
-      int64_t stride = 1;
-      for (size_t i = spec.shape.size(); i-- > 0;) {
-        spec.strides[i] = stride;
-        stride *= spec.shape[i];
-      }
+      spec.strides = DenseStrides(spec.shape, spec.dtype);
     }
   }
   Preparer preparer(descriptor, options, out);
@@ -707,12 +706,7 @@ std::vector<uint8_t> PackStrided(const Tensor& tensor) {
     // Dense unless the compiled model pads (its strides, checked against the shape).
     const size_t rank = spec.shape.size();
     const int64_t element = ElementSize(spec.dtype);
-    bool dense = true;
-    for (size_t d = rank, expected = element; d-- > 0;) {
-      dense = dense && spec.strides[d] == static_cast<int64_t>(expected);
-      expected *= spec.shape[d];
-    }
-    if (dense || rank == 0) return tensor.data;
+    if (rank == 0 || spec.strides == DenseStrides(spec.shape, spec.dtype)) return tensor.data;
     std::vector<uint8_t> out(static_cast<size_t>(spec.strides[0] * spec.shape[0]), 0);
     const int64_t row = spec.shape[rank - 1] * element;
     const int64_t rows = static_cast<int64_t>(tensor.data.size()) / row;

@@ -90,7 +90,7 @@ class Parser {
   bool in_input_ = false;    // inside an input[N] block
   bool in_other_ = false;    // inside an output[N] block
   ModelInfoInput input_;
-  int quanti_line_ = 0, scale_line_ = 0, shift_line_ = 0;
+  int quanti_line_ = 0, scale_line_ = 0;
 };
 
 void Parser::StartModel(std::string name) {
@@ -163,7 +163,6 @@ void Parser::Field(ModelInfoInput& input, const std::string& key, absl::string_v
       return bad("a list of integer zero points");
     }
   } else if (key == "shift data") {
-    shift_line_ = line;
     if (!ParseIntegers(value, 0, &input.shift) || input.shift.size() > kMaxValues) {
       input.shift.clear();
       return bad("a list of shifts (0 or more)");
@@ -293,7 +292,7 @@ absl::StatusOr<std::vector<ModelInfoModel>> Parser::Run(absl::string_view text) 
       input_ = ModelInfoInput();
       input_.index = static_cast<int>(index);
       input_.line = line_number;
-      quanti_line_ = scale_line_ = shift_line_ = line_number;
+      quanti_line_ = scale_line_ = line_number;
       break;
     }
     if (!in_input_ || absl::StartsWith(trimmed, "input[")) continue;

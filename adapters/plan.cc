@@ -13,18 +13,6 @@ int64_t AlignUp(int64_t value, int64_t alignment) {
   return (value + alignment - 1) / alignment * alignment;
 }
 
-// Row-major strides in bytes: the last is the element size, each earlier one the product
-// of the later dimensions.
-std::vector<int64_t> DenseStrides(const std::vector<int64_t>& shape, DType dtype) {
-  std::vector<int64_t> strides(shape.size());
-  int64_t stride = ElementSize(dtype);
-  for (size_t i = shape.size(); i-- > 0;) {
-    strides[i] = stride;
-    stride *= shape[i];
-  }
-  return strides;
-}
-
 TensorLayout FeaturemapLayout(const InputDescriptor& input) {
   if (input.layout_train) {
     return *input.layout_train == Layout::kNCHW ? TensorLayout::kNCHW : TensorLayout::kNHWC;
@@ -246,6 +234,16 @@ std::optional<AdapterKind> ParseAdapterKind(absl::string_view name) {
     if (ToString(kind) == name) return kind;
   }
   return std::nullopt;
+}
+
+std::vector<int64_t> DenseStrides(const std::vector<int64_t>& shape, DType dtype) {
+  std::vector<int64_t> strides(shape.size());
+  int64_t stride = ElementSize(dtype);
+  for (size_t i = shape.size(); i-- > 0;) {
+    strides[i] = stride;
+    stride = shape[i] < 0 || stride < 0 ? -1 : stride * shape[i];
+  }
+  return strides;
 }
 
 void SetPlaneGeometry(const ChipInfo& chip, int64_t batch, int64_t height, int64_t width,

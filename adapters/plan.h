@@ -98,6 +98,10 @@ struct Plan {
   std::string model_info;
 };
 
+// Row-major strides in bytes: the last is the element size, each earlier one the product of
+// the later dimensions (-1 from a dynamic dimension on).
+std::vector<int64_t> DenseStrides(const std::vector<int64_t>& shape, DType dtype);
+
 // The shape and strides of an image-plane tensor of a pyramid or resizer input (role kY,
 // kUV or kNv12): J6 NHWC planes with rows aligned to the chip, or OE 1.x's packed NV12 (and
 // gray NCHW) with the width aligned. `height` and `width` are the image's pixels, or -1 while

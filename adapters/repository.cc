@@ -8,8 +8,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/compiled_model.h"
-#include "adapters/model_info.h"
-#include "adapters/status_macros.h"
 
 namespace hbprep {
 
@@ -43,11 +41,8 @@ absl::StatusOr<Repository> LoadRepository(const std::string& dir) {
     // `<stem>.model_info.txt` beside the yaml: the compiled model's own description.
     model.model_info_path = FindModelInfo(model.path, "");
     if (!model.model_info_path.empty()) {
-      absl::Status attached = [&]() -> absl::Status {
-        HBPREP_ASSIGN_OR_RETURN(std::vector<ModelInfoModel> info,
-                                LoadModelInfoFile(model.model_info_path));
-        return AttachModelInfo(info, model.model_info_path, &*descriptor, &model.warnings);
-      }();
+      const absl::Status attached =
+          AttachModelInfoFile(model.model_info_path, &*descriptor, &model.warnings);
       if (!attached.ok()) {
         // Named after the yaml, like its own errors: the model is what is skipped.
         repository.errors.push_back(absl::StrCat(model.path, ": ", attached.message()));
