@@ -1149,6 +1149,9 @@ absl::string_view ToString(ColorRange range) { return NameOf(kRanges, range); }
 absl::string_view ToString(NormType norm) { return NameOf(kNormTypes, norm); }
 std::optional<NormType> ParseNormType(absl::string_view name) { return Lookup(kNormTypes, name); }
 absl::string_view ToString(Nv12Recipe recipe) { return NameOf(kNv12Recipes, recipe); }
+std::optional<Nv12Recipe> ParseNv12Recipe(absl::string_view name) {
+  return Lookup(kNv12Recipes, name);
+}
 absl::string_view ToString(Interpolation interpolation) {
   return NameOf(kInterpolations, interpolation);
 }

@@ -50,6 +50,7 @@ absl::string_view ToString(ColorRange range);
 absl::string_view ToString(NormType norm);
 std::optional<NormType> ParseNormType(absl::string_view name);
 absl::string_view ToString(Nv12Recipe recipe);
+std::optional<Nv12Recipe> ParseNv12Recipe(absl::string_view name);  // "auto", "calc", ...
 absl::string_view ToString(Interpolation interpolation);
 
 // One geometric step of the float model's recipe, named after the toolchain's transformers

@@ -502,11 +502,7 @@ void Preparer::Float(int index, int item, const InputDescriptor& input, const cv
 
 absl::Status Preparer::Featuremap(int index, int item, const InputDescriptor& input,
                                   const InputImage& image) {
-  std::vector<int64_t> want = input.shape;
-  if (options_.target != Target::kCalibration && descriptor_.input_batch > 0) {
-    want[0] = descriptor_.input_batch;
-  }
-  if (input.separate && options_.target == Target::kBoard) want[0] = 1;
+  const std::vector<int64_t> want = FeaturemapFileShape(descriptor_, input, options_.target);
   int64_t elements = 1;
   for (int64_t dim : want) elements *= dim;
   NpyArray array;
@@ -571,11 +567,7 @@ absl::Status Preparer::Assemble() {
       SetPlaneGeometry(*descriptor_.chip, spec.shape[0], size.first, size.second, &tensor.spec);
     }
     if (spec.quantization) HBPREP_RETURN_IF_ERROR(Quantize(input.name, &tensor));
-    tensor.dense_shape = tensor.spec.shape;
-    if (spec.layout == TensorLayout::kNV12) {
-      tensor.dense_shape = {tensor.spec.shape[0], tensor.spec.shape[2] * 3 / 2,
-                            tensor.spec.shape[3]};
-    }
+    tensor.dense_shape = DenseShape(tensor.spec);
     out_.tensors.push_back(std::move(tensor));
   }
   return absl::OkStatus();
@@ -623,6 +615,16 @@ std::vector<std::pair<std::string, std::string>> ReadLibraryVersions() {
 }
 
 }  // namespace internal
+
+std::vector<int64_t> FeaturemapFileShape(const Descriptor& descriptor,
+                                         const InputDescriptor& input, Target target) {
+  std::vector<int64_t> shape = input.shape;
+  if (target != Target::kCalibration && descriptor.input_batch > 0) {
+    shape[0] = descriptor.input_batch;
+  }
+  if (input.separate && target == Target::kBoard) shape[0] = 1;
+  return shape;
+}
 
 std::vector<int> ImageBindings(const Descriptor& descriptor, Target target) {
   std::vector<int> bindings;

@@ -99,6 +99,11 @@ std::vector<std::pair<std::string, std::string>> LibraryVersions();
 // input it feeds; its size is how many images (or .npy files) a request takes.
 std::vector<int> ImageBindings(const Descriptor& descriptor, Target target);
 
+// The float32 shape of one featuremap file for `input` (not an image input) and `target`:
+// one batch item's after a batch split, else the whole input's.
+std::vector<int64_t> FeaturemapFileShape(const Descriptor& descriptor,
+                                         const InputDescriptor& input, Target target);
+
 // Checks options against the descriptor before any image is read (INVALID_ARGUMENT for a
 // combination that cannot work, such as uint8 data for a normalised input). Prepare()
 // checks it too.

@@ -246,6 +246,12 @@ std::vector<int64_t> DenseStrides(const std::vector<int64_t>& shape, DType dtype
   return strides;
 }
 
+std::vector<int64_t> DenseShape(const TensorSpec& spec) {
+  if (spec.layout != TensorLayout::kNV12) return spec.shape;
+  const int64_t h = spec.shape[2];
+  return {spec.shape[0], h < 0 ? -1 : h * 3 / 2, spec.shape[3]};
+}
+
 void SetPlaneGeometry(const ChipInfo& chip, int64_t batch, int64_t height, int64_t width,
                       TensorSpec* spec) {
   const bool dynamic = height < 0 || width < 0;

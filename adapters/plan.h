@@ -102,6 +102,10 @@ struct Plan {
 // the later dimensions (-1 from a dynamic dimension on).
 std::vector<int64_t> DenseStrides(const std::vector<int64_t>& shape, DType dtype);
 
+// The shape of the tensor's data without stride padding: spec.shape, except OE 1.x packed
+// NV12 ([N, H*3/2, W]); -1 stays -1.
+std::vector<int64_t> DenseShape(const TensorSpec& spec);
+
 // The shape and strides of an image-plane tensor of a pyramid or resizer input (role kY,
 // kUV or kNv12): J6 NHWC planes with rows aligned to the chip, or OE 1.x's packed NV12 (and
 // gray NCHW) with the width aligned. `height` and `width` are the image's pixels, or -1 while

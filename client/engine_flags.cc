@@ -65,14 +65,7 @@ absl::StatusOr<EngineFlags> ParseEngineFlags(const Args& args) {
   EngineFlags flags;
   PrepareOptions& options = flags.options;
   if (std::optional<std::string> recipe = args.Get("nv12-recipe")) {
-    const std::vector<std::pair<const char*, Nv12Recipe>> names = {
-        {"auto", Nv12Recipe::kAuto},
-        {"calc", Nv12Recipe::kCalc},
-        {"calc_f32", Nv12Recipe::kCalcF32},
-        {"opencv", Nv12Recipe::kOpencv}};
-    for (const auto& [name, value] : names) {
-      if (*recipe == name) options.nv12_recipe = value;
-    }
+    options.nv12_recipe = ParseNv12Recipe(*recipe);
     if (!options.nv12_recipe) {
       return absl::InvalidArgumentError(
           absl::StrCat("--nv12-recipe '", *recipe, "' is not one of auto, calc, calc_f32, opencv"));

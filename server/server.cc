@@ -102,6 +102,8 @@ absl::Status Server::Start() {
   const int queue = options_.queue_capacity >= 0 ? options_.queue_capacity : 4 * workers;
   pool_ = std::make_unique<WorkerPool>(workers, queue);
   service_ = std::make_unique<InputAdapterService>(options_, store_.get(), pool_.get(), &metrics_);
+  inference_service_ =
+      std::make_unique<InferenceService>(options_, store_.get(), pool_.get(), &metrics_);
 
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options_);
   if (!credentials.ok()) return credentials.status();
@@ -120,6 +122,7 @@ absl::Status Server::Start() {
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(options_.max_message_bytes));
   builder.RegisterService(service_.get());
+  builder.RegisterService(inference_service_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr) {
     return absl::UnavailableError(
@@ -163,10 +166,12 @@ std::string Server::RenderMetrics() const {
 
 void Server::SetServing(bool serving) {
   if (server_ == nullptr) return;
+  inference_service_->SetReady(serving);
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health == nullptr) return;
   health->SetServingStatus(serving);  // the server as a whole ("")
   health->SetServingStatus(v1::InputAdapter::service_full_name(), serving);
+  health->SetServingStatus(inference::GRPCInferenceService::service_full_name(), serving);
 }
 
 void Server::Stop() {

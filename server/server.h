@@ -1,6 +1,6 @@
 // hbprep-server's parts put together: the model store (loaded, then watched), the worker
-// pool, the InputAdapter service, health (grpc.health.v1) and reflection, on every listen
-// address.
+// pool, the InputAdapter service, the Open Inference Protocol service, health
+// (grpc.health.v1) and reflection, on every listen address.
 //
 // Health: NOT_SERVING until the repository is loaded, SERVING while up, NOT_SERVING again
 // once Stop() begins draining.
@@ -15,6 +15,7 @@
 #include "grpcpp/server.h"
 #include "server/metrics.h"
 #include "server/model_store.h"
+#include "server/oip_service.h"
 #include "server/options.h"
 #include "server/service.h"
 #include "server/worker_pool.h"
@@ -57,6 +58,7 @@ class Server {
   std::unique_ptr<ModelStore> store_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<InputAdapterService> service_;
+  std::unique_ptr<InferenceService> inference_service_;
   std::unique_ptr<grpc::Server> server_;
   std::vector<int> ports_;
   std::atomic<bool> reload_requested_{false};

@@ -39,7 +39,7 @@ class InputAdapterService final : public v1::InputAdapter::CallbackService {
   // the deadline before and between stages.
   absl::Status RunPrepare(const v1::PrepareRequest& request, v1::PrepareResponse* response,
                           grpc::CallbackServerContext* context);
-  absl::Status Authorize(const grpc::CallbackServerContext* context) const;
+  const ServerOptions& options() const { return options_; }
   WorkerPool* pool() { return pool_; }
   Metrics* metrics() { return metrics_; }
 

@@ -28,13 +28,29 @@ _RECIPES = {None: pb.NV12_RECIPE_UNSPECIFIED, "auto": pb.NV12_RECIPE_AUTO,
 _DTYPES = {pb.DATA_TYPE_UINT8: np.uint8, pb.DATA_TYPE_INT8: np.int8,
            pb.DATA_TYPE_INT16: np.int16, pb.DATA_TYPE_UINT16: np.uint16,
            pb.DATA_TYPE_INT32: np.int32, pb.DATA_TYPE_FLOAT32: np.float32}
-# Every hbprep.v1 call is a pure function of its request: retrying UNAVAILABLE is safe.
+# Every call of both services is a pure function of its request: retrying UNAVAILABLE is
+# safe.
 _SERVICE_CONFIG = """{
   "loadBalancingConfig": [{"round_robin": {}}],
-  "methodConfig": [{"name": [{"service": "hbprep.v1.InputAdapter"}],
+  "methodConfig": [{"name": [{"service": "%s"}],
     "retryPolicy": {"maxAttempts": 3, "initialBackoff": "0.1s", "maxBackoff": "1s",
                     "backoffMultiplier": 2, "retryableStatusCodes": ["UNAVAILABLE"]}}]
 }"""
+
+
+def _open_channel(target, service, root_certificates, private_key, certificate_chain,
+                  max_message_bytes):
+    """A channel to `target` (see Client) with retries for `service`'s calls."""
+    options = [("grpc.max_receive_message_length", max_message_bytes),
+               ("grpc.max_send_message_length", max_message_bytes),
+               ("grpc.service_config", _SERVICE_CONFIG % service)]
+    if "," in target:
+        target = "ipv4:" + target
+    if root_certificates or certificate_chain:
+        credentials = grpc.ssl_channel_credentials(root_certificates, private_key,
+                                                   certificate_chain)
+        return grpc.secure_channel(target, credentials, options)
+    return grpc.insecure_channel(target, options)
 
 
 class HbprepError(Exception):
@@ -57,17 +73,8 @@ class Client:
 
     def __init__(self, target, token=None, root_certificates=None, private_key=None,
                  certificate_chain=None, timeout=60.0, max_message_bytes=64 << 20):
-        options = [("grpc.max_receive_message_length", max_message_bytes),
-                   ("grpc.max_send_message_length", max_message_bytes),
-                   ("grpc.service_config", _SERVICE_CONFIG)]
-        if "," in target:
-            target = "ipv4:" + target
-        if root_certificates or certificate_chain:
-            credentials = grpc.ssl_channel_credentials(root_certificates, private_key,
-                                                       certificate_chain)
-            self._channel = grpc.secure_channel(target, credentials, options)
-        else:
-            self._channel = grpc.insecure_channel(target, options)
+        self._channel = _open_channel(target, "hbprep.v1.InputAdapter", root_certificates,
+                                      private_key, certificate_chain, max_message_bytes)
         self._stub = rpc.InputAdapterStub(self._channel)
         self._metadata = [("authorization", "Bearer " + token)] if token else []
         self._timeout = timeout

@@ -1,0 +1,248 @@
+#include "server/oip_service.h"
+
+#include <array>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "adapters/engine.h"
+#include "adapters/status_macros.h"
+#include "server/convert.h"
+#include "server/oip_convert.h"
+#include "server/rpc.h"
+#include "spdlog/spdlog.h"
+
+namespace hbprep {
+namespace {
+
+using inference::ModelInferRequest;
+using inference::ModelInferResponse;
+using inference::ModelStreamInferResponse;
+
+void RecordInfer(Metrics* metrics, const char* method, const ModelInferRequest& request,
+                 const ModelInferResponse& response, const absl::Status& status,
+                 const InferenceService::InferStats& stats, int64_t queue_us, int64_t total_us) {
+  std::array<int64_t, Metrics::kStageCount> stages;
+  stages.fill(-1);
+  stages[Metrics::kQueue] = queue_us;
+  stages[Metrics::kTotal] = total_us;
+  if (status.ok()) {
+    stages[Metrics::kDecode] = stats.decode_us;
+    stages[Metrics::kTransform] = stats.transform_us;
+    stages[Metrics::kPack] = stats.pack_us;
+  }
+  metrics->Record(method, stats.model, stats.target, absl::StatusCodeToString(status.code()),
+                  static_cast<int64_t>(request.ByteSizeLong()),
+                  status.ok() ? static_cast<int64_t>(response.ByteSizeLong()) : 0, stages);
+}
+
+// Answers a cheap call on gRPC's own thread (health-like calls must answer under load).
+template <typename Work>
+grpc::ServerUnaryReactor* AnswerNow(InferenceService* service, const char* method,
+                                    grpc::CallbackServerContext* context, bool authorize,
+                                    Work work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status status = authorize ? Authorize(service->options(), context) : absl::OkStatus();
+  if (status.ok()) status = work();
+  LogFailure(method, status);
+  RecordCall(service->metrics(), method, status);
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+// ModelStreamInfer as Triton publishes it: requests are read, prepared and answered one at a
+// time, in order; a failed request is answered with error_message (the native API's message)
+// and the stream goes on, until the client cancels or the stream's deadline passes.
+class InferStreamReactor final
+    : public grpc::ServerBidiReactor<ModelInferRequest, ModelStreamInferResponse> {
+ public:
+  InferStreamReactor(InferenceService* service, grpc::CallbackServerContext* context)
+      : service_(service), context_(context) {
+    if (absl::Status auth = Authorize(service_->options(), context_); !auth.ok()) {
+      LogFailure("ModelStreamInfer", auth);
+      RecordCall(service_->metrics(), "ModelStreamInfer", auth);
+      Finish(ToGrpcStatus(auth));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client finished sending (or went away)
+      Finish(grpc::Status::OK);
+      return;
+    }
+    response_.Clear();
+    queued_ = Clock::now();
+    if (!service_->pool()->TrySubmit([this] { Process(); })) {
+      const absl::Status busy = BusyError(*service_->pool());
+      RecordInfer(service_->metrics(), "ModelStreamInfer", request_, response_.infer_response(),
+                  busy, {}, 0, 0);
+      Fail(busy);
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the stream was closed"));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void Process() {
+    const int64_t queue_us = MicrosSince(queued_);
+    InferenceService::InferStats stats;
+    absl::Status status = CheckContinue(context_);
+    if (status.ok()) {
+      status = service_->RunInfer(request_, response_.mutable_infer_response(), context_, &stats);
+    }
+    RecordInfer(service_->metrics(), "ModelStreamInfer", request_, response_.infer_response(),
+                status, stats, queue_us, MicrosSince(queued_));
+    if (status.ok()) {
+      StartWrite(&response_);
+    } else {
+      Fail(status);
+    }
+  }
+
+  void Fail(const absl::Status& status) {
+    LogFailure("ModelStreamInfer", status);
+    if (absl::IsCancelled(status) || absl::IsDeadlineExceeded(status)) {
+      Finish(ToGrpcStatus(status));
+      return;
+    }
+    response_.Clear();
+    response_.set_error_message(std::string(status.message()));
+    ModelInferResponse* answer = response_.mutable_infer_response();
+    answer->set_model_name(request_.model_name());
+    answer->set_model_version(request_.model_version());
+    answer->set_id(request_.id());
+    (*answer->mutable_parameters())["error_code"].set_string_param(
+        absl::StatusCodeToString(status.code()));
+    StartWrite(&response_);
+  }
+
+  InferenceService* service_;
+  grpc::CallbackServerContext* context_;
+  ModelInferRequest request_;
+  ModelStreamInferResponse response_;
+  Clock::time_point queued_;
+};
+
+}  // namespace
+
+InferenceService::InferenceService(const ServerOptions& options, ModelStore* store,
+                                   WorkerPool* pool, Metrics* metrics)
+    : options_(options), store_(store), pool_(pool), metrics_(metrics) {}
+
+grpc::ServerUnaryReactor* InferenceService::ServerLive(grpc::CallbackServerContext* context,
+                                                       const inference::ServerLiveRequest*,
+                                                       inference::ServerLiveResponse* response) {
+  return AnswerNow(this, "ServerLive", context, /*authorize=*/false, [response] {
+    response->set_live(true);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* InferenceService::ServerReady(grpc::CallbackServerContext* context,
+                                                        const inference::ServerReadyRequest*,
+                                                        inference::ServerReadyResponse* response) {
+  return AnswerNow(this, "ServerReady", context, /*authorize=*/false, [this, response] {
+    response->set_ready(ready_.load());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* InferenceService::ModelReady(grpc::CallbackServerContext* context,
+                                                       const inference::ModelReadyRequest* request,
+                                                       inference::ModelReadyResponse* response) {
+  return AnswerNow(this, "ModelReady", context, /*authorize=*/true, [this, request, response] {
+    const std::shared_ptr<const Repository> repository = store_->snapshot();
+    response->set_ready(ready_.load() && repository->models.count(request->name()) > 0 &&
+                        oip::CheckVersion(request->name(), request->version()).ok());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* InferenceService::ServerMetadata(
+    grpc::CallbackServerContext* context, const inference::ServerMetadataRequest*,
+    inference::ServerMetadataResponse* response) {
+  return AnswerNow(this, "ServerMetadata", context, /*authorize=*/true, [response] {
+    response->set_name("hbprep");
+    response->set_version(LibraryVersions().front().second);
+    response->add_extensions("parameters");
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
+    grpc::CallbackServerContext* context, const inference::ModelMetadataRequest* request,
+    inference::ModelMetadataResponse* response) {
+  return SubmitUnary(
+      options_, pool_, "ModelMetadata", context,
+      [this, request, response] {
+        const std::shared_ptr<const Repository> repository = store_->snapshot();
+        HBPREP_ASSIGN_OR_RETURN(const RepositoryModel* model,
+                                FindModel(*repository, request->name()));
+        HBPREP_RETURN_IF_ERROR(oip::CheckVersion(request->name(), request->version()));
+        oip::ToMetadata(model->descriptor, response);
+        return absl::OkStatus();
+      },
+      [this](const absl::Status& status) { RecordCall(metrics_, "ModelMetadata", status); });
+}
+
+absl::Status InferenceService::RunInfer(const ModelInferRequest& request,
+                                        ModelInferResponse* response,
+                                        grpc::CallbackServerContext* context, InferStats* stats) {
+  const std::shared_ptr<const Repository> repository = store_->snapshot();
+  HBPREP_ASSIGN_OR_RETURN(const RepositoryModel* model,
+                          FindModel(*repository, request.model_name()));
+  stats->model = request.model_name();
+  HBPREP_RETURN_IF_ERROR(oip::CheckVersion(request.model_name(), request.model_version()));
+  HBPREP_ASSIGN_OR_RETURN(oip::InferCall call,
+                          oip::FromInferRequest(request, model->descriptor));
+  stats->target = std::string(ToString(call.options.target));
+  HBPREP_RETURN_IF_ERROR(CheckPinnedHash(model->descriptor, call.pinned_hash));
+  std::vector<std::string> warnings = model->warnings;
+  warnings.insert(warnings.end(), call.warnings.begin(), call.warnings.end());
+  HBPREP_ASSIGN_OR_RETURN(
+      const Prepared prepared,
+      PrepareForCall(options_, model->descriptor, call.images, call.options, warnings, context));
+  stats->decode_us = prepared.decode_us;
+  stats->transform_us = prepared.transform_us;
+  stats->pack_us = prepared.pack_us;
+  spdlog::debug("ModelInfer model={} target={} images={} tensors={}", model->descriptor.name,
+                stats->target, call.images.size(), prepared.tensors.size());
+  return oip::ToInferResponse(request, prepared, response);
+}
+
+grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerContext* context,
+                                                       const ModelInferRequest* request,
+                                                       ModelInferResponse* response) {
+  const auto queued = Clock::now();
+  auto stats = std::make_shared<InferStats>();
+  auto queue_us = std::make_shared<int64_t>(0);
+  return SubmitUnary(
+      options_, pool_, "ModelInfer", context,
+      [this, context, request, response, queued, stats, queue_us] {
+        *queue_us = MicrosSince(queued);
+        return RunInfer(*request, response, context, stats.get());
+      },
+      [this, request, response, queued, stats, queue_us](const absl::Status& status) {
+        RecordInfer(metrics_, "ModelInfer", *request, *response, status, *stats, *queue_us,
+                    MicrosSince(queued));
+      });
+}
+
+grpc::ServerBidiReactor<ModelInferRequest, ModelStreamInferResponse>*
+InferenceService::ModelStreamInfer(grpc::CallbackServerContext* context) {
+  return new InferStreamReactor(this, context);
+}
+
+}  // namespace hbprep

@@ -1,0 +1,100 @@
+#include "server/rpc.h"
+
+#include <array>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace hbprep {
+namespace {
+
+// Constant-time comparison, so a wrong token's timing says nothing about the right one.
+bool SameToken(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+}  // namespace
+
+absl::Status Authorize(const ServerOptions& options, const grpc::CallbackServerContext* context) {
+  if (options.auth_token.empty()) return absl::OkStatus();
+  const auto& metadata = context->client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) {
+    return absl::UnauthenticatedError("missing 'authorization: Bearer <token>' metadata");
+  }
+  const std::string value(it->second.data(), it->second.size());
+  if (!SameToken(value, "Bearer " + options.auth_token)) {
+    return absl::UnauthenticatedError("wrong token");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckContinue(grpc::CallbackServerContext* context) {
+  if (context == nullptr) return absl::OkStatus();
+  // The deadline first: a client whose deadline passed also sees its call cancelled.
+  if (context->deadline() <= std::chrono::system_clock::now()) {
+    return absl::DeadlineExceededError("the request's deadline passed before its work was done");
+  }
+  if (context->IsCancelled()) return absl::CancelledError("the client cancelled the request");
+  return absl::OkStatus();
+}
+
+absl::Status BusyError(const WorkerPool& pool) {
+  return absl::ResourceExhaustedError(absl::StrCat("server busy: ", pool.threads(),
+                                                   " workers and ", pool.queue_capacity(),
+                                                   " queued requests; retry later"));
+}
+
+void LogFailure(const char* method, const absl::Status& status) {
+  if (status.ok()) return;
+  if (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown) {
+    spdlog::error("{} failed: {}", method, status.ToString());
+  } else {
+    spdlog::info("{} refused: {}", method, status.ToString());
+  }
+}
+
+void RecordCall(Metrics* metrics, const char* method, const absl::Status& status) {
+  std::array<int64_t, Metrics::kStageCount> stages;
+  stages.fill(-1);
+  metrics->Record(method, "", "", absl::StatusCodeToString(status.code()), 0, 0, stages);
+}
+
+absl::StatusOr<const RepositoryModel*> FindModel(const Repository& repository,
+                                                 const std::string& name) {
+  auto it = repository.models.find(name);
+  if (it != repository.models.end()) return &it->second;
+  std::vector<std::string> known;
+  for (const auto& [known_name, model] : repository.models) known.push_back(known_name);
+  return absl::NotFoundError(absl::StrCat("model '", name, "' is not in the repository (models: ",
+                                          absl::StrJoin(known, ", "), ")"));
+}
+
+absl::Status CheckPinnedHash(const Descriptor& descriptor, const std::string& pinned) {
+  if (pinned.empty()) return absl::OkStatus();
+  const std::string hash = DescriptorHash(descriptor);
+  if (hash == pinned) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat("model '", descriptor.name,
+                                                    "' has descriptor hash ", hash,
+                                                    " but the request is pinned to ", pinned));
+}
+
+absl::StatusOr<Prepared> PrepareForCall(const ServerOptions& server, const Descriptor& descriptor,
+                                        absl::Span<const InputImage> images,
+                                        PrepareOptions options,
+                                        const std::vector<std::string>& warnings,
+                                        grpc::CallbackServerContext* context) {
+  options.max_width = options.max_height = server.max_side;
+  options.max_pixels = server.max_pixels;
+  options.check_continue = [context] { return CheckContinue(context); };
+  absl::StatusOr<Prepared> prepared = Prepare(descriptor, images, options);
+  if (prepared.ok()) {
+    prepared->warnings.insert(prepared->warnings.begin(), warnings.begin(), warnings.end());
+  }
+  return prepared;
+}
+
+}  // namespace hbprep
