@@ -13,6 +13,10 @@ import sys
 import cv2
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from recipes import (IMAGENET_MEAN, cls_recipe, float_input, nv12_calc,  # noqa: E402
+                     nv12_opencv, pad_resize, quantise)
+
 HBPREP, MODELS, WORK = sys.argv[1:4]
 os.makedirs(WORK, exist_ok=True)
 
@@ -30,65 +34,6 @@ def make_images():
     return [photo, odd]
 
 
-# --- the reference recipes -----------------------------------------------------------------
-def short_side_resize(img, short):
-    h, w = img.shape[:2]
-    if h < w:
-        return cv2.resize(img, (int(short * (w / h)), short), interpolation=cv2.INTER_LINEAR)
-    return cv2.resize(img, (short, int(short * (h / w))), interpolation=cv2.INTER_LINEAR)
-
-
-def center_crop(img, size):
-    h, w = img.shape[:2]
-    top, left = h // 2 - size // 2, w // 2 - size // 2
-    return img[top:top + size, left:left + size]
-
-
-def pad_resize(img, th, tw, pad):
-    h, w = img.shape[:2]
-    scale = min(tw / w, th / h)
-    nh, nw = int(scale * h), int(scale * w)
-    out = np.full((th, tw, 3), pad, dtype=np.uint8)
-    top, left = (th - nh) // 2, (tw - nw) // 2
-    out[top:top + nh, left:left + nw] = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_LINEAR)
-    return out
-
-
-def nv12_calc(bgr):
-    b, g, r = [bgr[..., i].astype(np.float64) for i in range(3)]
-    y = (0.299 * r + 0.587 * g + 0.114 * b).astype(np.uint8)
-    u = (-0.169 * r - 0.331 * g + 0.5 * b + 128).astype(np.uint8)[::2, ::2]
-    v = (0.5 * r - 0.419 * g - 0.081 * b + 128).astype(np.uint8)[::2, ::2]
-    return y, np.stack([u, v], -1)
-
-
-def nv12_opencv(bgr):
-    h, w = bgr.shape[:2]
-    flat = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420).reshape(-1)
-    quarter = (h // 2) * (w // 2)
-    u = flat[h * w:h * w + quarter].reshape(h // 2, w // 2)
-    v = flat[h * w + quarter:].reshape(h // 2, w // 2)
-    return flat[:h * w].reshape(h, w), np.stack([u, v], -1)
-
-
-def float_input(bgr, rgb, mean=None, scale=None, std=None):
-    x = (bgr[..., ::-1] if rgb else bgr).astype(np.float32)
-    if mean is not None:
-        x = x - np.array(mean)
-    if scale is not None:
-        x = x * np.array(scale)
-    if std is not None:
-        x = x / np.array(std)
-    return x.astype(np.float32).transpose(2, 0, 1)[None]
-
-
-def quantise(x, scale, zero_point, dtype):
-    """clip(nearbyint(x / scale + zero_point)) on float32 data, to dtype's range."""
-    q = np.rint(x / np.float32(scale) + np.float32(zero_point))
-    info = np.iinfo(dtype)
-    return np.clip(q, info.min, info.max).astype(dtype)
-
-
 def read_prior_quantisation():
     """The prior's scale and zero point as fusion_multi.model_info.txt prints them."""
     text = open(os.path.join(MODELS, "fusion_multi.model_info.txt")).read()
@@ -100,13 +45,6 @@ def read_prior_quantisation():
 
 
 PRIOR_QUANT = read_prior_quantisation()
-
-IMAGENET_MEAN = [123.675, 116.28, 103.53]
-
-
-def cls_recipe(img):
-    return center_crop(short_side_resize(img, 256), 224)
-
 
 # --- one check per model and target --------------------------------------------------------
 def run(model, target, files, extra=()):
