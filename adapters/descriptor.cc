@@ -60,6 +60,8 @@ constexpr Named<Nv12Recipe> kNv12Recipes[] = {{"auto", Nv12Recipe::kAuto},
                                               {"calc", Nv12Recipe::kCalc},
                                               {"calc_f32", Nv12Recipe::kCalcF32},
                                               {"opencv", Nv12Recipe::kOpencv}};
+constexpr Named<DecodeMode> kDecodeModes[] = {{"exact", DecodeMode::kExact},
+                                             {"fast", DecodeMode::kFast}};
 constexpr Named<Interpolation> kInterpolations[] = {{"linear", Interpolation::kLinear},
                                                     {"cubic", Interpolation::kCubic},
                                                     {"nearest", Interpolation::kNearest},
@@ -791,9 +793,17 @@ void Parser::ParseHbprepSection(const YAML::Node& section) {
       } else {
         model_recipe = *recipe;
       }
+    } else if (key == "decode") {
+      auto mode = Lookup(kDecodeModes, item.second.IsScalar() ? item.second.Scalar() : "");
+      if (!mode) {
+        Error(absl::StrCat("hbprep.decode '", item.second.IsScalar() ? item.second.Scalar() : "",
+                           "' is not one of ", NamesOf(kDecodeModes)));
+      } else {
+        descriptor_.decode = *mode;
+      }
     } else if (key != "inputs") {
       Error(absl::StrCat("hbprep.", key,
-                         " is not a key of the hbprep section (nv12_recipe, inputs)"));
+                         " is not a key of the hbprep section (nv12_recipe, decode, inputs)"));
     }
   }
   for (InputDescriptor& input : descriptor_.inputs) input.nv12_recipe = model_recipe;
@@ -1152,6 +1162,10 @@ absl::string_view ToString(Nv12Recipe recipe) { return NameOf(kNv12Recipes, reci
 std::optional<Nv12Recipe> ParseNv12Recipe(absl::string_view name) {
   return Lookup(kNv12Recipes, name);
 }
+absl::string_view ToString(DecodeMode mode) { return NameOf(kDecodeModes, mode); }
+std::optional<DecodeMode> ParseDecodeMode(absl::string_view name) {
+  return Lookup(kDecodeModes, name);
+}
 absl::string_view ToString(Interpolation interpolation) {
   return NameOf(kInterpolations, interpolation);
 }
@@ -1222,6 +1236,8 @@ std::string CanonicalForm(const Descriptor& descriptor) {
                         {"march", descriptor.chip ? descriptor.chip->march : ""},
                         {"input_batch", descriptor.input_batch},
                         {"inputs", std::move(inputs)}};
+  // Fast decoding changes the data; exact (the default) leaves the form as it always was.
+  if (descriptor.decode == DecodeMode::kFast) out["decode"] = "fast";
   // What a compiled model decided changes the data, so it is part of the identity; without
   // one the form (and every hash) is as before.
   if (descriptor.compiled) {

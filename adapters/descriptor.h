@@ -42,6 +42,11 @@ enum class NormType {
 // matches input_space_and_range: kCalc for regular, kOpencv for bt601_video.
 enum class Nv12Recipe { kAuto, kCalc, kCalcF32, kOpencv };
 enum class Interpolation { kLinear, kCubic, kNearest, kArea };
+// How JPEG images are decoded. kExact: the full image to BGR, pixels identical to
+// cv2.imread, as the reference recipes see them. kFast: straight to JPEG's YCbCr planes,
+// reduced in the DCT domain when the recipe's first resize is much smaller, never through
+// BGR; close to exact, not equal (other formats decode as in kExact).
+enum class DecodeMode { kExact, kFast };
 
 absl::string_view ToString(ImageType type);
 absl::string_view ToString(Layout layout);
@@ -51,6 +56,8 @@ absl::string_view ToString(NormType norm);
 std::optional<NormType> ParseNormType(absl::string_view name);
 absl::string_view ToString(Nv12Recipe recipe);
 std::optional<Nv12Recipe> ParseNv12Recipe(absl::string_view name);  // "auto", "calc", ...
+absl::string_view ToString(DecodeMode mode);
+std::optional<DecodeMode> ParseDecodeMode(absl::string_view name);  // "exact", "fast"
 absl::string_view ToString(Interpolation interpolation);
 
 // One geometric step of the float model's recipe, named after the toolchain's transformers
@@ -110,6 +117,7 @@ struct Descriptor {
   std::string name;                // the model's name (file stem), not part of the hash
   const ChipInfo* chip = nullptr;  // never null in a parsed descriptor
   int input_batch = 0;             // 0 when not set
+  DecodeMode decode = DecodeMode::kExact;  // hbprep.decode
   std::vector<InputDescriptor> inputs;
   // What the compiled model says of its inputs (AttachModelInfo); null when not supplied.
   std::shared_ptr<const CompiledModel> compiled;

@@ -18,6 +18,7 @@
 #include "adapters/color.h"
 #include "adapters/frame.h"
 #include "adapters/image_io.h"
+#include "adapters/jpeg.h"
 #include "adapters/npy.h"
 #include "adapters/status_macros.h"
 #include "opencv2/core.hpp"
@@ -132,6 +133,33 @@ absl::Status ApplyRecipe(Frame& frame, const InputDescriptor& input, absl::strin
   return absl::OkStatus();
 }
 
+// Fast decoding: the smallest decoded size that keeps the recipe's first resize a reduction,
+// so that DCT-domain scaling loses nothing the recipe keeps. 0 x 0 (the full image) for
+// resizer inputs and for recipes that crop before they resize.
+cv::Size FastDecodeMinimum(const InputDescriptor& input, Target target,
+                           const ImageHeader& header) {
+  if (target == Target::kBoard && input.source == InputSource::kResizer) return {0, 0};
+  if (input.recipe.empty()) {
+    return {static_cast<int>(input.width()), static_cast<int>(input.height())};
+  }
+  const RecipeStep& first = input.recipe.front();
+  switch (first.kind) {
+    case RecipeStep::Kind::kShortSideResize:  // the short side at least the size
+      return {first.size[0], first.size[0]};
+    case RecipeStep::Kind::kResize:
+      return {first.size[1], first.size[0]};
+    case RecipeStep::Kind::kPadResize: {
+      const double scale =
+          std::min(static_cast<double>(first.size[1]) / static_cast<double>(header.width),
+                   static_cast<double>(first.size[0]) / static_cast<double>(header.height));
+      return {static_cast<int>(std::ceil(scale * header.width)),
+              static_cast<int>(std::ceil(scale * header.height))};
+    }
+    default:
+      return {0, 0};
+  }
+}
+
 // NV12 planes of a BGR image with the given recipe. REQUIRES: even width and height.
 void BgrToNv12(const cv::Mat& bgr, Nv12Recipe recipe, uint8_t* y, uint8_t* uv) {
   const int w = bgr.cols, h = bgr.rows;
@@ -232,7 +260,7 @@ class Preparer {
   absl::Status Assemble();
 
  private:
-  absl::StatusOr<Frame> Load(const InputImage& image);
+  absl::StatusOr<Frame> Load(const InputImage& image, const InputDescriptor& input);
   absl::Status Board(int index, int item, const InputDescriptor& input, const InputImage& image,
                      Frame frame);
   void Float(int index, int item, const InputDescriptor& input, const cv::Mat& bgr);
@@ -249,7 +277,7 @@ class Preparer {
   std::map<std::pair<int, int>, std::pair<int, int>> sizes_;
 };
 
-absl::StatusOr<Frame> Preparer::Load(const InputImage& image) {
+absl::StatusOr<Frame> Preparer::Load(const InputImage& image, const InputDescriptor& input) {
   const auto start = Clock::now();
   struct Account {
     Prepared& out;
@@ -262,6 +290,21 @@ absl::StatusOr<Frame> Preparer::Load(const InputImage& image) {
   limits.max_height = options_.max_height;
   limits.max_pixels = options_.max_pixels;
   Frame frame;
+  if (options_.decode.value_or(descriptor_.decode) == DecodeMode::kFast) {
+    HBPREP_ASSIGN_OR_RETURN(const ImageHeader header,
+                            CheckImageHeader(image.bytes, limits, image.what));
+    if (header.format == "JPEG") {
+      const cv::Size minimum = FastDecodeMinimum(input, options_.target, header);
+      if (std::optional<JpegPlanes> planes =
+              DecodeJpegPlanes(image.bytes, minimum.width, minimum.height)) {
+        frame.nv12 = true;
+        frame.y = planes->y;
+        frame.uv = planes->uv;
+        frame.range = ColorRange::kRegular;  // JPEG's YCbCr: full-range BT.601
+        return frame;
+      }
+    }
+  }
   HBPREP_ASSIGN_OR_RETURN(frame.bgr, DecodeImage(image.bytes, limits, image.what, &out_.warnings));
   return frame;
 }
@@ -292,7 +335,7 @@ absl::Status Preparer::Input(int index, int item, const InputImage& image) {
         image.what, ": a ROI was given but input '", input.name, "' is not a resizer input",
         options_.target == Target::kBoard ? "" : " on the board target"));
   }
-  HBPREP_ASSIGN_OR_RETURN(Frame frame, Load(image));
+  HBPREP_ASSIGN_OR_RETURN(Frame frame, Load(image, input));
   // NV12 frames stay planar only on their way to NV12 outputs.
   if (options_.target != Target::kBoard || input.type_rt != ImageType::kNv12) frame.ToBgr();
   if (options_.target == Target::kBoard) {

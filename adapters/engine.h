@@ -51,6 +51,8 @@ struct InputImage {
 
 struct PrepareOptions {
   Target target = Target::kBoard;
+  // Overrides the descriptor's decode mode (hbprep.decode) when set.
+  std::optional<DecodeMode> decode;
   // Overrides the descriptor's NV12 recipe for every nv12 input when set (not kAuto).
   std::optional<Nv12Recipe> nv12_recipe;
   // Calibration/onnx image data as uint8 instead of float32; only for inputs whose data is

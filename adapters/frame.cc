@@ -86,8 +86,16 @@ void Frame::ToBgr() {
 }
 
 void Frame::Crop(const cv::Rect& rect) {
-  // Chroma stays aligned with luma only when the crop starts on an even pixel.
-  if (nv12 && (rect.x % 2 != 0 || rect.y % 2 != 0)) ToBgr();
+  // Chroma stays aligned with luma only when the crop starts on an even pixel. Otherwise the
+  // planes from the even pixel before go to BGR (each pixel with its own 2x2 block's chroma,
+  // as a conversion of the whole frame gives it), and the crop is finished there.
+  if (nv12 && (rect.x % 2 != 0 || rect.y % 2 != 0)) {
+    const int x0 = rect.x & ~1, y0 = rect.y & ~1;
+    Crop(cv::Rect(x0, y0, rect.x + rect.width - x0, rect.y + rect.height - y0));
+    ToBgr();
+    bgr = bgr(cv::Rect(rect.x - x0, rect.y - y0, rect.width, rect.height));
+    return;
+  }
   if (!nv12) {
     bgr = bgr(rect);
     return;

@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "adapters/jpeg.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 
@@ -122,8 +123,8 @@ absl::StatusOr<ImageHeader> ReadImageHeader(absl::string_view b, absl::string_vi
       absl::StrCat(what, ": not a supported image format (JPEG, PNG, BMP, WebP, TIFF)"));
 }
 
-absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, const DecodeLimits& limits,
-                                    absl::string_view what, std::vector<std::string>* warnings) {
+absl::StatusOr<ImageHeader> CheckImageHeader(absl::string_view bytes, const DecodeLimits& limits,
+                                             absl::string_view what) {
   absl::StatusOr<ImageHeader> header = ReadImageHeader(bytes, what);
   if (!header.ok()) return header.status();
   if (header->width > limits.max_width || header->height > limits.max_height ||
@@ -136,6 +137,17 @@ absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, const DecodeLimits&
   if (header->format == "JPEG" && bytes.find("\xFF\xD9", 2) == absl::string_view::npos) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": truncated JPEG (no end-of-image marker)"));
+  }
+  return header;
+}
+
+absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, const DecodeLimits& limits,
+                                    absl::string_view what, std::vector<std::string>* warnings) {
+  absl::StatusOr<ImageHeader> header = CheckImageHeader(bytes, limits, what);
+  if (!header.ok()) return header.status();
+  if (header->format == "JPEG") {
+    // TurboJPEG straight into one buffer: the pixels imdecode gives, without its overhead.
+    if (std::optional<cv::Mat> bgr = DecodeJpegBgr(bytes)) return *std::move(bgr);
   }
   cv::Mat image;
   try {

@@ -32,7 +32,12 @@ struct ImageHeader {
 // truncated or inconsistent.
 absl::StatusOr<ImageHeader> ReadImageHeader(absl::string_view bytes, absl::string_view what);
 
-// Checks the header against `limits` (RESOURCE_EXHAUSTED beyond them), then decodes to 8-bit
+// The header, checked against `limits` (RESOURCE_EXHAUSTED beyond them); INVALID_ARGUMENT
+// also for a JPEG without its end-of-image marker.
+absl::StatusOr<ImageHeader> CheckImageHeader(absl::string_view bytes, const DecodeLimits& limits,
+                                             absl::string_view what);
+
+// Checks the header as CheckImageHeader does, then decodes to 8-bit
 // BGR the way cv2.imread does (EXIF orientation applied, grey replicated, alpha dropped,
 // 16-bit samples reduced to their high byte, with a warning).
 absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, const DecodeLimits& limits,

@@ -1,6 +1,9 @@
 #include "adapters/engine.h"
 
+#include <cmath>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -391,6 +394,110 @@ TEST(EngineAdapters, YuvAndGrayMatchScalarReferencesOnOddStridedInput) {
   ASSERT_EQ(packed.size(), 352u);
   EXPECT_EQ(packed[32], p->tensors[1].data[13]);
   EXPECT_EQ(packed[13], 0);
+}
+
+}  // namespace
+}  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+// A camera-like JPEG: smooth shading, edges, texture.
+std::string CameraJpeg(int width, int height) {
+  cv::Mat image(height, width, CV_8UC3);
+  cv::RNG rng(4);
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      image.at<cv::Vec3b>(y, x) =
+          cv::Vec3b(static_cast<uint8_t>(40 + 150 * x / width), static_cast<uint8_t>(80 + y % 90),
+                    static_cast<uint8_t>(200 - 120 * y / height + rng.uniform(0, 12)));
+    }
+  }
+  cv::circle(image, {width / 2, height / 2}, height / 3, cv::Scalar(30, 180, 220), cv::FILLED,
+             cv::LINE_AA);
+  std::vector<uint8_t> bytes;
+  cv::imencode(".jpg", image, bytes, {cv::IMWRITE_JPEG_QUALITY, 92});
+  return std::string(bytes.begin(), bytes.end());
+}
+
+double PlanePsnr(const Tensor& a, const Tensor& b) {
+  const cv::Mat x(1, static_cast<int>(a.data.size()), CV_8U, const_cast<uint8_t*>(a.data.data()));
+  const cv::Mat y(1, static_cast<int>(b.data.size()), CV_8U, const_cast<uint8_t*>(b.data.data()));
+  return cv::PSNR(x, y);
+}
+
+// Fast decoding: JPEG's planes reduced in the DCT domain. Close to exact (not equal), chosen per
+// request or per model (hbprep.decode), the request winning; part of the descriptor's identity.
+TEST(EngineFastDecode, IsCloseToExactAndSelectedByRequestOrModel) {
+  const std::string jpeg = CameraJpeg(1280, 720);
+  const Descriptor exact_model = Load("cls_pyramid");
+  PrepareOptions exact, fast;
+  fast.decode = DecodeMode::kFast;
+  absl::StatusOr<Prepared> a = Prepare(exact_model, {Img("a.jpg", jpeg)}, exact);
+  absl::StatusOr<Prepared> b = Prepare(exact_model, {Img("a.jpg", jpeg)}, fast);
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
+  ASSERT_EQ(b->tensors.size(), 2u);
+  EXPECT_EQ(b->tensors[0].dense_shape, a->tensors[0].dense_shape);
+  EXPECT_NE(a->tensors[0].data, b->tensors[0].data);
+  EXPECT_GT(PlanePsnr(a->tensors[0], b->tensors[0]), 30);  // Y
+  EXPECT_GT(PlanePsnr(a->tensors[1], b->tensors[1]), 30);  // UV
+
+  std::string yaml;
+  {
+    std::ifstream file(HBPREP_SOURCE_DIR "/deploy/models/cls_pyramid.yaml");
+    std::stringstream text;
+    text << file.rdbuf();
+    yaml = text.str();
+  }
+  yaml.replace(yaml.find("hbprep:\n"), 8, "hbprep:\n  decode: fast\n");
+  absl::StatusOr<Descriptor> fast_model = ParseDescriptor(yaml, "cls_pyramid", {}, nullptr);
+  ASSERT_THAT(fast_model, IsOk());
+  EXPECT_EQ(fast_model->decode, DecodeMode::kFast);
+  EXPECT_NE(DescriptorHash(*fast_model), DescriptorHash(exact_model));
+  absl::StatusOr<Prepared> c = Prepare(*fast_model, {Img("a.jpg", jpeg)}, {});
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->tensors[0].data, b->tensors[0].data);
+  PrepareOptions force_exact;
+  force_exact.decode = DecodeMode::kExact;
+  absl::StatusOr<Prepared> d = Prepare(*fast_model, {Img("a.jpg", jpeg)}, force_exact);
+  ASSERT_THAT(d, IsOk());
+  EXPECT_EQ(d->tensors[0].data, a->tensors[0].data);
+
+  // Not a JPEG: decoded as in exact mode. Calibration: fast too, and close.
+  const std::string png = Encode(Gradient(300, 400), ".png");
+  absl::StatusOr<Prepared> e = Prepare(exact_model, {Img("p.png", png)}, fast);
+  absl::StatusOr<Prepared> f = Prepare(exact_model, {Img("p.png", png)}, exact);
+  ASSERT_THAT(e, IsOk());
+  ASSERT_THAT(f, IsOk());
+  EXPECT_EQ(e->tensors[0].data, f->tensors[0].data);
+  PrepareOptions calibration = fast;
+  calibration.target = Target::kCalibration;
+  absl::StatusOr<Prepared> g = Prepare(exact_model, {Img("a.jpg", jpeg)}, calibration);
+  calibration.decode = DecodeMode::kExact;
+  absl::StatusOr<Prepared> h = Prepare(exact_model, {Img("a.jpg", jpeg)}, calibration);
+  ASSERT_THAT(g, IsOk());
+  ASSERT_THAT(h, IsOk());
+  const float* gx = reinterpret_cast<const float*>(g->tensors[0].data.data());
+  const float* hx = reinterpret_cast<const float*>(h->tensors[0].data.data());
+  double sum = 0;
+  const size_t n = g->tensors[0].data.size() / sizeof(float);
+  for (size_t i = 0; i < n; ++i) sum += std::abs(gx[i] - hx[i]);
+  EXPECT_LT(sum / n, 0.1);  // normalised units (std about 58): under 6 grey levels on average
+}
+
+// The resizer takes the full frame: fast mode decodes JPEG straight to full-size planes.
+TEST(EngineFastDecode, ResizerPlanesAreFullSizeAndInTheModelsRange) {
+  const std::string jpeg = CameraJpeg(640, 360);
+  PrepareOptions fast;
+  fast.decode = DecodeMode::kFast;
+  absl::StatusOr<Prepared> a = Prepare(Load("det_resizer"), {Img("a.jpg", jpeg)}, fast);
+  absl::StatusOr<Prepared> b = Prepare(Load("det_resizer"), {Img("a.jpg", jpeg)}, {});
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
+  EXPECT_THAT(a->tensors[0].dense_shape, ElementsAre(1, 360, 640, 1));
+  EXPECT_GT(PlanePsnr(a->tensors[0], b->tensors[0]), 35);  // video range both
+  EXPECT_GT(PlanePsnr(a->tensors[1], b->tensors[1]), 35);
 }
 
 }  // namespace

@@ -230,14 +230,17 @@ inline const std::vector<ErrorCase>& DescriptorErrorCases() {
        Yaml("nash-e", kRgbNv12,
             "hbprep:\n  nv12_recipie: calc\n  inputs:\n    data:\n      dtype: uint8\n"
             "    img:\n      nv12_recipe: calc\n"),
-       {"m.yaml: hbprep.nv12_recipie is not a key of the hbprep section (nv12_recipe, inputs)",
+       {"m.yaml: hbprep.nv12_recipie is not a key of the hbprep section (nv12_recipe, decode, "
+        "inputs)",
         "m.yaml: input 'data': hbprep.inputs.data.dtype is not one of recipe, nv12_recipe, "
         "ddr_dtype",
         "m.yaml: hbprep.inputs names 'img', which is not in input_name"}},
       {"HbprepBadValues",
        Yaml("nash-e", kRgbNv12,
-            "hbprep:\n  nv12_recipe: fast\n  inputs:\n    data:\n      ddr_dtype: float32\n"),
+            "hbprep:\n  nv12_recipe: fast\n  decode: quick\n  inputs:\n    data:\n"
+            "      ddr_dtype: float32\n"),
        {"m.yaml: hbprep.nv12_recipe 'fast' is not one of auto, calc, calc_f32, opencv",
+        "m.yaml: hbprep.decode 'quick' is not one of exact, fast",
         "m.yaml: input 'data': hbprep ddr_dtype 'float32' is not one of int8, uint8"}},
       {"NotYaml",
        "model_parameters:\n  march: [nash-e\n",

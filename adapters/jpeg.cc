@@ -1,0 +1,156 @@
+#include "adapters/jpeg.h"
+
+#include <turbojpeg.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "opencv2/core.hpp"
+#include "opencv2/imgproc.hpp"
+
+namespace hbprep {
+namespace {
+
+// One decompressor per thread, created on first use.
+tjhandle Handle() {
+  struct Owner {
+    tjhandle handle = tjInitDecompress();
+    ~Owner() {
+      if (handle != nullptr) tjDestroy(handle);
+    }
+  };
+  thread_local Owner owner;
+  return owner.handle;
+}
+
+const unsigned char* Bytes(absl::string_view jpeg) {
+  return reinterpret_cast<const unsigned char*>(jpeg.data());
+}
+
+uint32_t Read16(absl::string_view b, size_t at, bool little) {
+  const uint32_t b0 = static_cast<uint8_t>(b[at]), b1 = static_cast<uint8_t>(b[at + 1]);
+  return little ? (b0 | b1 << 8) : (b0 << 8 | b1);
+}
+
+uint32_t Read32(absl::string_view b, size_t at, bool little) {
+  return little ? (Read16(b, at, true) | Read16(b, at + 2, true) << 16)
+                : (Read16(b, at, false) << 16 | Read16(b, at + 2, false));
+}
+
+// The orientation tag of a TIFF structure (an EXIF block after "Exif\0\0").
+int TiffOrientation(absl::string_view tiff) {
+  if (tiff.size() < 8) return 1;
+  const bool little = tiff.substr(0, 2) == "II";
+  if (!little && tiff.substr(0, 2) != "MM") return 1;
+  const size_t ifd = Read32(tiff, 4, little);
+  if (ifd > tiff.size() || tiff.size() - ifd < 2) return 1;
+  const size_t entries = Read16(tiff, ifd, little);
+  for (size_t i = 0; i < entries; ++i) {
+    const size_t at = ifd + 2 + i * 12;
+    if (at > tiff.size() || tiff.size() - at < 12) return 1;
+    if (Read16(tiff, at, little) == 0x0112) {
+      const uint32_t value = Read16(tiff, at + 8, little);
+      return value >= 1 && value <= 8 ? static_cast<int>(value) : 1;
+    }
+  }
+  return 1;
+}
+
+bool Decodable(int colorspace) { return colorspace != TJCS_CMYK && colorspace != TJCS_YCCK; }
+
+// TurboJPEG's status after a decode: usable output unless the error was fatal (warnings,
+// such as a premature end of a segment, leave an image, as imdecode returns one).
+bool Succeeded(tjhandle handle, int result) {
+  return result == 0 || tjGetErrorCode(handle) == TJERR_WARNING;
+}
+
+}  // namespace
+
+int JpegExifOrientation(absl::string_view b) {
+  size_t at = 2;
+  while (at + 4 <= b.size()) {
+    if (static_cast<uint8_t>(b[at]) != 0xFF) return 1;
+    const uint8_t marker = static_cast<uint8_t>(b[at + 1]);
+    if (marker == 0xDA || marker == 0xD9) return 1;  // image data: no EXIF before it
+    const size_t length = Read16(b, at + 2, false);
+    if (length < 2 || at + 2 + length > b.size()) return 1;
+    if (marker == 0xE1 && length >= 8 && b.substr(at + 4, 6) == absl::string_view("Exif\0\0", 6)) {
+      return TiffOrientation(b.substr(at + 10, length - 8));
+    }
+    at += 2 + length;
+  }
+  return 1;
+}
+
+std::optional<cv::Mat> DecodeJpegBgr(absl::string_view jpeg) {
+  tjhandle handle = Handle();
+  int width = 0, height = 0, subsampling = 0, colorspace = 0;
+  if (handle == nullptr ||
+      tjDecompressHeader3(handle, Bytes(jpeg), jpeg.size(), &width, &height, &subsampling,
+                          &colorspace) != 0 ||
+      !Decodable(colorspace) || JpegExifOrientation(jpeg) != 1) {
+    return std::nullopt;
+  }
+  cv::Mat bgr(height, width, CV_8UC3);
+  const int result = tjDecompress2(handle, Bytes(jpeg), jpeg.size(), bgr.data, width,
+                                   static_cast<int>(bgr.step[0]), height, TJPF_BGR, 0);
+  if (!Succeeded(handle, result)) return std::nullopt;
+  return bgr;
+}
+
+std::optional<JpegPlanes> DecodeJpegPlanes(absl::string_view jpeg, int min_width,
+                                           int min_height) {
+  tjhandle handle = Handle();
+  int width = 0, height = 0, subsampling = 0, colorspace = 0;
+  if (handle == nullptr ||
+      tjDecompressHeader3(handle, Bytes(jpeg), jpeg.size(), &width, &height, &subsampling,
+                          &colorspace) != 0 ||
+      !Decodable(colorspace) || JpegExifOrientation(jpeg) != 1 || subsampling < 0) {
+    return std::nullopt;
+  }
+  // The smallest factor that keeps the image at least min_width x min_height.
+  int count = 0;
+  const tjscalingfactor* factors = tjGetScalingFactors(&count);
+  tjscalingfactor chosen{1, 1};
+  for (int i = 0; i < count && (min_width > 0 || min_height > 0); ++i) {
+    const tjscalingfactor f = factors[i];
+    if (f.num > f.denom) continue;  // no upscaling
+    if (TJSCALED(width, f) < min_width || TJSCALED(height, f) < min_height) continue;
+    if (f.num * chosen.denom < chosen.num * f.denom) chosen = f;
+  }
+  const int w = TJSCALED(width, chosen), h = TJSCALED(height, chosen);
+  const bool gray = subsampling == TJSAMP_GRAY;
+  const int components = gray ? 1 : 3;
+  cv::Mat planes[3];
+  unsigned char* pointers[3] = {nullptr, nullptr, nullptr};
+  int strides[3] = {0, 0, 0};
+  for (int c = 0; c < components; ++c) {
+    const int pw = tjPlaneWidth(c, w, subsampling), ph = tjPlaneHeight(c, h, subsampling);
+    if (pw <= 0 || ph <= 0) return std::nullopt;
+    planes[c].create(ph, pw, CV_8UC1);
+    pointers[c] = planes[c].data;
+    strides[c] = static_cast<int>(planes[c].step[0]);
+  }
+  const int result = tjDecompressToYUVPlanes(handle, Bytes(jpeg), jpeg.size(), pointers, w,
+                                             strides, h, 0);
+  if (!Succeeded(handle, result)) return std::nullopt;
+
+  JpegPlanes out;
+  out.y = planes[0](cv::Rect(0, 0, w, h));  // the luma plane is padded to the chroma blocks
+  const int cw = (w + 1) / 2, ch = (h + 1) / 2;
+  if (gray) {
+    out.uv = cv::Mat(ch, cw, CV_8UC2, cv::Scalar(128, 128));
+    return out;
+  }
+  for (int c = 1; c < 3; ++c) {  // 4:4:4, 4:2:2, 4:4:0, 4:1:1 chroma to 4:2:0's size
+    if (planes[c].cols != cw || planes[c].rows != ch) {
+      cv::Mat resampled;
+      cv::resize(planes[c], resampled, cv::Size(cw, ch), 0, 0, cv::INTER_AREA);
+      planes[c] = resampled;
+    }
+  }
+  cv::merge(&planes[1], 2, out.uv);
+  return out;
+}
+
+}  // namespace hbprep
