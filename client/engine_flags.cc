@@ -55,7 +55,7 @@ absl::StatusOr<RawImage> ParseRaw(const std::string& text) {
 }  // namespace
 
 void AddEngineFlags(FlagSpec* spec) {
-  for (const char* flag : {"nv12-recipe", "raw", "dtype", "max-side", "max-pixels"}) {
+  for (const char* flag : {"nv12-recipe", "decode", "raw", "dtype", "max-side", "max-pixels"}) {
     spec->with_value.insert(flag);
   }
   spec->boolean.insert("no-range-conversion");
@@ -69,6 +69,13 @@ absl::StatusOr<EngineFlags> ParseEngineFlags(const Args& args) {
     if (!options.nv12_recipe) {
       return absl::InvalidArgumentError(
           absl::StrCat("--nv12-recipe '", *recipe, "' is not one of auto, calc, calc_f32, opencv"));
+    }
+  }
+  if (std::optional<std::string> mode = args.Get("decode")) {
+    options.decode = ParseDecodeMode(*mode);
+    if (!options.decode) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--decode '", *mode, "' is not one of exact, fast"));
     }
   }
   if (std::optional<std::string> text = args.Get("raw")) {

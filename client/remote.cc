@@ -323,6 +323,10 @@ void ToProto(const std::vector<InputImage>& images, const std::vector<bool>& is_
         break;
     }
   }
+  if (options.decode) {
+    out->set_decode(*options.decode == DecodeMode::kFast ? v1::DECODE_MODE_FAST
+                                                         : v1::DECODE_MODE_EXACT);
+  }
   out->set_no_range_conversion(!options.convert_range);
   if (options.float_as_uint8) out->set_float_dtype(v1::DATA_TYPE_UINT8);
   out->set_packing(v1::PACKING_DENSE);

@@ -168,6 +168,16 @@ absl::Status FromProto(const v1::PrepareRequest& request, std::vector<InputImage
     default:
       options->nv12_recipe.reset();
   }
+  switch (request.options().decode()) {
+    case v1::DECODE_MODE_EXACT:
+      options->decode = DecodeMode::kExact;
+      break;
+    case v1::DECODE_MODE_FAST:
+      options->decode = DecodeMode::kFast;
+      break;
+    default:
+      options->decode.reset();
+  }
   options->convert_range = !request.options().no_range_conversion();
   options->float_as_uint8 = request.options().float_dtype() == v1::DATA_TYPE_UINT8;
   images->clear();

@@ -109,12 +109,19 @@ absl::Status ReadParameters(const inference::ModelInferRequest& request, InferCa
       } else {
         call->options.nv12_recipe = *recipe;
       }
+    } else if (key == "decode") {
+      HBPREP_ASSIGN_OR_RETURN(const std::string name, StringParameter(key, value));
+      call->options.decode = ParseDecodeMode(name);
+      if (!call->options.decode) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("parameter 'decode' is '", name, "', not one of exact, fast"));
+      }
     } else if (key == "descriptor_hash") {
       HBPREP_ASSIGN_OR_RETURN(call->pinned_hash, StringParameter(key, value));
     } else {
       call->warnings.push_back(absl::StrCat(
-          "parameter '", key, "' is not one hbprep reads (target, nv12_recipe, descriptor_hash); "
-          "ignored"));
+          "parameter '", key,
+          "' is not one hbprep reads (target, nv12_recipe, decode, descriptor_hash); ignored"));
     }
   }
   return absl::OkStatus();

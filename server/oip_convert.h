@@ -6,7 +6,7 @@
 // (INT32 [n, 4], one inclusive left, top, right, bottom row per IMAGE element) for models
 // with a resizer input, and each featuremap input under its own name (FP32, the whole
 // input's shape). Outputs: the plan's tensors, dense row-major, named as in the plan.
-// Request parameters (strings): target, nv12_recipe, descriptor_hash.
+// Request parameters (strings): target, nv12_recipe, decode, descriptor_hash.
 #ifndef HBPREP_SERVER_OIP_CONVERT_H_
 #define HBPREP_SERVER_OIP_CONVERT_H_
 

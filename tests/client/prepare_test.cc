@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/engine.h"
 #include "adapters/npy.h"
 #include "client/cli.h"
 #include "gmock/gmock.h"
@@ -178,6 +179,7 @@ INSTANTIATE_TEST_SUITE_P(
                   "range=video"},
         UsageCase{{"--nv12-recipe", "libyuv", "x.jpg"},
                   "--nv12-recipe 'libyuv' is not one of auto, calc, calc_f32, opencv"},
+        UsageCase{{"--decode", "quick", "x.jpg"}, "--decode 'quick' is not one of exact, fast"},
         UsageCase{{"--format", "raw", "x.jpg"}, "--format 'raw' is not one of npy, bin"},
         UsageCase{{"--target", "calibration", "--dtype", "uint8", "x.jpg"},
                   "input 'images' is normalised (data_mean_and_std) for calibration data, which "
@@ -206,6 +208,43 @@ TEST(CliPrepare, LimitsAreConfigurable) {
   EXPECT_EQ(run.err,
             "hbprep: --max-pixels '0' must be a positive integer\nrun 'hbprep help' "
             "for usage\n");
+}
+
+}  // namespace
+}  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+// --decode fast gives the engine's fast-mode bytes; exact stays the default.
+TEST(CliPrepare, DecodeFastIsTheEnginesFastMode) {
+  TempDir dir;
+  cv::Mat image(360, 480, CV_8UC3);
+  for (int y = 0; y < image.rows; ++y) {
+    for (int x = 0; x < image.cols; ++x) {
+      image.at<cv::Vec3b>(y, x) = cv::Vec3b(static_cast<uint8_t>(x / 2), static_cast<uint8_t>(y / 2),
+                                            static_cast<uint8_t>((x * y) % 251));
+    }
+  }
+  const std::string path = dir.path() + "/a.jpg";
+  cv::imwrite(path, image);
+  const std::string config = kModels + "/cls_pyramid.yaml";
+  ASSERT_EQ(Cli({"prepare", "--config", config, "--decode", "fast", "--out", dir.path() + "/fast",
+                 path}).status, kExitOk);
+  ASSERT_EQ(Cli({"prepare", "--config", config, "--out", dir.path() + "/exact", path}).status,
+            kExitOk);
+  absl::StatusOr<Descriptor> descriptor = LoadDescriptorFile(config, nullptr);
+  ASSERT_THAT(descriptor, IsOk());
+  PrepareOptions fast;
+  fast.decode = DecodeMode::kFast;
+  absl::StatusOr<Prepared> want = Prepare(*descriptor, {InputImage{path, Read(path), {}, {}}}, fast);
+  ASSERT_THAT(want, IsOk());
+  absl::StatusOr<NpyArray> got = DecodeNpy(Read(dir.path() + "/fast/images_y.npy"), "y");
+  absl::StatusOr<NpyArray> exact = DecodeNpy(Read(dir.path() + "/exact/images_y.npy"), "y");
+  ASSERT_THAT(got, IsOk());
+  ASSERT_THAT(exact, IsOk());
+  EXPECT_EQ(got->data, want->tensors[0].data);
+  EXPECT_NE(exact->data, want->tensors[0].data);
 }
 
 }  // namespace

@@ -549,7 +549,7 @@ TEST_F(OipTest, RequestedOutputsUnknownParametersAndTheRecipe) {
   ASSERT_EQ(response.outputs_size(), 1);
   EXPECT_EQ(response.outputs(0).name(), "images_uv");
   EXPECT_EQ(response.parameters().at("warnings").string_param(),
-            "parameter 'priority' is not one hbprep reads (target, nv12_recipe, "
+            "parameter 'priority' is not one hbprep reads (target, nv12_recipe, decode, "
             "descriptor_hash); ignored");
 
   // nv12_recipe as the native option: "opencv" gives the native opencv bytes, "auto" the
@@ -569,6 +569,26 @@ TEST_F(OipTest, RequestedOutputsUnknownParametersAndTheRecipe) {
     ModelInferResponse got;
     ASSERT_TRUE(Infer(oip, &got).ok());
     EXPECT_TRUE(got.raw_output_contents(1) == want.tensors(1).data());
+  }
+  // decode: the native option's bytes, and not exact mode's.
+  {
+    ModelInferRequest oip = Request("cls_pyramid", {kScene});
+    (*oip.mutable_parameters())["decode"].set_string_param("fast");
+    v1::PrepareRequest native;
+    native.set_model_name("cls_pyramid");
+    native.add_images()->set_encoded(kScene);
+    native.mutable_options()->set_decode(v1::DECODE_MODE_FAST);
+    v1::PrepareResponse want, exact;
+    ASSERT_TRUE(Prepare(native, &want).ok());
+    native.mutable_options()->set_decode(v1::DECODE_MODE_EXACT);
+    ASSERT_TRUE(Prepare(native, &exact).ok());
+    ModelInferResponse got;
+    ASSERT_TRUE(Infer(oip, &got).ok());
+    EXPECT_TRUE(got.raw_output_contents(0) == want.tensors(0).data());
+    EXPECT_FALSE(got.raw_output_contents(0) == exact.tensors(0).data());
+    (*oip.mutable_parameters())["decode"].set_string_param("slow");
+    EXPECT_EQ(Infer(oip, &got).error_message(),
+              "parameter 'decode' is 'slow', not one of exact, fast");
   }
   // The two recipes differ on this image, so the comparison above means something.
   ModelInferRequest opencv = Request("cls_pyramid", {kScene});

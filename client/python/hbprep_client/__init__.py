@@ -25,6 +25,8 @@ _TARGETS = {"board": pb.TARGET_BOARD, "calibration": pb.TARGET_CALIBRATION,
 _RECIPES = {None: pb.NV12_RECIPE_UNSPECIFIED, "auto": pb.NV12_RECIPE_AUTO,
             "calc": pb.NV12_RECIPE_CALC, "calc_f32": pb.NV12_RECIPE_CALC_F32,
             "opencv": pb.NV12_RECIPE_OPENCV}
+_DECODES = {None: pb.DECODE_MODE_UNSPECIFIED, "exact": pb.DECODE_MODE_EXACT,
+            "fast": pb.DECODE_MODE_FAST}
 _DTYPES = {pb.DATA_TYPE_UINT8: np.uint8, pb.DATA_TYPE_INT8: np.int8,
            pb.DATA_TYPE_INT16: np.int16, pb.DATA_TYPE_UINT16: np.uint16,
            pb.DATA_TYPE_INT32: np.int32, pb.DATA_TYPE_FLOAT32: np.float32}
@@ -107,7 +109,7 @@ class Client:
         return self._call(self._stub.DescribeModel, request)
 
     def prepare(self, model=None, images=(), target="board", config=None, rois=None,
-                nv12_recipe=None, raw=None, features=None, strided=False):
+                nv12_recipe=None, raw=None, features=None, strided=False, decode=None):
         """Prepares one request and returns {tensor name: numpy array}.
 
         model: a repository model's name, or config: a descriptor yaml (path or text).
@@ -117,10 +119,13 @@ class Client:
              images are raw pixels.
         features: positions in `images` that hold featuremap files (.npy or float32 .bin).
         strided: return the board's padded layout as flat uint8 arrays instead.
+        decode: "exact" or "fast" JPEG decoding (default: the model's, exact unless its
+                hbprep section says fast).
         Arrays are dense with the tensor's dtype and shape, ready for HBRuntime.
         """
         request = pb.PrepareRequest(target=_TARGETS[target])
         request.options.nv12_recipe = _RECIPES[nv12_recipe]
+        request.options.decode = _DECODES[decode]
         request.options.packing = pb.PACKING_STRIDED if strided else pb.PACKING_DENSE
         self._set_model(request, model, config)
         features = set(features or ())

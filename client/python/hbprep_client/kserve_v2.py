@@ -106,20 +106,22 @@ class InferenceClient:
 
     @staticmethod
     def request(model, images=(), rois=None, features=None, target=None, nv12_recipe=None,
-                outputs=None, binary=True, request_id="", descriptor_hash=None, version=""):
+                outputs=None, binary=True, request_id="", descriptor_hash=None, version="",
+                decode=None):
         """A ModelInferRequest.
 
         images: file paths or bytes (encoded images), one per image the model takes.
         rois: one (left, top, right, bottom) per image, inclusive, for resizer models.
         features: {featuremap input name: float32 array of the input's whole shape}.
-        target / nv12_recipe / descriptor_hash: string parameters (defaults: board, auto).
+        target / nv12_recipe / decode / descriptor_hash: string parameters (defaults: board,
+                auto, the model's decode mode).
         outputs: names of the outputs to return (default: all).
         binary: tensors in raw_input_contents (as standard clients send them), else in
                 contents (bytes_contents, int_contents, fp32_contents).
         """
         request = pb.ModelInferRequest(model_name=model, model_version=version, id=request_id)
         for key, value in (("target", target), ("nv12_recipe", nv12_recipe),
-                           ("descriptor_hash", descriptor_hash)):
+                           ("decode", decode), ("descriptor_hash", descriptor_hash)):
             if value is not None:
                 request.parameters[key].string_param = value
         tensors = []
