@@ -160,25 +160,29 @@ cv::Size FastDecodeMinimum(const InputDescriptor& input, Target target,
   }
 }
 
-// NV12 planes of a BGR image with the given recipe. REQUIRES: even width and height.
-void BgrToNv12(const cv::Mat& bgr, Nv12Recipe recipe, uint8_t* y, uint8_t* uv) {
+// NV12 planes of a BGR image with the given recipe: `y` becomes the Y plane, `uv` (w * h / 2
+// bytes) receives the interleaved chroma. REQUIRES: even width and height.
+void BgrToNv12(const cv::Mat& bgr, Nv12Recipe recipe, std::vector<uint8_t>* y, uint8_t* uv) {
   const int w = bgr.cols, h = bgr.rows;
+  const size_t pixels = static_cast<size_t>(w) * h;
   if (recipe == Nv12Recipe::kOpencv) {
-    cv::Mat i420;
+    // cvtColor writes its I420 (Y, then U and V planes) into the Y tensor's own buffer, U and
+    // V are interleaved into the UV tensor, and the buffer is cut back to the Y plane: the Y
+    // plane is never copied.
+    y->resize(pixels * 3 / 2);
+    cv::Mat i420(h * 3 / 2, w, CV_8UC1, y->data());
     cv::cvtColor(bgr, i420, cv::COLOR_BGR2YUV_I420);
-    const uint8_t* src = i420.ptr<uint8_t>();
-    std::memcpy(y, src, static_cast<size_t>(w) * h);
-    const uint8_t* u = src + static_cast<size_t>(w) * h;
-    const uint8_t* v = u + static_cast<size_t>(w / 2) * (h / 2);
-    for (size_t i = 0; i < static_cast<size_t>(w / 2) * (h / 2); ++i) {
-      uv[2 * i] = u[i];
-      uv[2 * i + 1] = v[i];
-    }
+    const cv::Mat planes[] = {cv::Mat(h / 2, w / 2, CV_8UC1, y->data() + pixels),
+                              cv::Mat(h / 2, w / 2, CV_8UC1, y->data() + pixels + pixels / 4)};
+    cv::Mat interleaved(h / 2, w / 2, CV_8UC2, uv);
+    cv::merge(planes, 2, interleaved);
+    y->resize(pixels);
     return;
   }
-  const cv::Mat& src = bgr;
+  y->resize(pixels);
   (recipe == Nv12Recipe::kCalcF32 ? RgbToNv12CalcF32 : RgbToNv12Calc)(
-      src.ptr<uint8_t>(), static_cast<int>(src.step[0]), ChannelOrder::kBgr, y, w, uv, w, w, h);
+      bgr.ptr<uint8_t>(), static_cast<int>(bgr.step[0]), ChannelOrder::kBgr, y->data(), w, uv, w,
+      w, h);
 }
 
 // J6 calibration data and ONNX inputs are normalised; on OE 1.x the model holds the
@@ -410,8 +414,9 @@ absl::Status Preparer::Board(int index, int item, const InputDescriptor& input,
   const size_t pixels = static_cast<size_t>(w) * h;
 
   if (input.type_rt == ImageType::kNv12) {
-    std::vector<uint8_t> y(pixels), uv(pixels / 2);
-    if (frame.nv12) {  // camera frame: planes straight through, range as the model expects
+    std::vector<uint8_t> y, uv(pixels / 2);
+    if (frame.nv12) {
+      y.resize(pixels);  // camera frame: planes straight through, range as the model expects
       if (frame.range != input.range) {
         if (options_.convert_range) {
           frame.ConvertRange(input.range);
@@ -428,8 +433,7 @@ absl::Status Preparer::Board(int index, int item, const InputDescriptor& input,
         std::memcpy(uv.data() + static_cast<size_t>(r) * w, frame.uv.ptr(r), w);
       }
     } else {
-      if (!frame.bgr.isContinuous()) frame.bgr = frame.bgr.clone();
-      BgrToNv12(frame.bgr, RecipeFor(input), y.data(), uv.data());
+      BgrToNv12(frame.bgr, RecipeFor(input), &y, uv.data());
     }
     parts_[{index, item, TensorRole::kY}] = std::move(y);
     parts_[{index, item, TensorRole::kUV}] = std::move(uv);
@@ -592,6 +596,8 @@ absl::Status Preparer::Assemble() {
           const auto& bytes = parts_.at({spec.input_index, item, part});
           tensor.data.insert(tensor.data.end(), bytes.begin(), bytes.end());
         }
+      } else if (first == last) {  // one part makes the tensor: it moves, no copy
+        tensor.data = std::move(parts_.at({spec.input_index, item, role}));
       } else {
         const auto& bytes = parts_.at({spec.input_index, item, role});
         tensor.data.insert(tensor.data.end(), bytes.begin(), bytes.end());

@@ -179,8 +179,8 @@ absl::StatusOr<Frame> FrameFromRaw(absl::string_view bytes, const RawImage& raw,
   Frame frame;
   frame.range = raw.range;
   switch (raw.format) {
-    case RawFormat::kBgr:
-      frame.bgr = cv::Mat(raw.height, raw.width, CV_8UC3, data, stride).clone();
+    case RawFormat::kBgr:  // a view: frames never write to their source pixels
+      frame.bgr = cv::Mat(raw.height, raw.width, CV_8UC3, data, stride);
       break;
     case RawFormat::kRgb:
       cv::cvtColor(cv::Mat(raw.height, raw.width, CV_8UC3, data, stride), frame.bgr,
@@ -192,9 +192,8 @@ absl::StatusOr<Frame> FrameFromRaw(absl::string_view bytes, const RawImage& raw,
       break;
     case RawFormat::kNv12:
       frame.nv12 = true;
-      frame.y = cv::Mat(raw.height, raw.width, CV_8UC1, data, stride).clone();
-      frame.uv = cv::Mat(raw.height / 2, raw.width / 2, CV_8UC2, data + stride * raw.height, stride)
-                     .clone();
+      frame.y = cv::Mat(raw.height, raw.width, CV_8UC1, data, stride);
+      frame.uv = cv::Mat(raw.height / 2, raw.width / 2, CV_8UC2, data + stride * raw.height, stride);
       break;
     case RawFormat::kI420: {
       frame.nv12 = true;

@@ -39,7 +39,8 @@ struct Frame {
 };
 
 // Validates a raw buffer (size, stride, even NV12/I420 sizes, limits) and wraps it as a
-// frame: BGR/RGB/GRAY become BGR, NV12/I420 stay planar.
+// frame: BGR/RGB/GRAY become BGR, NV12/I420 stay planar. BGR and NV12 frames view `bytes`
+// (no copy), which must outlive the frame; no Frame operation writes to its source pixels.
 absl::StatusOr<Frame> FrameFromRaw(absl::string_view bytes, const RawImage& raw,
                                    const PrepareOptions& limits, absl::string_view what);
 

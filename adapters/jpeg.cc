@@ -11,16 +11,52 @@
 namespace hbprep {
 namespace {
 
-// One decompressor per thread, created on first use.
-tjhandle Handle() {
-  struct Owner {
-    tjhandle handle = tjInitDecompress();
-    ~Owner() {
-      if (handle != nullptr) tjDestroy(handle);
-    }
-  };
-  thread_local Owner owner;
-  return owner.handle;
+// One decompressor per thread, created on first use. After a failure its state is not
+// trusted with the next image (TurboJPEG 2.1 can then report a valid header as 0 x 0), so a
+// failed call starts a fresh one.
+class Decompressor {
+ public:
+  Decompressor() : handle_(tjInitDecompress()) {}
+  ~Decompressor() {
+    if (handle_ != nullptr) tjDestroy(handle_);
+  }
+  Decompressor(const Decompressor&) = delete;
+  Decompressor& operator=(const Decompressor&) = delete;
+
+  tjhandle get() const { return handle_; }
+  void Reset() {
+    if (handle_ != nullptr) tjDestroy(handle_);
+    handle_ = tjInitDecompress();
+  }
+
+ private:
+  tjhandle handle_;
+};
+
+Decompressor& ThreadDecompressor() {
+  thread_local Decompressor decompressor;
+  return decompressor;
+}
+
+struct Header {
+  int width = 0, height = 0, subsampling = -1, colorspace = -1;
+};
+
+// The JPEG's header, when TurboJPEG should decode it (see jpeg.h).
+std::optional<Header> ReadHeader(Decompressor& decompressor, absl::string_view jpeg) {
+  Header h;
+  if (decompressor.get() == nullptr) return std::nullopt;
+  if (tjDecompressHeader3(decompressor.get(), reinterpret_cast<const unsigned char*>(jpeg.data()),
+                          jpeg.size(), &h.width, &h.height, &h.subsampling, &h.colorspace) != 0 ||
+      h.width <= 0 || h.height <= 0) {
+    decompressor.Reset();
+    return std::nullopt;
+  }
+  if (h.colorspace == TJCS_CMYK || h.colorspace == TJCS_YCCK || h.subsampling < 0 ||
+      JpegExifOrientation(jpeg) != 1) {
+    return std::nullopt;
+  }
+  return h;
 }
 
 const unsigned char* Bytes(absl::string_view jpeg) {
@@ -56,12 +92,12 @@ int TiffOrientation(absl::string_view tiff) {
   return 1;
 }
 
-bool Decodable(int colorspace) { return colorspace != TJCS_CMYK && colorspace != TJCS_YCCK; }
-
 // TurboJPEG's status after a decode: usable output unless the error was fatal (warnings,
 // such as a premature end of a segment, leave an image, as imdecode returns one).
-bool Succeeded(tjhandle handle, int result) {
-  return result == 0 || tjGetErrorCode(handle) == TJERR_WARNING;
+bool Succeeded(Decompressor& decompressor, int result) {
+  if (result == 0 || tjGetErrorCode(decompressor.get()) == TJERR_WARNING) return true;
+  decompressor.Reset();
+  return false;
 }
 
 }  // namespace
@@ -83,31 +119,23 @@ int JpegExifOrientation(absl::string_view b) {
 }
 
 std::optional<cv::Mat> DecodeJpegBgr(absl::string_view jpeg) {
-  tjhandle handle = Handle();
-  int width = 0, height = 0, subsampling = 0, colorspace = 0;
-  if (handle == nullptr ||
-      tjDecompressHeader3(handle, Bytes(jpeg), jpeg.size(), &width, &height, &subsampling,
-                          &colorspace) != 0 ||
-      !Decodable(colorspace) || JpegExifOrientation(jpeg) != 1) {
-    return std::nullopt;
-  }
-  cv::Mat bgr(height, width, CV_8UC3);
-  const int result = tjDecompress2(handle, Bytes(jpeg), jpeg.size(), bgr.data, width,
-                                   static_cast<int>(bgr.step[0]), height, TJPF_BGR, 0);
-  if (!Succeeded(handle, result)) return std::nullopt;
+  Decompressor& decompressor = ThreadDecompressor();
+  const std::optional<Header> header = ReadHeader(decompressor, jpeg);
+  if (!header) return std::nullopt;
+  cv::Mat bgr(header->height, header->width, CV_8UC3);
+  const int result =
+      tjDecompress2(decompressor.get(), Bytes(jpeg), jpeg.size(), bgr.data, header->width,
+                    static_cast<int>(bgr.step[0]), header->height, TJPF_BGR, 0);
+  if (!Succeeded(decompressor, result)) return std::nullopt;
   return bgr;
 }
 
 std::optional<JpegPlanes> DecodeJpegPlanes(absl::string_view jpeg, int min_width,
                                            int min_height) {
-  tjhandle handle = Handle();
-  int width = 0, height = 0, subsampling = 0, colorspace = 0;
-  if (handle == nullptr ||
-      tjDecompressHeader3(handle, Bytes(jpeg), jpeg.size(), &width, &height, &subsampling,
-                          &colorspace) != 0 ||
-      !Decodable(colorspace) || JpegExifOrientation(jpeg) != 1 || subsampling < 0) {
-    return std::nullopt;
-  }
+  Decompressor& decompressor = ThreadDecompressor();
+  const std::optional<Header> header = ReadHeader(decompressor, jpeg);
+  if (!header) return std::nullopt;
+  const int width = header->width, height = header->height, subsampling = header->subsampling;
   // The smallest factor that keeps the image at least min_width x min_height.
   int count = 0;
   const tjscalingfactor* factors = tjGetScalingFactors(&count);
@@ -131,9 +159,9 @@ std::optional<JpegPlanes> DecodeJpegPlanes(absl::string_view jpeg, int min_width
     pointers[c] = planes[c].data;
     strides[c] = static_cast<int>(planes[c].step[0]);
   }
-  const int result = tjDecompressToYUVPlanes(handle, Bytes(jpeg), jpeg.size(), pointers, w,
-                                             strides, h, 0);
-  if (!Succeeded(handle, result)) return std::nullopt;
+  const int result = tjDecompressToYUVPlanes(decompressor.get(), Bytes(jpeg), jpeg.size(),
+                                             pointers, w, strides, h, 0);
+  if (!Succeeded(decompressor, result)) return std::nullopt;
 
   JpegPlanes out;
   out.y = planes[0](cv::Rect(0, 0, w, h));  // the luma plane is padded to the chroma blocks

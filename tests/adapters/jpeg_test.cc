@@ -151,6 +151,23 @@ TEST(DecodeJpegBgr, RefusesWhatItCannotDecode) {
   EXPECT_FALSE(DecodeJpegBgr(jpeg.substr(0, 200)).has_value());  // cut inside the headers
 }
 
+// A failed image leaves nothing behind for the next one on the same thread (TurboJPEG 2.1
+// reported the next valid header as 0 x 0 until the decompressor was renewed).
+TEST(DecodeJpeg, AFailureDoesNotSpoilTheNextImage) {
+  const std::string jpeg = Encode(Photo(96, 64), {});
+  for (const std::string& broken : {jpeg.substr(0, 200), std::string("\xFF\xD8\xFF\xDB\0\x43"),
+                                    jpeg.substr(0, jpeg.size() / 2) + "\xFF\xD9"}) {
+    (void)DecodeJpegBgr(broken);
+    const std::optional<cv::Mat> bgr = DecodeJpegBgr(jpeg);
+    ASSERT_TRUE(bgr.has_value());
+    EXPECT_EQ(cv::norm(*bgr, Imdecode(jpeg), cv::NORM_INF), 0);
+    (void)DecodeJpegPlanes(broken, 0, 0);
+    const std::optional<JpegPlanes> planes = DecodeJpegPlanes(jpeg, 0, 0);
+    ASSERT_TRUE(planes.has_value());
+    EXPECT_EQ(planes->y.size(), cv::Size(96, 64));
+  }
+}
+
 // Full-size planes are JPEG's YCbCr: the JFIF conversion of imdecode's BGR, within the
 // rounding of the two conversions (chroma: 4:2:0 blocks averaged by the encoder, so a smooth
 // image, where upsampling and averaging again give the stored values back).
