@@ -56,77 +56,129 @@ int CvInterpolation(Interpolation interpolation) {
   return cv::INTER_LINEAR;
 }
 
-absl::Status CheckCrop(const Frame& frame, const cv::Rect& rect, absl::string_view step,
+absl::Status CheckCrop(const cv::Size& image, const cv::Rect& rect, absl::string_view step,
                        absl::string_view what) {
-  if (rect.x < 0 || rect.y < 0 || rect.x + rect.width > frame.width() ||
-      rect.y + rect.height > frame.height() || rect.width <= 0 || rect.height <= 0) {
+  if (rect.x < 0 || rect.y < 0 || rect.x + rect.width > image.width ||
+      rect.y + rect.height > image.height || rect.width <= 0 || rect.height <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": ", step, " needs ", rect.height, "x",
-                                                   rect.width, " but the image is ", frame.height(),
-                                                   "x", frame.width()));
+                                                   rect.width, " but the image is ", image.height,
+                                                   "x", image.width));
   }
+  return absl::OkStatus();
+}
+
+// What one geometric step does to a w x h image: a resize to `size`, or a `crop`. PadResize
+// is neither (it needs the pixels; ApplyRecipe does it).
+struct StepGeometry {
+  std::optional<cv::Size> size;
+  int interpolation = cv::INTER_LINEAR;
+  std::optional<cv::Rect> crop;
+  const char* crop_step = nullptr;
+};
+
+StepGeometry Geometry(const RecipeStep& step, int w, int h) {
+  StepGeometry g;
+  switch (step.kind) {
+    case RecipeStep::Kind::kShortSideResize: {
+      const int s = step.size[0];
+      // The transformer: int(short_size * (long / short)), truncated.
+      g.size = h < w ? cv::Size(static_cast<int>(s * (static_cast<double>(w) / h)), s)
+                     : cv::Size(s, static_cast<int>(s * (static_cast<double>(h) / w)));
+      g.interpolation = CvInterpolation(step.interpolation);
+      break;
+    }
+    case RecipeStep::Kind::kResize:
+      g.size = cv::Size(step.size[1], step.size[0]);
+      g.interpolation = CvInterpolation(step.interpolation);
+      break;
+    case RecipeStep::Kind::kCenterCrop: {
+      const int s = step.size[0];
+      g.crop = cv::Rect(w / 2 - s / 2, h / 2 - s / 2, s, s);
+      g.crop_step = "CenterCrop";
+      break;
+    }
+    case RecipeStep::Kind::kPaddedCenterCrop: {
+      const int s = step.size[0];
+      const int side =
+          static_cast<int>(static_cast<double>(s) / (s + step.padding) * std::min(h, w));
+      g.crop = cv::Rect(((w - side) + 1) / 2, ((h - side) + 1) / 2, side, side);
+      g.crop_step = "PaddedCenterCrop";
+      break;
+    }
+    case RecipeStep::Kind::kLongSideCrop: {
+      const int side = std::min(h, w);
+      g.crop = cv::Rect((w - side) / 2, (h - side) / 2, side, side);
+      g.crop_step = "LongSideCrop";
+      break;
+    }
+    case RecipeStep::Kind::kPadResize:
+      break;
+  }
+  return g;
+}
+
+// NV12 frames on their way to NV12 outputs: the recipe's resizes and crops composed into one
+// window of the frame, cropped on even pixels (chroma stays with its luma; the window moves
+// by at most one frame pixel) and scaled once to the model's size: no intermediate image, no
+// BGR. The sizes and checks are the step-by-step recipe's.
+absl::Status ApplyRecipePlanar(Frame& frame, const InputDescriptor& input,
+                               absl::string_view what) {
+  int w = frame.width(), h = frame.height();
+  cv::Rect2d window(0, 0, w, h);  // what the recipe's current image shows of the frame
+  int interpolation = cv::INTER_LINEAR;
+  for (const RecipeStep& step : input.recipe) {
+    const StepGeometry g = Geometry(step, w, h);
+    if (g.crop) {
+      HBPREP_RETURN_IF_ERROR(CheckCrop({w, h}, *g.crop, g.crop_step, what));
+      const double sx = window.width / w, sy = window.height / h;
+      window = cv::Rect2d(window.x + g.crop->x * sx, window.y + g.crop->y * sy,
+                          g.crop->width * sx, g.crop->height * sy);
+      w = g.crop->width;
+      h = g.crop->height;
+    } else {
+      w = g.size->width;
+      h = g.size->height;
+      interpolation = g.interpolation;
+    }
+  }
+  auto even = [](double v) { return 2 * static_cast<int>(std::lround(v / 2)); };
+  const int x0 = std::max(0, even(window.x)), y0 = std::max(0, even(window.y));
+  const int x1 = std::min(frame.width(), std::max(x0 + 2, even(window.x + window.width)));
+  const int y1 = std::min(frame.height(), std::max(y0 + 2, even(window.y + window.height)));
+  frame.Crop(cv::Rect(x0, y0, x1 - x0, y1 - y0));
+  frame.Resize(static_cast<int>(input.height()), static_cast<int>(input.width()), interpolation);
   return absl::OkStatus();
 }
 
 // The float model's geometric recipe (domain brief section 3), then the default resize to
 // the model's size when the result differs.
 absl::Status ApplyRecipe(Frame& frame, const InputDescriptor& input, absl::string_view what) {
+  const bool pads = std::any_of(input.recipe.begin(), input.recipe.end(), [](const RecipeStep& s) {
+    return s.kind == RecipeStep::Kind::kPadResize;
+  });
+  if (frame.nv12 && !pads) return ApplyRecipePlanar(frame, input, what);
   for (const RecipeStep& step : input.recipe) {
     const int h = frame.height(), w = frame.width();
-    cv::Rect crop;
-    const char* crop_step = nullptr;
-    switch (step.kind) {
-      case RecipeStep::Kind::kShortSideResize: {
-        const int s = step.size[0];
-        // The transformer: int(short_size * (long / short)), truncated.
-        const int interpolation = CvInterpolation(step.interpolation);
-        if (h < w) {
-          frame.Resize(s, static_cast<int>(s * (static_cast<double>(w) / h)), interpolation);
-        } else {
-          frame.Resize(static_cast<int>(s * (static_cast<double>(h) / w)), s, interpolation);
-        }
-        break;
-      }
-      case RecipeStep::Kind::kCenterCrop: {
-        const int s = step.size[0];
-        crop = cv::Rect(w / 2 - s / 2, h / 2 - s / 2, s, s);
-        crop_step = "CenterCrop";
-        break;
-      }
-      case RecipeStep::Kind::kResize:
-        frame.Resize(step.size[0], step.size[1], CvInterpolation(step.interpolation));
-        break;
-      case RecipeStep::Kind::kPadResize: {
-        frame.ToBgr();
-        const int th = step.size[0], tw = step.size[1];
-        const double scale = std::min(static_cast<double>(tw) / w, static_cast<double>(th) / h);
-        const int nh = static_cast<int>(scale * h), nw = static_cast<int>(scale * w);
-        cv::Mat scaled;
-        cv::resize(frame.bgr, scaled, cv::Size(nw, nh), 0, 0, cv::INTER_LINEAR);
-        cv::Mat canvas(th, tw, CV_8UC3, cv::Scalar::all(step.pad_value));
-        const int top = step.pad_centered ? (th - nh) / 2 : 0;
-        const int left = step.pad_centered ? (tw - nw) / 2 : 0;
-        scaled.copyTo(canvas(cv::Rect(left, top, nw, nh)));
-        frame.bgr = canvas;
-        break;
-      }
-      case RecipeStep::Kind::kPaddedCenterCrop: {
-        const int s = step.size[0];
-        const int side =
-            static_cast<int>(static_cast<double>(s) / (s + step.padding) * std::min(h, w));
-        crop = cv::Rect(((w - side) + 1) / 2, ((h - side) + 1) / 2, side, side);
-        crop_step = "PaddedCenterCrop";
-        break;
-      }
-      case RecipeStep::Kind::kLongSideCrop: {
-        const int side = std::min(h, w);
-        crop = cv::Rect((w - side) / 2, (h - side) / 2, side, side);
-        crop_step = "LongSideCrop";
-        break;
-      }
+    if (step.kind == RecipeStep::Kind::kPadResize) {
+      frame.ToBgr();
+      const int th = step.size[0], tw = step.size[1];
+      const double scale = std::min(static_cast<double>(tw) / w, static_cast<double>(th) / h);
+      const int nh = static_cast<int>(scale * h), nw = static_cast<int>(scale * w);
+      cv::Mat scaled;
+      cv::resize(frame.bgr, scaled, cv::Size(nw, nh), 0, 0, cv::INTER_LINEAR);
+      cv::Mat canvas(th, tw, CV_8UC3, cv::Scalar::all(step.pad_value));
+      const int top = step.pad_centered ? (th - nh) / 2 : 0;
+      const int left = step.pad_centered ? (tw - nw) / 2 : 0;
+      scaled.copyTo(canvas(cv::Rect(left, top, nw, nh)));
+      frame.bgr = canvas;
+      continue;
     }
-    if (crop_step != nullptr) {
-      HBPREP_RETURN_IF_ERROR(CheckCrop(frame, crop, crop_step, what));
-      frame.Crop(crop);
+    const StepGeometry g = Geometry(step, w, h);
+    if (g.crop) {
+      HBPREP_RETURN_IF_ERROR(CheckCrop({w, h}, *g.crop, g.crop_step, what));
+      frame.Crop(*g.crop);
+    } else {
+      frame.Resize(g.size->height, g.size->width, g.interpolation);
     }
   }
   frame.Resize(static_cast<int>(input.height()), static_cast<int>(input.width()), cv::INTER_LINEAR);

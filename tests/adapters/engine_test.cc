@@ -502,3 +502,43 @@ TEST(EngineFastDecode, ResizerPlanesAreFullSizeAndInTheModelsRange) {
 
 }  // namespace
 }  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+// NV12 frames to NV12 outputs: the recipe's resize and crop composed into one window of the
+// frame, cropped on even pixels and scaled once, per plane.
+TEST(EngineRaw, Nv12RecipeIsOneEvenWindowScaledOnce) {
+  absl::StatusOr<Descriptor> model = ParseDescriptor(
+      "model_parameters: {march: nash-e}\n"
+      "input_parameters:\n"
+      "  input_name: cam\n  input_type_train: rgb\n  input_layout_train: NCHW\n"
+      "  input_type_rt: nv12\n  input_shape: 1x3x224x224\n  input_space_and_range: bt601_video\n"
+      "hbprep:\n  inputs:\n    cam:\n      recipe:\n        - ShortSideResize: 256\n"
+      "        - CenterCrop: 224\n",
+      "cam", {}, nullptr);
+  ASSERT_THAT(model, IsOk());
+  const int w = 640, h = 480;
+  const std::string frame = Nv12Frame(
+      w, h, w, [](int r, int x) { return static_cast<uint8_t>(16 + (r * 7 + x * 3) % 219); },
+      [](int r, int x) { return static_cast<uint8_t>(40 + (r + 2 * x) % 170); },
+      [](int r, int x) { return static_cast<uint8_t>(220 - (r * 3 + x) % 180); });
+  absl::StatusOr<Prepared> p =
+      Prepare(*model, {RawImg(frame, {RawFormat::kNv12, w, h, 0, ColorRange::kBt601Video})}, {});
+  ASSERT_THAT(p, IsOk());
+  // ShortSideResize 256: 341x256; CenterCrop 224 at (58, 16): the frame's window
+  // x 108.86 .. 529.27, y 30 .. 450, on even pixels x 108 .. 530, y 30 .. 450.
+  const cv::Mat y_plane(h, w, CV_8UC1, const_cast<char*>(frame.data()));
+  const cv::Mat uv_plane(h / 2, w / 2, CV_8UC2, const_cast<char*>(frame.data()) + w * h);
+  cv::Mat y_want, uv_want;
+  cv::resize(y_plane(cv::Rect(108, 30, 422, 420)), y_want, cv::Size(224, 224), 0, 0,
+             cv::INTER_LINEAR);
+  cv::resize(uv_plane(cv::Rect(54, 15, 211, 210)), uv_want, cv::Size(112, 112), 0, 0,
+             cv::INTER_LINEAR);
+  EXPECT_EQ(p->tensors[0].data, std::vector<uint8_t>(y_want.datastart, y_want.dataend));
+  EXPECT_EQ(p->tensors[1].data, std::vector<uint8_t>(uv_want.datastart, uv_want.dataend));
+
+}
+
+}  // namespace
+}  // namespace hbprep
