@@ -118,9 +118,9 @@ StepGeometry Geometry(const RecipeStep& step, int w, int h) {
 }
 
 // NV12 frames on their way to NV12 outputs: the recipe's resizes and crops composed into one
-// window of the frame, cropped on even pixels (chroma stays with its luma; the window moves
-// by at most one frame pixel) and scaled once to the model's size: no intermediate image, no
-// BGR. The sizes and checks are the step-by-step recipe's.
+// window of the frame (fractional, in frame pixels) and each plane scaled from it once to the
+// model's size: no intermediate image, no BGR, chroma kept with its luma. The sizes and checks
+// are the step-by-step recipe's.
 absl::Status ApplyRecipePlanar(Frame& frame, const InputDescriptor& input,
                                absl::string_view what) {
   int w = frame.width(), h = frame.height();
@@ -141,22 +141,22 @@ absl::Status ApplyRecipePlanar(Frame& frame, const InputDescriptor& input,
       interpolation = g.interpolation;
     }
   }
-  auto even = [](double v) { return 2 * static_cast<int>(std::lround(v / 2)); };
-  const int x0 = std::max(0, even(window.x)), y0 = std::max(0, even(window.y));
-  const int x1 = std::min(frame.width(), std::max(x0 + 2, even(window.x + window.width)));
-  const int y1 = std::min(frame.height(), std::max(y0 + 2, even(window.y + window.height)));
-  frame.Crop(cv::Rect(x0, y0, x1 - x0, y1 - y0));
-  frame.Resize(static_cast<int>(input.height()), static_cast<int>(input.width()), interpolation);
+  frame.ScaleWindow(window, static_cast<int>(input.height()), static_cast<int>(input.width()),
+                    interpolation);
   return absl::OkStatus();
+}
+
+// Whether the recipe is resizes and crops only, which ApplyRecipePlanar composes.
+bool CanScaleOnce(const InputDescriptor& input) {
+  return std::none_of(input.recipe.begin(), input.recipe.end(), [](const RecipeStep& s) {
+    return s.kind == RecipeStep::Kind::kPadResize;
+  });
 }
 
 // The float model's geometric recipe (domain brief section 3), then the default resize to
 // the model's size when the result differs.
 absl::Status ApplyRecipe(Frame& frame, const InputDescriptor& input, absl::string_view what) {
-  const bool pads = std::any_of(input.recipe.begin(), input.recipe.end(), [](const RecipeStep& s) {
-    return s.kind == RecipeStep::Kind::kPadResize;
-  });
-  if (frame.nv12 && !pads) return ApplyRecipePlanar(frame, input, what);
+  if (frame.nv12 && CanScaleOnce(input)) return ApplyRecipePlanar(frame, input, what);
   for (const RecipeStep& step : input.recipe) {
     const int h = frame.height(), w = frame.width();
     if (step.kind == RecipeStep::Kind::kPadResize) {
@@ -357,6 +357,7 @@ absl::StatusOr<Frame> Preparer::Load(const InputImage& image, const InputDescrip
         frame.y = planes->y;
         frame.uv = planes->uv;
         frame.range = ColorRange::kRegular;  // JPEG's YCbCr: full-range BT.601
+        frame.chroma_centered = true;
         return frame;
       }
     }
@@ -392,12 +393,15 @@ absl::Status Preparer::Input(int index, int item, const InputImage& image) {
         options_.target == Target::kBoard ? "" : " on the board target"));
   }
   HBPREP_ASSIGN_OR_RETURN(Frame frame, Load(image, input));
-  // NV12 frames stay planar only on their way to NV12 outputs.
-  if (options_.target != Target::kBoard || input.type_rt != ImageType::kNv12) frame.ToBgr();
+  // Camera frames stay planar only on their way to NV12 outputs; JPEG planes (fast decoding)
+  // also through the recipe's one scaling, before they become BGR at the model's size.
+  const bool nv12_out = options_.target == Target::kBoard && input.type_rt == ImageType::kNv12;
+  if (!nv12_out && !(frame.chroma_centered && CanScaleOnce(input))) frame.ToBgr();
   if (options_.target == Target::kBoard) {
     return Board(index, item, input, image, std::move(frame));
   }
   HBPREP_RETURN_IF_ERROR(ApplyRecipe(frame, input, image.what));
+  frame.ToBgr();
   cv::Scalar mean, stddev;
   cv::meanStdDev(frame.bgr, mean, stddev);
   out_.pixel_stddev.push_back(std::max({stddev[0], stddev[1], stddev[2]}));

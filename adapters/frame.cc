@@ -4,6 +4,8 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -32,6 +34,16 @@ struct RangeTables {
 const RangeTables& Tables() {
   static const RangeTables tables;
   return tables;
+}
+
+// One row of full-range BT.601 (JFIF) NV12 to BGR, each U, V pair covering two pixels.
+void JfifRowToBgr(const uint8_t* y, const uint8_t* uv, int width, uint8_t* out) {
+  for (int x = 0; x < width; ++x, out += 3) {
+    const double luma = y[x], u = uv[(x / 2) * 2] - 128.0, v = uv[(x / 2) * 2 + 1] - 128.0;
+    out[0] = Clamp(luma + 1.772 * u);
+    out[1] = Clamp(luma - 0.344136 * u - 0.714136 * v);
+    out[2] = Clamp(luma + 1.402 * v);
+  }
 }
 
 absl::string_view FormatName(RawFormat format) {
@@ -69,15 +81,7 @@ void Frame::ToBgr() {
     bgr = even(cv::Rect(0, 0, w, h)).clone();
   } else {
     for (int r = 0; r < h; ++r) {
-      const uint8_t* yr = y.ptr<uint8_t>(r);
-      const uint8_t* cr = uv.ptr<uint8_t>(r / 2);
-      uint8_t* out = bgr.ptr<uint8_t>(r);
-      for (int x = 0; x < w; ++x, out += 3) {
-        const double luma = yr[x], u = cr[(x / 2) * 2] - 128.0, v = cr[(x / 2) * 2 + 1] - 128.0;
-        out[0] = Clamp(luma + 1.772 * u);
-        out[1] = Clamp(luma - 0.344136 * u - 0.714136 * v);
-        out[2] = Clamp(luma + 1.402 * v);
-      }
+      JfifRowToBgr(y.ptr<uint8_t>(r), uv.ptr<uint8_t>(r / 2), w, bgr.ptr<uint8_t>(r));
     }
   }
   nv12 = false;
@@ -118,6 +122,47 @@ void Frame::Resize(int height, int width, int interpolation) {
   cv::resize(uv, uv_out, cv::Size((width + 1) / 2, (height + 1) / 2), 0, 0, interpolation);
   y = y_out;
   uv = uv_out;
+}
+
+void Frame::ScaleWindow(const cv::Rect2d& window, int height, int width, int interpolation) {
+  if (window == cv::Rect2d(0, 0, this->width(), this->height()) && !chroma_centered) {
+    Resize(height, width, interpolation);
+    return;
+  }
+  // One plane: `reduce` frame pixels per plane pixel (2 for chroma).
+  auto scale = [&](const cv::Mat& plane, double reduce, cv::Size size, double at) {
+    const double sx = window.width / reduce / size.width, sy = window.height / reduce / size.height;
+    cv::Mat out;
+    if (sx >= 2 && sy >= 2) {
+      // A strong reduction: the window rounded to whole plane pixels (at most half a plane
+      // pixel, under a quarter of an output pixel) and cv::resize, several times faster.
+      const int x0 = static_cast<int>(std::lround(window.x / reduce));
+      const int y0 = static_cast<int>(std::lround(window.y / reduce));
+      const int x1 = std::clamp(static_cast<int>(std::lround((window.x + window.width) / reduce)),
+                                x0 + 1, plane.cols);
+      const int y1 = std::clamp(static_cast<int>(std::lround((window.y + window.height) / reduce)),
+                                y0 + 1, plane.rows);
+      cv::resize(plane(cv::Rect(x0, y0, x1 - x0, y1 - y0)), out, size, 0, 0, interpolation);
+      return out;
+    }
+    // Otherwise sub-pixel exact: output pixel i sampled at `at` (0.5: its centre) sits at plane
+    // edge coordinate x + (i + at) * sx, plane pixel-centre coordinate x + (i + at) * sx - 0.5.
+    const cv::Matx23d map(sx, 0, window.x / reduce + at * sx - 0.5,  //
+                          0, sy, window.y / reduce + at * sy - 0.5);
+    cv::warpAffine(plane, out, map, size, interpolation | cv::WARP_INVERSE_MAP,
+                   cv::BORDER_REPLICATE);
+    return out;
+  };
+  if (!nv12) {
+    bgr = scale(bgr, 1, {width, height}, 0.5);
+    return;
+  }
+  y = scale(y, 1, {width, height}, 0.5);
+  // Centred chroma: each output block's colour at its top-left pixel's centre (where the
+  // reference recipes take it), a quarter of a block from the block's centre. The planes
+  // then cover their blocks, like a camera frame's.
+  uv = scale(uv, 2, {(width + 1) / 2, (height + 1) / 2}, chroma_centered ? 0.25 : 0.5);
+  chroma_centered = false;
 }
 
 void Frame::ConvertRange(ColorRange target) {

@@ -21,6 +21,11 @@ struct Frame {
   cv::Mat bgr;    // CV_8UC3, when !nv12
   cv::Mat y, uv;  // CV_8UC1 h x w and CV_8UC2 ceil(h/2) x ceil(w/2), when nv12
   ColorRange range = ColorRange::kRegular;  // of the NV12 planes
+  // Where the chroma samples sit. false: each covers its 2x2 block (camera frames, as
+  // cv2.cvtColor reads them). true: at the block's centre, between the luma samples (JPEG's
+  // planes); ScaleWindow then takes each output block's colour at its top-left pixel, where
+  // the reference recipes take it.
+  bool chroma_centered = false;
 
   int width() const { return nv12 ? y.cols : bgr.cols; }
   int height() const { return nv12 ? y.rows : bgr.rows; }
@@ -34,6 +39,11 @@ struct Frame {
   // Resizes to height x width with an OpenCV interpolation; NV12 frames stay planar (Y and
   // UV scaled separately, UV to ceil(height/2) x ceil(width/2)).
   void Resize(int height, int width, int interpolation);
+  // Scales the part of the frame in `window` (fractional, in frame pixels) to height x width,
+  // mapping pixel areas as cv::resize does (output pixel i covers window.x + [i, i+1) *
+  // window.width / width). NV12 frames stay planar: each plane scaled on its own, the chroma
+  // window being half the luma's, sampled where `chroma_centered` says.
+  void ScaleWindow(const cv::Rect2d& window, int height, int width, int interpolation);
   // NV12 planes converted between full and video range (no-op when already `target`).
   void ConvertRange(ColorRange target);
 };

@@ -507,8 +507,9 @@ namespace hbprep {
 namespace {
 
 // NV12 frames to NV12 outputs: the recipe's resize and crop composed into one window of the
-// frame, cropped on even pixels and scaled once, per plane.
-TEST(EngineRaw, Nv12RecipeIsOneEvenWindowScaledOnce) {
+// frame, each plane scaled from it once: with sub-pixel geometry, or, reducing more than 2x,
+// from the window rounded to whole pixels.
+TEST(EngineRaw, Nv12RecipeIsOneWindowScaledOncePerPlane) {
   absl::StatusOr<Descriptor> model = ParseDescriptor(
       "model_parameters: {march: nash-e}\n"
       "input_parameters:\n"
@@ -526,18 +527,63 @@ TEST(EngineRaw, Nv12RecipeIsOneEvenWindowScaledOnce) {
   absl::StatusOr<Prepared> p =
       Prepare(*model, {RawImg(frame, {RawFormat::kNv12, w, h, 0, ColorRange::kBt601Video})}, {});
   ASSERT_THAT(p, IsOk());
-  // ShortSideResize 256: 341x256; CenterCrop 224 at (58, 16): the frame's window
-  // x 108.86 .. 529.27, y 30 .. 450, on even pixels x 108 .. 530, y 30 .. 450.
+  // ShortSideResize 256 gives 341x256 and CenterCrop 224 starts at (58, 16): the window of
+  // the frame is x 58 * 640 / 341 = 108.856.., width 224 * 640 / 341 = 420.41.., y 30,
+  // height 420. Output pixel centre i + 0.5 maps to frame edge coordinate x + (i + 0.5) * s.
+  const double x = 58.0 * 640 / 341, width = 224.0 * 640 / 341, y = 30, height = 420;
+  auto plane = [&](const cv::Mat& src, double reduce, int size) {
+    const double sx = width / reduce / size, sy = height / reduce / size;
+    const cv::Matx23d map(sx, 0, x / reduce + 0.5 * sx - 0.5, 0, sy, y / reduce + 0.5 * sy - 0.5);
+    cv::Mat out;
+    cv::warpAffine(src, out, map, cv::Size(size, size), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
+                   cv::BORDER_REPLICATE);
+    return std::vector<uint8_t>(out.datastart, out.dataend);
+  };
   const cv::Mat y_plane(h, w, CV_8UC1, const_cast<char*>(frame.data()));
   const cv::Mat uv_plane(h / 2, w / 2, CV_8UC2, const_cast<char*>(frame.data()) + w * h);
-  cv::Mat y_want, uv_want;
-  cv::resize(y_plane(cv::Rect(108, 30, 422, 420)), y_want, cv::Size(224, 224), 0, 0,
-             cv::INTER_LINEAR);
-  cv::resize(uv_plane(cv::Rect(54, 15, 211, 210)), uv_want, cv::Size(112, 112), 0, 0,
-             cv::INTER_LINEAR);
-  EXPECT_EQ(p->tensors[0].data, std::vector<uint8_t>(y_want.datastart, y_want.dataend));
-  EXPECT_EQ(p->tensors[1].data, std::vector<uint8_t>(uv_want.datastart, uv_want.dataend));
+  EXPECT_EQ(p->tensors[0].data, plane(y_plane, 1, 224));
+  EXPECT_EQ(p->tensors[1].data, plane(uv_plane, 2, 112));
 
+  // A strong reduction (over 2x per axis): the window rounded to whole pixels, cv::resize.
+  const int big_w = 1280, big_h = 960;
+  const std::string big = Nv12Frame(
+      big_w, big_h, big_w, [](int r, int c) { return static_cast<uint8_t>(16 + (r * 5 + c) % 219); },
+      [](int r, int c) { return static_cast<uint8_t>(40 + (3 * r + c) % 170); },
+      [](int r, int c) { return static_cast<uint8_t>(220 - (r + 4 * c) % 180); });
+  absl::StatusOr<Prepared> q = Prepare(
+      *model, {RawImg(big, {RawFormat::kNv12, big_w, big_h, 0, ColorRange::kBt601Video})}, {});
+  ASSERT_THAT(q, IsOk());
+  // 341x256 again, crop at (58, 16): window x 217.71 .. 1058.53, y 60 .. 900 (3.75 frame
+  // pixels per output pixel): luma 218 .. 1059 x 60 .. 900, chroma 109 .. 529 x 30 .. 450.
+  const cv::Mat big_y(big_h, big_w, CV_8UC1, const_cast<char*>(big.data()));
+  const cv::Mat big_uv(big_h / 2, big_w / 2, CV_8UC2, const_cast<char*>(big.data()) + big_w * big_h);
+  cv::Mat y_want, uv_want;
+  cv::resize(big_y(cv::Rect(218, 60, 841, 840)), y_want, cv::Size(224, 224), 0, 0,
+             cv::INTER_LINEAR);
+  cv::resize(big_uv(cv::Rect(109, 30, 420, 420)), uv_want, cv::Size(112, 112), 0, 0,
+             cv::INTER_LINEAR);
+  EXPECT_EQ(q->tensors[0].data, std::vector<uint8_t>(y_want.datastart, y_want.dataend));
+  EXPECT_EQ(q->tensors[1].data, std::vector<uint8_t>(uv_want.datastart, uv_want.dataend));
+
+  // On a camera-like picture, close to the step-by-step recipe on BGR (which resizes twice
+  // and converts back): the same picture in the same place.
+  cv::Mat bgr;
+  cv::imdecode(cv::_InputArray(CameraJpeg(w, h).data(), static_cast<int>(CameraJpeg(w, h).size())),
+               cv::IMREAD_COLOR, &bgr);
+  cv::Mat i420;
+  cv::cvtColor(bgr, i420, cv::COLOR_BGR2YUV_I420);
+  std::string nv12(reinterpret_cast<const char*>(i420.data), w * h);
+  for (int i = 0; i < w * h / 4; ++i) {
+    nv12 += static_cast<char>(i420.data[w * h + i]);
+    nv12 += static_cast<char>(i420.data[w * h + w * h / 4 + i]);
+  }
+  absl::StatusOr<Prepared> planar =
+      Prepare(*model, {RawImg(nv12, {RawFormat::kNv12, w, h, 0, ColorRange::kBt601Video})}, {});
+  absl::StatusOr<Prepared> via_bgr = Prepare(*model, {Img("f.png", Encode(bgr, ".png"))}, {});
+  ASSERT_THAT(planar, IsOk());
+  ASSERT_THAT(via_bgr, IsOk());
+  EXPECT_GT(PlanePsnr(planar->tensors[0], via_bgr->tensors[0]), 35);
+  EXPECT_GT(PlanePsnr(planar->tensors[1], via_bgr->tensors[1]), 35);
 }
 
 }  // namespace

@@ -117,10 +117,7 @@ Json Race(const std::string& name, const std::string& input, int images, int ite
                               (MinorFaults() - faults) / images});
     }
   }
-  Json out = {{"scenario", name}, {"input", input}, {"images", images}};
-  Json& results = out["median_ms"];
-  Json& cpu = out["median_cpu_ms"];
-  Json& faults = out["median_minor_faults"];
+  Json results = Json::object(), cpu = Json::object(), faults = Json::object();
   std::printf("%-34s %-28s", name.c_str(), input.c_str());
   for (const auto& [who, run] : contenders) {
     std::vector<double> wall, thread_cpu, fault;
@@ -136,7 +133,9 @@ Json Race(const std::string& name, const std::string& input, int images, int ite
   }
   std::printf("\n");
   std::fflush(stdout);
-  return out;
+  return Json{{"scenario", name},       {"input", input},
+              {"images", images},       {"median_ms", results},
+              {"median_cpu_ms", cpu},   {"median_minor_faults", faults}};
 }
 
 // PSNR of two planes (8-bit), in dB.

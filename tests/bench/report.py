@@ -1,0 +1,134 @@
+#!/usr/bin/python3
+"""Merges the benchmark's JSON files (tests/bench/run.sh) into OUT_DIR/report.json and prints
+the tables (Markdown) with the issue's targets checked.
+
+Usage: report.py OUT_DIR
+"""
+import json
+import os
+import platform
+import subprocess
+import sys
+
+OUT = sys.argv[1]
+
+
+def load(name):
+    with open(os.path.join(OUT, name)) as f:
+        return json.load(f)
+
+
+engine, python, server, e2e = (load(n) for n in ("engine.json", "python.json", "server.json",
+                                                 "e2e.json"))
+
+
+def cpu_model():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def package_version(name):
+    try:
+        return subprocess.run(["dpkg-query", "-W", "-f=${Version}", name], capture_output=True,
+                              text=True).stdout or "?"
+    except OSError:
+        return "?"
+
+
+machine = {"cpu": cpu_model(), "cores": os.cpu_count(), "kernel": platform.release(),
+           "opencv": engine["opencv"], "libturbojpeg": package_version("libturbojpeg0")}
+
+rows = []
+for s in engine["scenarios"]:
+    label = s["input"].split()[0]
+    ms = s["median_ms"]
+    row = {"scenario": s["scenario"], "input": s["input"], **{k + "_ms": v for k, v in ms.items()},
+           "python_ms": python.get("%s %s" % (s["scenario"], label if label != "8" else "224")),
+           "hbprep_faults_per_image": s["median_minor_faults"]["hbprep"]}
+    if "psnr_db" in s:
+        row["psnr_db"] = s["psnr_db"]
+    rows.append(row)
+
+
+def fmt(value, digits=2):
+    return "-" if value is None else ("%.*f" % (digits, value))
+
+
+print("\n## Engine, one thread, median ms per image (%s; %d cores)\n" % (machine["cpu"],
+                                                                        machine["cores"]))
+print("| scenario | input | hbprep | hbprep fast | OpenCV C++ | Python | floor | hbprep / floor "
+      "| fast / floor | hbprep / OpenCV | Python / hbprep |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+for r in rows:
+    fast = r.get("hbprep_fast_ms")
+    print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        r["scenario"], r["input"], fmt(r["hbprep_ms"], 3), fmt(fast, 3), fmt(r["opencv_ms"], 3),
+        fmt(r["python_ms"], 3), fmt(r["floor_ms"], 3), fmt(r["hbprep_ms"] / r["floor_ms"]),
+        fmt(fast / r["floor_ms"] if fast else None), fmt(r["hbprep_ms"] / r["opencv_ms"]),
+        fmt(r["python_ms"] / r["hbprep_ms"] if r["python_ms"] else None, 1)))
+
+print("\n## Server, 1080p JPEG, load generator on the same machine\n")
+print("| scenario | transport | concurrency | images/s | p50 ms | p99 ms | server CPU ms/img | "
+      "/ engine | client CPU ms/img | minor faults/req |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+for r in server["levels"]:
+    print("| %s | %s | %d | %.0f | %.2f | %.2f | %.2f | %.3f | %.2f | %.1f |" % (
+        r["scenario"], r["transport"], r["concurrency"], r["throughput_per_s"], r["p50_ms"],
+        r["p99_ms"], r["server_cpu_ms_per_image"], r["server_vs_engine_cpu"],
+        r["client_cpu_ms_per_image"], r["server_minor_faults_per_request"]))
+m = server["memory"]
+print("\n64 concurrent 1080p requests: RSS %.0f MiB before, peak %.0f MiB." %
+      (m["rss_before_mib"], m["peak_rss_mib"]))
+print("\nEnd to end: %s: hbprep %.0f ms, the user's numpy/OpenCV script %.0f ms (x%.2f); same Y "
+      "planes: %s." % (e2e["scenario"], e2e["hbprep_ms"], e2e["python_ms"], e2e["ratio"],
+                       e2e["same_y_planes"]))
+
+
+def find(name, label):
+    return next(r for r in rows if r["scenario"] == name and r["input"].startswith(label))
+
+
+targets = []
+
+
+def target(what, value, ok):
+    targets.append({"target": what, "value": value, "met": bool(ok)})
+
+
+for label in ("1080p", "4k"):
+    r = find("jpeg_to_pyramid224", label)
+    exact, fast = r["hbprep_ms"] / r["floor_ms"], r["hbprep_fast_ms"] / r["floor_ms"]
+    target("JPEG %s -> pyramid 224, exact <= 1.10 x decode floor" % label, round(exact, 3),
+           exact <= 1.10)
+    target("JPEG %s -> pyramid 224, fast <= 0.85 x decode floor" % label, round(fast, 3),
+           fast <= 0.85)
+    p = r["psnr_db"]
+    target("JPEG %s fast PSNR >= exact PSNR (Y, UV dB)" % label,
+           "fast %.2f/%.2f, exact %.2f/%.2f" % (p["hbprep_fast"]["y"], p["hbprep_fast"]["uv"],
+                                               p["hbprep"]["y"], p["hbprep"]["uv"]),
+           p["hbprep_fast"]["y"] >= p["hbprep"]["y"] and p["hbprep_fast"]["uv"] >= p["hbprep"]["uv"])
+r = find("nv12_to_pyramid224", "1080p")
+target("NV12 1080p -> pyramid 224 >= 10 x faster than Python", round(r["python_ms"] / r["hbprep_ms"], 1),
+       r["python_ms"] / r["hbprep_ms"] >= 10)
+for recipe in ("opencv", "calc"):
+    r = find("bgr_to_resizer_nv12_" + recipe, "1080p")
+    ratio = r["hbprep_ms"] / r["opencv_ms"]
+    target("BGR 1080p -> NV12 (%s) <= 1.0 x OpenCV C++ (aim 0.7)" % recipe, round(ratio, 3),
+           ratio <= 1.0)
+worst = max(l["server_vs_engine_cpu"] for l in server["levels"]
+            if l["scenario"] == "jpeg_to_pyramid224")
+target("server CPU per image <= 1.15 x engine (JPEG -> pyramid 224, worst level)", round(worst, 3),
+       worst <= 1.15)
+target("hbprep prepare >= 10% faster than the user's script", round(e2e["ratio"], 3),
+       e2e["ratio"] <= 0.9)
+
+print("\n## Targets\n")
+for t in targets:
+    print("- [%s] %s: %s" % ("x" if t["met"] else " ", t["target"], t["value"]))
+with open(os.path.join(OUT, "report.json"), "w") as f:
+    json.dump({"machine": machine, "engine": rows, "server": server, "e2e": e2e,
+               "targets": targets}, f, indent=2)
+print("\nwrote %s" % os.path.join(OUT, "report.json"))

@@ -1,0 +1,31 @@
+#!/usr/bin/python3
+"""What a user writes today to prepare a J6 pyramid model's inputs: decode, the float model's
+resize and crop, the transformer's NV12 formula, np.save. The baseline of tests/bench's
+end-to-end scenario (`hbprep prepare` on the same files).
+
+Usage: user_script.py OUT_DIR IMAGE...
+"""
+import os
+import sys
+
+import cv2
+import numpy as np
+
+out = sys.argv[1]
+for index, path in enumerate(sys.argv[2:]):
+    img = cv2.imread(path)
+    h, w = img.shape[:2]
+    if h < w:
+        img = cv2.resize(img, (int(256 * (w / h)), 256), interpolation=cv2.INTER_LINEAR)
+    else:
+        img = cv2.resize(img, (256, int(256 * (h / w))), interpolation=cv2.INTER_LINEAR)
+    h, w = img.shape[:2]
+    img = img[h // 2 - 112:h // 2 + 112, w // 2 - 112:w // 2 + 112]
+    b, g, r = [img[..., i].astype(np.float64) for i in range(3)]
+    y = (0.299 * r + 0.587 * g + 0.114 * b).astype(np.uint8)
+    u = (-0.169 * r - 0.331 * g + 0.5 * b + 128).astype(np.uint8)[::2, ::2]
+    v = (0.5 * r - 0.419 * g - 0.081 * b + 128).astype(np.uint8)[::2, ::2]
+    folder = os.path.join(out, str(index))
+    os.makedirs(folder, exist_ok=True)
+    np.save(os.path.join(folder, "images_y.npy"), y[None, :, :, None])
+    np.save(os.path.join(folder, "images_uv.npy"), np.stack([u, v], -1)[None])
