@@ -288,6 +288,7 @@ Plan ResolvePlan(const Descriptor& descriptor, Target target) {
   plan.target = target;
   plan.chip = descriptor.chip;
   plan.descriptor_hash = DescriptorHash(descriptor);
+  plan.decode = descriptor.decode;
   Planner planner(descriptor, plan);
   for (size_t i = 0; i < descriptor.inputs.size(); ++i) {
     const InputDescriptor& input = descriptor.inputs[i];

@@ -96,6 +96,8 @@ struct Plan {
   std::vector<std::string> warnings;
   // The compiled model's description the board plan follows (its file), "" when none.
   std::string model_info;
+  // How the model's JPEG images are decoded (hbprep.decode).
+  DecodeMode decode = DecodeMode::kExact;
 };
 
 // Row-major strides in bytes: the last is the element size, each earlier one the product of

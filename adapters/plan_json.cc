@@ -28,6 +28,7 @@ nlohmann::ordered_json PlanToJson(const Plan& plan) {
                                 {"descriptor_hash", plan.descriptor_hash},
                                 {"norm_type", NormTypeText(plan)}};
   if (!plan.model_info.empty()) out["model_info"] = plan.model_info;
+  if (plan.decode == DecodeMode::kFast) out["decode"] = "fast";
   out["tensors"] = std::move(tensors);
   if (std::string stride = HrtInputStride(plan); !stride.empty()) {
     out["hrt_model_exec"] = std::move(stride);

@@ -158,6 +158,7 @@ void PrintPlanText(const Plan& plan, std::ostream& out) {
   out << "descriptor " << plan.descriptor_hash << "\n";
   out << "norm_type " << NormTypeText(plan) << "\n";
   if (!plan.model_info.empty()) out << "model info " << plan.model_info << "\n";
+  if (plan.decode == DecodeMode::kFast) out << "decode fast (JPEG to YCbCr planes, DCT-scaled)\n";
   out << "\n";
   const bool quantised = std::any_of(plan.tensors.begin(), plan.tensors.end(),
                                      [](const TensorSpec& spec) { return spec.quantization; });

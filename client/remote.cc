@@ -273,6 +273,8 @@ absl::StatusOr<Plan> PlanFromProto(const v1::DescribeModelResponse& response) {
   }
   plan.warnings.assign(response.warnings().begin(), response.warnings().end());
   plan.model_info = response.model_info();
+  plan.decode =
+      response.decode() == v1::DECODE_MODE_FAST ? DecodeMode::kFast : DecodeMode::kExact;
   return plan;
 }
 

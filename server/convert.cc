@@ -250,6 +250,8 @@ void ToProto(const Plan& plan, v1::DescribeModelResponse* response) {
   response->set_norm_type(NormTypeText(plan));
   for (const TensorSpec& spec : plan.tensors) SpecToProto(spec, response->add_tensors());
   response->set_model_info(plan.model_info);
+  response->set_decode(plan.decode == DecodeMode::kFast ? v1::DECODE_MODE_FAST
+                                                        : v1::DECODE_MODE_EXACT);
   response->set_hrt_input_stride(HrtInputStride(plan));
   for (const std::string& warning : plan.warnings) response->add_warnings(warning);
   response->set_plan_json(DumpJson(PlanToJson(plan)));

@@ -249,3 +249,26 @@ TEST(CliPrepare, DecodeFastIsTheEnginesFastMode) {
 
 }  // namespace
 }  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+// A model that decodes JPEG fast says so in its plan, text and JSON.
+TEST(CliDescribe, ShowsAFastDecodingModel) {
+  TempDir dir;
+  std::string yaml = Read(kModels + "/cls_pyramid.yaml");
+  yaml.replace(yaml.find("hbprep:\n"), 8, "hbprep:\n  decode: fast\n");
+  const std::string config = dir.path() + "/fast.yaml";
+  std::ofstream(config) << yaml;
+  CliResult text = Cli({"describe", "--config", config});
+  ASSERT_EQ(text.status, kExitOk) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("\ndecode fast (JPEG to YCbCr planes, DCT-scaled)\n"));
+  CliResult json = Cli({"describe", "--config", config, "--json"});
+  ASSERT_EQ(json.status, kExitOk) << json.err;
+  EXPECT_EQ(nlohmann::json::parse(json.out)["decode"], "fast");
+  CliResult exact = Cli({"describe", "--config", kModels + "/cls_pyramid.yaml", "--json"});
+  EXPECT_FALSE(nlohmann::json::parse(exact.out).contains("decode"));
+}
+
+}  // namespace
+}  // namespace hbprep

@@ -244,6 +244,18 @@ TEST_F(ServiceTest, DescribeGivesThePlanAndTheBindings) {
   EXPECT_THAT(response.tensors(1).quantization().zero_point(), ElementsAre(0));
   EXPECT_EQ(response.tensors(1).quantization().axis(), -1);
   EXPECT_FALSE(response.tensors(0).has_quantization());
+  EXPECT_EQ(response.decode(), v1::DECODE_MODE_EXACT);
+
+  // An inline descriptor that decodes fast says so, and its describe JSON too.
+  std::string yaml = Read(kModels + "/cls_pyramid.yaml");
+  yaml.replace(yaml.find("hbprep:\n"), 8, "hbprep:\n  decode: fast\n");
+  grpc::ClientContext fast_context;
+  v1::DescribeModelRequest fast;
+  fast.mutable_inline_descriptor()->set_yaml(yaml);
+  v1::DescribeModelResponse fast_response;
+  ASSERT_TRUE(stub_->DescribeModel(&fast_context, fast, &fast_response).ok());
+  EXPECT_EQ(fast_response.decode(), v1::DECODE_MODE_FAST);
+  EXPECT_NE(fast_response.plan_json().find("\"decode\": \"fast\""), std::string::npos);
 }
 
 TEST_F(ServiceTest, ReloadServesNewModelsAndReportsBrokenFiles) {
