@@ -130,7 +130,8 @@ void Frame::ScaleWindow(const cv::Rect2d& window, int height, int width, int int
     return;
   }
   // One plane: `reduce` frame pixels per plane pixel (2 for chroma).
-  auto scale = [&](const cv::Mat& plane, double reduce, cv::Size size, double at) {
+  auto scale = [&](const cv::Mat& plane, double reduce, cv::Size size, double at,
+                   int how) {
     const double sx = window.width / reduce / size.width, sy = window.height / reduce / size.height;
     cv::Mat out;
     if (sx >= 2 && sy >= 2) {
@@ -142,26 +143,28 @@ void Frame::ScaleWindow(const cv::Rect2d& window, int height, int width, int int
                                 x0 + 1, plane.cols);
       const int y1 = std::clamp(static_cast<int>(std::lround((window.y + window.height) / reduce)),
                                 y0 + 1, plane.rows);
-      cv::resize(plane(cv::Rect(x0, y0, x1 - x0, y1 - y0)), out, size, 0, 0, interpolation);
+      cv::resize(plane(cv::Rect(x0, y0, x1 - x0, y1 - y0)), out, size, 0, 0, how);
       return out;
     }
     // Otherwise sub-pixel exact: output pixel i sampled at `at` (0.5: its centre) sits at plane
     // edge coordinate x + (i + at) * sx, plane pixel-centre coordinate x + (i + at) * sx - 0.5.
     const cv::Matx23d map(sx, 0, window.x / reduce + at * sx - 0.5,  //
                           0, sy, window.y / reduce + at * sy - 0.5);
-    cv::warpAffine(plane, out, map, size, interpolation | cv::WARP_INVERSE_MAP,
-                   cv::BORDER_REPLICATE);
+    cv::warpAffine(plane, out, map, size, how | cv::WARP_INVERSE_MAP, cv::BORDER_REPLICATE);
     return out;
   };
   if (!nv12) {
-    bgr = scale(bgr, 1, {width, height}, 0.5);
+    bgr = scale(bgr, 1, {width, height}, 0.5, interpolation);
     return;
   }
-  y = scale(y, 1, {width, height}, 0.5);
-  // Centred chroma: each output block's colour at its top-left pixel's centre (where the
-  // reference recipes take it), a quarter of a block from the block's centre. The planes
-  // then cover their blocks, like a camera frame's.
-  uv = scale(uv, 2, {(width + 1) / 2, (height + 1) / 2}, chroma_centered ? 0.25 : 0.5);
+  y = scale(y, 1, {width, height}, 0.5, interpolation);
+  // Centred chroma (JPEG's planes): each output block's colour at its top-left pixel's centre
+  // (where the reference recipes take it), a quarter of a block from the block's centre, and
+  // bicubic, which keeps more of the detail that DCT-domain reduction of 4:2:0 chroma leaves.
+  // The planes then cover their blocks, like a camera frame's.
+  uv = chroma_centered
+           ? scale(uv, 2, {(width + 1) / 2, (height + 1) / 2}, 0.25, cv::INTER_CUBIC)
+           : scale(uv, 2, {(width + 1) / 2, (height + 1) / 2}, 0.5, interpolation);
   chroma_centered = false;
 }
 
