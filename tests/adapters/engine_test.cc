@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/frame.h"
 #include "adapters/npy.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -584,6 +585,49 @@ TEST(EngineRaw, Nv12RecipeIsOneWindowScaledOncePerPlane) {
   ASSERT_THAT(via_bgr, IsOk());
   EXPECT_GT(PlanePsnr(planar->tensors[0], via_bgr->tensors[0]), 35);
   EXPECT_GT(PlanePsnr(planar->tensors[1], via_bgr->tensors[1]), 35);
+}
+
+}  // namespace
+}  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+// Range conversion of NV12 planes: the BT.601 formulas, rounded and saturated, for every
+// value at every position of a row (vectorised body and scalar tail alike), both ways.
+TEST(FrameRange, ConvertsEveryValueByTheFormulas) {
+  auto clamp = [](double v) {
+    return static_cast<uint8_t>(std::min(255.0, std::max(0.0, std::nearbyint(v))));
+  };
+  for (bool to_video : {false, true}) {
+    Frame frame;
+    frame.nv12 = true;
+    frame.range = to_video ? ColorRange::kRegular : ColorRange::kBt601Video;
+    frame.y.create(3, 1027, CV_8UC1);
+    frame.uv.create(3, 1027, CV_8UC2);
+    for (int r = 0; r < 3; ++r) {
+      for (int x = 0; x < 1027; ++x) {
+        frame.y.at<uint8_t>(r, x) = static_cast<uint8_t>((x + 7 * r) % 256);
+        frame.uv.at<cv::Vec2b>(r, x) = cv::Vec2b(static_cast<uint8_t>((x + 3 * r) % 256),
+                                                 static_cast<uint8_t>((x * 5 + r) % 256));
+      }
+    }
+    const cv::Mat y = frame.y.clone(), uv = frame.uv.clone();
+    frame.ConvertRange(to_video ? ColorRange::kBt601Video : ColorRange::kRegular);
+    for (int r = 0; r < 3; ++r) {
+      for (int x = 0; x < 1027; ++x) {
+        const double v = y.at<uint8_t>(r, x);
+        EXPECT_EQ(frame.y.at<uint8_t>(r, x),
+                  clamp(to_video ? v * 219.0 / 255.0 + 16 : (v - 16) * 255.0 / 219.0));
+        for (int c = 0; c < 2; ++c) {
+          const double w = uv.at<cv::Vec2b>(r, x)[c];
+          EXPECT_EQ(frame.uv.at<cv::Vec2b>(r, x)[c],
+                    clamp(to_video ? (w - 128) * 224.0 / 255.0 + 128
+                                   : (w - 128) * 255.0 / 224.0 + 128));
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
