@@ -3,10 +3,12 @@
 machine (client and server share its cores), over loopback TCP and a unix socket, at
 concurrency 1, 2 and 8, for the 1080p JPEG scenarios of hbprep_bench.
 
-Per level: throughput, p50/p99 latency, the server process's CPU time per image from its own
-accounting (/proc/PID/stat) against the in-process engine's (hbprep_bench's median thread CPU
-time), the load generator's CPU per image, and the server's minor page faults per request.
-Then the peak RSS while 64 requests of a 1080p JPEG arrive at once.
+Per level, three rounds of REQUESTS requests: throughput, p50/p99 latency, the server
+process's CPU time per image from its own accounting (its threads' scheduler run time)
+against the in-process engine's (hbprep_bench's median thread CPU time), the load generator's
+CPU per image, and the server's minor page faults per request; medians of the rounds (the
+latency percentiles over all of them). Then the peak RSS while 64 requests of a 1080p JPEG
+arrive at once.
 
 Usage: server_bench.py BUILD_DIR SOURCE_DIR INPUTS_DIR BENCH_JSON OUT.json [REQUESTS]
 """
@@ -22,6 +24,7 @@ import numpy as np
 
 BUILD, SOURCE, INPUTS, BENCH_JSON, OUT = sys.argv[1:6]
 REQUESTS = int(sys.argv[6]) if len(sys.argv) > 6 else 120
+ROUNDS = 3
 sys.path.insert(0, os.path.join(BUILD, "python"))
 sys.path.insert(0, os.path.join(SOURCE, "tests", "e2e"))
 import grpc  # noqa: E402
@@ -116,22 +119,28 @@ try:
             request.images.add(encoded=jpeg)
             run_level(stub, request, 2, 8)  # warm up: connections, buffers, caches
             for concurrency in (1, 2, 8):
-                cpu0, faults0 = proc_stat(process.pid)
-                client0 = client_cpu_ms()
-                start = time.perf_counter()
-                latencies = run_level(stub, request, concurrency, REQUESTS)
-                wall = time.perf_counter() - start
-                cpu1, faults1 = proc_stat(process.pid)
-                server_cpu = (cpu1 - cpu0) / REQUESTS
+                rounds, latencies = [], []
+                for _ in range(ROUNDS):
+                    cpu0, faults0 = proc_stat(process.pid)
+                    client0 = client_cpu_ms()
+                    start = time.perf_counter()
+                    latencies += run_level(stub, request, concurrency, REQUESTS)
+                    wall = time.perf_counter() - start
+                    cpu1, faults1 = proc_stat(process.pid)
+                    rounds.append((REQUESTS / wall, (cpu1 - cpu0) / REQUESTS,
+                                   (client_cpu_ms() - client0) / REQUESTS,
+                                   (faults1 - faults0) / REQUESTS))
+                throughput, server_cpu, client_cpu, faults = (
+                    float(np.median([r[i] for r in rounds])) for i in range(4))
                 row = {"scenario": name, "transport": transport, "concurrency": concurrency,
-                       "requests": REQUESTS, "throughput_per_s": REQUESTS / wall,
+                       "requests": REQUESTS * ROUNDS, "throughput_per_s": throughput,
                        "p50_ms": float(np.percentile(latencies, 50)),
                        "p99_ms": float(np.percentile(latencies, 99)),
                        "server_cpu_ms_per_image": server_cpu,
                        "engine_cpu_ms_per_image": engine_cpu[name],
                        "server_vs_engine_cpu": server_cpu / engine_cpu[name],
-                       "client_cpu_ms_per_image": (client_cpu_ms() - client0) / REQUESTS,
-                       "server_minor_faults_per_request": (faults1 - faults0) / REQUESTS}
+                       "client_cpu_ms_per_image": client_cpu,
+                       "server_minor_faults_per_request": faults}
                 results.append(row)
                 print("server %-27s %-4s c=%d  %6.1f img/s  p50 %6.2f ms  p99 %6.2f ms  "
                       "server CPU %.2f ms/img (engine %.2f, x%.3f)  client CPU %.2f ms/img  "

@@ -22,7 +22,7 @@ import numpy as np
 BUILD, SOURCE, WORK = sys.argv[1:4]
 sys.path.insert(0, os.path.join(BUILD, "python"))
 from hbprep_client import Client, HbprepError  # noqa: E402
-from hbprep_client.kserve_v2 import InferenceClient, outputs_of  # noqa: E402
+from hbprep_client.kserve_v2 import InferenceClient  # noqa: E402
 import grpc  # noqa: E402
 from inference import grpc_predict_v2_pb2 as pb  # noqa: E402
 from inference import grpc_predict_v2_pb2_grpc as rpc  # noqa: E402
