@@ -472,21 +472,20 @@ absl::Status Preparer::Board(int index, int item, const InputDescriptor& input,
   if (input.type_rt == ImageType::kNv12) {
     std::vector<uint8_t> y, uv(pixels / 2);
     if (frame.nv12) {
-      y.resize(pixels);  // camera frame: planes straight through, range as the model expects
-      if (frame.range != input.range) {
-        if (options_.convert_range) {
-          frame.ConvertRange(input.range);
-        } else {
+      // Camera frame: planes straight into the tensors, in the range the model expects.
+      y.resize(pixels);
+      const cv::Mat y_out(h, w, CV_8UC1, y.data()), uv_out(h / 2, w / 2, CV_8UC2, uv.data());
+      if (frame.range != input.range && options_.convert_range) {
+        frame.ConvertRange(input.range, y_out, uv_out);
+      } else {
+        if (frame.range != input.range) {
           out_.warnings.push_back(absl::StrCat(
               image.what, ": the frame is ", frame.range == ColorRange::kRegular ? "full" : "video",
               " range but input '", input.name, "' expects ", ToString(input.range),
               "; passed through unconverted as asked"));
         }
-      }
-      for (int r = 0; r < h; ++r)
-        std::memcpy(y.data() + static_cast<size_t>(r) * w, frame.y.ptr(r), w);
-      for (int r = 0; r < h / 2; ++r) {
-        std::memcpy(uv.data() + static_cast<size_t>(r) * w, frame.uv.ptr(r), w);
+        frame.y.copyTo(y_out);
+        frame.uv.copyTo(uv_out);
       }
     } else {
       BgrToNv12(frame.bgr, RecipeFor(input), &y, uv.data());

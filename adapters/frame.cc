@@ -156,7 +156,7 @@ void Frame::ScaleWindow(const cv::Rect2d& window, int height, int width, int int
   chroma_centered = false;
 }
 
-void Frame::ConvertRange(ColorRange target) {
+void Frame::ConvertRange(ColorRange target, cv::Mat y_out, cv::Mat uv_out) {
   if (!nv12 || range == target) return;
   // y' = round((y - 16) * 255 / 219) and c' = round((c - 128) * 255 / 224 + 128) (or back),
   // saturated: convertTo's vectorised affine map gives exactly these values for all 256
@@ -164,7 +164,6 @@ void Frame::ConvertRange(ColorRange target) {
   const bool to_video = target == ColorRange::kBt601Video;
   const double ky = to_video ? 219.0 / 255.0 : 255.0 / 219.0;
   const double kc = to_video ? 224.0 / 255.0 : 255.0 / 224.0;
-  cv::Mat y_out, uv_out;
   y.convertTo(y_out, CV_8U, ky, to_video ? 16.0 : -16.0 * ky);
   uv.convertTo(uv_out, CV_8U, kc, 128.0 - 128.0 * kc);
   y = y_out;

@@ -44,8 +44,10 @@ struct Frame {
   // window.width / width). NV12 frames stay planar: each plane scaled on its own, the chroma
   // window being half the luma's, sampled where `chroma_centered` says.
   void ScaleWindow(const cv::Rect2d& window, int height, int width, int interpolation);
-  // NV12 planes converted between full and video range (no-op when already `target`).
-  void ConvertRange(ColorRange target);
+  // NV12 planes converted between full and video range (no-op when already `target`). The
+  // results go into `y_out` and `uv_out` when they are given with the planes' sizes and
+  // types (a caller's buffers), else into new planes.
+  void ConvertRange(ColorRange target, cv::Mat y_out = {}, cv::Mat uv_out = {});
 };
 
 // Validates a raw buffer (size, stride, even NV12/I420 sizes, limits) and wraps it as a

@@ -134,7 +134,10 @@ absl::StatusOr<ImageHeader> CheckImageHeader(absl::string_view bytes, const Deco
                      header->height, ", over the limit of ", limits.max_width, "x",
                      limits.max_height, " and ", limits.max_pixels, " pixels"));
   }
-  if (header->format == "JPEG" && bytes.find("\xFF\xD9", 2) == absl::string_view::npos) {
+  // The end-of-image marker after the start marker, searched from the end, where it is,
+  // rather than through the whole entropy-coded data.
+  const size_t eoi = header->format == "JPEG" ? bytes.rfind("\xFF\xD9") : 0;
+  if (header->format == "JPEG" && (eoi == absl::string_view::npos || eoi < 2)) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": truncated JPEG (no end-of-image marker)"));
   }
