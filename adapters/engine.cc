@@ -121,28 +121,53 @@ StepGeometry Geometry(const RecipeStep& step, int w, int h) {
 // window of the frame (fractional, in frame pixels) and each plane scaled from it once to the
 // model's size: no intermediate image, no BGR, chroma kept with its luma. The sizes and checks
 // are the step-by-step recipe's.
-absl::Status ApplyRecipePlanar(Frame& frame, const InputDescriptor& input,
-                               absl::string_view what) {
-  int w = frame.width(), h = frame.height();
-  cv::Rect2d window(0, 0, w, h);  // what the recipe's current image shows of the frame
-  int interpolation = cv::INTER_LINEAR;
+// The recipe's resizes and crops (no PadResize) composed on a width x height image.
+struct ComposedRecipe {
+  cv::Rect2d window;  // what the result shows of the image, in its pixels (fractional)
+  int interpolation = cv::INTER_LINEAR;  // the last resize's
+  // How far, in image columns, the pixels the step-by-step recipe reads reach beyond the
+  // window: each resize's filter support in its source pixels, in image pixels.
+  double reach = 0;
+};
+
+absl::StatusOr<ComposedRecipe> ComposeRecipe(const InputDescriptor& input, int width,
+                                             int height, absl::string_view what) {
+  int w = width, h = height;
+  ComposedRecipe out;
+  out.window = cv::Rect2d(0, 0, w, h);
   for (const RecipeStep& step : input.recipe) {
     const StepGeometry g = Geometry(step, w, h);
+    const double frame_per_pixel = out.window.width / w;  // image pixels per current pixel
     if (g.crop) {
       HBPREP_RETURN_IF_ERROR(CheckCrop({w, h}, *g.crop, g.crop_step, what));
-      const double sx = window.width / w, sy = window.height / h;
-      window = cv::Rect2d(window.x + g.crop->x * sx, window.y + g.crop->y * sy,
-                          g.crop->width * sx, g.crop->height * sy);
+      const double sy = out.window.height / h;
+      out.window = cv::Rect2d(out.window.x + g.crop->x * frame_per_pixel,
+                              out.window.y + g.crop->y * sy, g.crop->width * frame_per_pixel,
+                              g.crop->height * sy);
       w = g.crop->width;
       h = g.crop->height;
     } else {
+      // Linear and nearest read 1 source pixel beyond, cubic 2, area its box.
+      const double box = std::ceil(static_cast<double>(w) / g.size->width);
+      out.reach += (3 + box) * frame_per_pixel;
       w = g.size->width;
       h = g.size->height;
-      interpolation = g.interpolation;
+      out.interpolation = g.interpolation;
     }
   }
-  frame.ScaleWindow(window, static_cast<int>(input.height()), static_cast<int>(input.width()),
-                    interpolation);
+  // The default resize to the model's size, when it is not a no-op.
+  if (w != input.width() || h != input.height()) {
+    out.reach += (3 + std::ceil(static_cast<double>(w) / input.width())) * out.window.width / w;
+  }
+  return out;
+}
+
+absl::Status ApplyRecipePlanar(Frame& frame, const InputDescriptor& input,
+                               absl::string_view what) {
+  HBPREP_ASSIGN_OR_RETURN(const ComposedRecipe recipe,
+                          ComposeRecipe(input, frame.width(), frame.height(), what));
+  frame.ScaleWindow(recipe.window, static_cast<int>(input.height()),
+                    static_cast<int>(input.width()), recipe.interpolation);
   return absl::OkStatus();
 }
 
@@ -317,6 +342,11 @@ class Preparer {
 
  private:
   absl::StatusOr<Frame> Load(const InputImage& image, const InputDescriptor& input);
+  // Exact decoding of a JPEG whose recipe reads only part of each row: just those columns
+  // (and a margin), the rest of the image unset. nullopt when that does not apply.
+  std::optional<cv::Mat> DecodeRecipeColumns(const InputImage& image,
+                                             const InputDescriptor& input,
+                                             const DecodeLimits& limits);
   absl::Status Board(int index, int item, const InputDescriptor& input, const InputImage& image,
                      Frame frame);
   void Float(int index, int item, const InputDescriptor& input, const cv::Mat& bgr);
@@ -362,8 +392,31 @@ absl::StatusOr<Frame> Preparer::Load(const InputImage& image, const InputDescrip
       }
     }
   }
+  if (std::optional<cv::Mat> bgr = DecodeRecipeColumns(image, input, limits)) {
+    frame.bgr = *std::move(bgr);
+    return frame;
+  }
   HBPREP_ASSIGN_OR_RETURN(frame.bgr, DecodeImage(image.bytes, limits, image.what, &out_.warnings));
   return frame;
+}
+
+std::optional<cv::Mat> Preparer::DecodeRecipeColumns(const InputImage& image,
+                                                     const InputDescriptor& input,
+                                                     const DecodeLimits& limits) {
+  if (input.recipe.empty() || !CanScaleOnce(input) ||
+      (options_.target == Target::kBoard && input.source == InputSource::kResizer)) {
+    return std::nullopt;
+  }
+  const absl::StatusOr<ImageHeader> header = CheckImageHeader(image.bytes, limits, image.what);
+  if (!header.ok() || header->format != "JPEG") return std::nullopt;  // DecodeImage reports
+  const int width = static_cast<int>(header->width), height = static_cast<int>(header->height);
+  const absl::StatusOr<ComposedRecipe> recipe = ComposeRecipe(input, width, height, image.what);
+  if (!recipe.ok()) return std::nullopt;  // the step-by-step recipe reports it
+  const int x0 = std::max(0, static_cast<int>(std::floor(recipe->window.x - recipe->reach)));
+  const int x1 = std::min(width, static_cast<int>(std::ceil(recipe->window.x +
+                                                            recipe->window.width + recipe->reach)));
+  if (x1 - x0 > width * 3 / 4) return std::nullopt;  // most of each row: decode it all
+  return DecodeJpegBgrColumns(image.bytes, x0, x1);
 }
 
 Nv12Recipe Preparer::RecipeFor(const InputDescriptor& input) {

@@ -2,8 +2,13 @@
 
 #include <turbojpeg.h>
 
+#include <csetjmp>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <vector>
+
+#include <jpeglib.h>
 
 #include "opencv2/core.hpp"
 #include "opencv2/imgproc.hpp"
@@ -100,6 +105,61 @@ bool Succeeded(Decompressor& decompressor, int result) {
   return false;
 }
 
+// libjpeg's errors end the decode through longjmp; its warnings (corrupt but decodable data)
+// are counted silently, as TurboJPEG and OpenCV go on after them.
+struct JpegError {
+  jpeg_error_mgr manager;
+  std::jmp_buf jump;
+};
+
+void OnJpegError(j_common_ptr cinfo) {
+  std::longjmp(reinterpret_cast<JpegError*>(cinfo->err)->jump, 1);
+}
+
+void OnJpegMessage(j_common_ptr) {}
+
+// The partial-width decode proper, in plain C style: nothing with a destructor lives between
+// setjmp and a longjmp. Fills rows [0, height) of `bgr` (height x width x 3, `step` bytes per
+// row) in the columns libjpeg decodes around [x0, x1). False on any error.
+bool DecodeColumns(const unsigned char* data, size_t size, int x0, int x1, uint8_t* bgr,
+                   size_t step, int width, int height) {
+  jpeg_decompress_struct cinfo;
+  JpegError error;
+  cinfo.err = jpeg_std_error(&error.manager);
+  error.manager.error_exit = OnJpegError;
+  error.manager.output_message = OnJpegMessage;
+  if (setjmp(error.jump)) {
+    jpeg_destroy_decompress(&cinfo);
+    return false;
+  }
+  jpeg_create_decompress(&cinfo);
+  jpeg_mem_src(&cinfo, data, static_cast<unsigned long>(size));
+  jpeg_read_header(&cinfo, TRUE);
+  if (static_cast<int>(cinfo.image_width) != width ||
+      static_cast<int>(cinfo.image_height) != height) {
+    jpeg_destroy_decompress(&cinfo);
+    return false;
+  }
+  cinfo.out_color_space = JCS_EXT_BGR;  // libjpeg's defaults otherwise, as TurboJPEG's
+  jpeg_start_decompress(&cinfo);
+  JDIMENSION offset = static_cast<JDIMENSION>(x0 > 16 ? x0 - 16 : 0);
+  JDIMENSION columns = static_cast<JDIMENSION>(x1 + 16 < width ? x1 + 16 : width) - offset;
+  jpeg_crop_scanline(&cinfo, &offset, &columns);  // moves offset left to an iMCU boundary
+  const size_t left = offset * 3, right = (offset + columns) * 3;
+  while (cinfo.output_scanline < cinfo.output_height) {
+    uint8_t* line = bgr + cinfo.output_scanline * step;
+    // The columns left out are zero, not whatever the memory held: nothing downstream reads
+    // an indeterminate byte, and the image is the same on every run.
+    std::memset(line, 0, left);
+    std::memset(line + right, 0, static_cast<size_t>(width) * 3 - right);
+    JSAMPROW row = line + left;
+    jpeg_read_scanlines(&cinfo, &row, 1);
+  }
+  jpeg_finish_decompress(&cinfo);
+  jpeg_destroy_decompress(&cinfo);
+  return true;
+}
+
 }  // namespace
 
 int JpegExifOrientation(absl::string_view b) {
@@ -127,6 +187,18 @@ std::optional<cv::Mat> DecodeJpegBgr(absl::string_view jpeg) {
       tjDecompress2(decompressor.get(), Bytes(jpeg), jpeg.size(), bgr.data, header->width,
                     static_cast<int>(bgr.step[0]), header->height, TJPF_BGR, 0);
   if (!Succeeded(decompressor, result)) return std::nullopt;
+  return bgr;
+}
+
+std::optional<cv::Mat> DecodeJpegBgrColumns(absl::string_view jpeg, int x0, int x1) {
+  Decompressor& decompressor = ThreadDecompressor();
+  const std::optional<Header> header = ReadHeader(decompressor, jpeg);
+  if (!header || x0 < 0 || x1 <= x0 || x1 > header->width) return std::nullopt;
+  cv::Mat bgr(header->height, header->width, CV_8UC3);
+  if (!DecodeColumns(Bytes(jpeg), jpeg.size(), x0, x1, bgr.data, bgr.step[0], header->width,
+                     header->height)) {
+    return std::nullopt;
+  }
   return bgr;
 }
 

@@ -24,6 +24,13 @@ int JpegExifOrientation(absl::string_view jpeg);
 // (TurboJPEG's default flags are libjpeg's defaults: accurate integer DCT, fancy upsampling).
 std::optional<cv::Mat> DecodeJpegBgr(absl::string_view jpeg);
 
+// Only the columns [x0, x1) of the image, decoded as DecodeJpegBgr decodes them, byte for
+// byte, into a full-size BGR image whose other columns are zero: libjpeg's
+// partial-width decompression, which the library documents as identical to a full decode
+// except on the edges of the partial region (a margin of 16 columns each side keeps those
+// out of [x0, x1)). For recipes that read only part of each row. nullopt as DecodeJpegBgr.
+std::optional<cv::Mat> DecodeJpegBgrColumns(absl::string_view jpeg, int x0, int x1);
+
 // NV12-style planes of JPEG's YCbCr (full-range BT.601): y is CV_8UC1 h x w, uv CV_8UC2
 // ceil(h/2) x ceil(w/2) (chroma other than 4:2:0 resampled to it; grey gives neutral chroma).
 struct JpegPlanes {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/color.h"
 #include "adapters/frame.h"
 #include "adapters/npy.h"
 #include "gmock/gmock.h"
@@ -626,6 +627,82 @@ TEST(FrameRange, ConvertsEveryValueByTheFormulas) {
                                    : (w - 128) * 255.0 / 224.0 + 128));
         }
       }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+// Exact decoding of only the columns a recipe reads gives the same tensors as decoding the
+// whole image with cv::imdecode and running the recipe's steps with OpenCV, byte for byte.
+TEST(EngineExactDecode, RecipesThatReadPartOfEachRowMatchAFullDecode) {
+  const std::vector<std::pair<std::string, std::string>> recipes = {
+      {"short side + centre crop", "        - ShortSideResize: 256\n        - CenterCrop: 224\n"},
+      {"area short side + centre crop",
+       "        - ShortSideResize: {size: 256, interpolation: area}\n        - CenterCrop: 224\n"},
+      {"long side crop + cubic resize",
+       "        - LongSideCrop\n        - Resize: {size: [224, 224], interpolation: cubic}\n"},
+      {"padded centre crop", "        - PaddedCenterCrop: {size: 224, padding: 32}\n"},
+  };
+  // The same steps, written out with OpenCV (the transformer's arithmetic).
+  auto reference = [](const std::string& which, const cv::Mat& bgr) {
+    const int h = bgr.rows, w = bgr.cols;
+    cv::Mat out;
+    if (which == "long side crop + cubic resize") {
+      const int side = std::min(h, w);
+      cv::resize(bgr(cv::Rect((w - side) / 2, (h - side) / 2, side, side)), out, {224, 224}, 0,
+                 0, cv::INTER_CUBIC);
+      return out;
+    }
+    if (which == "padded centre crop") {
+      const int side = static_cast<int>(224.0 / (224 + 32) * std::min(h, w));
+      cv::resize(bgr(cv::Rect(((w - side) + 1) / 2, ((h - side) + 1) / 2, side, side)), out,
+                 {224, 224}, 0, 0, cv::INTER_LINEAR);
+      return out;
+    }
+    const int interpolation = which == "area short side + centre crop" ? cv::INTER_AREA
+                                                                       : cv::INTER_LINEAR;
+    cv::Mat resized;
+    cv::resize(bgr, resized, cv::Size(static_cast<int>(256 * (static_cast<double>(w) / h)), 256),
+               0, 0, interpolation);
+    return cv::Mat(resized(cv::Rect(resized.cols / 2 - 112, 16, 224, 224)));
+  };
+  std::vector<std::string> jpegs = {CameraJpeg(1280, 720), CameraJpeg(1000, 562)};
+  {
+    std::vector<uint8_t> bytes;
+    cv::Mat photo;
+    cv::imdecode(cv::_InputArray(jpegs[0].data(), static_cast<int>(jpegs[0].size())),
+                 cv::IMREAD_COLOR, &photo);
+    cv::imencode(".jpg", photo(cv::Rect(0, 0, 1111, 601)), bytes,
+                 {cv::IMWRITE_JPEG_PROGRESSIVE, 1, cv::IMWRITE_JPEG_QUALITY, 80});
+    jpegs.emplace_back(bytes.begin(), bytes.end());
+  }
+  for (const auto& [which, steps] : recipes) {
+    absl::StatusOr<Descriptor> model = ParseDescriptor(
+        "model_parameters: {march: nash-e}\n"
+        "input_parameters:\n"
+        "  input_name: cam\n  input_type_train: rgb\n  input_layout_train: NCHW\n"
+        "  input_type_rt: nv12\n  input_shape: 1x3x224x224\n"
+        "hbprep:\n  inputs:\n    cam:\n      recipe:\n" + steps,
+        "cam", {}, nullptr);
+    ASSERT_THAT(model, IsOk());
+    for (size_t k = 0; k < jpegs.size(); ++k) {
+      SCOPED_TRACE(which + ", image " + std::to_string(k));
+      absl::StatusOr<Prepared> p = Prepare(*model, {Img("a.jpg", jpegs[k])}, {});
+      ASSERT_THAT(p, IsOk());
+      cv::Mat bgr;
+      cv::imdecode(cv::_InputArray(jpegs[k].data(), static_cast<int>(jpegs[k].size())),
+                   cv::IMREAD_COLOR, &bgr);
+      const cv::Mat want = reference(which, bgr).clone();
+      std::vector<uint8_t> y(224 * 224), uv(224 * 112);
+      RgbToNv12Calc(want.data, static_cast<int>(want.step[0]), ChannelOrder::kBgr, y.data(), 224,
+                    uv.data(), 224, 224, 224);
+      EXPECT_TRUE(p->tensors[0].data == y);
+      EXPECT_TRUE(p->tensors[1].data == uv);
     }
   }
 }

@@ -238,3 +238,58 @@ TEST(DecodeJpegPlanes, OtherSubsamplingsAndGreyBecomeNv12Planes) {
 
 }  // namespace
 }  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+// Partial-width decoding: the columns asked for are the full decode's, byte for byte, on every
+// kind of JPEG and wherever the columns lie; the others are zero.
+TEST_P(ExactDecode, ColumnsAreTheFullDecodesColumns) {
+  const Kind& kind = GetParam();
+  const std::string jpeg =
+      TurboEncode(Photo(kind.width, kind.height), kind.subsampling, kind.quality, kind.flags);
+  const cv::Mat full = Imdecode(jpeg);
+  const int w = kind.width;
+  for (const auto& [x0, x1] : {std::pair{0, w}, std::pair{0, 1}, std::pair{w - 1, w},
+                               std::pair{w / 3, w / 3 + 1}, std::pair{w / 4, 3 * w / 4},
+                               std::pair{17, std::min(w, 53)}, std::pair{w / 2, w}}) {
+    if (x0 >= x1) continue;
+    SCOPED_TRACE(testing::Message() << x0 << ".." << x1);
+    const std::optional<cv::Mat> part = DecodeJpegBgrColumns(jpeg, x0, x1);
+    ASSERT_TRUE(part.has_value());
+    ASSERT_EQ(part->size(), full.size());
+    const cv::Rect asked(x0, 0, x1 - x0, full.rows);
+    EXPECT_EQ(cv::norm((*part)(asked), full(asked), cv::NORM_INF), 0);
+  }
+  const std::optional<cv::Mat> middle = DecodeJpegBgrColumns(jpeg, w / 2, w / 2 + 1);
+  ASSERT_TRUE(middle.has_value());
+  if (w > 120) {  // far enough from the asked column to be outside libjpeg's iMCU rounding
+    EXPECT_EQ(cv::countNonZero((*middle)(cv::Rect(0, 0, 8, middle->rows)).reshape(1)), 0);
+  }
+  EXPECT_FALSE(DecodeJpegBgrColumns(jpeg, 5, 5).has_value());
+  EXPECT_FALSE(DecodeJpegBgrColumns(jpeg, -1, 5).has_value());
+  EXPECT_FALSE(DecodeJpegBgrColumns(jpeg, 0, w + 1).has_value());
+}
+
+TEST(DecodeJpegBgrColumns, RefusesWhatItCannotDecodeAndLeavesNothingBehind) {
+  const std::string jpeg = TurboEncode(Photo(200, 100), TJSAMP_420, 90);
+  EXPECT_FALSE(DecodeJpegBgrColumns(jpeg.substr(0, 300), 10, 50).has_value());
+  EXPECT_FALSE(DecodeJpegBgrColumns(std::string("\xFF\xD8\xFF\xDB\0\x43", 6), 0, 1).has_value());
+  // Data cut in the middle: libjpeg warns and fills, as TurboJPEG and imdecode do.
+  const std::string cut = jpeg.substr(0, jpeg.size() / 2) + "\xFF\xD9";
+  const std::optional<cv::Mat> part = DecodeJpegBgrColumns(cut, 50, 150);
+  const std::optional<cv::Mat> whole = DecodeJpegBgr(cut);
+  ASSERT_EQ(part.has_value(), whole.has_value());
+  if (part) {
+    const cv::Rect asked(50, 0, 100, 100);
+    EXPECT_EQ(cv::norm((*part)(asked), (*whole)(asked), cv::NORM_INF), 0);
+  }
+  const std::optional<cv::Mat> again = DecodeJpegBgrColumns(jpeg, 10, 50);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(cv::norm((*again)(cv::Rect(10, 0, 40, 100)), Imdecode(jpeg)(cv::Rect(10, 0, 40, 100)),
+                     cv::NORM_INF),
+            0);
+}
+
+}  // namespace
+}  // namespace hbprep

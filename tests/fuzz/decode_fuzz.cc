@@ -1,6 +1,8 @@
 // libFuzzer target: image headers and decoding behind the engine's limits (small limits, so
 // the fuzzer explores headers rather than allocating), exact and fast (JPEG's planes at a DCT
-// scale chosen from the input's last byte) alike, and the EXIF orientation reader.
+// scale chosen from the input's last byte) alike, partial-width exact decoding, and the EXIF
+// orientation reader.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -30,6 +32,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                    planes->uv.rows != (planes->y.rows + 1) / 2)) {
       __builtin_trap();
     }
+    // Partial-width decoding of the columns [x0, x1) the input's last bytes choose.
+    const int width = static_cast<int>(header->width);
+    const int x0 = size > 1 ? data[size - 2] % width : 0;
+    const int x1 = std::min(width, x0 + 1 + minimum);
+    const std::optional<cv::Mat> columns = hbprep::DecodeJpegBgrColumns(bytes, x0, x1);
+    if (columns && (columns->cols != width || columns->rows != header->height)) __builtin_trap();
   }
   return 0;
 }
