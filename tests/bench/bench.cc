@@ -99,12 +99,16 @@ double Median(std::vector<double> values) {
 }
 
 // Contenders of one scenario, run in turn `iterations` times after two warm-up rounds.
-// `images` is how many images one run handles (the figures are per image).
+// `images` is how many images one run handles (the figures are per image). Before each call,
+// untimed, `arrive` writes the input where the contenders read it, as a request's bytes are
+// written just before they are prepared (the same for every contender).
 Json Race(const std::string& name, const std::string& input, int images, int iterations,
-          const std::vector<std::pair<std::string, std::function<void()>>>& contenders) {
+          const std::vector<std::pair<std::string, std::function<void()>>>& contenders,
+          const std::function<void()>& arrive) {
   std::map<std::string, std::vector<Sample>> samples;
   for (int round = 0; round < iterations + 2; ++round) {
     for (const auto& [who, run] : contenders) {
+      arrive();
       const long faults = MinorFaults();
       const double cpu = ThreadCpuMs();
       const auto start = std::chrono::steady_clock::now();
@@ -279,7 +283,9 @@ int Main(int argc, char** argv) {
     const std::string jpeg = Jpeg(photo, 92);
     if (!inputs_dir.empty()) WriteFile(inputs_dir + "/" + label + ".jpg", jpeg.data(), jpeg.size());
     const std::string what = label + " JPEG q92 (" + std::to_string(jpeg.size() / 1024) + " KiB)";
-    const std::vector<InputImage> image = {InputImage{label + ".jpg", jpeg, {}, {}}};
+    std::vector<InputImage> image = {InputImage{label + ".jpg", jpeg, {}, {}}};
+    std::string& received = image[0].bytes;  // what the contenders read
+    auto arrive = [&] { std::memcpy(received.data(), jpeg.data(), jpeg.size()); };
 
     PrepareOptions exact;
     PrepareOptions fast;
@@ -289,10 +295,12 @@ int Main(int argc, char** argv) {
                       {"hbprep_fast", [&] { MustPrepare(pyramid, image, fast); }},
                       {"opencv", [&] {
                          sink = CalcNv12MatOps(ShortSideCenterCrop(
-                             cv::imdecode(cv::_InputArray(jpeg.data(), static_cast<int>(jpeg.size())),
+                             cv::imdecode(cv::_InputArray(received.data(),
+                                                          static_cast<int>(received.size())),
                                           cv::IMREAD_COLOR)));
                        }},
-                      {"floor", [&] { turbo_floor(jpeg); }}});
+                      {"floor", [&] { turbo_floor(received); }}},
+                     arrive);
     // Quality: the exact and fast planes against a full decode, INTER_AREA down-scaling and
     // the same colour recipe.
     Prepared got_exact, got_fast;
@@ -325,9 +333,11 @@ int Main(int argc, char** argv) {
          {"hbprep_fast", [&] { MustPrepare(pyramid, image, calibration_fast); }},
          {"opencv", [&] {
             tensor = CalibrationMatOps(cv::imdecode(
-                cv::_InputArray(jpeg.data(), static_cast<int>(jpeg.size())), cv::IMREAD_COLOR));
+                cv::_InputArray(received.data(), static_cast<int>(received.size())),
+                cv::IMREAD_COLOR));
           }},
-         {"floor", [&] { turbo_floor(jpeg); }}}));
+         {"floor", [&] { turbo_floor(received); }}},
+        arrive));
   }
 
   // Raw frames, 1080p: a millisecond or less each, so five times the iterations for as stable a
@@ -335,12 +345,14 @@ int Main(int argc, char** argv) {
   const int raw_iterations = 5 * iterations;
   const cv::Mat photo = Photo(1920, 1080, 5);
   const size_t bgr_bytes = photo.total() * 3;
-  std::string bgr(reinterpret_cast<const char*>(photo.data), bgr_bytes);
+  const std::string bgr(reinterpret_cast<const char*>(photo.data), bgr_bytes);
   std::vector<uint8_t> copy(bgr_bytes);
   if (!inputs_dir.empty()) WriteFile(inputs_dir + "/1080p.bgr", bgr.data(), bgr.size());
-  const std::vector<InputImage> raw_bgr = {
+  std::vector<InputImage> raw_bgr = {
       InputImage{"1080p.bgr", bgr, RawImage{RawFormat::kBgr, 1920, 1080, 0, ColorRange::kRegular},
                  Roi{64, 32, 1343, 751}}};
+  std::string& bgr_received = raw_bgr[0].bytes;
+  const cv::Mat bgr_frame(1080, 1920, CV_8UC3, bgr_received.data());
   for (Nv12Recipe recipe : {Nv12Recipe::kOpencv, Nv12Recipe::kCalc}) {
     PrepareOptions options;
     options.nv12_recipe = recipe;
@@ -348,48 +360,57 @@ int Main(int argc, char** argv) {
         std::string("bgr_to_resizer_nv12_") + std::string(ToString(recipe)),
         "1080p BGR (5.9 MiB) + ROI", 1, raw_iterations,
         {{"hbprep", [&] { MustPrepare(resizer, raw_bgr, options); }},
-         {"opencv", [&] { sink = recipe == Nv12Recipe::kOpencv ? OpencvNv12(photo) : CalcNv12MatOps(photo); }},
-         {"floor", [&] { std::memcpy(copy.data(), bgr.data(), bgr_bytes); }}}));
+         {"opencv", [&] {
+            sink = recipe == Nv12Recipe::kOpencv ? OpencvNv12(bgr_frame) : CalcNv12MatOps(bgr_frame);
+          }},
+         {"floor", [&] { std::memcpy(copy.data(), bgr_received.data(), bgr_bytes); }}},
+        [&] { std::memcpy(bgr_received.data(), bgr.data(), bgr_bytes); }));
   }
 
   const std::vector<uint8_t> nv12_frame = OpencvNv12(photo);
   const std::string nv12(nv12_frame.begin(), nv12_frame.end());
   if (!inputs_dir.empty()) WriteFile(inputs_dir + "/1080p.nv12", nv12.data(), nv12.size());
-  const std::vector<InputImage> raw_nv12 = {InputImage{
+  std::vector<InputImage> raw_nv12 = {InputImage{
       "1080p.nv12", nv12, RawImage{RawFormat::kNv12, 1920, 1080, 0, ColorRange::kBt601Video}, {}}};
+  std::string& nv12_received = raw_nv12[0].bytes;
   scenarios.push_back(Race(
       "nv12_to_pyramid224", "1080p NV12 video range (3 MiB)", 1, raw_iterations,
       {{"hbprep", [&] { MustPrepare(pyramid, raw_nv12, {}); }},
        {"opencv", [&] {
-          cv::Mat yuv(1080 * 3 / 2, 1920, CV_8U, const_cast<char*>(nv12.data()));
+          cv::Mat yuv(1080 * 3 / 2, 1920, CV_8U, nv12_received.data());
           cv::Mat frame_bgr;
           cv::cvtColor(yuv, frame_bgr, cv::COLOR_YUV2BGR_NV12);
           sink = CalcNv12MatOps(ShortSideCenterCrop(frame_bgr));
         }},
-       {"floor", [&] { std::memcpy(copy.data(), nv12.data(), nv12.size()); }}}));
+       {"floor", [&] { std::memcpy(copy.data(), nv12_received.data(), nv12.size()); }}},
+      [&] { std::memcpy(nv12_received.data(), nv12.data(), nv12.size()); }));
 
   std::vector<InputImage> items;
-  std::vector<cv::Mat> small;
+  std::vector<std::string> sources;
   for (int i = 0; i < 8; ++i) {
-    small.push_back(Photo(224, 224, 10 + i));
-    items.push_back({"224_" + std::to_string(i) + ".bgr",
-                     std::string(reinterpret_cast<const char*>(small.back().data), 224 * 224 * 3),
+    const cv::Mat item = Photo(224, 224, 10 + i);
+    sources.emplace_back(reinterpret_cast<const char*>(item.data), 224 * 224 * 3);
+    items.push_back({"224_" + std::to_string(i) + ".bgr", sources.back(),
                      RawImage{RawFormat::kBgr, 224, 224, 0, ColorRange::kRegular},
                      {}});
     if (!inputs_dir.empty()) {
-      WriteFile(inputs_dir + "/224_" + std::to_string(i) + ".bgr", small.back().data,
-                224 * 224 * 3);
+      WriteFile(inputs_dir + "/224_" + std::to_string(i) + ".bgr", item.data, 224 * 224 * 3);
     }
   }
   scenarios.push_back(Race(
       "bgr224_x8_to_batch_split", "8 x 224x224 BGR", 8, raw_iterations,
       {{"hbprep", [&] { MustPrepare(batch, items, {}); }},
        {"opencv", [&] {
-          for (const cv::Mat& item : small) sink = CalcNv12MatOps(ShortSideCenterCrop(item));
+          for (InputImage& item : items) {
+            sink = CalcNv12MatOps(ShortSideCenterCrop(cv::Mat(224, 224, CV_8UC3, item.bytes.data())));
+          }
         }},
        {"floor", [&] {
           for (const InputImage& item : items) std::memcpy(copy.data(), item.bytes.data(), item.bytes.size());
-        }}}));
+        }}},
+      [&] {
+        for (int i = 0; i < 8; ++i) std::memcpy(items[i].bytes.data(), sources[i].data(), sources[i].size());
+      }));
   tjDestroy(tj);
 
   if (!json_path.empty()) std::ofstream(json_path) << report.dump(2) << "\n";

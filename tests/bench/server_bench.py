@@ -3,7 +3,7 @@
 machine (client and server share its cores), over loopback TCP and a unix socket, at
 concurrency 1, 2 and 8, for the 1080p JPEG scenarios of hbprep_bench.
 
-Per level, three rounds of REQUESTS requests: throughput, p50/p99 latency, the server
+Per level, five rounds of REQUESTS requests: throughput, p50/p99 latency, the server
 process's CPU time per image from its own accounting (its threads' scheduler run time)
 against the in-process engine's (hbprep_bench's median thread CPU time), the load generator's
 CPU per image, and the server's minor page faults per request; medians of the rounds (the
@@ -24,7 +24,7 @@ import numpy as np
 
 BUILD, SOURCE, INPUTS, BENCH_JSON, OUT = sys.argv[1:6]
 REQUESTS = int(sys.argv[6]) if len(sys.argv) > 6 else 120
-ROUNDS = 3
+ROUNDS = 5
 sys.path.insert(0, os.path.join(BUILD, "python"))
 sys.path.insert(0, os.path.join(SOURCE, "tests", "e2e"))
 import grpc  # noqa: E402
