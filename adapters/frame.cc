@@ -1,7 +1,6 @@
 #include "adapters/frame.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstring>
 #include <utility>
