@@ -171,17 +171,28 @@ absl::Status ApplyRecipePlanar(Frame& frame, const InputDescriptor& input,
   return absl::OkStatus();
 }
 
-// Whether the recipe is resizes and crops only, which ApplyRecipePlanar composes.
+// Whether the recipe is resizes and crops only, which ComposeRecipe composes.
 bool CanScaleOnce(const InputDescriptor& input) {
   return std::none_of(input.recipe.begin(), input.recipe.end(), [](const RecipeStep& s) {
     return s.kind == RecipeStep::Kind::kPadResize;
   });
 }
 
+// Whether ApplyRecipePlanar can scale the planes once: resizes and crops, none by area (its
+// sub-pixel scaling interpolates; area averaging is cv::resize's, step by step).
+bool CanScalePlanar(const InputDescriptor& input) {
+  return CanScaleOnce(input) &&
+         std::none_of(input.recipe.begin(), input.recipe.end(), [](const RecipeStep& s) {
+           return s.interpolation == Interpolation::kArea &&
+                  (s.kind == RecipeStep::Kind::kResize ||
+                   s.kind == RecipeStep::Kind::kShortSideResize);
+         });
+}
+
 // The float model's geometric recipe (domain brief section 3), then the default resize to
 // the model's size when the result differs.
 absl::Status ApplyRecipe(Frame& frame, const InputDescriptor& input, absl::string_view what) {
-  if (frame.nv12 && CanScaleOnce(input)) return ApplyRecipePlanar(frame, input, what);
+  if (frame.nv12 && CanScalePlanar(input)) return ApplyRecipePlanar(frame, input, what);
   for (const RecipeStep& step : input.recipe) {
     const int h = frame.height(), w = frame.width();
     if (step.kind == RecipeStep::Kind::kPadResize) {
@@ -449,7 +460,7 @@ absl::Status Preparer::Input(int index, int item, const InputImage& image) {
   // Camera frames stay planar only on their way to NV12 outputs; JPEG planes (fast decoding)
   // also through the recipe's one scaling, before they become BGR at the model's size.
   const bool nv12_out = options_.target == Target::kBoard && input.type_rt == ImageType::kNv12;
-  if (!nv12_out && !(frame.chroma_centered && CanScaleOnce(input))) frame.ToBgr();
+  if (!nv12_out && !(frame.chroma_centered && CanScalePlanar(input))) frame.ToBgr();
   if (options_.target == Target::kBoard) {
     return Board(index, item, input, image, std::move(frame));
   }

@@ -19,6 +19,9 @@ uint32_t Le16(absl::string_view b, size_t at) {
 uint32_t Be32(absl::string_view b, size_t at) { return Be16(b, at) << 16 | Be16(b, at + 2); }
 uint32_t Le32(absl::string_view b, size_t at) { return Le16(b, at) | Le16(b, at + 2) << 16; }
 
+// Progressive JPEGs take one scan per coefficient band and component; encoders write about 10.
+constexpr size_t kMaxJpegScans = 500;
+
 absl::Status Truncated(absl::string_view what, absl::string_view format) {
   return absl::InvalidArgumentError(
       absl::StrCat(what, ": truncated or corrupt ", format, " header"));
@@ -140,6 +143,33 @@ absl::StatusOr<ImageHeader> CheckImageHeader(absl::string_view bytes, const Deco
   if (header->format == "JPEG" && (eoi == absl::string_view::npos || eoi < 2)) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": truncated JPEG (no end-of-image marker)"));
+  }
+  if (header->format == "JPEG") {
+    // The size the decoder will allocate is the one libjpeg reads, which a hostile file can
+    // make differ from the frame header read above (libjpeg skips bytes this reader takes as
+    // a segment): refuse such a file rather than trust the limits to the first reading.
+    const std::optional<cv::Size> decoded = JpegDecoderSize(bytes);
+    if (!decoded) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": JPEG cannot be decoded (corrupt or truncated)"));
+    }
+    if (decoded->width != header->width || decoded->height != header->height) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": JPEG headers disagree: the frame header declares ", header->width, "x",
+          header->height, " but the decoder reads ", decoded->width, "x", decoded->height));
+    }
+    // Each scan starts with an SOS marker (FF DA cannot occur inside entropy-coded data); a
+    // progressive file with very many scans costs quadratic time to decode.
+    size_t scans = 0;
+    for (size_t at = bytes.find("\xFF\xDA"); at != absl::string_view::npos;
+         at = bytes.find("\xFF\xDA", at + 2)) {
+      ++scans;
+    }
+    if (scans > kMaxJpegScans) {
+      return absl::InvalidArgumentError(absl::StrCat(what, ": JPEG has ", scans,
+                                                     " scans, more than the ", kMaxJpegScans,
+                                                     " hbprep decodes"));
+    }
   }
   return header;
 }

@@ -47,16 +47,27 @@ struct Header {
   int width = 0, height = 0, subsampling = -1, colorspace = -1;
 };
 
-// The JPEG's header, when TurboJPEG should decode it (see jpeg.h).
-std::optional<Header> ReadHeader(Decompressor& decompressor, absl::string_view jpeg) {
+// The JPEG's header as libjpeg reads it; warnings (such as extraneous bytes before a marker)
+// are not failures, as they are not for the decoders.
+std::optional<Header> ReadSize(Decompressor& decompressor, absl::string_view jpeg) {
   Header h;
   if (decompressor.get() == nullptr) return std::nullopt;
-  if (tjDecompressHeader3(decompressor.get(), reinterpret_cast<const unsigned char*>(jpeg.data()),
-                          jpeg.size(), &h.width, &h.height, &h.subsampling, &h.colorspace) != 0 ||
-      h.width <= 0 || h.height <= 0) {
+  const int result =
+      tjDecompressHeader3(decompressor.get(), reinterpret_cast<const unsigned char*>(jpeg.data()),
+                          jpeg.size(), &h.width, &h.height, &h.subsampling, &h.colorspace);
+  if ((result != 0 && tjGetErrorCode(decompressor.get()) != TJERR_WARNING) || h.width <= 0 ||
+      h.height <= 0) {
     decompressor.Reset();
     return std::nullopt;
   }
+  return h;
+}
+
+// The JPEG's header, when TurboJPEG should decode it (see jpeg.h).
+std::optional<Header> ReadHeader(Decompressor& decompressor, absl::string_view jpeg) {
+  std::optional<Header> found = ReadSize(decompressor, jpeg);
+  if (!found) return std::nullopt;
+  const Header& h = *found;
   if (h.colorspace == TJCS_CMYK || h.colorspace == TJCS_YCCK || h.subsampling < 0 ||
       JpegExifOrientation(jpeg) != 1) {
     return std::nullopt;
@@ -176,6 +187,13 @@ int JpegExifOrientation(absl::string_view b) {
     at += 2 + length;
   }
   return 1;
+}
+
+std::optional<cv::Size> JpegDecoderSize(absl::string_view jpeg) {
+  Decompressor& decompressor = ThreadDecompressor();
+  const std::optional<Header> h = ReadSize(decompressor, jpeg);
+  if (!h) return std::nullopt;
+  return cv::Size(h->width, h->height);
 }
 
 std::optional<cv::Mat> DecodeJpegBgr(absl::string_view jpeg) {

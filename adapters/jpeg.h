@@ -20,6 +20,10 @@ namespace hbprep {
 // read. Bounded by the bytes given; never reads past them.
 int JpegExifOrientation(absl::string_view jpeg);
 
+// The width and height libjpeg reads from the JPEG's headers (what a decode allocates);
+// nullopt when it cannot read them.
+std::optional<cv::Size> JpegDecoderSize(absl::string_view jpeg);
+
 // The whole image as 8-bit BGR, byte for byte what cv::imdecode(IMREAD_COLOR) returns
 // (TurboJPEG's default flags are libjpeg's defaults: accurate integer DCT, fancy upsampling).
 std::optional<cv::Mat> DecodeJpegBgr(absl::string_view jpeg);

@@ -229,10 +229,15 @@ void ToMetadata(const Descriptor& descriptor, inference::ModelMetadataResponse* 
 }
 
 absl::StatusOr<std::vector<absl::string_view>> SplitBytesElements(absl::string_view raw,
-                                                                  absl::string_view what) {
+                                                                  absl::string_view what,
+                                                                  size_t limit) {
   std::vector<absl::string_view> elements;
   size_t offset = 0;
   while (offset < raw.size()) {
+    if (elements.size() == limit) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": more than the ", limit, " element(s) expected"));
+    }
     if (raw.size() - offset < 4) {
       return absl::InvalidArgumentError(absl::StrCat(
           what, ": element ", elements.size(), " at byte ", offset,
@@ -253,11 +258,36 @@ absl::StatusOr<std::vector<absl::string_view>> SplitBytesElements(absl::string_v
   return elements;
 }
 
+absl::Status CheckServable(const Descriptor& descriptor) {
+  for (const InputDescriptor& input : descriptor.inputs) {
+    if (!input.is_image() && (input.name == kImageInput || input.name == kRoiInput)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "model '", descriptor.name, "': featuremap input '", input.name,
+          "' has a name the Open Inference Protocol mapping reserves (", kImageInput, ", ",
+          kRoiInput, "); rename it to serve the model here"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<InferCall> FromInferRequest(const inference::ModelInferRequest& request,
                                            const Descriptor& descriptor) {
+  HBPREP_RETURN_IF_ERROR(CheckServable(descriptor));
   InferCall call;
   HBPREP_RETURN_IF_ERROR(ReadParameters(request, &call));
   const Target target = call.options.target;
+  // What one request of the model takes for this target: images for the image inputs (some
+  // of them resizer inputs, which take ROIs on the board), files for the featuremaps.
+  const std::vector<int> bindings = ImageBindings(descriptor, target);
+  auto is_resizer = [&](int index) {
+    const InputDescriptor& input = descriptor.inputs[index];
+    return input.is_image() && input.source == InputSource::kResizer && target == Target::kBoard;
+  };
+  const size_t wanted_images = static_cast<size_t>(std::count_if(
+      bindings.begin(), bindings.end(),
+      [&](int index) { return descriptor.inputs[index].is_image(); }));
+  const size_t resizer_images =
+      static_cast<size_t>(std::count_if(bindings.begin(), bindings.end(), is_resizer));
 
   const bool raw = request.raw_input_contents_size() > 0;
   if (raw && request.raw_input_contents_size() != request.inputs_size()) {
@@ -285,15 +315,27 @@ absl::StatusOr<InferCall> FromInferRequest(const inference::ModelInferRequest& r
   }
   auto raw_of = [&](int index) { return raw ? &request.raw_input_contents(index) : nullptr; };
 
-  // IMAGE: the encoded images, one per element.
+  // IMAGE: the encoded images, one per element; the shape is held against the model before
+  // any element is read, so a request cannot make hbprep index more elements than it takes.
   std::vector<absl::string_view> images;
-  if (auto it = by_name.find(std::string(kImageInput)); it != by_name.end()) {
-    const InputTensor& tensor = request.inputs(it->second);
+  int64_t elements = 0;
+  const auto image_input = by_name.find(std::string(kImageInput));
+  if (image_input != by_name.end()) {
+    const InputTensor& tensor = request.inputs(image_input->second);
     HBPREP_RETURN_IF_ERROR(CheckDatatype(tensor, "BYTES"));
-    HBPREP_ASSIGN_OR_RETURN(const int64_t elements, Elements(tensor));
+    HBPREP_ASSIGN_OR_RETURN(elements, Elements(tensor));
+  }
+  if (static_cast<size_t>(elements) != wanted_images) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input 'IMAGE' has ", elements, " element(s) but model '", descriptor.name, "' takes ",
+        wanted_images, " image(s) per request for target ", ToString(target)));
+  }
+  if (image_input != by_name.end()) {
+    const InputTensor& tensor = request.inputs(image_input->second);
     if (raw) {
       HBPREP_ASSIGN_OR_RETURN(images,
-                              SplitBytesElements(*raw_of(it->second), "input 'IMAGE' raw data"));
+                              SplitBytesElements(*raw_of(image_input->second),
+                                                 "input 'IMAGE' raw data", wanted_images));
     } else {
       for (const std::string& bytes : tensor.contents().bytes_contents()) images.push_back(bytes);
     }
@@ -305,22 +347,27 @@ absl::StatusOr<InferCall> FromInferRequest(const inference::ModelInferRequest& r
     }
   }
 
-  // ROI: one row per image.
+  // ROI: one row per image of a resizer input (board target), in binding order.
   std::vector<Roi> rois;
   if (auto it = by_name.find(std::string(kRoiInput)); it != by_name.end()) {
     const InputTensor& tensor = request.inputs(it->second);
     HBPREP_RETURN_IF_ERROR(CheckDatatype(tensor, "INT32"));
+    if (resizer_images == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("input 'ROI': model '", descriptor.name, "' has no resizer input for target ",
+                       ToString(target), " (ROIs belong to the board target's resizer inputs)"));
+    }
     if (tensor.shape_size() != 2 || tensor.shape(1) != 4 ||
-        tensor.shape(0) != static_cast<int64_t>(images.size())) {
+        tensor.shape(0) != static_cast<int64_t>(resizer_images)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "input 'ROI': shape ", ShapeText(tensor.shape()), " is not [", images.size(),
-          ", 4] (one left, top, right, bottom row per IMAGE element)"));
+          "input 'ROI': shape ", ShapeText(tensor.shape()), " is not [", resizer_images,
+          ", 4] (one left, top, right, bottom row per image of a resizer input)"));
     }
     HBPREP_ASSIGN_OR_RETURN(const std::string data,
                             FixedSizeData<int32_t>(tensor, raw_of(it->second), tensor.shape(0) * 4,
                                                    tensor.contents().int_contents(),
                                                    "int_contents"));
-    rois.resize(images.size());
+    rois.resize(resizer_images);
     for (size_t i = 0; i < rois.size(); ++i) {
       int32_t values[4];
       std::memcpy(values, data.data() + i * sizeof(values), sizeof(values));
@@ -349,9 +396,9 @@ absl::StatusOr<InferCall> FromInferRequest(const inference::ModelInferRequest& r
                                                      ShapeText(shape), " (target ",
                                                      ToString(target), ")"));
     }
-    HBPREP_ASSIGN_OR_RETURN(const int64_t elements, Elements(tensor));
+    HBPREP_ASSIGN_OR_RETURN(const int64_t values, Elements(tensor));
     HBPREP_ASSIGN_OR_RETURN(const std::string data,
-                            FixedSizeData<float>(tensor, raw_of(it->second), elements,
+                            FixedSizeData<float>(tensor, raw_of(it->second), values,
                                                  tensor.contents().fp32_contents(),
                                                  "fp32_contents"));
     const std::vector<int64_t> file_shape = FeaturemapFileShape(descriptor, input, target);
@@ -365,23 +412,14 @@ absl::StatusOr<InferCall> FromInferRequest(const inference::ModelInferRequest& r
   }
 
   // In binding order: the images to the image inputs, the files to the featuremaps.
-  const std::vector<int> bindings = ImageBindings(descriptor, target);
-  const size_t wanted_images = static_cast<size_t>(std::count_if(
-      bindings.begin(), bindings.end(),
-      [&](int index) { return descriptor.inputs[index].is_image(); }));
-  if (images.size() != wanted_images) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "input 'IMAGE' has ", images.size(), " element(s) but model '", descriptor.name,
-        "' takes ", wanted_images, " image(s) per request for target ", ToString(target)));
-  }
-  size_t next_image = 0;
+  size_t next_image = 0, next_roi = 0;
   std::map<int, size_t> next_item;
   for (int index : bindings) {
     InputImage& image = call.images.emplace_back();
     if (descriptor.inputs[index].is_image()) {
       image.what = absl::StrCat(kImageInput, "[", next_image, "]");
       image.bytes = std::string(images[next_image]);
-      if (!rois.empty()) image.roi = rois[next_image];
+      if (!rois.empty() && is_resizer(index)) image.roi = rois[next_roi++];
       ++next_image;
     } else {
       const size_t item = next_item[index]++;

@@ -3,8 +3,8 @@
 // Inference Protocol (KServe v2)").
 //
 // Inputs: IMAGE (BYTES, one encoded image per element, in the model's binding order), ROI
-// (INT32 [n, 4], one inclusive left, top, right, bottom row per IMAGE element) for models
-// with a resizer input, and each featuremap input under its own name (FP32, the whole
+// (INT32 [n, 4], one inclusive left, top, right, bottom row per image of a resizer input, in
+// the same order; board target) for models with a resizer input, and each featuremap input under its own name (FP32, the whole
 // input's shape). Outputs: the plan's tensors, dense row-major, named as in the plan.
 // Request parameters (strings): target, nv12_recipe, decode, descriptor_hash.
 #ifndef HBPREP_SERVER_OIP_CONVERT_H_
@@ -40,9 +40,14 @@ void ToMetadata(const Descriptor& descriptor, inference::ModelMetadataResponse* 
 
 // The elements of a BYTES tensor in the protocol's binary form, each a 4-byte little-endian
 // length and then that many bytes. INVALID_ARGUMENT naming `what` when an element is
-// truncated.
+// truncated or there are more than `limit`.
 absl::StatusOr<std::vector<absl::string_view>> SplitBytesElements(absl::string_view raw,
-                                                                  absl::string_view what);
+                                                                  absl::string_view what,
+                                                                  size_t limit);
+
+// FAILED_PRECONDITION when a featuremap input's name is one the mapping reserves (IMAGE, ROI):
+// such a model cannot be served through the protocol until the input is renamed.
+absl::Status CheckServable(const Descriptor& descriptor);
 
 // One ModelInfer request as the engine takes it. The images point into the request's bytes
 // only through copies: the request may go away once this is built.

@@ -191,6 +191,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
         HBPREP_ASSIGN_OR_RETURN(const RepositoryModel* model,
                                 FindModel(*repository, request->name()));
         HBPREP_RETURN_IF_ERROR(oip::CheckVersion(request->name(), request->version()));
+        HBPREP_RETURN_IF_ERROR(oip::CheckServable(model->descriptor));
         oip::ToMetadata(model->descriptor, response);
         return absl::OkStatus();
       },

@@ -709,3 +709,38 @@ TEST(EngineExactDecode, RecipesThatReadPartOfEachRowMatchAFullDecode) {
 
 }  // namespace
 }  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+// An area resize of a camera frame is cv::resize's area averaging, per plane, even when the
+// reduction is small (the one-window scaling interpolates, so area recipes go step by step).
+TEST(EngineRaw, AreaRecipesAverageThePlanes) {
+  absl::StatusOr<Descriptor> model = ParseDescriptor(
+      "model_parameters: {march: nash-e}\n"
+      "input_parameters:\n"
+      "  input_name: cam\n  input_type_train: rgb\n  input_layout_train: NCHW\n"
+      "  input_type_rt: nv12\n  input_shape: 1x3x64x64\n  input_space_and_range: bt601_video\n"
+      "hbprep:\n  inputs:\n    cam:\n      recipe:\n        - CenterCrop: 92\n"
+      "        - Resize: {size: [64, 64], interpolation: area}\n",
+      "cam", {}, nullptr);
+  ASSERT_THAT(model, IsOk());
+  const int w = 152, h = 100;  // the crop starts at (30, 4); then a 1.44x reduction
+  const std::string frame = Nv12Frame(
+      w, h, w, [](int r, int x) { return static_cast<uint8_t>(16 + (r * 7 + x * 3) % 219); },
+      [](int r, int x) { return static_cast<uint8_t>(40 + (r + 2 * x) % 170); },
+      [](int r, int x) { return static_cast<uint8_t>(220 - (r * 3 + x) % 180); });
+  absl::StatusOr<Prepared> p =
+      Prepare(*model, {RawImg(frame, {RawFormat::kNv12, w, h, 0, ColorRange::kBt601Video})}, {});
+  ASSERT_THAT(p, IsOk());
+  const cv::Mat y_plane(h, w, CV_8UC1, const_cast<char*>(frame.data()));
+  const cv::Mat uv_plane(h / 2, w / 2, CV_8UC2, const_cast<char*>(frame.data()) + w * h);
+  cv::Mat y_want, uv_want;
+  cv::resize(y_plane(cv::Rect(30, 4, 92, 92)), y_want, cv::Size(64, 64), 0, 0, cv::INTER_AREA);
+  cv::resize(uv_plane(cv::Rect(15, 2, 46, 46)), uv_want, cv::Size(32, 32), 0, 0, cv::INTER_AREA);
+  EXPECT_EQ(p->tensors[0].data, std::vector<uint8_t>(y_want.datastart, y_want.dataend));
+  EXPECT_EQ(p->tensors[1].data, std::vector<uint8_t>(uv_want.datastart, uv_want.dataend));
+}
+
+}  // namespace
+}  // namespace hbprep

@@ -102,3 +102,47 @@ TEST(DecodeImage, LimitsApplyToEachDimensionAndThePixelCount) {
 
 }  // namespace
 }  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+// A JPEG whose frame header, as a plain segment walk reads it, says 1x1, while libjpeg (which
+// takes FF 00 as stuffing and scans on, finding an APP0 that covers that header) reads the
+// real frame header: 3000x2000. The limits must hold for what the decoder would allocate.
+TEST(DecodeImage, RefusesJpegsWhoseHeadersDisagree) {
+  cv::Mat image(16, 16, CV_8UC3, cv::Scalar(10, 20, 30));
+  std::string jpeg = Encode(image, ".jpg");
+  // The real frame header: 16x16 -> 3000x2000 (height 0x07D0, width 0x0BB8).
+  const size_t sof = jpeg.find("\xFF\xC0");
+  ASSERT_NE(sof, std::string::npos);
+  jpeg[sof + 5] = '\x07', jpeg[sof + 6] = '\xD0', jpeg[sof + 7] = '\x0B', jpeg[sof + 8] = '\xB8';
+  const std::string fake_sof("\xFF\xC0\x00\x11\x08\x00\x01\x00\x01\x03\x01\x22\x00\x02\x11\x01"
+                             "\x03\x11\x01",
+                             19);
+  const std::string trick = std::string("\xFF\x00\x00\x06\xFF\xE0\x00\x20", 8) + fake_sof +
+                            std::string(30 - fake_sof.size(), '\0');  // APP0 payload: 30
+  const std::string hostile = jpeg.substr(0, 2) + trick + jpeg.substr(2);
+  absl::StatusOr<ImageHeader> header = ReadImageHeader(hostile, "h.jpg");
+  ASSERT_THAT(header, IsOk());
+  EXPECT_EQ(header->width, 1);  // the segment walk is fooled...
+  DecodeLimits limits;
+  limits.max_width = limits.max_height = 1000;
+  // ...the decoder's reading is not: refused before anything is allocated.
+  EXPECT_THAT(DecodeImage(hostile, limits, "h.jpg", nullptr),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "h.jpg: JPEG headers disagree: the frame header declares 1x1 but the "
+                       "decoder reads 3000x2000"));
+}
+
+TEST(DecodeImage, RefusesJpegsWithMoreScansThanItDecodes) {
+  const std::string jpeg = Encode(cv::Mat(8, 8, CV_8UC3, cv::Scalar(1, 2, 3)), ".jpg");
+  std::string scans;
+  for (int i = 0; i < 501; ++i) scans += std::string("\xFF\xDA\x00\x08", 4);
+  const std::string many = jpeg.substr(0, jpeg.size() - 2) + scans + "\xFF\xD9";
+  EXPECT_THAT(DecodeImage(many, {}, "s.jpg", nullptr),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "s.jpg: JPEG has 502 scans, more than the 500 hbprep decodes"));
+}
+
+}  // namespace
+}  // namespace hbprep

@@ -120,16 +120,34 @@ class OipTest : public ::testing::Test {
 
 TEST(OipConvert, SplitsLengthPrefixedElementsAndRefusesTruncatedOnes) {
   const std::string raw = Serialize({"ab", "", std::string(300, 'x')});
-  absl::StatusOr<std::vector<absl::string_view>> elements = oip::SplitBytesElements(raw, "t");
+  absl::StatusOr<std::vector<absl::string_view>> elements = oip::SplitBytesElements(raw, "t", 3);
   ASSERT_TRUE(elements.ok());
   EXPECT_THAT(*elements, ElementsAre("ab", "", std::string(300, 'x')));
-  EXPECT_TRUE(oip::SplitBytesElements("", "t")->empty());
-  EXPECT_EQ(oip::SplitBytesElements(raw.substr(0, raw.size() - 1), "t").status().message(),
+  EXPECT_TRUE(oip::SplitBytesElements("", "t", 3)->empty());
+  EXPECT_EQ(oip::SplitBytesElements(raw.substr(0, raw.size() - 1), "t", 3).status().message(),
             "t: element 2 declares 300 bytes but 299 follow");
-  EXPECT_EQ(oip::SplitBytesElements(raw.substr(0, 8), "t").status().message(),
+  EXPECT_EQ(oip::SplitBytesElements(raw.substr(0, 8), "t", 3).status().message(),
             "t: element 1 at byte 6 is cut off in its 4-byte length prefix (2 byte(s) left)");
-  EXPECT_EQ(oip::SplitBytesElements(std::string("\xff\xff\xff\xff", 4), "t").status().message(),
+  EXPECT_EQ(oip::SplitBytesElements(std::string("\xff\xff\xff\xff", 4), "t", 3).status().message(),
             "t: element 0 declares 4294967295 bytes but 0 follow");
+  // No more elements are indexed than the caller expects.
+  EXPECT_EQ(oip::SplitBytesElements(std::string(4000, '\0'), "t", 2).status().message(),
+            "t: more than the 2 element(s) expected");
+}
+
+TEST(OipConvert, RefusesModelsWhoseFeaturemapTakesAReservedName) {
+  absl::StatusOr<Descriptor> model = ParseDescriptor(
+      "model_parameters: {march: nash-e}\ninput_parameters:\n  input_name: 'cam; ROI'\n"
+      "  input_type_train: 'bgr; featuremap'\n  input_layout_train: 'NCHW; NCHW'\n"
+      "  input_type_rt: 'bgr; featuremap'\n  input_shape: '1x3x16x16; 1x4x2x2'\n",
+      "odd", {}, nullptr);
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_EQ(oip::CheckServable(*model).message(),
+            "model 'odd': featuremap input 'ROI' has a name the Open Inference Protocol mapping "
+            "reserves (IMAGE, ROI); rename it to serve the model here");
+  ModelInferRequest request;
+  EXPECT_EQ(oip::FromInferRequest(request, *model).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(OipTest, HealthAndMetadata) {
@@ -388,13 +406,23 @@ TEST_F(OipTest, ErrorsHaveTheNativeCodesAndMessages) {
   r = Request("cls_pyramid", {kScene});
   r.mutable_inputs(0)->set_datatype("UINT8");
   add("datatype", r, kInvalid, "input 'IMAGE': datatype 'UINT8' is not BYTES");
-  r = Request("cls_pyramid", {kScene});
-  r.mutable_inputs(0)->set_shape(0, 2);
+  r = Request("cls_pyramid", {kScene, kScene});
+  r.mutable_inputs(0)->set_shape(0, 1);
   add("shape count", r, kInvalid,
-      "input 'IMAGE': shape [2] holds 2 element(s) but raw_input_contents holds 1");
+      "input 'IMAGE' raw data: more than the 1 element(s) expected");
+  r = Request("cls_batch8", {kScene, kScene});
+  r.mutable_inputs(0)->set_shape(0, 8);
+  add("shape holds more", r, kInvalid,
+      "input 'IMAGE': shape [8] holds 8 element(s) but raw_input_contents holds 2");
   r = Request("cls_pyramid", {kScene});
   r.mutable_inputs(0)->set_shape(0, -1);
   add("negative shape", r, kInvalid, "input 'IMAGE': shape [-1] is not a concrete tensor shape");
+  r = Request("cls_batch8", {});
+  r.mutable_inputs(0)->set_shape(0, int64_t{1} << 30);
+  r.set_raw_input_contents(0, std::string(1 << 20, '\0'));  // 262,144 empty elements
+  add("hostile count", r, kInvalid,
+      "input 'IMAGE' has 1073741824 element(s) but model 'cls_batch8' takes 8 image(s) per "
+      "request for target board");
   r = Request("cls_pyramid", {kScene});
   r.mutable_inputs(0)->add_shape(int64_t{1} << 40);
   r.mutable_inputs(0)->add_shape(int64_t{1} << 40);
@@ -463,7 +491,13 @@ TEST_F(OipTest, ErrorsHaveTheNativeCodesAndMessages) {
     return request;
   };
   add("roi shape", roi_request({4}, {0, 0, 9, 9}), kInvalid,
-      "input 'ROI': shape [4] is not [1, 4] (one left, top, right, bottom row per IMAGE element)");
+      "input 'ROI': shape [4] is not [1, 4] (one left, top, right, bottom row per image of a "
+      "resizer input)");
+  r = roi_request({1, 4}, {0, 0, 9, 9});
+  (*r.mutable_parameters())["target"].set_string_param("calibration");
+  add("roi calibration", r, kInvalid,
+      "input 'ROI': model 'det_resizer' has no resizer input for target calibration (ROIs "
+      "belong to the board target's resizer inputs)");
   add("roi bytes", roi_request({1, 4}, {0, 0, 9}), kInvalid,
       "input 'ROI': shape [1, 4] needs 16 bytes of INT32 data, raw_input_contents holds 12");
   add("roi outside", roi_request({1, 4}, {0, 0, 640, 479}), kInvalid, "");  // native below

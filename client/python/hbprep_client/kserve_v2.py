@@ -111,7 +111,7 @@ class InferenceClient:
         """A ModelInferRequest.
 
         images: file paths or bytes (encoded images), one per image the model takes.
-        rois: one (left, top, right, bottom) per image, inclusive, for resizer models.
+        rois: one (left, top, right, bottom), inclusive, per image of a resizer input.
         features: {featuremap input name: float32 array of the input's whole shape}.
         target / nv12_recipe / decode / descriptor_hash: string parameters (defaults: board,
                 auto, the model's decode mode).
