@@ -239,6 +239,15 @@ std::string Nv12Frame(int width, int height, int stride, uint8_t (*y)(int, int),
   return bytes;
 }
 
+// A packed NV12 frame of busy, unrelated patterns in Y, U and V.
+std::string PatternFrame(int width, int height) {
+  return Nv12Frame(
+      width, height, width,
+      [](int r, int x) { return static_cast<uint8_t>(16 + (r * 7 + x * 3) % 219); },
+      [](int r, int x) { return static_cast<uint8_t>(40 + (r + 2 * x) % 170); },
+      [](int r, int x) { return static_cast<uint8_t>(220 - (r * 3 + x) % 180); });
+}
+
 InputImage RawImg(std::string bytes, RawImage raw) {
   InputImage image = Img("frame.yuv", std::move(bytes));
   image.raw = raw;
@@ -522,10 +531,7 @@ TEST(EngineRaw, Nv12RecipeIsOneWindowScaledOncePerPlane) {
       "cam", {}, nullptr);
   ASSERT_THAT(model, IsOk());
   const int w = 640, h = 480;
-  const std::string frame = Nv12Frame(
-      w, h, w, [](int r, int x) { return static_cast<uint8_t>(16 + (r * 7 + x * 3) % 219); },
-      [](int r, int x) { return static_cast<uint8_t>(40 + (r + 2 * x) % 170); },
-      [](int r, int x) { return static_cast<uint8_t>(220 - (r * 3 + x) % 180); });
+  const std::string frame = PatternFrame(w, h);
   absl::StatusOr<Prepared> p =
       Prepare(*model, {RawImg(frame, {RawFormat::kNv12, w, h, 0, ColorRange::kBt601Video})}, {});
   ASSERT_THAT(p, IsOk());
@@ -726,10 +732,7 @@ TEST(EngineRaw, AreaRecipesAverageThePlanes) {
       "cam", {}, nullptr);
   ASSERT_THAT(model, IsOk());
   const int w = 152, h = 100;  // the crop starts at (30, 4); then a 1.44x reduction
-  const std::string frame = Nv12Frame(
-      w, h, w, [](int r, int x) { return static_cast<uint8_t>(16 + (r * 7 + x * 3) % 219); },
-      [](int r, int x) { return static_cast<uint8_t>(40 + (r + 2 * x) % 170); },
-      [](int r, int x) { return static_cast<uint8_t>(220 - (r * 3 + x) % 180); });
+  const std::string frame = PatternFrame(w, h);
   absl::StatusOr<Prepared> p =
       Prepare(*model, {RawImg(frame, {RawFormat::kNv12, w, h, 0, ColorRange::kBt601Video})}, {});
   ASSERT_THAT(p, IsOk());
