@@ -17,6 +17,9 @@ uint32_t Le16(absl::string_view b, size_t at) {
   return static_cast<uint32_t>(static_cast<uint8_t>(b[at]) | static_cast<uint8_t>(b[at + 1]) << 8);
 }
 uint32_t Be32(absl::string_view b, size_t at) { return Be16(b, at) << 16 | Be16(b, at + 2); }
+uint32_t Le24(absl::string_view b, size_t at) {
+  return Le16(b, at) | static_cast<uint32_t>(static_cast<uint8_t>(b[at + 2])) << 16;
+}
 uint32_t Le32(absl::string_view b, size_t at) { return Le16(b, at) | Le16(b, at + 2) << 16; }
 
 // Progressive JPEGs take one scan per coefficient band and component; encoders write about 10.
@@ -104,8 +107,8 @@ absl::StatusOr<ImageHeader> ReadImageHeader(absl::string_view b, absl::string_vi
   if (b.size() >= 12 && absl::StartsWith(b, "RIFF") && b.substr(8, 4) == "WEBP") {
     if (b.size() < 30) return Truncated(what, "WebP");
     const absl::string_view chunk = b.substr(12, 4);
-    if (chunk == "VP8X") {
-      const int64_t w = 1 + (Le32(b, 24) & 0xFFFFFF), h = 1 + (Le32(b, 27) & 0xFFFFFF);
+    if (chunk == "VP8X") {  // 24-bit width - 1 and height - 1 at bytes 24 and 27
+      const int64_t w = 1 + Le24(b, 24), h = 1 + Le24(b, 27);
       return ImageHeader{"WebP", w, h, 8};
     }
     if (chunk == "VP8L") {

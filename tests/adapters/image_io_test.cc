@@ -84,6 +84,18 @@ TEST(ReadImageHeader, ReadsEveryFormatsDeclaredSize) {
   }
 }
 
+// An extended WebP header is 30 bytes: 24-bit width - 1 and height - 1 at bytes 24 and 27,
+// read without touching byte 30 (the fuzzer found the old reading did).
+TEST(ReadImageHeader, ReadsAThirtyByteWebpExtendedHeader) {
+  const std::string vp8x = std::string("RIFF\x16\x00\x00\x00WEBPVP8X\x0a\x00\x00\x00", 20) +
+                           std::string("\x00\x00\x00\x00\x7f\x02\x00\xdf\x01\x00", 10);
+  ASSERT_EQ(vp8x.size(), 30u);
+  absl::StatusOr<ImageHeader> header = ReadImageHeader(vp8x, "x.webp");
+  ASSERT_THAT(header, IsOk());
+  EXPECT_EQ(header->width, 640);
+  EXPECT_EQ(header->height, 480);
+}
+
 TEST(DecodeImage, LimitsApplyToEachDimensionAndThePixelCount) {
   const std::string png = Encode(cv::Mat(20, 30, CV_8UC3, cv::Scalar(0)), ".png");
   DecodeLimits narrow;
