@@ -353,11 +353,12 @@ class Preparer {
 
  private:
   absl::StatusOr<Frame> Load(const InputImage& image, const InputDescriptor& input);
-  // Exact decoding of a JPEG whose recipe reads only part of each row: just those columns
-  // (and a margin), the rest of the image unset. nullopt when that does not apply.
+  // Exact decoding of a JPEG (`header` checked) whose recipe reads only part of each row:
+  // just those columns (and a margin), the rest of the image zero. nullopt when that does
+  // not apply.
   std::optional<cv::Mat> DecodeRecipeColumns(const InputImage& image,
                                              const InputDescriptor& input,
-                                             const DecodeLimits& limits);
+                                             const ImageHeader& header);
   absl::Status Board(int index, int item, const InputDescriptor& input, const InputImage& image,
                      Frame frame);
   void Float(int index, int item, const InputDescriptor& input, const cv::Mat& bgr);
@@ -386,41 +387,42 @@ absl::StatusOr<Frame> Preparer::Load(const InputImage& image, const InputDescrip
   limits.max_width = options_.max_width;
   limits.max_height = options_.max_height;
   limits.max_pixels = options_.max_pixels;
+  // The header once: limits, and which decoder the bytes go to.
+  HBPREP_ASSIGN_OR_RETURN(const ImageHeader header,
+                          CheckImageHeader(image.bytes, limits, image.what));
   Frame frame;
-  if (options_.decode.value_or(descriptor_.decode) == DecodeMode::kFast) {
-    HBPREP_ASSIGN_OR_RETURN(const ImageHeader header,
-                            CheckImageHeader(image.bytes, limits, image.what));
-    if (header.format == "JPEG") {
-      const cv::Size minimum = FastDecodeMinimum(input, options_.target, header);
-      if (std::optional<JpegPlanes> planes =
-              DecodeJpegPlanes(image.bytes, minimum.width, minimum.height)) {
-        frame.nv12 = true;
-        frame.y = planes->y;
-        frame.uv = planes->uv;
-        frame.range = ColorRange::kRegular;  // JPEG's YCbCr: full-range BT.601
-        frame.chroma_centered = true;
-        return frame;
-      }
+  if (header.format == "JPEG" &&
+      options_.decode.value_or(descriptor_.decode) == DecodeMode::kFast) {
+    const cv::Size minimum = FastDecodeMinimum(input, options_.target, header);
+    if (std::optional<JpegPlanes> planes =
+            DecodeJpegPlanes(image.bytes, minimum.width, minimum.height)) {
+      frame.nv12 = true;
+      frame.y = planes->y;
+      frame.uv = planes->uv;
+      frame.range = ColorRange::kRegular;  // JPEG's YCbCr: full-range BT.601
+      frame.chroma_centered = true;
+      return frame;
     }
   }
-  if (std::optional<cv::Mat> bgr = DecodeRecipeColumns(image, input, limits)) {
-    frame.bgr = *std::move(bgr);
-    return frame;
+  if (header.format == "JPEG") {
+    if (std::optional<cv::Mat> bgr = DecodeRecipeColumns(image, input, header)) {
+      frame.bgr = *std::move(bgr);
+      return frame;
+    }
   }
-  HBPREP_ASSIGN_OR_RETURN(frame.bgr, DecodeImage(image.bytes, limits, image.what, &out_.warnings));
+  HBPREP_ASSIGN_OR_RETURN(frame.bgr,
+                          DecodeCheckedImage(image.bytes, header, image.what, &out_.warnings));
   return frame;
 }
 
 std::optional<cv::Mat> Preparer::DecodeRecipeColumns(const InputImage& image,
                                                      const InputDescriptor& input,
-                                                     const DecodeLimits& limits) {
+                                                     const ImageHeader& header) {
   if (input.recipe.empty() || !CanScaleOnce(input) ||
       (options_.target == Target::kBoard && input.source == InputSource::kResizer)) {
     return std::nullopt;
   }
-  const absl::StatusOr<ImageHeader> header = CheckImageHeader(image.bytes, limits, image.what);
-  if (!header.ok() || header->format != "JPEG") return std::nullopt;  // DecodeImage reports
-  const int width = static_cast<int>(header->width), height = static_cast<int>(header->height);
+  const int width = static_cast<int>(header.width), height = static_cast<int>(header.height);
   const absl::StatusOr<ComposedRecipe> recipe = ComposeRecipe(input, width, height, image.what);
   if (!recipe.ok()) return std::nullopt;  // the step-by-step recipe reports it
   const int x0 = std::max(0, static_cast<int>(std::floor(recipe->window.x - recipe->reach)));

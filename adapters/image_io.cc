@@ -181,7 +181,13 @@ absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, const DecodeLimits&
                                     absl::string_view what, std::vector<std::string>* warnings) {
   absl::StatusOr<ImageHeader> header = CheckImageHeader(bytes, limits, what);
   if (!header.ok()) return header.status();
-  if (header->format == "JPEG") {
+  return DecodeCheckedImage(bytes, *header, what, warnings);
+}
+
+absl::StatusOr<cv::Mat> DecodeCheckedImage(absl::string_view bytes, const ImageHeader& header,
+                                           absl::string_view what,
+                                           std::vector<std::string>* warnings) {
+  if (header.format == "JPEG") {
     // TurboJPEG straight into one buffer: the pixels imdecode gives, without its overhead.
     if (std::optional<cv::Mat> bgr = DecodeJpegBgr(bytes)) return *std::move(bgr);
   }
@@ -191,14 +197,14 @@ absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, const DecodeLimits&
     image = cv::imdecode(raw, cv::IMREAD_COLOR);
   } catch (const cv::Exception& e) {
     return absl::InvalidArgumentError(
-        absl::StrCat(what, ": ", header->format, " cannot be decoded: ", e.err));
+        absl::StrCat(what, ": ", header.format, " cannot be decoded: ", e.err));
   }
   if (image.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(what, ": ", header->format, " cannot be decoded (corrupt or truncated)"));
+        absl::StrCat(what, ": ", header.format, " cannot be decoded (corrupt or truncated)"));
   }
-  if (header->bit_depth > 8 && warnings != nullptr) {
-    warnings->push_back(absl::StrCat(what, ": ", header->bit_depth,
+  if (header.bit_depth > 8 && warnings != nullptr) {
+    warnings->push_back(absl::StrCat(what, ": ", header.bit_depth,
                                      "-bit image reduced to 8 bits per sample (high byte), as "
                                      "cv2.imread does"));
   }

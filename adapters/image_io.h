@@ -43,6 +43,11 @@ absl::StatusOr<ImageHeader> CheckImageHeader(absl::string_view bytes, const Deco
 absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, const DecodeLimits& limits,
                                     absl::string_view what, std::vector<std::string>* warnings);
 
+// DecodeImage for bytes whose header CheckImageHeader has returned: the decode only.
+absl::StatusOr<cv::Mat> DecodeCheckedImage(absl::string_view bytes, const ImageHeader& header,
+                                           absl::string_view what,
+                                           std::vector<std::string>* warnings);
+
 }  // namespace hbprep
 
 #endif  // HBPREP_ADAPTERS_IMAGE_IO_H_

@@ -43,6 +43,10 @@ Decompressor& ThreadDecompressor() {
   return decompressor;
 }
 
+const unsigned char* Bytes(absl::string_view jpeg) {
+  return reinterpret_cast<const unsigned char*>(jpeg.data());
+}
+
 struct Header {
   int width = 0, height = 0, subsampling = -1, colorspace = -1;
 };
@@ -53,8 +57,8 @@ std::optional<Header> ReadSize(Decompressor& decompressor, absl::string_view jpe
   Header h;
   if (decompressor.get() == nullptr) return std::nullopt;
   const int result =
-      tjDecompressHeader3(decompressor.get(), reinterpret_cast<const unsigned char*>(jpeg.data()),
-                          jpeg.size(), &h.width, &h.height, &h.subsampling, &h.colorspace);
+      tjDecompressHeader3(decompressor.get(), Bytes(jpeg), jpeg.size(), &h.width, &h.height,
+                          &h.subsampling, &h.colorspace);
   if ((result != 0 && tjGetErrorCode(decompressor.get()) != TJERR_WARNING) || h.width <= 0 ||
       h.height <= 0) {
     decompressor.Reset();
@@ -73,10 +77,6 @@ std::optional<Header> ReadHeader(Decompressor& decompressor, absl::string_view j
     return std::nullopt;
   }
   return h;
-}
-
-const unsigned char* Bytes(absl::string_view jpeg) {
-  return reinterpret_cast<const unsigned char*>(jpeg.data());
 }
 
 uint32_t Read16(absl::string_view b, size_t at, bool little) {

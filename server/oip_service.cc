@@ -23,10 +23,10 @@ using inference::ModelStreamInferResponse;
 
 void RecordInfer(Metrics* metrics, const char* method, const ModelInferRequest& request,
                  const ModelInferResponse& response, const absl::Status& status,
-                 const InferenceService::InferStats& stats, int64_t queue_us, int64_t total_us) {
+                 const InferenceService::InferStats& stats, int64_t total_us) {
   std::array<int64_t, Metrics::kStageCount> stages;
   stages.fill(-1);
-  stages[Metrics::kQueue] = queue_us;
+  stages[Metrics::kQueue] = stats.queue_us;
   stages[Metrics::kTotal] = total_us;
   if (status.ok()) {
     stages[Metrics::kDecode] = stats.decode_us;
@@ -79,7 +79,7 @@ class InferStreamReactor final
     if (!service_->pool()->TrySubmit([this] { Process(); })) {
       const absl::Status busy = BusyError(*service_->pool());
       RecordInfer(service_->metrics(), "ModelStreamInfer", request_, response_.infer_response(),
-                  busy, {}, 0, 0);
+                  busy, {}, 0);
       Fail(busy);
     }
   }
@@ -96,14 +96,14 @@ class InferStreamReactor final
 
  private:
   void Process() {
-    const int64_t queue_us = MicrosSince(queued_);
     InferenceService::InferStats stats;
+    stats.queue_us = MicrosSince(queued_);
     absl::Status status = CheckContinue(context_);
     if (status.ok()) {
       status = service_->RunInfer(request_, response_.mutable_infer_response(), context_, &stats);
     }
     RecordInfer(service_->metrics(), "ModelStreamInfer", request_, response_.infer_response(),
-                status, stats, queue_us, MicrosSince(queued_));
+                status, stats, MicrosSince(queued_));
     if (status.ok()) {
       StartWrite(&response_);
     } else {
@@ -227,16 +227,15 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
                                                        const ModelInferRequest* request,
                                                        ModelInferResponse* response) {
   const auto queued = Clock::now();
-  auto stats = std::make_shared<InferStats>();
-  auto queue_us = std::make_shared<int64_t>(0);
+  auto stats = std::make_shared<InferStats>();  // filled on the worker, read by `record`
   return SubmitUnary(
       options_, pool_, "ModelInfer", context,
-      [this, context, request, response, queued, stats, queue_us] {
-        *queue_us = MicrosSince(queued);
+      [this, context, request, response, queued, stats] {
+        stats->queue_us = MicrosSince(queued);
         return RunInfer(*request, response, context, stats.get());
       },
-      [this, request, response, queued, stats, queue_us](const absl::Status& status) {
-        RecordInfer(metrics_, "ModelInfer", *request, *response, status, *stats, *queue_us,
+      [this, request, response, queued, stats](const absl::Status& status) {
+        RecordInfer(metrics_, "ModelInfer", *request, *response, status, *stats,
                     MicrosSince(queued));
       });
 }

@@ -57,6 +57,7 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
     std::string model = "unknown";  // a repository model's name, never the client's text
     std::string target = "board";
     int64_t decode_us = -1, transform_us = -1, pack_us = -1;  // -1: not reached
+    int64_t queue_us = 0;  // waiting for a worker
   };
   // One infer request, on the calling (worker) thread.
   absl::Status RunInfer(const inference::ModelInferRequest& request,

@@ -2,6 +2,7 @@
 started on a free loopback port (read back from the server's log)."""
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -42,3 +43,26 @@ def start_server(build, work, name, models, *flags):
             break
     log.seek(0)
     raise RuntimeError("server %s did not start:\n%s" % (name, log.read()))
+
+
+class Server:
+    """An hbprep-server process (start_server's) on a free TCP port and a unix socket in
+    `work`: `tcp` and `unix` are its addresses."""
+
+    def __init__(self, build, work, name, models, *flags):
+        self.socket = os.path.join(work, name + ".sock")
+        self.process, self.log, self.port = start_server(
+            build, work, name, models, "--listen", "unix:" + self.socket, *flags)
+        self.tcp = "127.0.0.1:%d" % self.port
+        self.unix = "unix:" + self.socket
+
+    def stop(self):
+        """SIGTERM, then the exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=30)
+
+    def text(self):
+        """The server's log so far."""
+        self.log.seek(0)
+        return self.log.read()

@@ -11,7 +11,6 @@ Prints one line per check and a closing "N passed, N failed" line; exits 1 on an
 import os
 import re
 import shutil
-import signal
 import struct
 import sys
 import urllib.request
@@ -28,7 +27,8 @@ from inference import grpc_predict_v2_pb2 as pb  # noqa: E402
 from inference import grpc_predict_v2_pb2_grpc as rpc  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, start_server  # noqa: E402
+import harness  # noqa: E402
+from harness import Checks  # noqa: E402
 
 shutil.rmtree(WORK, ignore_errors=True)
 os.makedirs(WORK)
@@ -64,23 +64,8 @@ REQUESTS = {
 }
 
 
-class Server:
-    def __init__(self, name, *flags):
-        self.socket = os.path.join(WORK, name + ".sock")
-        self.process, self.log, self.port = start_server(
-            BUILD, WORK, name, os.path.join(SOURCE, "deploy", "models"), "--listen",
-            "unix:" + self.socket, *flags)
-        self.tcp = "127.0.0.1:%d" % self.port
-        self.unix = "unix:" + self.socket
-
-    def text(self):
-        self.log.seek(0)
-        return self.log.read()
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=30)
+def Server(name, *flags):
+    return harness.Server(BUILD, WORK, name, os.path.join(SOURCE, "deploy", "models"), *flags)
 
 
 server = Server("main", "--metrics-listen", "127.0.0.1:0", "--max-side", "4096")

@@ -24,7 +24,8 @@ from hbprep_client import Client, HbprepError  # noqa: E402
 import grpc  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, start_server  # noqa: E402
+import harness  # noqa: E402
+from harness import Checks  # noqa: E402
 
 HBPREP = os.path.join(BUILD, "client", "hbprep")
 shutil.rmtree(WORK, ignore_errors=True)
@@ -37,25 +38,10 @@ def cli(*args):
     return subprocess.run([HBPREP, *args], capture_output=True, text=True, timeout=120)
 
 
-class Server:
-    """An hbprep-server process on a free TCP port and a unix socket."""
-
-    def __init__(self, name, models, *flags):
-        self.socket = os.path.join(WORK, name + ".sock")
-        self.process, self.log, self.port = start_server(
-            BUILD, WORK, name, models, "--listen", "unix:" + self.socket, "--reload-poll-ms",
-            "200", "--log-level", "debug", *flags)
-        self.tcp = "127.0.0.1:%d" % self.port
-        self.unix = "unix:" + self.socket
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=30)
-
-    def text(self):
-        self.log.seek(0)
-        return self.log.read()
+def Server(name, models, *flags):
+    """A server of this test: repository polled every 200 ms, debug log."""
+    return harness.Server(BUILD, WORK, name, models, "--reload-poll-ms", "200", "--log-level",
+                          "debug", *flags)
 
 
 def same_tree(a, b):

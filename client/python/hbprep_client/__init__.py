@@ -40,21 +40,6 @@ _SERVICE_CONFIG = """{
 }"""
 
 
-def _open_channel(target, service, root_certificates, private_key, certificate_chain,
-                  max_message_bytes):
-    """A channel to `target` (see Client) with retries for `service`'s calls."""
-    options = [("grpc.max_receive_message_length", max_message_bytes),
-               ("grpc.max_send_message_length", max_message_bytes),
-               ("grpc.service_config", _SERVICE_CONFIG % service)]
-    if "," in target:
-        target = "ipv4:" + target
-    if root_certificates or certificate_chain:
-        credentials = grpc.ssl_channel_credentials(root_certificates, private_key,
-                                                   certificate_chain)
-        return grpc.secure_channel(target, credentials, options)
-    return grpc.insecure_channel(target, options)
-
-
 class HbprepError(Exception):
     """A failed call: `code` is the grpc.StatusCode, the message names the problem."""
 
@@ -64,20 +49,24 @@ class HbprepError(Exception):
         self.message = message
 
 
-class Client:
-    """A connection to hbprep-server.
+class _Connection:
+    """A channel to one of hbprep-server's services (`service`, whose calls it retries on
+    UNAVAILABLE) and the stub over it; every call carries the token and the deadline."""
 
-    target: "host:port", "unix:/path", "dns:///name:port" or "a:1,b:2" (round robin).
-    token: bearer token, for servers started with --auth-token-file.
-    root_certificates / private_key / certificate_chain: PEM bytes for TLS / mutual TLS.
-    timeout: seconds, the deadline of every call.
-    """
-
-    def __init__(self, target, token=None, root_certificates=None, private_key=None,
-                 certificate_chain=None, timeout=60.0, max_message_bytes=64 << 20):
-        self._channel = _open_channel(target, "hbprep.v1.InputAdapter", root_certificates,
-                                      private_key, certificate_chain, max_message_bytes)
-        self._stub = rpc.InputAdapterStub(self._channel)
+    def __init__(self, target, service, stub_class, token, root_certificates, private_key,
+                 certificate_chain, timeout, max_message_bytes):
+        options = [("grpc.max_receive_message_length", max_message_bytes),
+                   ("grpc.max_send_message_length", max_message_bytes),
+                   ("grpc.service_config", _SERVICE_CONFIG % service)]
+        if "," in target:
+            target = "ipv4:" + target
+        if root_certificates or certificate_chain:
+            credentials = grpc.ssl_channel_credentials(root_certificates, private_key,
+                                                       certificate_chain)
+            self._channel = grpc.secure_channel(target, credentials, options)
+        else:
+            self._channel = grpc.insecure_channel(target, options)
+        self._stub = stub_class(self._channel)
         self._metadata = [("authorization", "Bearer " + token)] if token else []
         self._timeout = timeout
 
@@ -95,6 +84,22 @@ class Client:
             return method(request, timeout=self._timeout, metadata=self._metadata)
         except grpc.RpcError as error:
             raise HbprepError(error.code(), error.details()) from None
+
+
+class Client(_Connection):
+    """A connection to hbprep-server.
+
+    target: "host:port", "unix:/path", "dns:///name:port" or "a:1,b:2" (round robin).
+    token: bearer token, for servers started with --auth-token-file.
+    root_certificates / private_key / certificate_chain: PEM bytes for TLS / mutual TLS.
+    timeout: seconds, the deadline of every call.
+    """
+
+    def __init__(self, target, token=None, root_certificates=None, private_key=None,
+                 certificate_chain=None, timeout=60.0, max_message_bytes=64 << 20):
+        super().__init__(target, "hbprep.v1.InputAdapter", rpc.InputAdapterStub, token,
+                         root_certificates, private_key, certificate_chain, timeout,
+                         max_message_bytes)
 
     def list_models(self):
         """[{"name", "march", "descriptor_hash", "inputs"}], and the repository's errors."""

@@ -22,7 +22,7 @@ import numpy as np
 from inference import grpc_predict_v2_pb2 as pb
 from inference import grpc_predict_v2_pb2_grpc as rpc
 
-from . import HbprepError, _open_channel, _read
+from . import HbprepError, _Connection, _read
 
 __all__ = ["InferenceClient", "serialize_bytes", "outputs_of", "DATATYPES"]
 
@@ -49,7 +49,7 @@ def _tensor_metadata(tensors):
     return [{"name": t.name, "datatype": t.datatype, "shape": list(t.shape)} for t in tensors]
 
 
-class InferenceClient:
+class InferenceClient(_Connection):
     """A connection to hbprep-server's inference.GRPCInferenceService.
 
     Arguments as hbprep_client.Client: target ("host:port", "unix:/path", ...), token,
@@ -58,27 +58,9 @@ class InferenceClient:
 
     def __init__(self, target, token=None, root_certificates=None, private_key=None,
                  certificate_chain=None, timeout=60.0, max_message_bytes=64 << 20):
-        self._channel = _open_channel(target, "inference.GRPCInferenceService",
-                                      root_certificates, private_key, certificate_chain,
-                                      max_message_bytes)
-        self._stub = rpc.GRPCInferenceServiceStub(self._channel)
-        self._metadata = [("authorization", "Bearer " + token)] if token else []
-        self._timeout = timeout
-
-    def close(self):
-        self._channel.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def _call(self, method, request):
-        try:
-            return method(request, timeout=self._timeout, metadata=self._metadata)
-        except grpc.RpcError as error:
-            raise HbprepError(error.code(), error.details()) from None
+        super().__init__(target, "inference.GRPCInferenceService",
+                         rpc.GRPCInferenceServiceStub, token, root_certificates, private_key,
+                         certificate_chain, timeout, max_message_bytes)
 
     def server_live(self):
         return self._call(self._stub.ServerLive, pb.ServerLiveRequest()).live
