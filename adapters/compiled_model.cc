@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "adapters/size_math.h"
 #include "adapters/status_macros.h"
 
 namespace hbprep {
@@ -178,7 +179,7 @@ void Checker::CheckStrides(const std::string& label, const TensorSpec& spec,
     return;
   }
   for (size_t i = 0; i + 1 < given.size(); ++i) {
-    if (shape[i + 1] > 0 && given[i] < given[i + 1] * shape[i + 1]) {
+    if (shape[i + 1] > 0 && given[i] < SizeMul(given[i + 1], shape[i + 1])) {
       Error(absl::StrCat(label, ": stride ", Tuple(given), " is smaller than the data: ",
                          "dimension ", i, " steps ", given[i], " bytes over ", shape[i + 1],
                          " x ", given[i + 1]));
@@ -211,7 +212,7 @@ void Checker::Check(const TensorSpec& spec, const ModelInfoInput& in, CompiledTe
   }
   const std::vector<int64_t>& strides = out->strides.empty() ? spec.strides : out->strides;
   if (spec.shape.empty() || spec.shape[0] < 0 || strides[0] < 0) return;
-  const int64_t needed = strides[0] * spec.shape[0];
+  const int64_t needed = SizeMul(strides[0], spec.shape[0]);
   if (needed > in.aligned_byte_size) {
     Error(absl::StrCat("input[", in.index, "] '", in.name, "': the plan lays it out in ", needed,
                        " bytes (strides ", Tuple(strides), ") but the compiled model's aligned "

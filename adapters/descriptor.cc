@@ -183,6 +183,10 @@ bool IsNone(absl::string_view text) {
 
 std::string ShapeText(absl::Span<const int64_t> shape) { return absl::StrJoin(shape, "x"); }
 
+// The toolchain's transformer lists have a handful of steps; a recipe of more is a mistake or
+// an attempt to make each image cost minutes.
+constexpr size_t kMaxRecipeSteps = 32;
+
 // Largest tensor hbprep plans for: 2^31 elements. Bigger shapes are typos.
 constexpr int64_t kMaxElements = int64_t{1} << 31;
 
@@ -885,6 +889,11 @@ void Parser::ParseRecipe(InputDescriptor& input, const YAML::Node& node) {
     InputError(input,
                "hbprep recipe must be a list of steps such as [{ShortSideResize: 256}, "
                "{CenterCrop: 224}]");
+    return;
+  }
+  if (node.size() > kMaxRecipeSteps) {
+    InputError(input, absl::StrCat("hbprep recipe has ", node.size(), " steps, more than the ",
+                                   kMaxRecipeSteps, " hbprep runs"));
     return;
   }
   int index = 0;

@@ -20,6 +20,8 @@
 #include "adapters/image_io.h"
 #include "adapters/jpeg.h"
 #include "adapters/npy.h"
+#include "adapters/recipe.h"
+#include "adapters/request_cost.h"
 #include "adapters/status_macros.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgproc.hpp"
@@ -42,126 +44,6 @@ int64_t MicrosSince(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
 }
 
-int CvInterpolation(Interpolation interpolation) {
-  switch (interpolation) {
-    case Interpolation::kLinear:
-      return cv::INTER_LINEAR;
-    case Interpolation::kCubic:
-      return cv::INTER_CUBIC;
-    case Interpolation::kNearest:
-      return cv::INTER_NEAREST;
-    case Interpolation::kArea:
-      return cv::INTER_AREA;
-  }
-  return cv::INTER_LINEAR;
-}
-
-absl::Status CheckCrop(const cv::Size& image, const cv::Rect& rect, absl::string_view step,
-                       absl::string_view what) {
-  if (rect.x < 0 || rect.y < 0 || rect.x + rect.width > image.width ||
-      rect.y + rect.height > image.height || rect.width <= 0 || rect.height <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": ", step, " needs ", rect.height, "x",
-                                                   rect.width, " but the image is ", image.height,
-                                                   "x", image.width));
-  }
-  return absl::OkStatus();
-}
-
-// What one geometric step does to a w x h image: a resize to `size`, or a `crop`. PadResize
-// is neither (it needs the pixels; ApplyRecipe does it).
-struct StepGeometry {
-  std::optional<cv::Size> size;
-  int interpolation = cv::INTER_LINEAR;
-  std::optional<cv::Rect> crop;
-  const char* crop_step = nullptr;
-};
-
-StepGeometry Geometry(const RecipeStep& step, int w, int h) {
-  StepGeometry g;
-  switch (step.kind) {
-    case RecipeStep::Kind::kShortSideResize: {
-      const int s = step.size[0];
-      // The transformer: int(short_size * (long / short)), truncated.
-      g.size = h < w ? cv::Size(static_cast<int>(s * (static_cast<double>(w) / h)), s)
-                     : cv::Size(s, static_cast<int>(s * (static_cast<double>(h) / w)));
-      g.interpolation = CvInterpolation(step.interpolation);
-      break;
-    }
-    case RecipeStep::Kind::kResize:
-      g.size = cv::Size(step.size[1], step.size[0]);
-      g.interpolation = CvInterpolation(step.interpolation);
-      break;
-    case RecipeStep::Kind::kCenterCrop: {
-      const int s = step.size[0];
-      g.crop = cv::Rect(w / 2 - s / 2, h / 2 - s / 2, s, s);
-      g.crop_step = "CenterCrop";
-      break;
-    }
-    case RecipeStep::Kind::kPaddedCenterCrop: {
-      const int s = step.size[0];
-      const int side =
-          static_cast<int>(static_cast<double>(s) / (s + step.padding) * std::min(h, w));
-      g.crop = cv::Rect(((w - side) + 1) / 2, ((h - side) + 1) / 2, side, side);
-      g.crop_step = "PaddedCenterCrop";
-      break;
-    }
-    case RecipeStep::Kind::kLongSideCrop: {
-      const int side = std::min(h, w);
-      g.crop = cv::Rect((w - side) / 2, (h - side) / 2, side, side);
-      g.crop_step = "LongSideCrop";
-      break;
-    }
-    case RecipeStep::Kind::kPadResize:
-      break;
-  }
-  return g;
-}
-
-// NV12 frames on their way to NV12 outputs: the recipe's resizes and crops composed into one
-// window of the frame (fractional, in frame pixels) and each plane scaled from it once to the
-// model's size: no intermediate image, no BGR, chroma kept with its luma. The sizes and checks
-// are the step-by-step recipe's.
-// The recipe's resizes and crops (no PadResize) composed on a width x height image.
-struct ComposedRecipe {
-  cv::Rect2d window;  // what the result shows of the image, in its pixels (fractional)
-  int interpolation = cv::INTER_LINEAR;  // the last resize's
-  // How far, in image columns, the pixels the step-by-step recipe reads reach beyond the
-  // window: each resize's filter support in its source pixels, in image pixels.
-  double reach = 0;
-};
-
-absl::StatusOr<ComposedRecipe> ComposeRecipe(const InputDescriptor& input, int width,
-                                             int height, absl::string_view what) {
-  int w = width, h = height;
-  ComposedRecipe out;
-  out.window = cv::Rect2d(0, 0, w, h);
-  for (const RecipeStep& step : input.recipe) {
-    const StepGeometry g = Geometry(step, w, h);
-    const double frame_per_pixel = out.window.width / w;  // image pixels per current pixel
-    if (g.crop) {
-      HBPREP_RETURN_IF_ERROR(CheckCrop({w, h}, *g.crop, g.crop_step, what));
-      const double sy = out.window.height / h;
-      out.window = cv::Rect2d(out.window.x + g.crop->x * frame_per_pixel,
-                              out.window.y + g.crop->y * sy, g.crop->width * frame_per_pixel,
-                              g.crop->height * sy);
-      w = g.crop->width;
-      h = g.crop->height;
-    } else {
-      // Linear and nearest read 1 source pixel beyond, cubic 2, area its box.
-      const double box = std::ceil(static_cast<double>(w) / g.size->width);
-      out.reach += (3 + box) * frame_per_pixel;
-      w = g.size->width;
-      h = g.size->height;
-      out.interpolation = g.interpolation;
-    }
-  }
-  // The default resize to the model's size, when it is not a no-op.
-  if (w != input.width() || h != input.height()) {
-    out.reach += (3 + std::ceil(static_cast<double>(w) / input.width())) * out.window.width / w;
-  }
-  return out;
-}
-
 absl::Status ApplyRecipePlanar(Frame& frame, const InputDescriptor& input,
                                absl::string_view what) {
   HBPREP_ASSIGN_OR_RETURN(const ComposedRecipe recipe,
@@ -171,29 +53,13 @@ absl::Status ApplyRecipePlanar(Frame& frame, const InputDescriptor& input,
   return absl::OkStatus();
 }
 
-// Whether the recipe is resizes and crops only, which ComposeRecipe composes.
-bool CanScaleOnce(const InputDescriptor& input) {
-  return std::none_of(input.recipe.begin(), input.recipe.end(), [](const RecipeStep& s) {
-    return s.kind == RecipeStep::Kind::kPadResize;
-  });
-}
-
-// Whether ApplyRecipePlanar can scale the planes once: resizes and crops, none by area (its
-// sub-pixel scaling interpolates; area averaging is cv::resize's, step by step).
-bool CanScalePlanar(const InputDescriptor& input) {
-  return CanScaleOnce(input) &&
-         std::none_of(input.recipe.begin(), input.recipe.end(), [](const RecipeStep& s) {
-           return s.interpolation == Interpolation::kArea &&
-                  (s.kind == RecipeStep::Kind::kResize ||
-                   s.kind == RecipeStep::Kind::kShortSideResize);
-         });
-}
-
 // The float model's geometric recipe (domain brief section 3), then the default resize to
 // the model's size when the result differs.
-absl::Status ApplyRecipe(Frame& frame, const InputDescriptor& input, absl::string_view what) {
+absl::Status ApplyRecipe(Frame& frame, const InputDescriptor& input, const PrepareOptions& options,
+                         absl::string_view what) {
   if (frame.nv12 && CanScalePlanar(input)) return ApplyRecipePlanar(frame, input, what);
   for (const RecipeStep& step : input.recipe) {
+    if (options.check_continue) HBPREP_RETURN_IF_ERROR(options.check_continue());
     const int h = frame.height(), w = frame.width();
     if (step.kind == RecipeStep::Kind::kPadResize) {
       frame.ToBgr();
@@ -217,6 +83,7 @@ absl::Status ApplyRecipe(Frame& frame, const InputDescriptor& input, absl::strin
       frame.Resize(g.size->height, g.size->width, g.interpolation);
     }
   }
+  if (options.check_continue) HBPREP_RETURN_IF_ERROR(options.check_continue());
   frame.Resize(static_cast<int>(input.height()), static_cast<int>(input.width()), cv::INTER_LINEAR);
   return absl::OkStatus();
 }
@@ -348,11 +215,13 @@ class Preparer {
   Preparer(const Descriptor& descriptor, const PrepareOptions& options, Prepared& out)
       : descriptor_(descriptor), options_(options), out_(out) {}
 
-  absl::Status Input(int index, int item, const InputImage& image);
+  // `header`: the image's, checked (CheckRequest); null for raw frames and featuremaps.
+  absl::Status Input(int index, int item, const InputImage& image, const ImageHeader* header);
   absl::Status Assemble();
 
  private:
-  absl::StatusOr<Frame> Load(const InputImage& image, const InputDescriptor& input);
+  absl::StatusOr<Frame> Load(const InputImage& image, const InputDescriptor& input,
+                             const ImageHeader* header);
   // Exact decoding of a JPEG (`header` checked) whose recipe reads only part of each row:
   // just those columns (and a margin), the rest of the image zero. nullopt when that does
   // not apply.
@@ -375,7 +244,8 @@ class Preparer {
   std::map<std::pair<int, int>, std::pair<int, int>> sizes_;
 };
 
-absl::StatusOr<Frame> Preparer::Load(const InputImage& image, const InputDescriptor& input) {
+absl::StatusOr<Frame> Preparer::Load(const InputImage& image, const InputDescriptor& input,
+                                     const ImageHeader* checked) {
   const auto start = Clock::now();
   struct Account {
     Prepared& out;
@@ -383,13 +253,8 @@ absl::StatusOr<Frame> Preparer::Load(const InputImage& image, const InputDescrip
     ~Account() { out.decode_us += MicrosSince(start); }
   } account{out_, start};
   if (image.raw) return FrameFromRaw(image.bytes, *image.raw, options_, image.what);
-  DecodeLimits limits;
-  limits.max_width = options_.max_width;
-  limits.max_height = options_.max_height;
-  limits.max_pixels = options_.max_pixels;
-  // The header once: limits, and which decoder the bytes go to.
-  HBPREP_ASSIGN_OR_RETURN(const ImageHeader header,
-                          CheckImageHeader(image.bytes, limits, image.what));
+  if (checked == nullptr) return absl::InternalError(absl::StrCat(image.what, ": no header"));
+  const ImageHeader& header = *checked;  // limits checked; it says which decoder to use
   Frame frame;
   if (header.format == "JPEG" &&
       options_.decode.value_or(descriptor_.decode) == DecodeMode::kFast) {
@@ -450,7 +315,8 @@ Nv12Recipe Preparer::RecipeFor(const InputDescriptor& input) {
   return forced;
 }
 
-absl::Status Preparer::Input(int index, int item, const InputImage& image) {
+absl::Status Preparer::Input(int index, int item, const InputImage& image,
+                             const ImageHeader* header) {
   const InputDescriptor& input = descriptor_.inputs[index];
   if (!input.is_image()) return Featuremap(index, item, input, image);
   if (image.roi && !(options_.target == Target::kBoard && input.source == InputSource::kResizer)) {
@@ -458,7 +324,7 @@ absl::Status Preparer::Input(int index, int item, const InputImage& image) {
         image.what, ": a ROI was given but input '", input.name, "' is not a resizer input",
         options_.target == Target::kBoard ? "" : " on the board target"));
   }
-  HBPREP_ASSIGN_OR_RETURN(Frame frame, Load(image, input));
+  HBPREP_ASSIGN_OR_RETURN(Frame frame, Load(image, input, header));
   // Camera frames stay planar only on their way to NV12 outputs; JPEG planes (fast decoding)
   // also through the recipe's one scaling, before they become BGR at the model's size.
   const bool nv12_out = options_.target == Target::kBoard && input.type_rt == ImageType::kNv12;
@@ -466,7 +332,8 @@ absl::Status Preparer::Input(int index, int item, const InputImage& image) {
   if (options_.target == Target::kBoard) {
     return Board(index, item, input, image, std::move(frame));
   }
-  HBPREP_RETURN_IF_ERROR(ApplyRecipe(frame, input, image.what));
+  HBPREP_RETURN_IF_ERROR(ApplyRecipe(frame, input, options_, image.what));
+  if (options_.check_continue) HBPREP_RETURN_IF_ERROR(options_.check_continue());
   frame.ToBgr();
   cv::Scalar mean, stddev;
   cv::meanStdDev(frame.bgr, mean, stddev);
@@ -530,8 +397,9 @@ absl::Status Preparer::Board(int index, int item, const InputDescriptor& input,
     parts_[{index, item, TensorRole::kRoi}] = std::move(roi_bytes);
     sizes_[{index, item}] = {h, w};
   } else {
-    HBPREP_RETURN_IF_ERROR(ApplyRecipe(frame, input, image.what));
+    HBPREP_RETURN_IF_ERROR(ApplyRecipe(frame, input, options_, image.what));
   }
+  if (options_.check_continue) HBPREP_RETURN_IF_ERROR(options_.check_continue());
   const int w = frame.width(), h = frame.height();
   const size_t pixels = static_cast<size_t>(w) * h;
 
@@ -824,52 +692,82 @@ absl::Status CheckOptions(const Descriptor& descriptor, const PrepareOptions& op
   return absl::OkStatus();
 }
 
-absl::StatusOr<Prepared> Prepare(const Descriptor& descriptor, absl::Span<const InputImage> images,
-                                 const PrepareOptions& options) {
-  const int needed = static_cast<int>(ImageBindings(descriptor, options.target).size());
-  if (static_cast<int>(images.size()) != needed) {
-    std::vector<std::string> per_input;
-    for (const InputDescriptor& input : descriptor.inputs) {
-      per_input.push_back(
-          absl::StrCat(ItemsOf(descriptor, input, options.target), " for '", input.name, "'"));
-    }
-    return absl::InvalidArgumentError(absl::StrCat(
-        "model '", descriptor.name, "' takes ", needed, " file(s) per request for target ",
-        ToString(options.target), " (", absl::StrJoin(per_input, ", "), "), got ", images.size()));
-  }
-  Prepared out;
-  out.plan = ResolvePlan(descriptor, options.target);
-  out.versions = LibraryVersions();
-  HBPREP_RETURN_IF_ERROR(CheckOptions(descriptor, options));
+namespace {
+
+// The plan Prepare fills: uint8 float-model data when asked.
+Plan PlanFor(const Descriptor& descriptor, const PrepareOptions& options) {
+  Plan plan = ResolvePlan(descriptor, options.target);
   if (options.float_as_uint8) {
-    for (TensorSpec& spec : out.plan.tensors) {
+    for (TensorSpec& spec : plan.tensors) {
       if (spec.adapter != AdapterKind::kFloatImage) continue;
       spec.dtype = DType::kUint8;
       spec.strides = DenseStrides(spec.shape, spec.dtype);
     }
   }
+  return plan;
+}
+
+absl::StatusOr<Prepared> PrepareChecked(const Descriptor& descriptor,
+                                        absl::Span<const InputImage> images,
+                                        const PrepareOptions& options, size_t* next) {
+  HBPREP_RETURN_IF_ERROR(CheckOptions(descriptor, options));
+  Prepared out;
+  out.plan = PlanFor(descriptor, options);
+  // Every size checked and the memory known (and reserved) before anything is allocated.
+  HBPREP_ASSIGN_OR_RETURN(const CheckedRequest checked,
+                          CheckRequest(descriptor, out.plan, images, options));
+  if (options.reserve) HBPREP_RETURN_IF_ERROR(options.reserve(checked.cost));
+  out.versions = LibraryVersions();
   Preparer preparer(descriptor, options, out);
-  size_t next = 0;
-  try {
-    for (size_t i = 0; i < descriptor.inputs.size(); ++i) {
-      const int items = ItemsOf(descriptor, descriptor.inputs[i], options.target);
-      for (int item = 0; item < items; ++item, ++next) {
-        if (options.check_continue) HBPREP_RETURN_IF_ERROR(options.check_continue());
-        const auto start = Clock::now();
-        const int64_t decoded_before = out.decode_us;
-        HBPREP_RETURN_IF_ERROR(preparer.Input(static_cast<int>(i), item, images[next]));
-        out.transform_us += MicrosSince(start) - (out.decode_us - decoded_before);
-      }
+  for (size_t i = 0; i < descriptor.inputs.size(); ++i) {
+    const int items = ItemsOf(descriptor, descriptor.inputs[i], options.target);
+    for (int item = 0; item < items; ++item, ++*next) {
+      if (options.check_continue) HBPREP_RETURN_IF_ERROR(options.check_continue());
+      const auto start = Clock::now();
+      const int64_t decoded_before = out.decode_us;
+      const std::optional<ImageHeader>& header = checked.headers[*next];
+      HBPREP_RETURN_IF_ERROR(preparer.Input(static_cast<int>(i), item, images[*next],
+                                            header ? &*header : nullptr));
+      out.transform_us += MicrosSince(start) - (out.decode_us - decoded_before);
     }
-    if (options.check_continue) HBPREP_RETURN_IF_ERROR(options.check_continue());
-    const auto start = Clock::now();
-    HBPREP_RETURN_IF_ERROR(preparer.Assemble());
-    out.pack_us = MicrosSince(start);
-  } catch (const cv::Exception& e) {
-    return absl::InternalError(absl::StrCat(
-        "OpenCV failed on ", images[std::min(next, images.size() - 1)].what, ": ", e.err));
   }
+  if (options.check_continue) HBPREP_RETURN_IF_ERROR(options.check_continue());
+  const auto start = Clock::now();
+  HBPREP_RETURN_IF_ERROR(preparer.Assemble());
+  out.pack_us = MicrosSince(start);
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<RequestCost> EstimateCost(const Descriptor& descriptor,
+                                         absl::Span<const InputImage> images,
+                                         const PrepareOptions& options) {
+  HBPREP_RETURN_IF_ERROR(CheckOptions(descriptor, options));
+  HBPREP_ASSIGN_OR_RETURN(CheckedRequest checked,
+                          CheckRequest(descriptor, PlanFor(descriptor, options), images, options));
+  return checked.cost;
+}
+
+absl::StatusOr<Prepared> Prepare(const Descriptor& descriptor, absl::Span<const InputImage> images,
+                                 const PrepareOptions& options) {
+  // Nothing throws past this point: a library's exception, or memory running out despite the
+  // limits, becomes the request's status.
+  size_t next = 0;
+  auto which = [&] {
+    return images.empty() ? std::string("the request")
+                          : images[std::min(next, images.size() - 1)].what;
+  };
+  try {
+    return PrepareChecked(descriptor, images, options, &next);
+  } catch (const cv::Exception& e) {
+    return absl::InternalError(absl::StrCat("OpenCV failed on ", which(), ": ", e.err));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("out of memory while preparing ", which()));
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("failed on ", which(), ": ", e.what()));
+  }
 }
 
 std::vector<uint8_t> PackStrided(const Tensor& tensor) {

@@ -49,6 +49,21 @@ struct InputImage {
   std::optional<Roi> roi;       // resizer inputs; the whole image when unset
 };
 
+// What one request costs, computed from the image headers (or raw sizes), the recipe and the
+// plan before any pixel is decoded (EstimateCost; Prepare checks it against the limits).
+struct RequestCost {
+  // The most memory the request holds at once: its input bytes, and either the largest
+  // image's decoded pixels, recipe intermediates and conversion beside the tensor parts made
+  // so far, or every tensor, its assembly and two packed copies of the outputs (a caller's
+  // response and its serialised form). An upper bound of the engine's own buffers and a
+  // caller's; library scratch (resize tables, the JPEG decoder's state) is small beside them.
+  int64_t peak_bytes = 0;
+  // The output tensors' bytes, dense or in the board layout, whichever is larger.
+  int64_t output_bytes = 0;
+  // Pixels the recipes read and write, every step of every image.
+  int64_t recipe_pixels = 0;
+};
+
 struct PrepareOptions {
   Target target = Target::kBoard;
   // Overrides the descriptor's decode mode (hbprep.decode) when set.
@@ -61,13 +76,25 @@ struct PrepareOptions {
   // NV12/I420 frames whose range differs from the model's input_space_and_range are
   // converted; when false they pass unchanged, with a warning.
   bool convert_range = true;
-  // Called before each image and before assembling the tensors; a non-OK status (the
-  // caller's CANCELLED or DEADLINE_EXCEEDED) stops the work and is returned. May be empty.
+  // Called before each image, between recipe steps and adapters, and before assembling the
+  // tensors; a non-OK status (the caller's CANCELLED or DEADLINE_EXCEEDED) stops the work and
+  // is returned. May be empty.
   std::function<absl::Status()> check_continue;
-  // Limits on declared sizes, checked before decoding (and on raw sizes).
+  // Limits on every image size the request leads to, checked before anything is allocated:
+  // the headers' (and raw frames') sizes, each recipe step's result and the model's input
+  // size. RESOURCE_EXHAUSTED naming the image, input or step and the size beyond them.
   int64_t max_width = 16384;
   int64_t max_height = 16384;
   int64_t max_pixels = int64_t{1} << 26;
+  // The pixels all recipe steps of a request may touch (RequestCost::recipe_pixels), as a
+  // multiple of max_pixels: a recipe cannot make a small request cost minutes of CPU.
+  static constexpr int64_t kRecipePixelsPerMaxPixels = 8;
+  // The most memory one request may need (RequestCost::peak_bytes); 0: no limit.
+  int64_t max_request_bytes = int64_t{4} << 30;
+  // Called once with the request's cost after the limits hold and before any pixel is
+  // decoded: the server reserves the memory from its budget here (and may wait for it). A
+  // non-OK status stops the request and is returned. May be empty.
+  std::function<absl::Status(const RequestCost&)> reserve;
 };
 
 struct Tensor {
@@ -111,8 +138,16 @@ std::vector<int64_t> FeaturemapFileShape(const Descriptor& descriptor,
 // checks it too.
 absl::Status CheckOptions(const Descriptor& descriptor, const PrepareOptions& options);
 
+// The request's cost (above), with the same checks Prepare makes before it allocates:
+// image counts, headers, limits of sizes, recipe pixels and request memory.
+absl::StatusOr<RequestCost> EstimateCost(const Descriptor& descriptor,
+                                         absl::Span<const InputImage> images,
+                                         const PrepareOptions& options);
+
 // INVALID_ARGUMENT naming the image and the problem for undecodable images, wrong counts,
-// bad ROIs and feature data of the wrong shape; RESOURCE_EXHAUSTED beyond the limits.
+// bad ROIs and feature data of the wrong shape; RESOURCE_EXHAUSTED beyond the limits, and
+// when memory runs out anyway (std::bad_alloc); INTERNAL for a library's failure. Nothing
+// throws.
 absl::StatusOr<Prepared> Prepare(const Descriptor& descriptor, absl::Span<const InputImage> images,
                                  const PrepareOptions& options);
 

@@ -170,8 +170,8 @@ void Frame::ConvertRange(ColorRange target, cv::Mat y_out, cv::Mat uv_out) {
   range = target;
 }
 
-absl::StatusOr<Frame> FrameFromRaw(absl::string_view bytes, const RawImage& raw,
-                                   const PrepareOptions& limits, absl::string_view what) {
+absl::Status CheckRawImage(absl::string_view bytes, const RawImage& raw,
+                           const PrepareOptions& limits, absl::string_view what) {
   const std::string name =
       absl::StrCat(what, ": raw ", FormatName(raw.format), " ", raw.width, "x", raw.height);
   if (raw.width <= 0 || raw.height <= 0) {
@@ -207,6 +207,16 @@ absl::StatusOr<Frame> FrameFromRaw(absl::string_view bytes, const RawImage& raw,
     return absl::InvalidArgumentError(
         absl::StrCat(name, " stride ", stride, " needs ", needed, " bytes, got ", bytes.size()));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Frame> FrameFromRaw(absl::string_view bytes, const RawImage& raw,
+                                   const PrepareOptions& limits, absl::string_view what) {
+  if (absl::Status checked = CheckRawImage(bytes, raw, limits, what); !checked.ok()) {
+    return checked;
+  }
+  const int pixel_bytes = raw.format == RawFormat::kBgr || raw.format == RawFormat::kRgb ? 3 : 1;
+  const int64_t stride = raw.stride > 0 ? raw.stride : int64_t{raw.width} * pixel_bytes;
   uint8_t* data = reinterpret_cast<uint8_t*>(const_cast<char*>(bytes.data()));
   Frame frame;
   frame.range = raw.range;

@@ -50,6 +50,10 @@ struct Frame {
   void ConvertRange(ColorRange target, cv::Mat y_out = {}, cv::Mat uv_out = {});
 };
 
+// The checks FrameFromRaw makes (size, stride, even NV12/I420 sizes, limits), alone.
+absl::Status CheckRawImage(absl::string_view bytes, const RawImage& raw,
+                           const PrepareOptions& limits, absl::string_view what);
+
 // Validates a raw buffer (size, stride, even NV12/I420 sizes, limits) and wraps it as a
 // frame: BGR/RGB/GRAY become BGR, NV12/I420 stay planar. BGR and NV12 frames view `bytes`
 // (no copy), which must outlive the frame; no Frame operation writes to its source pixels.

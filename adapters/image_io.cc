@@ -71,8 +71,23 @@ absl::StatusOr<ImageHeader> TiffHeader(absl::string_view b, absl::string_view wh
     const size_t e = ifd + 2 + i * 12;
     const uint32_t tag = u16(e), type = u16(e + 2), count = u32(e + 4);
     const uint32_t value = type == 3 ? u16(e + 8) : u32(e + 8);  // SHORT or LONG, inline
-    if (tag == 256) header.width = value;
-    if (tag == 257) header.height = value;
+    if (tag == 256 || tag == 257) {
+      // The limits must hold for the size libtiff allocates: one inline SHORT or LONG, given
+      // once (libtiff keeps the first of duplicated tags; a reader keeping another would
+      // check a size the decoder does not use).
+      int64_t& side = tag == 256 ? header.width : header.height;
+      const char* name = tag == 256 ? "ImageWidth" : "ImageLength";
+      if (side != 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(what, ": TIFF gives ", name, " more than once"));
+      }
+      if ((type != 3 && type != 4) || count != 1 || value == 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            what, ": TIFF ", name, " must be one SHORT or LONG above 0 (type ", type, ", count ",
+            count, ", value ", value, ")"));
+      }
+      side = value;
+    }
     if (tag == 258 && type == 3) {
       if (count <= 2) {
         header.bit_depth = static_cast<int>(value);

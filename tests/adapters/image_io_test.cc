@@ -158,3 +158,47 @@ TEST(DecodeImage, RefusesJpegsWithMoreScansThanItDecodes) {
 
 }  // namespace
 }  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+// A little-endian TIFF header of IFD entries (tag, type, count, value) and no image data.
+std::string TiffIfd(const std::vector<std::vector<uint32_t>>& entries) {
+  auto le = [](uint32_t value, int bytes) {
+    std::string out;
+    for (int i = 0; i < bytes; ++i) out += static_cast<char>((value >> (8 * i)) & 0xFF);
+    return out;
+  };
+  std::string tiff = std::string("II*\0", 4) + le(8, 4) + le(static_cast<uint32_t>(entries.size()), 2);
+  for (const auto& e : entries) tiff += le(e[0], 2) + le(e[1], 2) + le(e[2], 4) + le(e[3], 4);
+  return tiff + le(0, 4);
+}
+
+TEST(ReadImageHeader, TiffSizesMustBeGivenOnceAsOneNumber) {
+  // libtiff takes the first of duplicated tags; the reader kept the last, so an 11 KB file
+  // checked as 16x16 decoded at 20000x20000.
+  EXPECT_THAT(ReadImageHeader(TiffIfd({{256, 4, 1, 20000}, {257, 3, 1, 16}, {256, 3, 1, 16}}),
+                              "t.tif"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "t.tif: TIFF gives ImageWidth more than once"));
+  EXPECT_THAT(ReadImageHeader(TiffIfd({{256, 3, 1, 16}, {257, 3, 1, 16}, {257, 4, 1, 20000}}),
+                              "t.tif"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "t.tif: TIFF gives ImageLength more than once"));
+  EXPECT_THAT(ReadImageHeader(TiffIfd({{256, 3, 2, 16}, {257, 3, 1, 16}}), "t.tif"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "t.tif: TIFF ImageWidth must be one SHORT or LONG above 0 (type 3, count "
+                       "2, value 16)"));
+  EXPECT_THAT(ReadImageHeader(TiffIfd({{256, 5, 1, 16}, {257, 3, 1, 16}}), "t.tif"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "t.tif: TIFF ImageWidth must be one SHORT or LONG above 0 (type 5, count "
+                       "1, value 16)"));
+  const absl::StatusOr<ImageHeader> ok =
+      ReadImageHeader(TiffIfd({{256, 4, 1, 640}, {257, 3, 1, 480}}), "t.tif");
+  ASSERT_THAT(ok, IsOk());
+  EXPECT_EQ(ok->width, 640);
+  EXPECT_EQ(ok->height, 480);
+}
+
+}  // namespace
+}  // namespace hbprep

@@ -193,16 +193,24 @@ namespace {
 
 TEST(CliPrepare, LimitsAreConfigurable) {
   TempDir dir;
-  const std::string image = WriteImage(dir, "a.png", 64, 80);
-  CliResult run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--max-side", "70",
+  const std::string image = WriteImage(dir, "a.png", 256, 300);
+  CliResult run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--max-side", "290",
                        "--out", dir.path() + "/out", image});
   EXPECT_EQ(run.status, kExitFailed);
   EXPECT_EQ(run.err, "hbprep: " + image +
-                         ": PNG header declares 80x64, over the limit of 70x70 and 67108864 "
+                         ": PNG header declares 300x256, over the limit of 290x290 and 67108864 "
                          "pixels\n");
-  run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--max-pixels", "5120", "--out",
+  run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--max-pixels", "76800", "--out",
              dir.path() + "/out", image});
   EXPECT_EQ(run.status, kExitOk) << run.err;
+  // The limits hold for every image size a request leads to, the model's own included
+  // (cls_pyramid takes 224x224 = 50176 pixels).
+  run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--max-pixels", "50000",
+             "--out", dir.path() + "/out2", image});
+  EXPECT_EQ(run.status, kExitFailed);
+  EXPECT_EQ(run.err,
+            "hbprep: input 'images': input_shape's image 224x224 (width x height), over the "
+            "limit of 16384x16384 and 50000 pixels\n");
   run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--max-pixels", "0", "--out",
              dir.path() + "/out", image});
   EXPECT_EQ(run.err,

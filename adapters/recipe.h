@@ -1,0 +1,68 @@
+// The geometry of the float model's resize/crop recipe (the `hbprep.inputs.<name>.recipe`
+// steps): what each step does to an image's size, the steps composed into one window, and
+// every size a request's images will take, for the limits (before any pixel is decoded).
+// Internal to the engine: exposes OpenCV's geometry types.
+#ifndef HBPREP_ADAPTERS_RECIPE_H_
+#define HBPREP_ADAPTERS_RECIPE_H_
+
+#include <optional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "adapters/descriptor.h"
+#include "opencv2/core/types.hpp"
+
+namespace hbprep {
+
+// cv::INTER_* for an interpolation.
+int CvInterpolation(Interpolation interpolation);
+
+// INVALID_ARGUMENT naming `what` and `step` when `rect` does not lie inside `image`.
+absl::Status CheckCrop(const cv::Size& image, const cv::Rect& rect, absl::string_view step,
+                       absl::string_view what);
+
+// What one geometric step does to a w x h image: a resize to `size`, or a `crop`. PadResize
+// is neither (it needs the pixels; the engine does it).
+struct StepGeometry {
+  std::optional<cv::Size> size;
+  int interpolation = 1;  // cv::INTER_LINEAR
+  std::optional<cv::Rect> crop;
+  const char* crop_step = nullptr;
+};
+StepGeometry Geometry(const RecipeStep& step, int w, int h);
+
+// The recipe's resizes and crops (no PadResize) composed on a width x height image.
+struct ComposedRecipe {
+  cv::Rect2d window;     // what the result shows of the image, in its pixels (fractional)
+  int interpolation = 1;  // the last resize's (cv::INTER_LINEAR)
+  // How far, in image columns, the pixels the step-by-step recipe reads reach beyond the
+  // window: each resize's filter support in its source pixels, in image pixels.
+  double reach = 0;
+};
+absl::StatusOr<ComposedRecipe> ComposeRecipe(const InputDescriptor& input, int width,
+                                             int height, absl::string_view what);
+
+// Whether the recipe is resizes and crops only, which ComposeRecipe composes.
+bool CanScaleOnce(const InputDescriptor& input);
+
+// Whether NV12 planes can be scaled once through the composed window: resizes and crops,
+// none by area (the one-window scaling interpolates; area averaging is cv::resize's, step by
+// step).
+bool CanScalePlanar(const InputDescriptor& input);
+
+// One step of an image through the recipe: its size before and after.
+struct StepSize {
+  cv::Size in, out;
+};
+
+// The sizes a width x height image takes through the recipe, step by step, ending with the
+// default resize to the model's size when the recipe leaves another size (as the engine
+// runs it). Crops that do not fit are INVALID_ARGUMENT, as when the recipe runs; a size
+// beyond int's range is RESOURCE_EXHAUSTED.
+absl::StatusOr<std::vector<StepSize>> TraceRecipe(const InputDescriptor& input, int width,
+                                                  int height, absl::string_view what);
+
+}  // namespace hbprep
+
+#endif  // HBPREP_ADAPTERS_RECIPE_H_

@@ -1,0 +1,38 @@
+// Internal to the engine: one request checked against the limits before anything is
+// allocated, its cost (engine.h's RequestCost), and the image headers read on the way, so
+// that decoding does not read them again.
+#ifndef HBPREP_ADAPTERS_REQUEST_COST_H_
+#define HBPREP_ADAPTERS_REQUEST_COST_H_
+
+#include <optional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "adapters/descriptor.h"
+#include "adapters/engine.h"
+#include "adapters/image_io.h"
+#include "adapters/plan.h"
+#include "adapters/size_math.h"
+
+namespace hbprep {
+
+struct CheckedRequest {
+  RequestCost cost;
+  // Per image: the checked header of an encoded image; nullopt for raw frames and
+  // featuremap files.
+  std::vector<std::optional<ImageHeader>> headers;
+};
+
+// INVALID_ARGUMENT for a wrong number of images, undecodable headers, bad raw buffers and
+// crops that do not fit; RESOURCE_EXHAUSTED naming the image, input or recipe step for a size
+// beyond options' limits, for more recipe pixels than the limit, and for more memory than
+// options.max_request_bytes. `plan` is ResolvePlan(descriptor, options.target) with
+// Prepare's changes (uint8 float data).
+absl::StatusOr<CheckedRequest> CheckRequest(const Descriptor& descriptor, const Plan& plan,
+                                            absl::Span<const InputImage> images,
+                                            const PrepareOptions& options);
+
+}  // namespace hbprep
+
+#endif  // HBPREP_ADAPTERS_REQUEST_COST_H_
