@@ -54,9 +54,10 @@ struct InputImage {
 struct RequestCost {
   // The most memory the request holds at once: its input bytes, and either the largest
   // image's decoded pixels, recipe intermediates and conversion beside the tensor parts made
-  // so far, or every tensor, its assembly and two packed copies of the outputs (a caller's
-  // response and its serialised form). An upper bound of the engine's own buffers and a
-  // caller's; library scratch (resize tables, the JPEG decoder's state) is small beside them.
+  // so far, or every tensor, its assembly and three copies of the outputs (a caller's
+  // packing, its response and the response's serialised form). An upper bound of the
+  // engine's own buffers and a caller's; library scratch (resize tables, the JPEG decoder's
+  // state) is small beside them.
   int64_t peak_bytes = 0;
   // The output tensors' bytes, dense or in the board layout, whichever is larger.
   int64_t output_bytes = 0;

@@ -171,11 +171,12 @@ absl::StatusOr<CheckedRequest> CheckRequest(const Descriptor& descriptor, const 
     if (several_parts || spec.quantization) assembly = std::max(assembly, bytes);
   }
   // The request's bytes throughout; then either the parts so far and the largest image's
-  // transients, or every part, an assembly buffer and two packed copies of the outputs (a
-  // caller's response, and its serialised form).
+  // transients, or every part, an assembly buffer and three copies of the outputs (a
+  // caller's packing, its response and the response's serialised form: measured on the
+  // server as 3.1 copies of a dense response's tensors and 3.2 of a strided one's).
   const int64_t images_phase = SizeAdd(parts_bytes, largest_transient);
   const int64_t output_phase =
-      SizeAdd(SizeAdd(parts_bytes, assembly), SizeMul(cost.output_bytes, 2));
+      SizeAdd(SizeAdd(parts_bytes, assembly), SizeMul(cost.output_bytes, 3));
   cost.peak_bytes = SizeAdd(request_bytes, std::max(images_phase, output_phase));
   if (options.max_request_bytes > 0 && cost.peak_bytes > options.max_request_bytes) {
     return absl::ResourceExhaustedError(absl::StrCat(

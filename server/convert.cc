@@ -212,19 +212,27 @@ absl::Status FromProto(const v1::PrepareRequest& request, std::vector<InputImage
   return absl::OkStatus();
 }
 
-void ToProto(const Prepared& prepared, v1::Packing packing, v1::PrepareResponse* response) {
+void ToProto(Prepared* prepared_in, v1::Packing packing, v1::PrepareResponse* response) {
+  const Prepared& prepared = *prepared_in;
   const bool strided = packing == v1::PACKING_STRIDED;
-  for (const Tensor& tensor : prepared.tensors) {
+  for (Tensor& tensor : prepared_in->tensors) {
     v1::Tensor* out = response->add_tensors();
     SpecToProto(tensor.spec, out);
     for (int64_t dim : tensor.dense_shape) out->add_dense_shape(dim);
     out->set_packing(strided ? v1::PACKING_STRIDED : v1::PACKING_DENSE);
-    if (strided) {
+    // Board strides that are dense need no packing (and no second copy).
+    if (strided && tensor.spec.role != TensorRole::kNv12 &&
+        tensor.spec.strides == DenseStrides(tensor.spec.shape, tensor.spec.dtype)) {
+      out->set_data(tensor.data.data(), tensor.data.size());
+    } else if (strided) {
       const std::vector<uint8_t> packed = PackStrided(tensor);
       out->set_data(packed.data(), packed.size());
     } else {
       out->set_data(tensor.data.data(), tensor.data.size());
     }
+    // Each tensor's memory goes as soon as the response holds its copy: a response never
+    // needs more than the tensors, one packed tensor and its own copy at once.
+    std::vector<uint8_t>().swap(tensor.data);
   }
   for (const std::string& warning : prepared.warnings) response->add_warnings(warning);
   response->set_descriptor_hash(prepared.plan.descriptor_hash);

@@ -2,6 +2,7 @@
 //
 //   hbprep-server --models DIR [--listen ADDR]... [--workers N] [--queue N]
 //                 [--max-message-bytes N] [--max-side N] [--max-pixels N]
+//                 [--memory-budget BYTES[K|M|G]]
 //                 [--reload-poll-ms N] [--grace-ms N] [--auth-token-file FILE]
 //                 [--metrics-listen HOST:PORT] [--drain-delay-ms N]
 //                 [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
@@ -28,7 +29,8 @@ namespace {
 constexpr char kUsage[] =
     "usage: hbprep-server --models DIR [--listen HOST:PORT | --listen unix:/PATH]...\n"
     "         [--workers N] [--queue N] [--max-message-bytes N] [--max-side N]\n"
-    "         [--max-pixels N] [--reload-poll-ms N] [--grace-ms N] [--auth-token-file FILE]\n"
+    "         [--max-pixels N] [--memory-budget BYTES[K|M|G]] [--reload-poll-ms N]\n"
+    "         [--grace-ms N] [--auth-token-file FILE]\n"
     "         [--metrics-listen HOST:PORT] [--drain-delay-ms N]\n"
     "         [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
     "         [--log-level trace|debug|info|warn|error]\n";
@@ -41,6 +43,24 @@ int Usage(const std::string& message) {
 template <typename T>
 bool ParseNumber(const std::string& text, T* out) {
   return absl::SimpleAtoi(text, out) && *out >= 0;
+}
+
+// A byte count, optionally with a binary suffix: 1536M, 2G, 65536K, 1073741824.
+bool ParseBytes(const std::string& text, int64_t* out) {
+  if (text.empty()) return false;
+  int shift = 0;
+  std::string digits = text;
+  switch (text.back()) {
+    case 'K': shift = 10; break;
+    case 'M': shift = 20; break;
+    case 'G': shift = 30; break;
+    default: break;
+  }
+  if (shift != 0) digits.pop_back();
+  int64_t value = 0;
+  if (!ParseNumber(digits, &value) || value <= 0 || value > (INT64_MAX >> shift)) return false;
+  *out = value << shift;
+  return true;
 }
 
 }  // namespace
@@ -80,6 +100,8 @@ int main(int argc, char** argv) {
            options.max_message_bytes <= INT32_MAX;
     } else if (flag == "--max-side") {
       ok = ParseNumber(value, &options.max_side) && options.max_side > 0;
+    } else if (flag == "--memory-budget") {
+      ok = ParseBytes(value, &options.memory_budget_bytes);
     } else if (flag == "--max-pixels") {
       ok = ParseNumber(value, &options.max_pixels) && options.max_pixels > 0;
     } else if (flag == "--reload-poll-ms") {

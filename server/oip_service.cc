@@ -85,6 +85,7 @@ class InferStreamReactor final
   }
 
   void OnWriteDone(bool ok) override {
+    hold_.Reset();  // the response is sent: its memory goes back to the budget
     if (!ok) {
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the stream was closed"));
       return;
@@ -100,7 +101,10 @@ class InferStreamReactor final
     stats.queue_us = MicrosSince(queued_);
     absl::Status status = CheckContinue(context_);
     if (status.ok()) {
-      status = service_->RunInfer(request_, response_.mutable_infer_response(), context_, &stats);
+      status = Guarded([&] {
+        return service_->RunInfer(request_, response_.mutable_infer_response(), context_, &stats,
+                                  &hold_);
+      });
     }
     RecordInfer(service_->metrics(), "ModelStreamInfer", request_, response_.infer_response(),
                 status, stats, MicrosSince(queued_));
@@ -133,13 +137,15 @@ class InferStreamReactor final
   ModelInferRequest request_;
   ModelStreamInferResponse response_;
   Clock::time_point queued_;
+  // The memory of the one request in flight (one unread response at most per stream).
+  MemoryBudget::Reservation hold_;
 };
 
 }  // namespace
 
 InferenceService::InferenceService(const ServerOptions& options, ModelStore* store,
-                                   WorkerPool* pool, Metrics* metrics)
-    : options_(options), store_(store), pool_(pool), metrics_(metrics) {}
+                                   WorkerPool* pool, Metrics* metrics, MemoryBudget* budget)
+    : options_(options), store_(store), pool_(pool), metrics_(metrics), budget_(budget) {}
 
 grpc::ServerUnaryReactor* InferenceService::ServerLive(grpc::CallbackServerContext* context,
                                                        const inference::ServerLiveRequest*,
@@ -200,7 +206,8 @@ grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
 
 absl::Status InferenceService::RunInfer(const ModelInferRequest& request,
                                         ModelInferResponse* response,
-                                        grpc::CallbackServerContext* context, InferStats* stats) {
+                                        grpc::CallbackServerContext* context, InferStats* stats,
+                                        MemoryBudget::Reservation* hold) {
   const std::shared_ptr<const Repository> repository = store_->snapshot();
   HBPREP_ASSIGN_OR_RETURN(const RepositoryModel* model,
                           FindModel(*repository, request.model_name()));
@@ -214,7 +221,8 @@ absl::Status InferenceService::RunInfer(const ModelInferRequest& request,
   warnings.insert(warnings.end(), call.warnings.begin(), call.warnings.end());
   HBPREP_ASSIGN_OR_RETURN(
       const Prepared prepared,
-      PrepareForCall(options_, model->descriptor, call.images, call.options, warnings, context));
+      PrepareForCall(options_, budget_, model->descriptor, call.images, call.options, warnings,
+                     context, hold));
   stats->decode_us = prepared.decode_us;
   stats->transform_us = prepared.transform_us;
   stats->pack_us = prepared.pack_us;
@@ -230,9 +238,9 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
   auto stats = std::make_shared<InferStats>();  // filled on the worker, read by `record`
   return SubmitUnary(
       options_, pool_, "ModelInfer", context,
-      [this, context, request, response, queued, stats] {
+      [this, context, request, response, queued, stats](MemoryBudget::Reservation* hold) {
         stats->queue_us = MicrosSince(queued);
-        return RunInfer(*request, response, context, stats.get());
+        return RunInfer(*request, response, context, stats.get(), hold);
       },
       [this, request, response, queued, stats](const absl::Status& status) {
         RecordInfer(metrics_, "ModelInfer", *request, *response, status, *stats,

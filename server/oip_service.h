@@ -17,6 +17,7 @@
 #include "inference/grpc_predict_v2.grpc.pb.h"
 #include "server/metrics.h"
 #include "server/model_store.h"
+#include "server/memory_budget.h"
 #include "server/options.h"
 #include "server/worker_pool.h"
 
@@ -24,9 +25,9 @@ namespace hbprep {
 
 class InferenceService final : public inference::GRPCInferenceService::CallbackService {
  public:
-  // `store`, `pool` and `metrics` must outlive the service.
+  // `store`, `pool`, `metrics` and `budget` must outlive the service.
   InferenceService(const ServerOptions& options, ModelStore* store, WorkerPool* pool,
-                   Metrics* metrics);
+                   Metrics* metrics, MemoryBudget* budget);
 
   // What ServerReady and ModelReady say: true while the server serves, false while it drains.
   void SetReady(bool ready) { ready_.store(ready); }
@@ -59,10 +60,12 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
     int64_t decode_us = -1, transform_us = -1, pack_us = -1;  // -1: not reached
     int64_t queue_us = 0;  // waiting for a worker
   };
-  // One infer request, on the calling (worker) thread.
+  // One infer request, on the calling (worker) thread; its memory is reserved into `hold`,
+  // which the caller keeps until the response is sent.
   absl::Status RunInfer(const inference::ModelInferRequest& request,
                         inference::ModelInferResponse* response,
-                        grpc::CallbackServerContext* context, InferStats* stats);
+                        grpc::CallbackServerContext* context, InferStats* stats,
+                        MemoryBudget::Reservation* hold);
   const ServerOptions& options() const { return options_; }
   WorkerPool* pool() { return pool_; }
   Metrics* metrics() { return metrics_; }
@@ -72,6 +75,7 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   ModelStore* store_;
   WorkerPool* pool_;
   Metrics* metrics_;
+  MemoryBudget* budget_;
   std::atomic<bool> ready_{false};
 };
 

@@ -22,6 +22,10 @@ struct ServerOptions {
   // Largest request or response message. 64 MiB holds a 4K BGR frame (25 MB) and its
   // tensors.
   int64_t max_message_bytes = int64_t{64} << 20;
+  // Memory all requests together may hold (each reserves its computed peak before its work
+  // starts and keeps it until its response is sent); a request that needs more than all of
+  // it is RESOURCE_EXHAUSTED, the others wait their turn.
+  int64_t memory_budget_bytes = int64_t{3} << 29;  // 1.5 GiB
   // Limits on image sizes, checked before decoding.
   int64_t max_side = 16384;
   int64_t max_pixels = int64_t{1} << 26;

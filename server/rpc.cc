@@ -82,14 +82,25 @@ absl::Status CheckPinnedHash(const Descriptor& descriptor, const std::string& pi
                                                     " but the request is pinned to ", pinned));
 }
 
-absl::StatusOr<Prepared> PrepareForCall(const ServerOptions& server, const Descriptor& descriptor,
+absl::StatusOr<Prepared> PrepareForCall(const ServerOptions& server, MemoryBudget* budget,
+                                        const Descriptor& descriptor,
                                         absl::Span<const InputImage> images,
                                         PrepareOptions options,
                                         const std::vector<std::string>& warnings,
-                                        grpc::CallbackServerContext* context) {
+                                        grpc::CallbackServerContext* context,
+                                        MemoryBudget::Reservation* hold) {
   options.max_width = options.max_height = server.max_side;
   options.max_pixels = server.max_pixels;
   options.check_continue = [context] { return CheckContinue(context); };
+  options.max_request_bytes = 0;  // the budget decides, naming itself
+  options.reserve = [&server, budget, context, hold](const RequestCost& cost) -> absl::Status {
+    if (cost.output_bytes > server.max_message_bytes) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "the response would hold ", cost.output_bytes, " bytes of tensors, over the message "
+          "limit of ", server.max_message_bytes, " bytes (--max-message-bytes)"));
+    }
+    return budget->Reserve(cost.peak_bytes, [context] { return CheckContinue(context); }, hold);
+  };
   absl::StatusOr<Prepared> prepared = Prepare(descriptor, images, options);
   if (prepared.ok()) {
     prepared->warnings.insert(prepared->warnings.begin(), warnings.begin(), warnings.end());

@@ -7,16 +7,21 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
+#include <new>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "adapters/engine.h"
 #include "adapters/repository.h"
 #include "grpcpp/server_context.h"
 #include "server/convert.h"
+#include "server/memory_budget.h"
 #include "server/metrics.h"
 #include "server/options.h"
 #include "server/worker_pool.h"
@@ -57,20 +62,52 @@ absl::Status CheckPinnedHash(const Descriptor& descriptor, const std::string& pi
 
 // hbprep::Prepare under the server's size limits, stopping when the call is cancelled or
 // its deadline passes; `warnings` (the descriptor's) come first in the result's warnings.
-absl::StatusOr<Prepared> PrepareForCall(const ServerOptions& server, const Descriptor& descriptor,
+// Before any pixel is decoded the request's tensors are checked against the message limit
+// and its peak memory is reserved from `budget` into `hold` (waiting while the budget is
+// short), which the caller keeps until the response is sent.
+absl::StatusOr<Prepared> PrepareForCall(const ServerOptions& server, MemoryBudget* budget,
+                                        const Descriptor& descriptor,
                                         absl::Span<const InputImage> images,
                                         PrepareOptions options,
                                         const std::vector<std::string>& warnings,
-                                        grpc::CallbackServerContext* context);
+                                        grpc::CallbackServerContext* context,
+                                        MemoryBudget::Reservation* hold);
 
-// Runs one unary RPC's `work` (returning absl::Status) on the pool and finishes the call, or
+// `work()` with every exception turned into a status: memory running out despite the
+// budget is RESOURCE_EXHAUSTED, anything else INTERNAL. No request can take the process down.
+template <typename Work>
+absl::Status Guarded(Work&& work) {
+  try {
+    return work();
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError("the server ran out of memory for this request");
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("unexpected failure: ", e.what()));
+  } catch (...) {
+    return absl::InternalError("unexpected failure");
+  }
+}
+
+// A unary call's reactor that keeps the call's memory reservation until gRPC is done with
+// it (the response sent, or the call failed).
+class HeldUnaryReactor final : public grpc::ServerUnaryReactor {
+ public:
+  void OnDone() override { delete this; }
+  MemoryBudget::Reservation* hold() { return &hold_; }
+
+ private:
+  MemoryBudget::Reservation hold_;
+};
+
+// Runs one unary RPC's `work` (returning absl::Status; given the call's
+// MemoryBudget::Reservation* when it takes one) on the pool and finishes the call, or
 // refuses it at once (UNAUTHENTICATED, RESOURCE_EXHAUSTED). `record` sees every outcome,
 // refusals included, for the metrics. With `authorize` false the call needs no token.
 template <typename Work, typename Record>
 grpc::ServerUnaryReactor* SubmitUnary(const ServerOptions& options, WorkerPool* pool,
                                       const char* method, grpc::CallbackServerContext* context,
                                       Work work, Record record, bool authorize = true) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto* reactor = new HeldUnaryReactor();
   if (absl::Status auth = authorize ? Authorize(options, context) : absl::OkStatus(); !auth.ok()) {
     LogFailure(method, auth);
     record(auth);
@@ -79,7 +116,15 @@ grpc::ServerUnaryReactor* SubmitUnary(const ServerOptions& options, WorkerPool* 
   }
   const bool accepted = pool->TrySubmit([reactor, context, method, work, record] {
     absl::Status status = CheckContinue(context);
-    if (status.ok()) status = work();
+    if (status.ok()) {
+      status = Guarded([&] {
+        if constexpr (std::is_invocable_v<Work, MemoryBudget::Reservation*>) {
+          return work(reactor->hold());
+        } else {
+          return work();
+        }
+      });
+    }
     LogFailure(method, status);
     record(status);
     reactor->Finish(ToGrpcStatus(status));

@@ -101,9 +101,12 @@ absl::Status Server::Start() {
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   const int queue = options_.queue_capacity >= 0 ? options_.queue_capacity : 4 * workers;
   pool_ = std::make_unique<WorkerPool>(workers, queue);
-  service_ = std::make_unique<InputAdapterService>(options_, store_.get(), pool_.get(), &metrics_);
+  budget_ = std::make_unique<MemoryBudget>(options_.memory_budget_bytes);
+  service_ = std::make_unique<InputAdapterService>(options_, store_.get(), pool_.get(), &metrics_,
+                                                   budget_.get());
   inference_service_ =
-      std::make_unique<InferenceService>(options_, store_.get(), pool_.get(), &metrics_);
+      std::make_unique<InferenceService>(options_, store_.get(), pool_.get(), &metrics_,
+                                         budget_.get());
 
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options_);
   if (!credentials.ok()) return credentials.status();

@@ -56,6 +56,7 @@ class Server {
   Metrics metrics_;
   MetricsEndpoint metrics_endpoint_;
   std::unique_ptr<ModelStore> store_;
+  std::unique_ptr<MemoryBudget> budget_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<InputAdapterService> service_;
   std::unique_ptr<InferenceService> inference_service_;

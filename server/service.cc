@@ -71,6 +71,7 @@ class PrepareStreamReactor final
   }
 
   void OnWriteDone(bool ok) override {
+    hold_.Reset();  // the response is sent: its memory goes back to the budget
     if (!ok) {
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the stream was closed"));
       return;
@@ -84,7 +85,9 @@ class PrepareStreamReactor final
   void Process() {
     const auto start = Clock::now();
     absl::Status status = CheckContinue(context_);
-    if (status.ok()) status = service_->RunPrepare(request_, &response_, context_);
+    if (status.ok()) {
+      status = Guarded([&] { return service_->RunPrepare(request_, &response_, context_, &hold_); });
+    }
     RecordPrepare(service_->metrics(), "PrepareStream", request_, response_, status,
                   MicrosSince(start));
     if (status.ok()) {
@@ -111,13 +114,17 @@ class PrepareStreamReactor final
   grpc::CallbackServerContext* context_;
   v1::PrepareRequest request_;
   v1::PrepareResponse response_;
+  // The memory of the one request in flight; a stream reads its next request only once this
+  // response is written, so a client that does not read holds one response, charged to the
+  // budget.
+  MemoryBudget::Reservation hold_;
 };
 
 }  // namespace
 
 InputAdapterService::InputAdapterService(const ServerOptions& options, ModelStore* store,
-                                         WorkerPool* pool, Metrics* metrics)
-    : options_(options), store_(store), pool_(pool), metrics_(metrics) {}
+                                         WorkerPool* pool, Metrics* metrics, MemoryBudget* budget)
+    : options_(options), store_(store), pool_(pool), metrics_(metrics), budget_(budget) {}
 
 absl::StatusOr<Descriptor> InputAdapterService::Resolve(
     bool by_name, const std::string& name, const v1::ModelDescriptor& inline_descriptor,
@@ -156,7 +163,8 @@ absl::StatusOr<Descriptor> InputAdapterService::Resolve(
 
 absl::Status InputAdapterService::RunPrepare(const v1::PrepareRequest& request,
                                              v1::PrepareResponse* response,
-                                             grpc::CallbackServerContext* context) {
+                                             grpc::CallbackServerContext* context,
+                                             MemoryBudget::Reservation* hold) {
   const auto start = Clock::now();
   std::vector<std::string> warnings;
   absl::StatusOr<Descriptor> descriptor =
@@ -171,9 +179,9 @@ absl::Status InputAdapterService::RunPrepare(const v1::PrepareRequest& request,
     return converted;
   }
   absl::StatusOr<Prepared> prepared =
-      PrepareForCall(options_, *descriptor, images, options, warnings, context);
+      PrepareForCall(options_, budget_, *descriptor, images, options, warnings, context, hold);
   if (!prepared.ok()) return prepared.status();
-  ToProto(*prepared, request.options().packing(), response);
+  ToProto(&*prepared, request.options().packing(), response);
   response->set_request_id(request.request_id());
   response->mutable_timing()->set_total_us(MicrosSince(start));
   spdlog::debug("Prepare model={} target={} images={} tensors={} us={}", descriptor->name,
@@ -188,9 +196,9 @@ grpc::ServerUnaryReactor* InputAdapterService::Prepare(grpc::CallbackServerConte
   const auto queued = Clock::now();
   return SubmitUnary(
       options_, pool_, "Prepare", context,
-      [this, context, request, response, queued] {
+      [this, context, request, response, queued](MemoryBudget::Reservation* hold) {
         const int64_t queue_us = MicrosSince(queued);
-        absl::Status status = RunPrepare(*request, response, context);
+        absl::Status status = RunPrepare(*request, response, context, hold);
         response->mutable_timing()->set_queue_us(queue_us);
         return status;
       },

@@ -12,6 +12,7 @@
 #include "hbprep/v1/hbprep.grpc.pb.h"
 #include "server/metrics.h"
 #include "server/model_store.h"
+#include "server/memory_budget.h"
 #include "server/options.h"
 #include "server/worker_pool.h"
 
@@ -19,9 +20,9 @@ namespace hbprep {
 
 class InputAdapterService final : public v1::InputAdapter::CallbackService {
  public:
-  // `store`, `pool` and `metrics` must outlive the service.
+  // `store`, `pool`, `metrics` and `budget` must outlive the service.
   InputAdapterService(const ServerOptions& options, ModelStore* store, WorkerPool* pool,
-                      Metrics* metrics);
+                      Metrics* metrics, MemoryBudget* budget);
 
   grpc::ServerUnaryReactor* Prepare(grpc::CallbackServerContext* context,
                                     const v1::PrepareRequest* request,
@@ -36,9 +37,10 @@ class InputAdapterService final : public v1::InputAdapter::CallbackService {
                                           v1::DescribeModelResponse* response) override;
 
   // One request, on the calling (worker) thread. `context` is checked for cancellation and
-  // the deadline before and between stages.
+  // the deadline before and between stages. The request's memory is reserved into `hold`,
+  // which the caller keeps until the response is sent.
   absl::Status RunPrepare(const v1::PrepareRequest& request, v1::PrepareResponse* response,
-                          grpc::CallbackServerContext* context);
+                          grpc::CallbackServerContext* context, MemoryBudget::Reservation* hold);
   const ServerOptions& options() const { return options_; }
   WorkerPool* pool() { return pool_; }
   Metrics* metrics() { return metrics_; }
@@ -53,6 +55,7 @@ class InputAdapterService final : public v1::InputAdapter::CallbackService {
   ModelStore* store_;
   WorkerPool* pool_;
   Metrics* metrics_;
+  MemoryBudget* budget_;
 };
 
 }  // namespace hbprep
