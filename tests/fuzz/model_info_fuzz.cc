@@ -1,6 +1,7 @@
 // libFuzzer target: the model info parser on arbitrary text, then what a parsed model info
 // feeds: the checks against example descriptors of each kind, the plans they resolve, the
-// hash, and a prepare with the quantised featuremap (strided packing included).
+// hash, and a prepare of each (the quantised featuremap too; strided packing included)
+// under a lowered memory limit, so that strides that would allocate beyond it are refused.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -40,20 +41,27 @@ std::vector<hbprep::Descriptor> Descriptors() {
   return out;
 }
 
-void PrepareFusion(const hbprep::Descriptor& descriptor) {
+// A prepare of every kind of model with its model info attached, strided packing included,
+// under lowered limits (what passes them stays small).
+void PrepareWithModelInfo(const hbprep::Descriptor& descriptor, bool fusion) {
   hbprep::InputImage image;
   image.what = "image";
   image.raw = hbprep::RawImage{hbprep::RawFormat::kBgr, 16, 16, 0, hbprep::ColorRange::kRegular};
   image.bytes.assign(16 * 16 * 3, '\x40');
-  std::vector<float> values(16);
-  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i) * 0.37f - 3.0f;
-  hbprep::InputImage prior;
-  prior.what = "prior";
-  prior.bytes = hbprep::EncodeNpy(
-      hbprep::DType::kFloat32, {1, 4, 2, 2},
-      absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(values.data()), 64));
-  absl::StatusOr<hbprep::Prepared> prepared =
-      hbprep::Prepare(descriptor, {image, prior}, hbprep::PrepareOptions{});
+  std::vector<hbprep::InputImage> images = {image};
+  if (fusion) {
+    std::vector<float> values(16);
+    for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i) * 0.37f - 3.0f;
+    hbprep::InputImage prior;
+    prior.what = "prior";
+    prior.bytes = hbprep::EncodeNpy(
+        hbprep::DType::kFloat32, {1, 4, 2, 2},
+        absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(values.data()), 64));
+    images.push_back(prior);
+  }
+  hbprep::PrepareOptions options;
+  options.max_request_bytes = 64 << 20;
+  absl::StatusOr<hbprep::Prepared> prepared = hbprep::Prepare(descriptor, images, options);
   if (!prepared.ok()) return;
   for (const hbprep::Tensor& tensor : prepared->tensors) (void)hbprep::PackStrided(tensor);
 }
@@ -75,7 +83,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)hbprep::PlanToJson(plan).dump();
     (void)hbprep::HrtInputStride(plan);
     (void)hbprep::DescriptorHash(descriptor);
-    if (i == 2) PrepareFusion(descriptor);
+    PrepareWithModelInfo(descriptor, i == 2);
   }
   return 0;
 }
