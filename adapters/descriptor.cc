@@ -870,7 +870,8 @@ void Parser::ResolveNv12Recipes() {
     const Nv12Recipe matching =
         input.range == ColorRange::kRegular ? Nv12Recipe::kCalc : Nv12Recipe::kOpencv;
     if (input.nv12_recipe == Nv12Recipe::kAuto) {
-      input.nv12_recipe = matching;
+      // Regular range stays auto: calc in the precision of the data, decided per image.
+      if (input.range != ColorRange::kRegular) input.nv12_recipe = matching;
     } else if ((input.nv12_recipe == Nv12Recipe::kOpencv) != (matching == Nv12Recipe::kOpencv)) {
       InputWarn(input, absl::StrCat("nv12_recipe ", ToString(input.nv12_recipe), " produces ",
                                     input.nv12_recipe == Nv12Recipe::kOpencv ? "video" : "full",

@@ -38,8 +38,12 @@ enum class NormType {
   kDataStd,         // J6 only
   kDataMeanAndStd,  // J6 only
 };
-// How BGR/RGB becomes NV12 (domain brief section 4). kAuto picks the one whose range
-// matches input_space_and_range: kCalc for regular, kOpencv for bt601_video.
+// How BGR/RGB becomes NV12 (domain brief section 4). kAuto follows the toolchain's sample
+// pipelines: for bt601_video it is kOpencv; for regular it is the calc formula in the
+// precision of the data that reaches it, as the transformers hold it: float32 (kCalcF32)
+// after any recipe step or resize (their OpenCV-based steps end in astype(np.float32)),
+// float64 (kCalc) when the decoded uint8 pixels go straight in. A regular input keeps kAuto
+// after parsing; the engine decides per image.
 enum class Nv12Recipe { kAuto, kCalc, kCalcF32, kOpencv };
 enum class Interpolation { kLinear, kCubic, kNearest, kArea };
 // How JPEG images are decoded. kExact: the full image to BGR, pixels identical to

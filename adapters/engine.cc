@@ -57,6 +57,9 @@ absl::Status ApplyRecipePlanar(Frame& frame, const InputDescriptor& input,
 // the model's size when the result differs.
 absl::Status ApplyRecipe(Frame& frame, const InputDescriptor& input, const PrepareOptions& options,
                          absl::string_view what) {
+  // Any step, or the resize to the model's size, leaves the transformers' data float32.
+  frame.float32 = frame.float32 || !input.recipe.empty() || frame.width() != input.width() ||
+                  frame.height() != input.height();
   if (frame.nv12 && CanScalePlanar(input)) return ApplyRecipePlanar(frame, input, what);
   for (const RecipeStep& step : input.recipe) {
     if (options.check_continue) HBPREP_RETURN_IF_ERROR(options.check_continue());
@@ -234,7 +237,8 @@ class Preparer {
   absl::Status Featuremap(int index, int item, const InputDescriptor& input,
                           const InputImage& image);
   absl::Status CheckRoi(const Roi& roi, int width, int height, const InputImage& image);
-  Nv12Recipe RecipeFor(const InputDescriptor& input);
+  // The NV12 recipe for `input` on a frame holding float32 data (Frame::float32) or not.
+  Nv12Recipe RecipeFor(const InputDescriptor& input, bool float32);
 
   const Descriptor& descriptor_;
   const PrepareOptions& options_;
@@ -297,9 +301,10 @@ std::optional<cv::Mat> Preparer::DecodeRecipeColumns(const InputImage& image,
   return DecodeJpegBgrColumns(image.bytes, x0, x1);
 }
 
-Nv12Recipe Preparer::RecipeFor(const InputDescriptor& input) {
+Nv12Recipe Preparer::RecipeFor(const InputDescriptor& input, bool float32) {
   if (!options_.nv12_recipe || *options_.nv12_recipe == Nv12Recipe::kAuto) {
-    return input.nv12_recipe;
+    if (input.nv12_recipe != Nv12Recipe::kAuto) return input.nv12_recipe;
+    return float32 ? Nv12Recipe::kCalcF32 : Nv12Recipe::kCalc;
   }
   const Nv12Recipe forced = *options_.nv12_recipe;
   const bool video = forced == Nv12Recipe::kOpencv;
@@ -422,7 +427,7 @@ absl::Status Preparer::Board(int index, int item, const InputDescriptor& input,
         frame.uv.copyTo(uv_out);
       }
     } else {
-      BgrToNv12(frame.bgr, RecipeFor(input), &y, uv.data());
+      BgrToNv12(frame.bgr, RecipeFor(input, frame.float32), &y, uv.data());
     }
     parts_[{index, item, TensorRole::kY}] = std::move(y);
     parts_[{index, item, TensorRole::kUV}] = std::move(uv);

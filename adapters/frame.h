@@ -26,6 +26,10 @@ struct Frame {
   // planes); ScaleWindow then takes each output block's colour at its top-left pixel, where
   // the reference recipes take it.
   bool chroma_centered = false;
+  // Whether the toolchain's transformers would hold this data as float32 by now: true after
+  // any recipe step or resize (each ends in astype(np.float32)), false for decoded pixels.
+  // It decides the precision of the "auto" NV12 formula.
+  bool float32 = false;
 
   int width() const { return nv12 ? y.cols : bgr.cols; }
   int height() const { return nv12 ? y.rows : bgr.rows; }

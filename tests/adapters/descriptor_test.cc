@@ -174,13 +174,14 @@ TEST(Descriptor, DefaultsInputSourceFromRtType) {
   EXPECT_EQ(d->inputs[2].source, InputSource::kDdr);
 }
 
-TEST(Descriptor, Nv12RecipeAutoFollowsTheRange) {
+TEST(Descriptor, Nv12RecipeAutoFollowsTheRangeAndThePrecisionOfTheData) {
   absl::StatusOr<Descriptor> regular = Parse(Yaml("nash-e", kRgbNv12));
   absl::StatusOr<Descriptor> video =
       Parse(Yaml("nash-e", std::string(kRgbNv12) + "  input_space_and_range: bt601_video\n"));
   ASSERT_THAT(regular, IsOk());
   ASSERT_THAT(video, IsOk());
-  EXPECT_EQ(regular->inputs[0].nv12_recipe, Nv12Recipe::kCalc);
+  // Regular range: calc in the precision of the data, which the engine decides per image.
+  EXPECT_EQ(regular->inputs[0].nv12_recipe, Nv12Recipe::kAuto);
   EXPECT_EQ(video->inputs[0].nv12_recipe, Nv12Recipe::kOpencv);
 }
 

@@ -693,7 +693,9 @@ TEST(EngineExactDecode, RecipesThatReadPartOfEachRowMatchAFullDecode) {
         "input_parameters:\n"
         "  input_name: cam\n  input_type_train: rgb\n  input_layout_train: NCHW\n"
         "  input_type_rt: nv12\n  input_shape: 1x3x224x224\n"
-        "hbprep:\n  inputs:\n    cam:\n      recipe:\n" + steps,
+        // float64 calc on the uint8 steps' pixels: this test is about which pixels are
+        // decoded, not the pipelines' precision (tested below).
+        "hbprep:\n  nv12_recipe: calc\n  inputs:\n    cam:\n      recipe:\n" + steps,
         "cam", {}, nullptr);
     ASSERT_THAT(model, IsOk());
     for (size_t k = 0; k < jpegs.size(); ++k) {
@@ -743,6 +745,71 @@ TEST(EngineRaw, AreaRecipesAverageThePlanes) {
   cv::resize(uv_plane(cv::Rect(15, 2, 46, 46)), uv_want, cv::Size(32, 32), 0, 0, cv::INTER_AREA);
   EXPECT_EQ(p->tensors[0].data, std::vector<uint8_t>(y_want.datastart, y_want.dataend));
   EXPECT_EQ(p->tensors[1].data, std::vector<uint8_t>(uv_want.datastart, uv_want.dataend));
+}
+
+}  // namespace
+}  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+// The precision of the sample pipelines (issue 16): their OpenCV-based steps end in
+// astype(np.float32), so `auto` computes the full-range formula in float32 after any step or
+// resize, and in float64 when the decoded uint8 pixels reach it directly.
+TEST(Engine, AutoComputesCalcInThePrecisionOfTheDataThatReachesIt) {
+  const std::string head =
+      "model_parameters: {march: nash-e}\n"
+      "input_parameters: {input_name: cam, input_type_train: rgb, input_layout_train: NCHW,\n"
+      "  input_type_rt: nv12, input_shape: 1x3x64x64}\n";
+  // Grey 127 and its neighbours are where float32 and float64 differ (Y 127 vs 126).
+  cv::Mat grey(64, 64, CV_8UC3);
+  for (int y = 0; y < 64; ++y) {
+    for (int x = 0; x < 64; ++x) {
+      grey.at<cv::Vec3b>(y, x) = cv::Vec3b(120 + (x % 9), 127, 123 + (y % 7));
+    }
+  }
+  const std::string png = Encode(grey, ".png");
+  std::vector<uint8_t> y64(64 * 64), uv64(64 * 32), y32(64 * 64), uv32(64 * 32);
+  RgbToNv12Calc(grey.data, static_cast<int>(grey.step[0]), ChannelOrder::kBgr, y64.data(), 64,
+                uv64.data(), 64, 64, 64);
+  RgbToNv12CalcF32(grey.data, static_cast<int>(grey.step[0]), ChannelOrder::kBgr, y32.data(), 64,
+                   uv32.data(), 64, 64, 64);
+  ASSERT_NE(y64, y32);  // the image tells the two apart
+  struct Case {
+    std::string what, hbprep;
+    bool float32;
+  };
+  const std::vector<Case> cases = {
+      {"uint8 pixels straight in", "", false},
+      {"a crop (astype float32)", "hbprep: {inputs: {cam: {recipe: [{CenterCrop: 64}]}}}\n", true},
+      {"a resize to the same size", "hbprep: {inputs: {cam: {recipe: [{Resize: [64, 64]}]}}}\n",
+       true},
+      {"forced calc", "hbprep: {nv12_recipe: calc, inputs: {cam: {recipe: [{CenterCrop: 64}]}}}\n",
+       false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    absl::StatusOr<Descriptor> model = ParseDescriptor(head + c.hbprep, "cam", {}, nullptr);
+    ASSERT_THAT(model, IsOk());
+    absl::StatusOr<Prepared> p = Prepare(*model, {Img("a.png", png)}, {});
+    ASSERT_THAT(p, IsOk());
+    EXPECT_TRUE(p->tensors[0].data == (c.float32 ? y32 : y64));
+    EXPECT_TRUE(p->tensors[1].data == (c.float32 ? uv32 : uv64));
+  }
+  // Without a recipe, an image of another size is resized (float32 data after it).
+  absl::StatusOr<Descriptor> model = ParseDescriptor(head, "cam", {}, nullptr);
+  ASSERT_THAT(model, IsOk());
+  cv::Mat big;
+  cv::resize(grey, big, {128, 128}, 0, 0, cv::INTER_NEAREST);
+  absl::StatusOr<Prepared> p = Prepare(*model, {Img("big.png", Encode(big, ".png"))}, {});
+  ASSERT_THAT(p, IsOk());
+  cv::Mat back;
+  cv::resize(big, back, {64, 64}, 0, 0, cv::INTER_LINEAR);
+  std::vector<uint8_t> y(64 * 64), uv(64 * 32);
+  RgbToNv12CalcF32(back.data, static_cast<int>(back.step[0]), ChannelOrder::kBgr, y.data(), 64,
+                   uv.data(), 64, 64, 64);
+  EXPECT_TRUE(p->tensors[0].data == y);
+  EXPECT_TRUE(p->tensors[1].data == uv);
 }
 
 }  // namespace

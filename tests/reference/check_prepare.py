@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from recipes import (IMAGENET_MEAN, cls_recipe, float_input, nv12_calc,  # noqa: E402
-                     nv12_opencv, pad_resize, quantise)
+from recipes import (IMAGENET_MEAN, cls_recipe, cls_transformers, float_input,  # noqa: E402
+                     nv12_calc, nv12_opencv, pad_resize, quantise)
 
 HBPREP, MODELS, WORK = sys.argv[1:4]
 os.makedirs(WORK, exist_ok=True)
@@ -73,8 +73,13 @@ def check(path):
     img = cv2.imread(path)
     tag = os.path.basename(path)
 
-    # cls_pyramid (nash-e): rgb NCHW, mean/std; board NV12 with the calc recipe.
+    # cls_pyramid (nash-e): rgb NCHW, mean/std; board NV12 with the calc recipe on the
+    # transformers' float32 data (nv12_recipe auto), or on uint8 pixels when forced to calc.
     load = run("cls_pyramid", "board", [path])
+    y, uv = nv12_calc(cls_transformers(img))
+    expect(tag + " cls_pyramid images_y", load("images_y"), y[None, :, :, None])
+    expect(tag + " cls_pyramid images_uv", load("images_uv"), uv[None])
+    load = run("cls_pyramid", "board", [path], ["--nv12-recipe", "calc"])
     y, uv = nv12_calc(cls_recipe(img))
     expect(tag + " cls_pyramid images_y", load("images_y"), y[None, :, :, None])
     expect(tag + " cls_pyramid images_uv", load("images_uv"), uv[None])
@@ -102,7 +107,7 @@ def check(path):
     # cls_batch8 (nash-p): eight images split into data_0 ... data_7.
     files = [path] * 8
     load = run("cls_batch8", "board", files)
-    y, uv = nv12_calc(cls_recipe(img))
+    y, uv = nv12_calc(cls_transformers(img))
     for k in (0, 7):
         expect("%s cls_batch8 data_%d_y" % (tag, k), load("data_%d_y" % k), y[None, :, :, None])
         expect("%s cls_batch8 data_%d_uv" % (tag, k), load("data_%d_uv" % k), uv[None])
@@ -134,7 +139,7 @@ def check(path):
     # x5_ssd (bayes-e, OE 1.x): one packed NV12 array; calibration without normalisation.
     resized = cv2.resize(img, (300, 300), interpolation=cv2.INTER_LINEAR)
     load = run("x5_ssd", "board", [path])
-    y, uv = nv12_calc(resized)
+    y, uv = nv12_calc(resized.astype(np.float32))  # resized: float32 data, as a transformer's
     expect(tag + " x5_ssd data", load("data"),
            np.concatenate([y, uv.reshape(150, 300)])[None])
     for target in ("calibration", "onnx"):

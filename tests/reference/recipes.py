@@ -29,7 +29,11 @@ def pad_resize(img, th, tw, pad):
 
 
 def nv12_calc(bgr):
-    b, g, r = [bgr[..., i].astype(np.float64) for i in range(3)]
+    """The full-range formula as numpy evaluates it on the data's own dtype: uint8 pixels are
+    promoted to float64; float32 data (what the toolchain's transformers hand over after any
+    of their steps, each ending in astype(np.float32)) stays float32, the Python float
+    coefficients cast to it (numpy 1.x value-based casting)."""
+    b, g, r = bgr[..., 0], bgr[..., 1], bgr[..., 2]
     y = (0.299 * r + 0.587 * g + 0.114 * b).astype(np.uint8)
     u = (-0.169 * r - 0.331 * g + 0.5 * b + 128).astype(np.uint8)[::2, ::2]
     v = (0.5 * r - 0.419 * g - 0.081 * b + 128).astype(np.uint8)[::2, ::2]
@@ -68,5 +72,11 @@ IMAGENET_MEAN = [123.675, 116.28, 103.53]
 
 def cls_recipe(img):
     return center_crop(short_side_resize(img, 256), 224)
+
+
+def cls_transformers(img):
+    """cls_recipe as the sample transformers compute it: ShortSideResize resizes the uint8
+    image and casts to float32, CenterCrop slices float32 data and casts again."""
+    return center_crop(short_side_resize(img, 256).astype(np.float32), 224).astype(np.float32)
 
 
