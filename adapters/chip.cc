@@ -7,14 +7,25 @@
 namespace hbprep {
 namespace {
 
-// Sources: domain brief section 5 (Horizon OE 1.x and OE 3.x documentation).
-constexpr std::array<ChipInfo, 6> kChips = {{
-    {"bernoulli2", "X3", Toolchain::kOe1, 16},
-    {"bayes", "J5 / RDK Ultra", Toolchain::kOe1, 16},
-    {"bayes-e", "X5", Toolchain::kOe1, 16},
-    {"nash-e", "J6E / J6M / S100", Toolchain::kJ6, 32},
-    {"nash-m", "J6M / S100", Toolchain::kJ6, 32},
-    {"nash-p", "J6P / J6H", Toolchain::kJ6, 64},
+// Sources (README "Chips"): the domain brief section 5; the marches hb_compile accepts
+// (horizon_tc_ui's and hbdk4's march lists: nash-b-lite, nash-b, nash-b-plus, nash-e,
+// nash-m, nash-p, nash-starry-p, nash-h); the boards per march from the OE skills' board
+// detection (J6E/M -> nash-e/m, J6P and RDK S600 -> nash-p, J6B -> nash-b) and rdk_model_zoo
+// (S100 -> nash-e, S100P -> nash-m); row alignment from the J6 UCP samples' tensor
+// preparation (64 bytes on J6P/J6H, 32 on every other J6) and the J6E/M pyramid/resizer
+// deployment notes (32); input_batch ranges from the OE 1.x yaml parser.
+constexpr std::array<ChipInfo, 11> kChips = {{
+    {"bernoulli2", "X3", Toolchain::kOe1, 16, 128},
+    {"bayes", "J5 / RDK Ultra", Toolchain::kOe1, 16, 4096},
+    {"bayes-e", "X5", Toolchain::kOe1, 16, 4096},
+    {"nash-e", "J6E / S100", Toolchain::kJ6, 32, 4096},
+    {"nash-m", "J6M / S100P", Toolchain::kJ6, 32, 4096},
+    {"nash-p", "J6P / S600", Toolchain::kJ6, 64, 4096},
+    {"nash-h", "J6H", Toolchain::kJ6, 64, 4096},
+    {"nash-b", "J6B", Toolchain::kJ6, 32, 4096},
+    {"nash-b-lite", "(board not published)", Toolchain::kJ6, 32, 4096},
+    {"nash-b-plus", "(board not published)", Toolchain::kJ6, 32, 4096},
+    {"nash-starry-p", "(board not published)", Toolchain::kJ6, 32, 4096},
 }};
 
 }  // namespace

@@ -18,9 +18,12 @@ struct ChipInfo {
   absl::string_view march;  // as written in the yaml, e.g. "nash-e"
   absl::string_view chips;  // the boards it means, for messages and docs
   Toolchain toolchain;
-  // Row alignment in bytes of image planes: the Y/UV row stride on J6 (32 on nash-e/m,
-  // 64 on nash-p), the NV12 width alignment on OE 1.x (16).
+  // Row alignment in bytes of image planes: the Y/UV row stride on J6 (64 on nash-p and
+  // nash-h, 32 on the others), the NV12 width alignment on OE 1.x (16).
   int row_alignment;
+  // The largest input_batch: the toolchain's own limit on OE 1.x (128 on bernoulli2, 4096 on
+  // bayes and bayes-e); hb_compile sets none, and hbprep takes at most 4096 there.
+  int max_input_batch;
 };
 
 // Returns the chip for a march name, or nullptr when the name is unknown.

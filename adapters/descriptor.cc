@@ -44,6 +44,9 @@ constexpr Named<ImageType> kRtTypes[] = {
     {"nv12", ImageType::kNv12}, {"yuv444", ImageType::kYuv444},
     {"rgb", ImageType::kRgb},   {"bgr", ImageType::kBgr},
     {"gray", ImageType::kGray}, {"featuremap", ImageType::kFeaturemap}};
+// Both toolchains also accept input_type_rt yuv444_128: YUV444 minus 128 as int8, which is
+// what hbprep makes of a ddr yuv444 input by default (ddr_dtype int8).
+constexpr absl::string_view kYuv444_128 = "yuv444_128";
 constexpr Named<Layout> kLayouts[] = {{"NCHW", Layout::kNCHW}, {"NHWC", Layout::kNHWC}};
 constexpr Named<InputSource> kSources[] = {{"ddr", InputSource::kDdr},
                                            {"pyramid", InputSource::kPyramid},
@@ -252,6 +255,7 @@ class Parser {
   std::vector<std::string> errors_;
   std::vector<std::string> warnings_;
   bool inputs_ok_ = false;  // input_name parsed: per-input checks can run
+  absl::flat_hash_set<std::string> rt_128_;  // inputs whose input_type_rt is yuv444_128
 };
 
 YAML::Node Parser::Section(const YAML::Node& root, const char* key) {
@@ -289,6 +293,10 @@ std::optional<std::vector<Entry>> Parser::Entries(const YAML::Node& section, con
   if (node.IsScalar()) {
     for (absl::string_view part : absl::StrSplit(node.Scalar(), ';')) {
       entries.push_back(entry_of(std::string(part)));
+    }
+    // The toolchain's list parser drops one trailing separator: 'NCHW;' is one entry.
+    if (entries.size() > 1 && absl::EndsWith(absl::StripTrailingAsciiWhitespace(node.Scalar()), ";")) {
+      entries.pop_back();
     }
     return entries;
   }
@@ -396,11 +404,12 @@ void Parser::ParseShape(InputDescriptor& input, const std::string& text) {
 std::vector<double> Parser::ParseValues(InputDescriptor& input, const char* key,
                                         const std::string& text) {
   std::vector<double> values;
-  for (absl::string_view part : absl::StrSplit(text, ' ', absl::SkipWhitespace())) {
+  // Spaces, or commas as the toolchain itself prints them (`123.68,116.779,103.939,`).
+  for (absl::string_view part : absl::StrSplit(text, absl::ByAnyChar(" ,"), absl::SkipWhitespace())) {
     double value = 0;
     if (!absl::SimpleAtod(part, &value) || !std::isfinite(value)) {
-      InputError(input,
-                 absl::StrCat(key, " '", text, "' is not a list of numbers separated by spaces"));
+      InputError(input, absl::StrCat(key, " '", text,
+                                     "' is not a list of numbers separated by spaces or commas"));
       return {};
     }
     values.push_back(value);
@@ -409,8 +418,12 @@ std::vector<double> Parser::ParseValues(InputDescriptor& input, const char* key,
 }
 
 void Parser::ParseInputs(const YAML::Node& params) {
+  // '' (how the toolchain's templates say "not set") is as good as no key.
+  auto unset = [](const std::optional<std::vector<Entry>>& entries) {
+    return !entries || (entries->size() == 1 && !entries->front());
+  };
   auto names = Entries(params, "input_name", " ");
-  if (!names) {
+  if (unset(names)) {
     Error(
         "input_parameters.input_name is required: hbprep reads no ONNX file, so the yaml "
         "must name every input");
@@ -432,7 +445,8 @@ void Parser::ParseInputs(const YAML::Node& params) {
     inputs_ok_ = true;
   }
   std::optional<std::vector<Entry>> shape_entries = Entries(params, "input_shape", "x");
-  if (!shape_entries) {
+  if (unset(shape_entries)) {
+    shape_entries.reset();
     Error(
         "input_parameters.input_shape is required: hbprep reads no ONNX file, so the yaml "
         "must give every input's shape (for example 1x3x224x224)");
@@ -475,9 +489,12 @@ void Parser::ParseInputs(const YAML::Node& params) {
       ok = false;
     } else if (auto t = Lookup(kRtTypes, *type_rt[i])) {
       input.type_rt = *t;
+    } else if (*type_rt[i] == kYuv444_128) {
+      input.type_rt = ImageType::kYuv444;
+      rt_128_.insert(input.name);
     } else {
       InputError(input, absl::StrCat("input_type_rt '", *type_rt[i], "' is not one of ",
-                                     NamesOf(kRtTypes)));
+                                     NamesOf(kRtTypes), ", ", kYuv444_128));
       ok = false;
     }
     if (layout_train[i]) {
@@ -630,6 +647,12 @@ void Parser::ResolveNormalisation(InputDescriptor& input, const Entry& norm_entr
   }
   const bool has_mean = !input.mean.empty(), has_scale = !input.scale.empty(),
              has_std = !input.std.empty();
+  const NormType derived = has_mean    ? (has_scale ? NormType::kDataMeanAndScale
+                                          : has_std ? NormType::kDataMeanAndStd
+                                                    : NormType::kDataMean)
+                           : has_scale ? NormType::kDataScale
+                           : has_std   ? NormType::kDataStd
+                                       : NormType::kNoPreprocess;
   if (!norm_entry) {
     if (oe1 && (has_mean || has_scale)) {
       InputError(input, absl::StrCat(has_scale ? "scale_value" : "mean_value",
@@ -641,18 +664,23 @@ void Parser::ResolveNormalisation(InputDescriptor& input, const Entry& norm_entr
                                      ")"));
       return;
     }
-    input.norm_type = has_mean    ? (has_scale ? NormType::kDataMeanAndScale
-                                     : has_std ? NormType::kDataMeanAndStd
-                                               : NormType::kDataMean)
-                      : has_scale ? NormType::kDataScale
-                      : has_std   ? NormType::kDataStd
-                                  : NormType::kNoPreprocess;
+    input.norm_type = derived;
     return;
   }
   auto norm = Lookup(kNormTypes, *norm_entry);
   if (!norm) {
     InputError(input,
                absl::StrCat("norm_type '", *norm_entry, "' is not one of ", NamesOf(kNormTypes)));
+    return;
+  }
+  if (!oe1) {
+    // hb_compile derives norm_type from the values given and ignores a written one.
+    if (*norm != derived) {
+      InputWarn(input, absl::StrCat("norm_type ", ToString(*norm), " disagrees with the values "
+                                    "given; J6 (march ", march, ") derives ", ToString(derived),
+                                    " from them and ignores the written one, as hbprep does"));
+    }
+    input.norm_type = derived;
     return;
   }
   if (oe1 && (*norm == NormType::kDataStd || *norm == NormType::kDataMeanAndStd)) {
@@ -720,11 +748,15 @@ void Parser::ParseBatch(const YAML::Node& params) {
   const YAML::Node batch = params["input_batch"];
   if (batch.IsDefined() && !batch.IsNull() && !(batch.IsScalar() && IsNone(batch.Scalar()))) {
     int value = 0;
+    const int max_batch = descriptor_.chip != nullptr ? descriptor_.chip->max_input_batch : 128;
     if (!batch.IsScalar() || !absl::SimpleAtoi(batch.Scalar(), &value) || value < 1 ||
-        value > 128) {
+        value > max_batch) {
       Error(absl::StrCat("input_parameters.input_batch ",
                          batch.IsScalar() ? batch.Scalar() : "(a list)",
-                         " must be one integer from 1 to 128"));
+                         " must be one integer from 1 to ", max_batch,
+                         descriptor_.chip != nullptr
+                             ? absl::StrCat(" on ", descriptor_.chip->march)
+                             : std::string()));
     } else {
       descriptor_.input_batch = value;
       for (const InputDescriptor& input : descriptor_.inputs) {
@@ -851,6 +883,9 @@ void Parser::ParseHbprepSection(const YAML::Node& section) {
                          absl::StrCat("hbprep ddr_dtype '", value, "' is not one of int8, uint8"));
             } else if (input->source != InputSource::kDdr || !input->is_image()) {
               InputWarn(*input, "hbprep ddr_dtype applies to ddr image inputs only; ignored");
+            } else if (rt_128_.count(input->name) && value == "uint8") {
+              InputError(*input, "hbprep ddr_dtype uint8 contradicts input_type_rt yuv444_128, "
+                                 "which is YUV444 minus 128 as int8");
             } else {
               input->ddr_signed = value == "int8";
             }

@@ -1,9 +1,12 @@
 #include "adapters/descriptor.h"
 
+#include <tuple>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "adapters/chip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/descriptor_cases.h"
@@ -16,6 +19,7 @@ using ::hbprep::testing::DescriptorErrorCases;
 using ::hbprep::testing::ErrorCase;
 using ::hbprep::testing::IsOk;
 using ::hbprep::testing::kRgbNv12;
+using ::hbprep::testing::StatusIs;
 using ::hbprep::testing::Yaml;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
@@ -313,6 +317,139 @@ TEST(LoadDescriptorFile, MissingFileIsNotFound) {
   EXPECT_THAT(LoadDescriptorFile("/nonexistent/m.yaml", nullptr),
               hbprep::testing::StatusIs(absl::StatusCode::kNotFound,
                                         "/nonexistent/m.yaml: cannot open descriptor file"));
+}
+
+}  // namespace
+}  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+using ::hbprep::testing::IsOk;
+using ::hbprep::testing::kRgbNv12;
+using ::hbprep::testing::StatusIs;
+using ::hbprep::testing::Yaml;
+
+absl::StatusOr<Descriptor> ParseReal(const std::string& yaml,
+                                     std::vector<std::string>* warnings = nullptr) {
+  ParseOptions options;
+  options.source = "m.yaml";
+  return ParseDescriptor(yaml, "m", options, warnings);
+}
+
+// Configs as the toolchain writes and reads them (issue 16, section 3).
+TEST(RealConfigs, OneTrailingSeparatorIsDropped) {
+  absl::StatusOr<Descriptor> d = ParseReal(Yaml(
+      "nash-e",
+      "  input_name: 'a;b;c;'\n"
+      "  input_type_train: 'featuremap;featuremap;featuremap;'\n"
+      "  input_layout_train: 'NCHW;NCHW;NCHW;'\n"
+      "  input_type_rt: 'featuremap;featuremap;featuremap;'\n"
+      "  input_shape: '1x4x2x2;1x8;1x3x3x3;'\n"));
+  ASSERT_THAT(d, IsOk());
+  ASSERT_EQ(d->inputs.size(), 3u);
+  EXPECT_EQ(d->inputs[2].name, "c");
+  EXPECT_EQ(d->inputs[1].shape, (std::vector<int64_t>{1, 8}));
+  // One separator only: a second empty entry is still an empty entry.
+  absl::StatusOr<Descriptor> two = ParseReal(Yaml(
+      "nash-e", std::string(kRgbNv12) + "  input_layout_rt: 'NHWC;;'\n"));
+  EXPECT_THAT(two, StatusIs(absl::StatusCode::kInvalidArgument,
+                            "m.yaml: input_parameters.input_layout_rt has 2 entries but "
+                            "input_name has 1"));
+  absl::StatusOr<Descriptor> layout =
+      ParseReal(Yaml("nash-e", "  input_name: data\n  input_type_train: rgb\n"
+                               "  input_layout_train: 'NCHW;'\n  input_type_rt: nv12\n"
+                               "  input_shape: 1x3x224x224\n"));
+  ASSERT_THAT(layout, IsOk());
+  EXPECT_EQ(layout->inputs[0].layout_train, Layout::kNCHW);
+}
+
+TEST(RealConfigs, NumberListsTakeCommasAsTheToolchainPrintsThem) {
+  absl::StatusOr<Descriptor> d = ParseReal(Yaml(
+      "nash-e", std::string(kRgbNv12) + "  mean_value: 123.68,116.779,103.939,\n"
+                                        "  scale_value: '0.017, 0.018 ,0.019'\n"));
+  ASSERT_THAT(d, IsOk());
+  EXPECT_EQ(d->inputs[0].mean, (std::vector<double>{123.68, 116.779, 103.939}));
+  EXPECT_EQ(d->inputs[0].scale, (std::vector<double>{0.017, 0.018, 0.019}));
+}
+
+TEST(RealConfigs, AnEmptyNameOrShapeIsAMissingOneAndOtherErrorsStillShow) {
+  EXPECT_THAT(ParseReal(Yaml("nash-x", "  input_name: \"\"\n  input_type_train: rgb\n"
+                                       "  input_shape: 1x3x224x224\n")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "m.yaml: model_parameters.march 'nash-x' is not one of bernoulli2, bayes, "
+                       "bayes-e, nash-e, nash-m, nash-p, nash-h, nash-b, nash-b-lite, nash-b-plus, "
+                       "nash-starry-p\n"
+                       "m.yaml: input_parameters.input_name is required: hbprep reads no ONNX "
+                       "file, so the yaml must name every input"));
+  EXPECT_THAT(ParseReal(Yaml("nash-e", "  input_name: data\n  input_type_train: rgb\n"
+                                       "  input_layout_train: NCHW\n  input_type_rt: nv12\n"
+                                       "  input_shape: ''\n  mean_value: 1 2\n")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::HasSubstr(
+                           "m.yaml: input_parameters.input_shape is required: hbprep reads no "
+                           "ONNX file, so the yaml must give every input's shape")));
+}
+
+TEST(RealConfigs, J6DerivesNormTypeAndIgnoresAWrittenOne) {
+  std::vector<std::string> warnings;
+  absl::StatusOr<Descriptor> d = ParseReal(
+      Yaml("nash-e", std::string(kRgbNv12) +
+                         "  mean_value: 128\n  std_value: 58\n  norm_type: data_scale\n"),
+      &warnings);
+  ASSERT_THAT(d, IsOk());
+  EXPECT_EQ(d->inputs[0].norm_type, NormType::kDataMeanAndStd);
+  EXPECT_EQ(d->inputs[0].std, (std::vector<double>{58}));
+  EXPECT_THAT(warnings, ::testing::Contains(
+                            "m.yaml: input 'data': norm_type data_scale disagrees with the values "
+                            "given; J6 (march nash-e) derives data_mean_and_std from them and "
+                            "ignores the written one, as hbprep does"));
+}
+
+TEST(RealConfigs, Yuv444_128IsTheInt8DdrYuv444) {
+  const std::string input =
+      "  input_name: data\n  input_type_train: rgb\n  input_layout_train: NCHW\n"
+      "  input_type_rt: yuv444_128\n  input_shape: 1x3x32x32\n";
+  absl::StatusOr<Descriptor> d = ParseReal(Yaml("nash-e", input));
+  ASSERT_THAT(d, IsOk());
+  EXPECT_EQ(d->inputs[0].type_rt, ImageType::kYuv444);
+  EXPECT_EQ(d->inputs[0].source, InputSource::kDdr);
+  EXPECT_TRUE(d->inputs[0].ddr_signed);
+  absl::StatusOr<Descriptor> plain =
+      ParseReal(Yaml("nash-e", absl::StrReplaceAll(input, {{"yuv444_128", "yuv444"}})));
+  ASSERT_THAT(plain, IsOk());
+  EXPECT_EQ(DescriptorHash(*d), DescriptorHash(*plain));  // the same tensors
+  EXPECT_THAT(ParseReal(Yaml("nash-e", input, "hbprep: {inputs: {data: {ddr_dtype: uint8}}}\n")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "m.yaml: input 'data': hbprep ddr_dtype uint8 contradicts input_type_rt "
+                       "yuv444_128, which is YUV444 minus 128 as int8"));
+}
+
+TEST(RealConfigs, EveryJ6MarchWithItsRowAlignment) {
+  for (const auto& [march, alignment, boards] :
+       std::vector<std::tuple<std::string, int, std::string>>{
+           {"nash-e", 32, "J6E / S100"},
+           {"nash-m", 32, "J6M / S100P"},
+           {"nash-p", 64, "J6P / S600"},
+           {"nash-h", 64, "J6H"},
+           {"nash-b", 32, "J6B"},
+           {"nash-b-lite", 32, "(board not published)"},
+           {"nash-b-plus", 32, "(board not published)"},
+           {"nash-starry-p", 32, "(board not published)"}}) {
+    SCOPED_TRACE(march);
+    absl::StatusOr<Descriptor> d = ParseReal(Yaml(march, kRgbNv12));
+    ASSERT_THAT(d, IsOk());
+    EXPECT_EQ(d->chip->toolchain, Toolchain::kJ6);
+    EXPECT_EQ(d->chip->row_alignment, alignment);
+    EXPECT_EQ(d->chip->chips, boards);
+  }
+  absl::StatusOr<Descriptor> batch =
+      ParseReal(Yaml("nash-e", std::string(kRgbNv12) + "  input_batch: 4096\n"));
+  ASSERT_THAT(batch, IsOk());
+  EXPECT_EQ(batch->input_batch, 4096);
+  absl::StatusOr<Descriptor> bayes =
+      ParseReal(Yaml("bayes", std::string(kRgbNv12) + "  input_batch: 4096\n"));
+  EXPECT_THAT(bayes, IsOk());
 }
 
 }  // namespace

@@ -101,8 +101,13 @@ inline const std::vector<ErrorCase>& DescriptorErrorCases() {
        {"m.yaml: input 'data': input_batch 8 needs the first dimension of input_shape to be 1, "
         "got 4x3x224x224"}},
       {"InputBatchOutOfRange",
-       Yaml("nash-e", std::string(kRgbNv12) + "  input_batch: 129\n"),
-       {"m.yaml: input_parameters.input_batch 129 must be one integer from 1 to 128"}},
+       Yaml("bernoulli2", std::string(kRgbNv12) + "  input_batch: 129\n"),
+       {"m.yaml: input_parameters.input_batch 129 must be one integer from 1 to 128 on "
+        "bernoulli2"}},
+      {"InputBatchBeyondHbprepsBoundOnJ6",
+       Yaml("nash-e", std::string(kRgbNv12) + "  input_batch: 4097\n"),
+       {"m.yaml: input_parameters.input_batch 4097 must be one integer from 1 to 4096 on "
+        "nash-e"}},
       {"MeanOnFeaturemap",
        Yaml("nash-e",
             "  input_name: feat\n  input_type_train: featuremap\n  input_type_rt: featuremap\n"
@@ -133,7 +138,7 @@ inline const std::vector<ErrorCase>& DescriptorErrorCases() {
        {"m.yaml: input 'data': norm_type data_mean_and_std needs a J6 (nash) march; OE 1.x "
         "(march bayes) supports no_preprocess, data_mean, data_scale, data_mean_and_scale"}},
       {"NormTypeNeedsScale",
-       Yaml("nash-e",
+       Yaml("bayes-e",
             std::string(kRgbNv12) + "  mean_value: 128\n  norm_type: data_mean_and_scale\n"),
        {"m.yaml: input 'data': norm_type data_mean_and_scale needs scale_value"}},
       {"UnknownNormType",
@@ -144,8 +149,12 @@ inline const std::vector<ErrorCase>& DescriptorErrorCases() {
        Yaml("nash-e", std::string(kRgbNv12) + "  mean_value: 1 2\n"),
        {"m.yaml: input 'data': mean_value has 2 values; give 1 or 3 (one per channel of rgb)"}},
       {"MeanNotNumbers",
-       Yaml("nash-e", std::string(kRgbNv12) + "  mean_value: '1,2,3'\n"),
-       {"m.yaml: input 'data': mean_value '1,2,3' is not a list of numbers separated by spaces"}},
+       Yaml("nash-e", std::string(kRgbNv12) + "  mean_value: '1;2;3'\n"),
+       {"m.yaml: input_parameters.mean_value has 3 entries but input_name has 1"}},
+      {"MeanNotNumbersAtAll",
+       Yaml("nash-e", std::string(kRgbNv12) + "  mean_value: '1, two, 3'\n"),
+       {"m.yaml: input 'data': mean_value '1, two, 3' is not a list of numbers separated by "
+        "spaces or commas"}},
       {"StdZero",
        Yaml("nash-e", std::string(kRgbNv12) + "  std_value: 58 0 57\n"),
        {"m.yaml: input 'data': std_value 0 would divide by zero"}},
@@ -162,11 +171,11 @@ inline const std::vector<ErrorCase>& DescriptorErrorCases() {
       {"MissingMarch",
        "model_parameters:\n  onnx_model: a.onnx\ninput_parameters:\n" + std::string(kRgbNv12),
        {"m.yaml: model_parameters.march is required (one of bernoulli2, bayes, bayes-e, nash-e, "
-        "nash-m, nash-p)"}},
+        "nash-m, nash-p, nash-h, nash-b, nash-b-lite, nash-b-plus, nash-starry-p)"}},
       {"UnknownMarch",
        Yaml("nash-x", kRgbNv12),
        {"m.yaml: model_parameters.march 'nash-x' is not one of bernoulli2, bayes, bayes-e, "
-        "nash-e, nash-m, nash-p"}},
+        "nash-e, nash-m, nash-p, nash-h, nash-b, nash-b-lite, nash-b-plus, nash-starry-p"}},
       {"UnknownTypes",
        Yaml("nash-e",
             "  input_name: data\n  input_type_train: nv12\n  input_layout_train: NCHW\n"
@@ -174,7 +183,7 @@ inline const std::vector<ErrorCase>& DescriptorErrorCases() {
        {"m.yaml: input 'data': input_type_train 'nv12' is not one of rgb, bgr, yuv444, gray, "
         "featuremap",
         "m.yaml: input 'data': input_type_rt 'nv21' is not one of nv12, yuv444, rgb, bgr, gray, "
-        "featuremap"}},
+        "featuremap, yuv444_128"}},
       {"MissingLayoutTrain",
        Yaml("nash-e",
             "  input_name: data\n  input_type_train: rgb\n  input_type_rt: nv12\n"
@@ -264,7 +273,8 @@ inline const std::vector<ErrorCase>& DescriptorErrorCases() {
             "  scale_value: '0.5; 0.5'\n"
             "  std_value: '2; None'\n"),
        {"m.yaml: model_parameters.march 'nash-q' is not one of bernoulli2, bayes, bayes-e, "
-        "nash-e, nash-m, nash-p",
+        "nash-e, nash-m, nash-p, nash-h, nash-b, nash-b-lite, "
+        "nash-b-plus, nash-starry-p",
         "m.yaml: input 'a': input_type_rt nv12 needs even height and width, got 223x224",
         "m.yaml: input 'a': scale_value and std_value are mutually exclusive",
         "m.yaml: input 'b': input_type_train gray cannot become input_type_rt nv12 (gray allows "
