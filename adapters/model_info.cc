@@ -1,6 +1,7 @@
 #include "adapters/model_info.h"
 
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <fstream>
 #include <utility>
@@ -35,12 +36,16 @@ std::vector<absl::string_view> Items(absl::string_view value) {
   return items;
 }
 
+// Integers of at least `min`. With `min` -1 (shapes and strides), INT64_MIN is -1 too: a
+// dynamic entry as `hb_model_info -v` prints it (hrt_model_exec prints -1).
 template <typename T>
 bool ParseIntegers(absl::string_view value, int64_t min, std::vector<T>* out) {
   out->clear();
   for (absl::string_view item : Items(value)) {
     int64_t number = 0;
-    if (!absl::SimpleAtoi(item, &number) || number < min) return false;
+    if (!absl::SimpleAtoi(item, &number)) return false;
+    if (min == -1 && number == std::numeric_limits<int64_t>::min()) number = -1;
+    if (number < min) return false;
     out->push_back(static_cast<T>(number));
   }
   return true;

@@ -227,3 +227,32 @@ TEST(ModelInfo, HostileTextIsBounded) {
 
 }  // namespace
 }  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+using ::hbprep::testing::IsOk;
+using ::testing::ElementsAre;
+
+// Dynamic entries as each tool prints them: hrt_model_exec -1, hb_model_info -v INT64_MIN,
+// J6 Y/UV strides 0 ("aligned by the rules"); and a text with no [model name] line.
+TEST(ModelInfo, ReadsEveryDynamicMarkerAndTextsWithoutAModelName) {
+  const std::string text =
+      "input[0]: \nname: data_y\nvalid shape: (1,-9223372036854775808,-9223372036854775808,1)\n"
+      "tensor type: HB_DNN_IMG_TYPE_NV12_SEPARATE\nquanti type: NONE\n"
+      "stride: (-9223372036854775808,-1,1,1)\n\n"
+      "input[1]: \nname: data_uv\nvalid shape: (1,-1,-1,2)\n"
+      "tensor type: HB_DNN_IMG_TYPE_NV12_SEPARATE\nquanti type: NONE\nstride: (0,0,2,1)\n";
+  absl::StatusOr<std::vector<ModelInfoModel>> models = ParseModelInfo(text, "info");
+  ASSERT_THAT(models, IsOk());
+  ASSERT_EQ(models->size(), 1u);
+  EXPECT_EQ((*models)[0].name, "");
+  EXPECT_THAT((*models)[0].inputs[0].valid_shape, ElementsAre(1, -1, -1, 1));
+  EXPECT_THAT((*models)[0].inputs[0].stride, ElementsAre(-1, -1, 1, 1));
+  EXPECT_THAT((*models)[0].inputs[1].stride, ElementsAre(0, 0, 2, 1));
+  // Any other negative number is still an error.
+  EXPECT_FALSE(ParseModelInfo("input[0]: \nname: a\nvalid shape: (1,-2)\n", "info").ok());
+}
+
+}  // namespace
+}  // namespace hbprep
