@@ -1,9 +1,9 @@
 #include "adapters/model_info.h"
 
 #include <algorithm>
-#include <limits>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <utility>
 
 #include "absl/status/status.h"
