@@ -566,6 +566,28 @@ absl::Status Preparer::Featuremap(int index, int item, const InputDescriptor& in
                                                    ", got ", ToString(array.dtype), " ",
                                                    absl::StrJoin(array.shape, "x")));
   }
+  if (options_.target == Target::kBoard && FeaturemapTransposedOnBoard(*descriptor_.chip, input)) {
+    // OE 1.x takes it in input_layout_rt: NCHW <-> NHWC of each batch item.
+    const bool to_nhwc = *input.layout_rt == Layout::kNHWC;
+    const int64_t n = want[0], a = want[1], b = want[2], c = want[3];  // file dims 1..3
+    std::vector<uint8_t> moved(array.data.size());
+    const float* src = reinterpret_cast<const float*>(array.data.data());
+    float* dst = reinterpret_cast<float*>(moved.data());
+    for (int64_t i = 0; i < n; ++i) {
+      const float* s = src + i * a * b * c;
+      float* d = dst + i * a * b * c;
+      for (int64_t x = 0; x < a; ++x) {
+        for (int64_t y = 0; y < b; ++y) {
+          for (int64_t z = 0; z < c; ++z) {
+            // NCHW (a=C, b=H, c=W) -> NHWC [y][z][x]; NHWC (a=H, b=W, c=C) -> NCHW [z][x][y].
+            const int64_t to = to_nhwc ? (y * c + z) * a + x : (z * a + x) * b + y;
+            d[to] = s[(x * b + y) * c + z];
+          }
+        }
+      }
+    }
+    array.data = std::move(moved);
+  }
   parts_[{index, item, TensorRole::kImage}] = std::move(array.data);
   return absl::OkStatus();
 }

@@ -13,11 +13,12 @@ int64_t AlignUp(int64_t value, int64_t alignment) {
   return (value + alignment - 1) / alignment * alignment;
 }
 
+// A featuremap's layout: its input_layout_train (NCHW when not given) for rank 4, none for
+// any other rank.
 TensorLayout FeaturemapLayout(const InputDescriptor& input) {
-  if (input.layout_train) {
-    return *input.layout_train == Layout::kNCHW ? TensorLayout::kNCHW : TensorLayout::kNHWC;
-  }
-  return input.shape.size() == 4 ? TensorLayout::kNCHW : TensorLayout::kNone;
+  if (input.shape.size() != 4) return TensorLayout::kNone;
+  return input.layout_train && *input.layout_train == Layout::kNHWC ? TensorLayout::kNHWC
+                                                                     : TensorLayout::kNCHW;
 }
 
 class Planner {
@@ -92,8 +93,15 @@ void Planner::AddBoardItem(const InputDescriptor& input, int index, int item,
                            DType::kFloat32);
     spec.shape = input.shape;
     spec.shape[0] = batch;
-    spec.strides = DenseStrides(spec.shape, spec.dtype);
     spec.layout = FeaturemapLayout(input);
+    if (FeaturemapTransposedOnBoard(*descriptor_.chip, input)) {
+      const std::vector<int64_t> s = spec.shape;
+      const bool to_nhwc = *input.layout_rt == Layout::kNHWC;
+      spec.shape = to_nhwc ? std::vector<int64_t>{s[0], s[2], s[3], s[1]}
+                           : std::vector<int64_t>{s[0], s[3], s[1], s[2]};
+      spec.layout = to_nhwc ? TensorLayout::kNHWC : TensorLayout::kNCHW;
+    }
+    spec.strides = DenseStrides(spec.shape, spec.dtype);
     return;
   }
 
@@ -280,6 +288,14 @@ void SetPlaneGeometry(const ChipInfo& chip, int64_t batch, int64_t height, int64
   const int64_t row = AlignUp(width, chip.row_alignment), plane = row * height;
   spec->shape = {batch, c, height, width};
   spec->strides = {gray ? plane : plane * 3 / 2, plane, row, 1};
+}
+
+bool FeaturemapTransposedOnBoard(const ChipInfo& chip, const InputDescriptor& input) {
+  if (chip.toolchain != Toolchain::kOe1 || input.is_image() || input.shape.size() != 4 ||
+      !input.layout_rt) {
+    return false;
+  }
+  return *input.layout_rt != input.layout_train.value_or(Layout::kNCHW);
 }
 
 Plan ResolvePlan(const Descriptor& descriptor, Target target) {

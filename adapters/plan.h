@@ -116,6 +116,11 @@ std::vector<int64_t> DenseShape(const TensorSpec& spec);
 void SetPlaneGeometry(const ChipInfo& chip, int64_t batch, int64_t height, int64_t width,
                       TensorSpec* spec);
 
+// Whether an OE 1.x board takes a rank-4 featuremap input in another layout than the float
+// model's: its input_layout_rt differs from input_layout_train (NCHW when not given). The
+// featuremap files stay in the float model's layout (input_shape); the engine transposes.
+bool FeaturemapTransposedOnBoard(const ChipInfo& chip, const InputDescriptor& input);
+
 // Resolves `descriptor` for `target`. REQUIRES: `descriptor` came from ParseDescriptor.
 // With a compiled model attached (AttachModelInfo), the board plan takes its input order,
 // dtypes, quantisation and strides.

@@ -814,3 +814,56 @@ TEST(Engine, AutoComputesCalcInThePrecisionOfTheDataThatReachesIt) {
 
 }  // namespace
 }  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+// OE 1.x boards take featuremaps in input_layout_rt (issue 16, section 3.5); J6 ignores it;
+// featuremaps of another rank carry no layout.
+TEST(Engine, Oe1FeaturemapsFollowInputLayoutRtOnTheBoard) {
+  const std::string yaml =
+      "model_parameters: {march: bayes-e}\n"
+      "input_parameters: {input_name: f, input_type_train: featuremap, input_type_rt: featuremap,\n"
+      "  input_layout_train: NCHW, input_layout_rt: NHWC, input_shape: 1x2x3x4}\n";
+  absl::StatusOr<Descriptor> d = ParseDescriptor(yaml, "m", {}, nullptr);
+  ASSERT_THAT(d, IsOk());
+  std::vector<float> values(24);
+  for (int i = 0; i < 24; ++i) values[i] = static_cast<float>(i);
+  const std::string npy = EncodeNpy(
+      DType::kFloat32, {1, 2, 3, 4},
+      absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(values.data()), 96));
+  absl::StatusOr<Prepared> board = Prepare(*d, {Img("f.npy", npy)}, {});
+  ASSERT_THAT(board, IsOk());
+  const TensorSpec& spec = board->tensors[0].spec;
+  EXPECT_EQ(spec.shape, (std::vector<int64_t>{1, 3, 4, 2}));
+  EXPECT_EQ(spec.layout, TensorLayout::kNHWC);
+  EXPECT_EQ(spec.strides, (std::vector<int64_t>{96, 32, 8, 4}));
+  std::vector<float> got(24);
+  std::memcpy(got.data(), board->tensors[0].data.data(), 96);
+  // NHWC[h][w][c] = NCHW[c][h][w] = c * 12 + h * 4 + w.
+  for (int h = 0; h < 3; ++h) {
+    for (int w = 0; w < 4; ++w) {
+      for (int c = 0; c < 2; ++c) EXPECT_EQ(got[(h * 4 + w) * 2 + c], c * 12 + h * 4 + w);
+    }
+  }
+  // The float model's own targets keep the float model's layout.
+  PrepareOptions calibration;
+  calibration.target = Target::kCalibration;
+  absl::StatusOr<Prepared> calib = Prepare(*d, {Img("f.npy", npy)}, calibration);
+  ASSERT_THAT(calib, IsOk());
+  EXPECT_EQ(calib->tensors[0].spec.shape, (std::vector<int64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(calib->tensors[0].data, std::vector<uint8_t>(npy.end() - 96, npy.end()));
+  // Rank 2: no layout, whatever input_layout_train says.
+  absl::StatusOr<Descriptor> flat = ParseDescriptor(
+      "model_parameters: {march: nash-e}\n"
+      "input_parameters: {input_name: f, input_type_train: featuremap, input_type_rt: featuremap,\n"
+      "  input_layout_train: NCHW, input_shape: 1x8}\n",
+      "m", {}, nullptr);
+  ASSERT_THAT(flat, IsOk());
+  for (Target target : {Target::kBoard, Target::kCalibration}) {
+    EXPECT_EQ(ResolvePlan(*flat, target).tensors[0].layout, TensorLayout::kNone);
+  }
+}
+
+}  // namespace
+}  // namespace hbprep
