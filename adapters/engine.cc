@@ -932,8 +932,8 @@ absl::StatusOr<size_t> CheckStridedLayout(const TensorSpec& spec, size_t data_by
     }
     if (!Mul(spec.strides[0], spec.shape[0], &packed)) return overflow();
     if (end > packed) {
-      return bad(absl::StrCat("strides ", strides, " do not fit shape ", shape, ": its data ends at byte ",
-                              end, " of ", packed));
+      return bad(absl::StrCat("strides ", strides, " do not fit shape ", shape,
+                              ": its data ends at byte ", end, " of ", packed));
     }
   } else {
     // Image planes: `rows` rows of `row_bytes` bytes per image, `row_stride` apart, images
@@ -962,8 +962,8 @@ absl::StatusOr<size_t> CheckStridedLayout(const TensorSpec& spec, size_t data_by
     int64_t count = 0, last = 0, end = 0;
     if (!Mul(n, rows, &count) || !Mul(count, row_bytes, &count)) return overflow();
     if (bytes != count) {
-      return bad(absl::StrCat("holds ", data_bytes, " data bytes, shape ", shape, " needs ",
-                              count));
+      return bad(
+          absl::StrCat("holds ", data_bytes, " data bytes, shape ", shape, " needs ", count));
     }
     if (row_stride < row_bytes) {
       return bad(absl::StrCat("strides ", strides, " do not fit shape ", shape, ": row stride ",

@@ -90,9 +90,9 @@ class HeaderParser {
     ++at_;  // '}'
     Space();
     if (at_ != text_.size()) return Error("text after the closing '}'");
-    for (const auto& [seen, key] : {std::pair{seen_descr, "descr"},
-                                    std::pair{seen_order, "fortran_order"},
-                                    std::pair{seen_shape, "shape"}}) {
+    for (const auto& [seen, key] :
+         {std::pair{seen_descr, "descr"}, std::pair{seen_order, "fortran_order"},
+          std::pair{seen_shape, "shape"}}) {
       if (!seen) return absl::StrCat("missing key '", key, "'");
     }
     return "";
@@ -132,8 +132,8 @@ class HeaderParser {
     for (const auto& [word, value] : {std::pair{"True", true}, std::pair{"False", false}}) {
       const absl::string_view w(word);
       if (text_.substr(at_, w.size()) == w &&
-          (at_ + w.size() == text_.size() || !absl::ascii_isalnum(static_cast<unsigned char>(
-                                                 text_[at_ + w.size()])))) {
+          (at_ + w.size() == text_.size() ||
+           !absl::ascii_isalnum(static_cast<unsigned char>(text_[at_ + w.size()])))) {
         at_ += w.size();
         *out = value;
         return "";

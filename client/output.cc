@@ -131,9 +131,8 @@ absl::Status CheckTensorNames(const Plan& plan) {
   for (size_t i = 0; i < plan.tensors.size(); ++i) {
     const TensorSpec& a = plan.tensors[i];
     if (a.name.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("model '", plan.model, "': tensor ", i, " (input '", a.input,
-                       "') has an empty name"));
+      return absl::InvalidArgumentError(absl::StrCat("model '", plan.model, "': tensor ", i,
+                                                     " (input '", a.input, "') has an empty name"));
     }
     for (size_t j = 0; j < i; ++j) {
       const TensorSpec& b = plan.tensors[j];

@@ -123,8 +123,8 @@ absl::StatusOr<TensorSpec> SpecFromProto(const ProtoSpec& in) {
   spec.role = RoleFromProto(in.role());
   std::optional<DType> dtype = DTypeFromProto(in.dtype());
   if (!dtype) {
-    return absl::InvalidArgumentError(absl::StrCat("server sent tensor '", in.name(),
-                                                   "' with unknown dtype ", in.dtype()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("server sent tensor '", in.name(), "' with unknown dtype ", in.dtype()));
   }
   spec.dtype = *dtype;
   spec.shape.assign(in.shape().begin(), in.shape().end());
@@ -302,14 +302,13 @@ absl::StatusOr<Plan> PlanFromProto(const v1::DescribeModelResponse& response) {
     };
     if (spec->shape.empty() || !valid(spec->shape)) {
       return absl::InvalidArgumentError(absl::StrCat("server sent tensor '", spec->name,
-                                                     "' with shape [", absl::StrJoin(spec->shape, ","),
-                                                     "]"));
+                                                     "' with shape [",
+                                                     absl::StrJoin(spec->shape, ","), "]"));
     }
     if (spec->strides.size() != spec->shape.size() || !valid(spec->strides)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("server sent tensor '", spec->name, "' with strides [",
-                       absl::StrJoin(spec->strides, ","), "] for shape [",
-                       absl::StrJoin(spec->shape, ","), "]"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "server sent tensor '", spec->name, "' with strides [", absl::StrJoin(spec->strides, ","),
+          "] for shape [", absl::StrJoin(spec->shape, ","), "]"));
     }
     plan.tensors.push_back(*std::move(spec));
   }
@@ -412,19 +411,19 @@ absl::Status CheckPreparedAgainstPlan(const Plan& asked, const PrepareOptions& o
       if (count < 0) break;
     }
     if (count < 0 || tensor.data.size() != static_cast<uint64_t>(count)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "server sent tensor '", spec.name, "' with ", tensor.data.size(), " data bytes, its shape ",
-          dims(dense), " (", ToString(spec.dtype), ") holds ", count < 0 ? "too many" : std::to_string(count)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("server sent tensor '", spec.name, "' with ", tensor.data.size(),
+                       " data bytes, its shape ", dims(dense), " (", ToString(spec.dtype),
+                       ") holds ", count < 0 ? "too many" : std::to_string(count)));
     }
     absl::StatusOr<size_t> packed = CheckStridedLayout(spec, tensor.data.size());
     if (!packed.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("server sent ", packed.status().message()));
     }
     if (*packed > kMaxPackedBytes) {
-      return absl::InvalidArgumentError(absl::StrCat("server sent tensor '", spec.name,
-                                                     "' whose board layout ", list(spec.strides),
-                                                     " takes ", *packed, " bytes, over ",
-                                                     kMaxPackedBytes));
+      return absl::InvalidArgumentError(
+          absl::StrCat("server sent tensor '", spec.name, "' whose board layout ",
+                       list(spec.strides), " takes ", *packed, " bytes, over ", kMaxPackedBytes));
     }
   }
   return absl::OkStatus();

@@ -36,9 +36,9 @@ absl::StatusOr<std::map<std::string, NpyArray>> LoadFolder(const std::string& di
       // A file of the folder itself, never a path elsewhere.
       const std::string file = tensor["file"].get<std::string>();
       if (file.empty() || file == "." || file == ".." || file.find('/') != std::string::npos) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            dir, "/manifest.json: tensor '", tensor["name"].get<std::string>(), "' has file '",
-            file, "', which is not a file name of the folder"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(dir, "/manifest.json: tensor '", tensor["name"].get<std::string>(),
+                         "' has file '", file, "', which is not a file name of the folder"));
       }
       files[tensor["name"].get<std::string>()] = dir + "/" + file;
     }

@@ -71,7 +71,8 @@ TEST(Npy, MalformedHeadersAreRefusedNamingTheProblem) {
       {"{'descr': '|u1', 'fortran_order': False, 'note': \"'shape': (6,)\"}",
        "unknown key 'note' (the header has 'descr', 'fortran_order' and 'shape')"},
       {"{'descr': \"|u1 'shape': (6,)\", 'fortran_order': False}", "missing key 'shape'"},
-      {"{'descr': '|u1', 'fortran_order': False, 'shape': (6,)", "expected ',' or '}' at byte 54 of the header"},
+      {"{'descr': '|u1', 'fortran_order': False, 'shape': (6,)",
+       "expected ',' or '}' at byte 54 of the header"},
       {"{'descr': '|u1', 'fortran_order': False, 'shape': (6,)} x",
        "text after the closing '}' at byte 56 of the header"},
       {"{'descr': '|u1', 'fortran_order': False, 'shape': (6)}",
@@ -112,29 +113,26 @@ TEST(Npy, MalformedHeadersAreRefusedNamingTheProblem) {
 
 TEST(Npy, BoundsStillHold) {
   const std::string p = "t.npy: not a usable .npy file: ";
+  EXPECT_THAT(DecodeNpy(Npy("{'descr': '|u1', 'fortran_order': False, 'shape': (1099511627776, "
+                            "1099511627776)}",
+                            ""),
+                        "t.npy"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       p + "shape (1099511627776, 1099511627776) is too large"));
+  EXPECT_THAT(DecodeNpy(Npy("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296,)}", ""),
+                        "t.npy"),
+              StatusIs(absl::StatusCode::kInvalidArgument, p + "too large"));
   EXPECT_THAT(
-      DecodeNpy(Npy("{'descr': '|u1', 'fortran_order': False, 'shape': (1099511627776, "
-                    "1099511627776)}",
-                    ""),
-                "t.npy"),
+      DecodeNpy(Npy("{'descr': '|u1', 'fortran_order': False, 'shape': (7,)}", "abcdef"), "t.npy"),
+      StatusIs(absl::StatusCode::kInvalidArgument, p + "holds 6 data bytes, shape needs 7"));
+  EXPECT_THAT(
+      DecodeNpy(Npy("{'descr': '>f4', 'fortran_order': False, 'shape': (6,)}", "abcdef"), "t.npy"),
       StatusIs(absl::StatusCode::kInvalidArgument,
-               p + "shape (1099511627776, 1099511627776) is too large"));
+               p + "dtype '>f4' is not one of uint8, int8, int16, uint16, int32, float32, "
+                   "float64"));
   EXPECT_THAT(
-      DecodeNpy(Npy("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296,)}", ""),
-                "t.npy"),
-      StatusIs(absl::StatusCode::kInvalidArgument, p + "too large"));
-  EXPECT_THAT(DecodeNpy(Npy("{'descr': '|u1', 'fortran_order': False, 'shape': (7,)}", "abcdef"),
-                        "t.npy"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       p + "holds 6 data bytes, shape needs 7"));
-  EXPECT_THAT(DecodeNpy(Npy("{'descr': '>f4', 'fortran_order': False, 'shape': (6,)}", "abcdef"),
-                        "t.npy"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       p + "dtype '>f4' is not one of uint8, int8, int16, uint16, int32, float32, "
-                           "float64"));
-  EXPECT_THAT(DecodeNpy(Npy("{'descr': '|u1', 'fortran_order': True, 'shape': (6,)}", "abcdef"),
-                        "t.npy"),
-              StatusIs(absl::StatusCode::kInvalidArgument, p + "Fortran order is not supported"));
+      DecodeNpy(Npy("{'descr': '|u1', 'fortran_order': True, 'shape': (6,)}", "abcdef"), "t.npy"),
+      StatusIs(absl::StatusCode::kInvalidArgument, p + "Fortran order is not supported"));
   std::string truncated = Npy("{'descr': '|u1', 'fortran_order': False, 'shape': (6,)}", "");
   truncated.resize(20);
   EXPECT_THAT(DecodeNpy(truncated, "t.npy"),

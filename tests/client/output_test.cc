@@ -47,8 +47,8 @@ TEST(FileNameOf, IsOneToOneAndNameOfFileReversesIt) {
       EXPECT_EQ(NameOfFile(file), name) << c;
     }
   }
-  for (const char* name : {"/encoder/after_norm/Add_1_output_0", "onnx::Shape_8609", "a%25b",
-                           "%", "%%", "..", "...x", "x..", "images_y"}) {
+  for (const char* name : {"/encoder/after_norm/Add_1_output_0", "onnx::Shape_8609", "a%25b", "%",
+                           "%%", "..", "...x", "x..", "images_y"}) {
     EXPECT_EQ(NameOfFile(FileNameOf(name)), name) << name;
   }
 }

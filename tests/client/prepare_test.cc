@@ -284,11 +284,13 @@ std::string EscapingModel(const TempDir& dir) {
   return dir.Write("escape.yaml",
                    "model_parameters: {march: nash-e}\n"
                    "input_parameters:\n"
-                   "  input_name: '../../escaped; " + dir.path() + "/abs_x; onnx::Shape_8609'\n"
-                   "  input_type_train: 'featuremap; featuremap; featuremap'\n"
-                   "  input_type_rt: 'featuremap; featuremap; featuremap'\n"
-                   "  input_layout_train: 'NCHW; NCHW; NCHW'\n"
-                   "  input_shape: '1x4; 1x4; 1x4'\n");
+                   "  input_name: '../../escaped; " +
+                       dir.path() +
+                       "/abs_x; onnx::Shape_8609'\n"
+                       "  input_type_train: 'featuremap; featuremap; featuremap'\n"
+                       "  input_type_rt: 'featuremap; featuremap; featuremap'\n"
+                       "  input_layout_train: 'NCHW; NCHW; NCHW'\n"
+                       "  input_shape: '1x4; 1x4; 1x4'\n");
 }
 
 std::string FeatureFile(const TempDir& dir) {
@@ -301,13 +303,14 @@ TEST(CliPrepare, TensorNamesBecomeEncodedFileNamesThatStayInsideOut) {
   TempDir dir;
   const std::string config = EscapingModel(dir), feature = FeatureFile(dir);
   const std::string out = dir.path() + "/a/b/out";
-  CliResult run =
-      Cli({"prepare", "--config", config, "--format", "bin", "--out", out, feature, feature, feature});
+  CliResult run = Cli(
+      {"prepare", "--config", config, "--format", "bin", "--out", out, feature, feature, feature});
   ASSERT_EQ(run.status, kExitOk) << run.err;
   // The temporary folder's path is made of [A-Za-z0-9-] and '/'.
   const std::string abs = absl::StrReplaceAll(dir.path(), {{"/", "%2F"}}) + "%2Fabs_x";
   std::set<std::string> files;
-  for (const auto& entry : fs::directory_iterator(out)) files.insert(entry.path().filename().string());
+  for (const auto& entry : fs::directory_iterator(out))
+    files.insert(entry.path().filename().string());
   EXPECT_EQ(files, (std::set<std::string>{"%2E.%2F..%2Fescaped.npy", "%2E.%2F..%2Fescaped.bin",
                                           abs + ".npy", abs + ".bin", "onnx%3A%3AShape_8609.npy",
                                           "onnx%3A%3AShape_8609.bin", "manifest.json"}));
@@ -336,7 +339,8 @@ TEST(CliPrepare, TensorNamesBecomeEncodedFileNamesThatStayInsideOut) {
   const std::string plain = dir.path() + "/plain";
   fs::create_directories(plain);
   for (const auto& entry : fs::directory_iterator(out)) {
-    if (entry.path().extension() == ".npy") fs::copy_file(entry.path(), plain / entry.path().filename());
+    if (entry.path().extension() == ".npy")
+      fs::copy_file(entry.path(), plain / entry.path().filename());
   }
   CliResult read_plain = Cli({"diff", plain, out});
   EXPECT_EQ(read_plain.status, kExitOk) << read_plain.err;
@@ -371,7 +375,8 @@ TEST(CliPrepare, TensorsOfTheSameNameExit2NamingBoth) {
   const std::string message =
       "hbprep: model 'c': tensor 'a_y' of input 'a' and tensor 'a_y' of input 'a_y' have the "
       "same name; their files would collide\nrun 'hbprep help' for usage\n";
-  CliResult run = Cli({"prepare", "--config", config, "--out", dir.path() + "/out", image, feature});
+  CliResult run =
+      Cli({"prepare", "--config", config, "--out", dir.path() + "/out", image, feature});
   EXPECT_EQ(run.status, kExitUsage);
   EXPECT_EQ(run.err, message);
   EXPECT_FALSE(fs::exists(dir.path() + "/out"));
@@ -384,7 +389,8 @@ TEST(CliPrepare, OutReplacesOnlyAnEmptyFolderOrAnEarlierResult) {
   const std::string file = dir.Write("notes.txt", "mine");
   CliResult over_file = Cli({"prepare", "--config", config, "--out", file, image});
   EXPECT_EQ(over_file.status, kExitFailed);
-  EXPECT_EQ(over_file.err, "hbprep: --out '" + file + "' exists and is not a folder; not replaced\n");
+  EXPECT_EQ(over_file.err,
+            "hbprep: --out '" + file + "' exists and is not a folder; not replaced\n");
   EXPECT_EQ(Read(file), "mine");
   const std::string folder = dir.path() + "/photos";
   fs::create_directories(folder);

@@ -77,9 +77,11 @@ class HostileServer : public ::testing::Test {
     models_.Write("absname.yaml",
                   "model_parameters: {march: nash-e}\n"
                   "input_parameters:\n"
-                  "  input_name: '" + work_.path() + "/abs_x'\n"
-                  "  input_type_train: featuremap\n  input_type_rt: featuremap\n"
-                  "  input_layout_train: NCHW\n  input_shape: 1x4\n");
+                  "  input_name: '" +
+                      work_.path() +
+                      "/abs_x'\n"
+                      "  input_type_train: featuremap\n  input_type_rt: featuremap\n"
+                      "  input_layout_train: NCHW\n  input_shape: 1x4\n");
     ServerOptions options;
     options.listen = {};
     options.models_dir = models_.path();
@@ -128,10 +130,10 @@ class HostileServer : public ::testing::Test {
 TEST_F(HostileServer, AnHonestAnswerIsWritten) {
   CliResult run = Prepare();
   ASSERT_EQ(run.status, kExitOk) << run.err;
-  EXPECT_EQ(WorkFiles(), (std::set<std::string>{"scene.png", "out", "out/manifest.json",
-                                                "out/data_y.npy", "out/data_y.bin",
-                                                "out/data_uv.npy", "out/data_uv.bin",
-                                                "out/data_roi.npy", "out/data_roi.txt"}));
+  EXPECT_EQ(WorkFiles(),
+            (std::set<std::string>{"scene.png", "out", "out/manifest.json", "out/data_y.npy",
+                                   "out/data_y.bin", "out/data_uv.npy", "out/data_uv.bin",
+                                   "out/data_roi.npy", "out/data_roi.txt"}));
   EXPECT_EQ(Read(out_ + "/data_roi.txt"), "0 0 63 47\n");
 }
 
@@ -212,8 +214,7 @@ TEST_F(HostileServer, PlansThatCannotBeWrittenAreRefused) {
   };
   CliResult shape = Prepare();
   EXPECT_EQ(shape.status, kExitUsage);
-  EXPECT_EQ(shape.err,
-            "hbprep: server sent tensor 'data_y' with shape [1,0,-1,1]\n");
+  EXPECT_EQ(shape.err, "hbprep: server sent tensor 'data_y' with shape [1,0,-1,1]\n");
   hostile_->on_describe = [](v1::DescribeModelResponse* r) {
     r->mutable_tensors(0)->mutable_strides()->RemoveLast();
   };
@@ -229,9 +230,7 @@ TEST_F(HostileServer, NamesThatArePathsStayInsideOut) {
   hostile_->on_describe = [](v1::DescribeModelResponse* r) {
     r->mutable_tensors(0)->set_name("../../x");
   };
-  hostile_->on_prepare = [](v1::PrepareResponse* r) {
-    r->mutable_tensors(0)->set_name("../../x");
-  };
+  hostile_->on_prepare = [](v1::PrepareResponse* r) { r->mutable_tensors(0)->set_name("../../x"); };
   out_ = work_.path() + "/a/out";  // ../../x.npy would be the work folder's x.npy
   CliResult run = Prepare();
   ASSERT_EQ(run.status, kExitOk) << run.err;
