@@ -797,14 +797,124 @@ absl::StatusOr<Prepared> Prepare(const Descriptor& descriptor, absl::Span<const 
   }
 }
 
+namespace {
+
+// a * b and a + b, false when the result does not fit.
+bool Mul(int64_t a, int64_t b, int64_t* out) { return !__builtin_mul_overflow(a, b, out); }
+bool Add(int64_t a, int64_t b, int64_t* out) { return !__builtin_add_overflow(a, b, out); }
+
+}  // namespace
+
+absl::StatusOr<size_t> CheckStridedLayout(const TensorSpec& spec, size_t data_bytes) {
+  const std::string shape = absl::StrJoin(spec.shape, "x");
+  const std::string strides = absl::StrJoin(spec.strides, ",");
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("tensor '", spec.name, "': ", why));
+  };
+  auto overflow = [&] {
+    return bad(absl::StrCat("shape ", shape, " with strides ", strides, " overflows 64 bits"));
+  };
+  const size_t rank = spec.shape.size();
+  if (rank == 0) return bad("has no shape");
+  if (spec.strides.size() != rank) {
+    return bad(absl::StrCat(spec.strides.size(), " strides (", strides, ") for shape ", shape,
+                            " of rank ", rank));
+  }
+  for (int64_t dim : spec.shape) {
+    if (dim < 1) return bad(absl::StrCat("shape ", shape, " has a dimension below 1"));
+  }
+  for (int64_t stride : spec.strides) {
+    if (stride < 1) return bad(absl::StrCat("strides ", strides, " hold one below 1"));
+  }
+  const int64_t element = ElementSize(spec.dtype);
+  const int64_t bytes = static_cast<int64_t>(data_bytes);
+  if (data_bytes > static_cast<size_t>(std::numeric_limits<int64_t>::max())) return overflow();
+  int64_t packed = 0;
+  if (spec.role == TensorRole::kImage || spec.role == TensorRole::kRoi) {
+    // PackStrided copies rows of the last dimension to the offsets the other strides give.
+    int64_t count = element;
+    for (int64_t dim : spec.shape) {
+      if (!Mul(count, dim, &count)) return overflow();
+    }
+    if (bytes != count) {
+      return bad(absl::StrCat("holds ", data_bytes, " data bytes, shape ", shape, " (",
+                              ToString(spec.dtype), ") needs ", count));
+    }
+    if (spec.strides == DenseStrides(spec.shape, spec.dtype)) return data_bytes;
+    const int64_t row = spec.shape[rank - 1] * element;  // <= count
+    int64_t inner = row, end = row;  // bytes a dimension's block spans; end of the last row
+    for (size_t d = rank - 1; d-- > 0;) {
+      if (spec.strides[d] < inner) {
+        return bad(absl::StrCat("strides ", strides, " do not fit shape ", shape, ": stride ",
+                                spec.strides[d], " of dimension ", d, " is below the ", inner,
+                                " bytes within it"));
+      }
+      int64_t span = 0;
+      if (!Mul(spec.shape[d] - 1, spec.strides[d], &span) || !Add(end, span, &end) ||
+          !Mul(spec.shape[d], spec.strides[d], &inner)) {
+        return overflow();
+      }
+    }
+    if (!Mul(spec.strides[0], spec.shape[0], &packed)) return overflow();
+    if (end > packed) {
+      return bad(absl::StrCat("strides ", strides, " do not fit shape ", shape,
+                              ": its data ends at byte ", end, " of ", packed));
+    }
+  } else {
+    // Image planes: `rows` rows of `row_bytes` bytes per image, `row_stride` apart, images
+    // `image_stride` apart.
+    if (element != 1) {
+      return bad(absl::StrCat("an image plane holds uint8 data, not ", ToString(spec.dtype)));
+    }
+    if (rank != 4) return bad(absl::StrCat("an image plane has rank 4, not shape ", shape));
+    int64_t row_bytes = 0, rows = 0, row_stride = 0;
+    if (spec.layout == TensorLayout::kNHWC) {
+      if (!Mul(spec.shape[2], spec.shape[3], &row_bytes)) return overflow();
+      rows = spec.shape[1];
+      row_stride = spec.strides[1];
+    } else if (spec.layout == TensorLayout::kNCHW || spec.layout == TensorLayout::kNV12) {
+      row_bytes = spec.shape[3];
+      rows = spec.shape[2];
+      if (spec.layout == TensorLayout::kNV12) {  // Y rows, then H / 2 UV rows
+        if (!Mul(rows, 3, &rows)) return overflow();
+        rows /= 2;
+      }
+      row_stride = spec.strides[2];
+    } else {
+      return bad("an image plane needs layout NHWC, NCHW or NV12");
+    }
+    const int64_t image_stride = spec.strides[0], n = spec.shape[0];
+    int64_t count = 0, last = 0, end = 0;
+    if (!Mul(n, rows, &count) || !Mul(count, row_bytes, &count)) return overflow();
+    if (bytes != count) {
+      return bad(
+          absl::StrCat("holds ", data_bytes, " data bytes, shape ", shape, " needs ", count));
+    }
+    if (row_stride < row_bytes) {
+      return bad(absl::StrCat("strides ", strides, " do not fit shape ", shape, ": row stride ",
+                              row_stride, " is below the row's ", row_bytes, " bytes"));
+    }
+    if (!Mul(rows - 1, row_stride, &last) || !Add(last, row_bytes, &end)) return overflow();
+    if (image_stride < end) {
+      return bad(absl::StrCat("strides ", strides, " do not fit shape ", shape, ": image stride ",
+                              image_stride, " is below the image's ", end, " bytes"));
+    }
+    if (!Mul(image_stride, n, &packed)) return overflow();
+  }
+  if (static_cast<uint64_t>(packed) > std::numeric_limits<size_t>::max()) return overflow();
+  return static_cast<size_t>(packed);
+}
+
 std::vector<uint8_t> PackStrided(const Tensor& tensor) {
   const TensorSpec& spec = tensor.spec;
+  const absl::StatusOr<size_t> packed = CheckStridedLayout(spec, tensor.data.size());
+  if (!packed.ok()) return {};  // would read or write out of bounds
   if (spec.role == TensorRole::kImage || spec.role == TensorRole::kRoi) {
     // Dense unless the compiled model pads (its strides, checked against the shape).
     const size_t rank = spec.shape.size();
     const int64_t element = ElementSize(spec.dtype);
-    if (rank == 0 || spec.strides == DenseStrides(spec.shape, spec.dtype)) return tensor.data;
-    std::vector<uint8_t> out(static_cast<size_t>(spec.strides[0] * spec.shape[0]), 0);
+    if (spec.strides == DenseStrides(spec.shape, spec.dtype)) return tensor.data;
+    std::vector<uint8_t> out(*packed, 0);
     const int64_t row = spec.shape[rank - 1] * element;
     const int64_t rows = static_cast<int64_t>(tensor.data.size()) / row;
     for (int64_t r = 0; r < rows; ++r) {
@@ -830,7 +940,7 @@ std::vector<uint8_t> PackStrided(const Tensor& tensor) {
     rows = spec.layout == TensorLayout::kNV12 ? spec.shape[2] * 3 / 2 : spec.shape[2];
     row_stride = spec.strides[2];
   }
-  std::vector<uint8_t> out(static_cast<size_t>(image_stride * n), 0);
+  std::vector<uint8_t> out(*packed, 0);
   for (int64_t i = 0; i < n; ++i) {
     for (int64_t r = 0; r < rows; ++r) {
       std::memcpy(out.data() + i * image_stride + r * row_stride,

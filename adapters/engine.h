@@ -152,8 +152,16 @@ absl::StatusOr<RequestCost> EstimateCost(const Descriptor& descriptor,
 absl::StatusOr<Prepared> Prepare(const Descriptor& descriptor, absl::Span<const InputImage> images,
                                  const PrepareOptions& options);
 
+// Whether PackStrided can lay out `data_bytes` dense bytes of a tensor of `spec` within
+// bounds: a concrete shape (every dimension >= 1), one positive stride per dimension, data
+// bytes exactly what the shape holds, strides that keep each row (or image plane) apart and
+// inside the packed buffer. Returns the packed size in bytes (computed without overflow);
+// INVALID_ARGUMENT naming the tensor, the field and its value otherwise.
+absl::StatusOr<size_t> CheckStridedLayout(const TensorSpec& spec, size_t data_bytes);
+
 // The board layout of a dense tensor: rows padded to spec.strides (padding bytes zero).
-// Dense tensors come back unchanged.
+// Dense tensors come back unchanged. A tensor CheckStridedLayout() refuses gives an empty
+// vector (nothing is read or written out of bounds): check it first.
 std::vector<uint8_t> PackStrided(const Tensor& tensor);
 
 }  // namespace hbprep

@@ -1,13 +1,15 @@
 #include "adapters/npy.h"
 
 #include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 
 namespace hbprep {
 namespace {
@@ -33,20 +35,148 @@ absl::string_view Descr(DType dtype) {
   return "|u1";
 }
 
-// The value of `key` in the header dict text, e.g. 'descr': '<f4' -> <f4 (quotes kept off).
-absl::string_view Field(absl::string_view header, absl::string_view key) {
-  const std::string quoted = absl::StrCat("'", key, "'");
-  size_t at = header.find(quoted);
-  if (at == absl::string_view::npos) return {};
-  absl::string_view rest = header.substr(at + quoted.size());
-  rest = absl::StripLeadingAsciiWhitespace(rest);
-  if (!absl::ConsumePrefix(&rest, ":")) return {};
-  rest = absl::StripLeadingAsciiWhitespace(rest);
-  if (absl::ConsumePrefix(&rest, "'")) return rest.substr(0, rest.find('\''));
-  if (absl::ConsumePrefix(&rest, "(")) return rest.substr(0, rest.find(')'));
-  size_t end = rest.find_first_of(",}");
-  return absl::StripAsciiWhitespace(rest.substr(0, end));
-}
+// The header dict, parsed as the Python literal numpy writes (and ast.literal_eval reads):
+// {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), } with the three keys in any
+// order, single or double quotes, any whitespace, an optional trailing comma. Shape entries
+// may carry Python 2's L suffix (old numpy files).
+struct NpyHeader {
+  std::string descr;
+  bool fortran_order = false;
+  std::vector<int64_t> shape;
+};
+
+class HeaderParser {
+ public:
+  explicit HeaderParser(absl::string_view text) : text_(text) {}
+
+  // An empty string when the header parses; else why not.
+  std::string Parse(NpyHeader* header) {
+    bool seen_descr = false, seen_order = false, seen_shape = false;
+    Space();
+    if (!Take('{')) return Error("expected '{'");
+    Space();
+    while (!Peek('}')) {
+      std::string key;
+      if (std::string error = String(&key); !error.empty()) return error;
+      Space();
+      if (!Take(':')) return Error(absl::StrCat("expected ':' after key '", key, "'"));
+      Space();
+      bool* seen = key == "descr"           ? &seen_descr
+                   : key == "fortran_order" ? &seen_order
+                   : key == "shape"         ? &seen_shape
+                                            : nullptr;
+      if (seen == nullptr) {
+        return absl::StrCat("unknown key '", key,
+                            "' (the header has 'descr', 'fortran_order' and 'shape')");
+      }
+      if (*seen) return absl::StrCat("key '", key, "' is given twice");
+      *seen = true;
+      std::string error;
+      if (key == "descr") {
+        error = String(&header->descr);
+      } else if (key == "fortran_order") {
+        error = Bool(&header->fortran_order);
+      } else {
+        error = Tuple(&header->shape);
+      }
+      if (!error.empty()) return absl::StrCat("'", key, "': ", error);
+      Space();
+      if (Take(',')) {
+        Space();
+        continue;
+      }
+      if (!Peek('}')) return Error("expected ',' or '}'");
+    }
+    ++at_;  // '}'
+    Space();
+    if (at_ != text_.size()) return Error("text after the closing '}'");
+    for (const auto& [seen, key] :
+         {std::pair{seen_descr, "descr"}, std::pair{seen_order, "fortran_order"},
+          std::pair{seen_shape, "shape"}}) {
+      if (!seen) return absl::StrCat("missing key '", key, "'");
+    }
+    return "";
+  }
+
+ private:
+  std::string Error(absl::string_view what) const {
+    return absl::StrCat(what, " at byte ", at_, " of the header");
+  }
+  bool Peek(char c) const { return at_ < text_.size() && text_[at_] == c; }
+  bool Take(char c) {
+    if (!Peek(c)) return false;
+    ++at_;
+    return true;
+  }
+  void Space() {
+    while (at_ < text_.size() && absl::ascii_isspace(static_cast<unsigned char>(text_[at_]))) {
+      ++at_;
+    }
+  }
+  // A quoted string without escapes.
+  std::string String(std::string* out) {
+    if (!Peek('\'') && !Peek('"')) return Error("expected a quoted string");
+    const char quote = text_[at_++];
+    const size_t begin = at_;
+    while (at_ < text_.size() && text_[at_] != quote) {
+      if (text_[at_] == '\\') return Error("escape sequences are not supported");
+      if (text_[at_] == '\n') return Error("unterminated string");
+      ++at_;
+    }
+    if (at_ == text_.size()) return Error("unterminated string");
+    *out = std::string(text_.substr(begin, at_ - begin));
+    ++at_;
+    return "";
+  }
+  std::string Bool(bool* out) {
+    for (const auto& [word, value] : {std::pair{"True", true}, std::pair{"False", false}}) {
+      const absl::string_view w(word);
+      if (text_.substr(at_, w.size()) == w &&
+          (at_ + w.size() == text_.size() ||
+           !absl::ascii_isalnum(static_cast<unsigned char>(text_[at_ + w.size()])))) {
+        at_ += w.size();
+        *out = value;
+        return "";
+      }
+    }
+    return Error("expected True or False");
+  }
+  // (), (n,), (n, m) or (n, m,): non-negative integers.
+  std::string Tuple(std::vector<int64_t>* out) {
+    if (!Take('(')) return Error("expected a tuple");
+    Space();
+    size_t count = 0;
+    bool comma = false;  // the last item was followed by a comma
+    while (!Take(')')) {
+      if (count > 0 && !comma) return Error("expected ',' or ')'");
+      const size_t begin = at_;
+      while (at_ < text_.size() && absl::ascii_isdigit(static_cast<unsigned char>(text_[at_]))) {
+        ++at_;
+      }
+      if (at_ == begin) return Error("expected a non-negative integer");
+      if (at_ - begin > 1 && text_[begin] == '0') {
+        at_ = begin;
+        return Error("leading zeros are not a Python integer");
+      }
+      int64_t value = 0;
+      if (at_ - begin > 18 || !absl::SimpleAtoi(text_.substr(begin, at_ - begin), &value)) {
+        return Error("integer too large");
+      }
+      Take('L');
+      out->push_back(value);
+      ++count;
+      Space();
+      comma = Take(',');
+      Space();
+    }
+    // (n) is a number in Python, not a tuple.
+    if (count == 1 && !comma) return Error("a one-element tuple needs a trailing comma");
+    return "";
+  }
+
+  absl::string_view text_;
+  size_t at_ = 0;
+};
 
 }  // namespace
 
@@ -94,8 +224,12 @@ absl::StatusOr<NpyArray> DecodeNpy(absl::string_view bytes, absl::string_view wh
   const absl::string_view header = bytes.substr(offset, header_len);
   const absl::string_view payload = bytes.substr(offset + header_len);
 
+  NpyHeader parsed;
+  if (std::string error = HeaderParser(header).Parse(&parsed); !error.empty()) {
+    return bad(absl::StrCat("header: ", error));
+  }
   NpyArray array;
-  const absl::string_view descr = Field(header, "descr");
+  const absl::string_view descr = parsed.descr;
   bool from_f64 = false;
   if (descr == "|u1" || descr == "<u1") {
     array.dtype = DType::kUint8;
@@ -116,14 +250,11 @@ absl::StatusOr<NpyArray> DecodeNpy(absl::string_view bytes, absl::string_view wh
     return bad(
         absl::StrCat("dtype '", descr, "' is not one of uint8, int8, int16, uint16, int32, float32, float64"));
   }
-  if (Field(header, "fortran_order") != "False") return bad("Fortran order is not supported");
+  if (parsed.fortran_order) return bad("Fortran order is not supported");
   int64_t count = 1;
-  for (absl::string_view dim :
-       absl::StrSplit(Field(header, "shape"), ',', absl::SkipWhitespace())) {
-    int64_t value = 0;
-    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(dim), &value) || value < 0 ||
-        (value > 0 && count > kMaxNpyBytes / value)) {
-      return bad(absl::StrCat("shape '", Field(header, "shape"), "' is not valid"));
+  for (int64_t value : parsed.shape) {
+    if (value > 0 && count > kMaxNpyBytes / value) {
+      return bad(absl::StrCat("shape (", absl::StrJoin(parsed.shape, ", "), ") is too large"));
     }
     array.shape.push_back(value);
     count *= value;

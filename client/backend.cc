@@ -91,6 +91,11 @@ class RemoteBackend final : public Backend {
     if (!response.ok()) return response.status();
     absl::StatusOr<Prepared> prepared = PreparedFromProto(*response);
     if (!prepared.ok()) return prepared.status();
+    // Nothing the server sent is written before it matches what was asked for.
+    if (absl::Status checked = CheckPreparedAgainstPlan(info.plan, options, *prepared);
+        !checked.ok()) {
+      return checked;
+    }
     // The plan header is the described one; the tensors are the concrete ones.
     std::vector<TensorSpec> concrete = std::move(prepared->plan.tensors);
     prepared->plan = info.plan;

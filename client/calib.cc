@@ -131,6 +131,9 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
   if (absl::Status checked = (*backend)->Check(options); !checked.ok()) {
     return UsageError(err, checked.message());
   }
+  if (absl::Status names = CheckTensorNames(info->plan); !names.ok()) {
+    return UsageError(err, names.message());
+  }
   std::vector<std::string> files;
   std::string expand_error;
   if (!ExpandInputs(args->positional(), &files, &expand_error)) {
@@ -167,7 +170,10 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
     }
   }
   std::error_code error;
-  for (const std::string& input : inputs) fs::create_directories(output.dir() / input, error);
+  // One folder per input, named by FileNameOf(input): none can leave the output folder.
+  for (const std::string& input : inputs) {
+    fs::create_directories(output.dir() / FileNameOf(input), error);
+  }
 
   const bool tty = ::isatty(STDERR_FILENO) && &err == &std::cerr;
   std::vector<std::string> warnings;  // each once, in the order they arose
@@ -223,7 +229,7 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
       const InputImage& source = images[slot];
       const std::string name =
           absl::StrFormat("%04d_%s.npy", written, fs::path(source.what).stem().string());
-      const fs::path relative = fs::path(tensor.spec.input) / name;
+      const fs::path relative = fs::path(FileNameOf(tensor.spec.input)) / name;
       if (absl::Status wrote =
               WriteFile(output.dir() / relative,
                         EncodeNpy(tensor.spec.dtype, tensor.dense_shape, tensor.data));
@@ -271,7 +277,9 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
   }
   out << "wrote " << written << " calibration sample(s) of model " << info->plan.model << " to "
       << *args->Get("out") << " (";
-  for (size_t i = 0; i < inputs.size(); ++i) out << (i ? ", " : "") << inputs[i] << "/";
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    out << (i ? ", " : "") << FileNameOf(inputs[i]) << "/";
+  }
   out << ")";
   if (!manifest["skipped"].empty()) out << ", " << manifest["skipped"].size() << " skipped";
   out << "\n";

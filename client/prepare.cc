@@ -85,7 +85,9 @@ absl::StatusOr<nlohmann::ordered_json> WriteResult(const Prepared& prepared, con
   std::vector<std::string> run_files;
   for (size_t i = 0; i < prepared.tensors.size(); ++i) {
     const Tensor& tensor = prepared.tensors[i];
-    const std::string npy = tensor.spec.name + ".npy";
+    // File names encode the tensor's name (FileNameOf): none can leave `dir`.
+    const std::string stem = FileNameOf(tensor.spec.name);
+    const std::string npy = stem + ".npy";
     const std::string encoded = EncodeNpy(tensor.spec.dtype, tensor.dense_shape, tensor.data);
     HBPREP_RETURN_IF_ERROR(WriteFile(dir / npy, encoded));
     nlohmann::ordered_json& entry = manifest["tensors"][i];
@@ -97,11 +99,15 @@ absl::StatusOr<nlohmann::ordered_json> WriteResult(const Prepared& prepared, con
     std::string run_file;
     if (tensor.spec.role == TensorRole::kRoi) {
       const int32_t* v = reinterpret_cast<const int32_t*>(tensor.data.data());
-      run_file = tensor.spec.name + ".txt";
+      run_file = stem + ".txt";
       const std::string text = absl::StrCat(v[0], " ", v[1], " ", v[2], " ", v[3], "\n");
       HBPREP_RETURN_IF_ERROR(WriteFile(dir / run_file, text));
     } else {
-      run_file = tensor.spec.name + ".bin";
+      run_file = stem + ".bin";
+      if (absl::StatusOr<size_t> layout = CheckStridedLayout(tensor.spec, tensor.data.size());
+          !layout.ok()) {
+        return layout.status();
+      }
       const std::vector<uint8_t> packed = PackStrided(tensor);
       HBPREP_RETURN_IF_ERROR(WriteFile(
           dir / run_file,
@@ -163,6 +169,9 @@ int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std:
   if (!info.ok()) return SetupFailure(err, info.status());
   if (absl::Status checked = (*backend)->Check(options); !checked.ok()) {
     return UsageError(err, checked.message());
+  }
+  if (absl::Status names = CheckTensorNames(info->plan); !names.ok()) {
+    return UsageError(err, names.message());
   }
   const std::string& model = info->plan.model;
   const size_t per_request = info->slots.size();

@@ -1,11 +1,15 @@
 #include "client/remote.h"
 
+#include <algorithm>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <string>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
@@ -41,8 +45,10 @@ constexpr char kServiceConfig[] = R"({
   }]
 })";
 
-DType DTypeFromProto(v1::DataType dtype) {
+std::optional<DType> DTypeFromProto(v1::DataType dtype) {
   switch (dtype) {
+    case v1::DATA_TYPE_UINT8:
+      return DType::kUint8;
     case v1::DATA_TYPE_INT8:
       return DType::kInt8;
     case v1::DATA_TYPE_INT16:
@@ -54,7 +60,7 @@ DType DTypeFromProto(v1::DataType dtype) {
     case v1::DATA_TYPE_FLOAT32:
       return DType::kFloat32;
     default:
-      return DType::kUint8;
+      return std::nullopt;
   }
 }
 
@@ -86,6 +92,22 @@ TensorRole RoleFromProto(v1::Role role) {
   }
 }
 
+absl::string_view RoleName(TensorRole role) {
+  switch (role) {
+    case TensorRole::kImage:
+      return "image";
+    case TensorRole::kY:
+      return "y";
+    case TensorRole::kUV:
+      return "uv";
+    case TensorRole::kNv12:
+      return "nv12";
+    case TensorRole::kRoi:
+      return "roi";
+  }
+  return "?";
+}
+
 template <typename ProtoSpec>
 absl::StatusOr<TensorSpec> SpecFromProto(const ProtoSpec& in) {
   TensorSpec spec;
@@ -99,7 +121,12 @@ absl::StatusOr<TensorSpec> SpecFromProto(const ProtoSpec& in) {
   }
   spec.adapter = *adapter;
   spec.role = RoleFromProto(in.role());
-  spec.dtype = DTypeFromProto(in.dtype());
+  std::optional<DType> dtype = DTypeFromProto(in.dtype());
+  if (!dtype) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("server sent tensor '", in.name(), "' with unknown dtype ", in.dtype()));
+  }
+  spec.dtype = *dtype;
   spec.shape.assign(in.shape().begin(), in.shape().end());
   spec.strides.assign(in.strides().begin(), in.strides().end());
   spec.layout = LayoutFromProto(in.layout());
@@ -269,6 +296,20 @@ absl::StatusOr<Plan> PlanFromProto(const v1::DescribeModelResponse& response) {
   for (const v1::TensorSpec& tensor : response.tensors()) {
     absl::StatusOr<TensorSpec> spec = SpecFromProto(tensor);
     if (!spec.ok()) return spec.status();
+    // Dimensions and strides are positive, or -1 where the size is dynamic.
+    auto valid = [](const std::vector<int64_t>& values) {
+      return std::all_of(values.begin(), values.end(), [](int64_t v) { return v >= 1 || v == -1; });
+    };
+    if (spec->shape.empty() || !valid(spec->shape)) {
+      return absl::InvalidArgumentError(absl::StrCat("server sent tensor '", spec->name,
+                                                     "' with shape [",
+                                                     absl::StrJoin(spec->shape, ","), "]"));
+    }
+    if (spec->strides.size() != spec->shape.size() || !valid(spec->strides)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "server sent tensor '", spec->name, "' with strides [", absl::StrJoin(spec->strides, ","),
+          "] for shape [", absl::StrJoin(spec->shape, ","), "]"));
+    }
     plan.tensors.push_back(*std::move(spec));
   }
   plan.warnings.assign(response.warnings().begin(), response.warnings().end());
@@ -301,6 +342,91 @@ absl::StatusOr<Prepared> PreparedFromProto(const v1::PrepareResponse& response) 
   prepared.transform_us = response.timing().transform_us();
   prepared.pack_us = response.timing().pack_us();
   return prepared;
+}
+
+absl::Status CheckPreparedAgainstPlan(const Plan& asked, const PrepareOptions& options,
+                                      const Prepared& got) {
+  auto bad = [](absl::string_view name, absl::string_view field, absl::string_view value,
+                absl::string_view want) {
+    return absl::InvalidArgumentError(absl::StrCat("server sent tensor '", name, "' with ", field,
+                                                   " ", value, ", the plan has ", want));
+  };
+  if (got.tensors.size() != asked.tensors.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("server sent ", got.tensors.size(),
+                                                   " tensor(s), the plan of model '", asked.model,
+                                                   "' has ", asked.tensors.size()));
+  }
+  auto dims = [](const std::vector<int64_t>& values) { return absl::StrJoin(values, "x"); };
+  auto list = [](const std::vector<int64_t>& values) {
+    return absl::StrCat("[", absl::StrJoin(values, ","), "]");
+  };
+  // Equal where the plan is concrete; positive where it is dynamic (-1).
+  auto matches = [](const std::vector<int64_t>& value, const std::vector<int64_t>& want) {
+    if (value.size() != want.size()) return false;
+    for (size_t d = 0; d < want.size(); ++d) {
+      if (want[d] == -1 ? value[d] < 1 : value[d] != want[d]) return false;
+    }
+    return true;
+  };
+  for (size_t i = 0; i < asked.tensors.size(); ++i) {
+    const TensorSpec& want = asked.tensors[i];
+    const Tensor& tensor = got.tensors[i];
+    const TensorSpec& spec = tensor.spec;
+    if (spec.name != want.name) {
+      return absl::InvalidArgumentError(absl::StrCat("server sent tensor '", spec.name,
+                                                     "' where the plan has '", want.name, "'"));
+    }
+    if (spec.input != want.input) return bad(spec.name, "input", spec.input, want.input);
+    if (spec.adapter != want.adapter) {
+      return bad(spec.name, "adapter", ToString(spec.adapter), ToString(want.adapter));
+    }
+    if (spec.role != want.role) {
+      return bad(spec.name, "role", RoleName(spec.role), RoleName(want.role));
+    }
+    if (spec.layout != want.layout) {
+      auto name = [](TensorLayout layout) {
+        return layout == TensorLayout::kNone ? absl::string_view("none") : ToString(layout);
+      };
+      return bad(spec.name, "layout", name(spec.layout), name(want.layout));
+    }
+    // --dtype uint8 makes calibration/onnx image data dense uint8.
+    const bool as_uint8 = options.float_as_uint8 && want.adapter == AdapterKind::kFloatImage;
+    const DType dtype = as_uint8 ? DType::kUint8 : want.dtype;
+    const std::vector<int64_t> strides =
+        as_uint8 ? DenseStrides(want.shape, DType::kUint8) : want.strides;
+    if (spec.dtype != dtype) return bad(spec.name, "dtype", ToString(spec.dtype), ToString(dtype));
+    if (!matches(spec.shape, want.shape)) {
+      return bad(spec.name, "shape", dims(spec.shape), dims(want.shape));
+    }
+    if (!matches(spec.strides, strides)) {
+      return bad(spec.name, "strides", list(spec.strides), list(strides));
+    }
+    const std::vector<int64_t> dense = DenseShape(spec);
+    if (tensor.dense_shape != dense) {
+      return bad(spec.name, "dense shape", dims(tensor.dense_shape), dims(dense));
+    }
+    int64_t count = ElementSize(spec.dtype);
+    for (int64_t dim : dense) {
+      if (__builtin_mul_overflow(count, dim, &count)) count = -1;
+      if (count < 0) break;
+    }
+    if (count < 0 || tensor.data.size() != static_cast<uint64_t>(count)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("server sent tensor '", spec.name, "' with ", tensor.data.size(),
+                       " data bytes, its shape ", dims(dense), " (", ToString(spec.dtype),
+                       ") holds ", count < 0 ? "too many" : std::to_string(count)));
+    }
+    absl::StatusOr<size_t> packed = CheckStridedLayout(spec, tensor.data.size());
+    if (!packed.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("server sent ", packed.status().message()));
+    }
+    if (*packed > kMaxPackedBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("server sent tensor '", spec.name, "' whose board layout ",
+                       list(spec.strides), " takes ", *packed, " bytes, over ", kMaxPackedBytes));
+    }
+  }
+  return absl::OkStatus();
 }
 
 void ToProto(const std::vector<InputImage>& images, const std::vector<bool>& is_feature,

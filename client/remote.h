@@ -63,6 +63,17 @@ class RemoteClient {
 absl::StatusOr<Plan> PlanFromProto(const v1::DescribeModelResponse& response);
 // A prepared result from Prepare (dense packing).
 absl::StatusOr<Prepared> PreparedFromProto(const v1::PrepareResponse& response);
+// The largest board layout (PackStrided) a response's tensor may ask the client to write.
+inline constexpr size_t kMaxPackedBytes = size_t{1} << 30;
+// A server's answer is checked before anything is written: OK when `got` has exactly the
+// tensors of `asked` (the plan DescribeModel gave for options.target), in order, with the
+// same names, inputs, adapters, roles, layouts and dtypes (uint8 for calibration/onnx images
+// with options.float_as_uint8), shapes and strides equal to the plan's where it is concrete
+// and positive where it is dynamic, dense shapes and data byte counts that match, and strides
+// PackStrided can lay out (CheckStridedLayout, at most kMaxPackedBytes). INVALID_ARGUMENT
+// naming the tensor, the field and both values otherwise.
+absl::Status CheckPreparedAgainstPlan(const Plan& asked, const PrepareOptions& options,
+                                      const Prepared& got);
 // Engine images and options as a request's fields.
 void ToProto(const std::vector<InputImage>& images, const std::vector<bool>& is_feature,
              const PrepareOptions& options, v1::PrepareRequest* request);

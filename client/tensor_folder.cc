@@ -28,12 +28,27 @@ absl::StatusOr<std::map<std::string, NpyArray>> LoadFolder(const std::string& di
       return absl::InvalidArgumentError(absl::StrCat(dir, "/manifest.json is not a manifest"));
     }
     for (const auto& tensor : manifest["tensors"]) {
-      files[tensor.value("name", "")] = dir + "/" + tensor.value("file", "");
+      if (!tensor.is_object() || !tensor.contains("name") || !tensor["name"].is_string() ||
+          !tensor.contains("file") || !tensor["file"].is_string()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(dir, "/manifest.json: a tensor without a name or file"));
+      }
+      // A file of the folder itself, never a path elsewhere.
+      const std::string file = tensor["file"].get<std::string>();
+      if (file.empty() || file == "." || file == ".." || file.find('/') != std::string::npos) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(dir, "/manifest.json: tensor '", tensor["name"].get<std::string>(),
+                         "' has file '", file, "', which is not a file name of the folder"));
+      }
+      files[tensor["name"].get<std::string>()] = dir + "/" + file;
     }
   } else {
+    // Plain .npy files: the stem is the tensor's name, encoded as hbprep encodes it
+    // (FileNameOf), or taken as it is when it is no such encoding.
     for (const auto& entry : fs::directory_iterator(dir, error)) {
-      if (entry.path().extension() == ".npy")
-        files[entry.path().stem().string()] = entry.path().string();
+      if (entry.path().extension() != ".npy") continue;
+      const std::string stem = entry.path().stem().string();
+      files[NameOfFile(stem).value_or(stem)] = entry.path().string();
     }
   }
   std::map<std::string, NpyArray> tensors;

@@ -747,6 +747,134 @@ TEST(EngineRaw, AreaRecipesAverageThePlanes) {
   EXPECT_EQ(p->tensors[1].data, std::vector<uint8_t>(uv_want.datastart, uv_want.dataend));
 }
 
+// A J6 Y plane of 2 rows of 3 bytes with the given strides and data.
+Tensor YPlane(std::vector<int64_t> strides, std::vector<uint8_t> data = {1, 2, 3, 4, 5, 6}) {
+  Tensor t;
+  t.spec.name = "y";
+  t.spec.role = TensorRole::kY;
+  t.spec.layout = TensorLayout::kNHWC;
+  t.spec.shape = {1, 2, 3, 1};
+  t.spec.strides = std::move(strides);
+  t.data = std::move(data);
+  return t;
+}
+
+TEST(PackStrided, ValidLayoutsKeepTheirBytesAndSize) {
+  const Tensor y = YPlane({64, 32, 1, 1});
+  EXPECT_EQ(CheckStridedLayout(y.spec, y.data.size()).value_or(0), 64u);
+  std::vector<uint8_t> want(64, 0);
+  want[0] = 1, want[1] = 2, want[2] = 3, want[32] = 4, want[33] = 5, want[34] = 6;
+  EXPECT_EQ(PackStrided(y), want);
+  // Rows exactly as wide as the stride: the dense layout, unchanged.
+  const Tensor dense = YPlane({6, 3, 1, 1});
+  EXPECT_EQ(CheckStridedLayout(dense.spec, 6).value_or(0), 6u);
+  EXPECT_EQ(PackStrided(dense), dense.data);
+  // A padded featuremap: two rows of two float32, 16 bytes apart.
+  Tensor feature;
+  feature.spec.name = "f";
+  feature.spec.dtype = DType::kFloat32;
+  feature.spec.shape = {2, 2};
+  feature.spec.strides = {16, 4};
+  feature.data.assign(16, 7);
+  EXPECT_EQ(CheckStridedLayout(feature.spec, 16).value_or(0), 32u);
+  std::vector<uint8_t> padded(32, 0);
+  std::fill(padded.begin(), padded.begin() + 8, 7);
+  std::fill(padded.begin() + 16, padded.begin() + 24, 7);
+  EXPECT_EQ(PackStrided(feature), padded);
+  // OE 1.x packed NV12: 4 + 2 rows of 4 bytes, rows 16 apart.
+  Tensor nv12;
+  nv12.spec.name = "n";
+  nv12.spec.role = TensorRole::kNv12;
+  nv12.spec.layout = TensorLayout::kNV12;
+  nv12.spec.shape = {1, 3, 4, 4};
+  nv12.spec.strides = {96, 64, 16, 1};
+  nv12.data.assign(24, 9);
+  EXPECT_EQ(CheckStridedLayout(nv12.spec, 24).value_or(0), 96u);
+  const std::vector<uint8_t> packed = PackStrided(nv12);
+  ASSERT_EQ(packed.size(), 96u);
+  for (int row = 0; row < 6; ++row) {
+    EXPECT_EQ(std::vector<uint8_t>(packed.begin() + row * 16, packed.begin() + row * 16 + 4),
+              std::vector<uint8_t>(4, 9));
+    EXPECT_EQ(std::vector<uint8_t>(packed.begin() + row * 16 + 4, packed.begin() + row * 16 + 16),
+              std::vector<uint8_t>(12, 0));
+  }
+}
+
+// Strides, shapes and data sizes that would make PackStrided write or read out of bounds
+// (today's heap overflow with strides a server or model info file sent) are refused, and
+// PackStrided gives nothing for them.
+TEST(PackStrided, RefusesLayoutsThatWouldLeaveTheBuffers) {
+  struct Case {
+    Tensor tensor;
+    std::string message;
+  };
+  Tensor roi;
+  roi.spec.name = "data_roi";
+  roi.spec.role = TensorRole::kRoi;
+  roi.spec.dtype = DType::kInt32;
+  roi.spec.shape = {1, 4};
+  roi.spec.strides = {16, 4};  // and no data
+  Tensor feature;
+  feature.spec.name = "f";
+  feature.spec.dtype = DType::kFloat32;
+  feature.spec.shape = {2, 3};
+  feature.spec.strides = {8, 4};
+  feature.data.assign(24, 1);
+  Tensor one_d = feature;
+  one_d.spec.shape = {6};
+  one_d.spec.strides = {2};
+  Tensor nv12;
+  nv12.spec.name = "n";
+  nv12.spec.role = TensorRole::kNv12;
+  nv12.spec.layout = TensorLayout::kNV12;
+  nv12.spec.shape = {1, 3, 4, 4};
+  nv12.spec.strides = {64, 64, 16, 1};  // 6 rows of 16 need 84 bytes
+  nv12.data.assign(24, 9);
+  Tensor int_plane = YPlane({64, 32, 1, 1});
+  int_plane.spec.dtype = DType::kInt32;
+  Tensor no_layout = YPlane({64, 32, 1, 1});
+  no_layout.spec.layout = TensorLayout::kNone;
+  std::vector<Case> cases = {
+      {YPlane({4, 32, 1, 1}),
+       "tensor 'y': strides 4,32,1,1 do not fit shape 1x2x3x1: image stride 4 is below the "
+       "image's 35 bytes"},
+      {YPlane({64, 2, 1, 1}),
+       "tensor 'y': strides 64,2,1,1 do not fit shape 1x2x3x1: row stride 2 is below the row's "
+       "3 bytes"},
+      {YPlane({64, 32, 1, 1}, {1, 2, 3, 4, 5}),
+       "tensor 'y': holds 5 data bytes, shape 1x2x3x1 needs 6"},
+      {YPlane({-64, 32, 1, 1}), "tensor 'y': strides -64,32,1,1 hold one below 1"},
+      {YPlane({64, 32, 1}), "tensor 'y': 3 strides (64,32,1) for shape 1x2x3x1 of rank 4"},
+      {int_plane, "tensor 'y': an image plane holds uint8 data, not int32"},
+      {no_layout, "tensor 'y': an image plane needs layout NHWC, NCHW or NV12"},
+      {roi, "tensor 'data_roi': holds 0 data bytes, shape 1x4 (int32) needs 16"},
+      {feature,
+       "tensor 'f': strides 8,4 do not fit shape 2x3: stride 8 of dimension 0 is below the 12 "
+       "bytes within it"},
+      {one_d, "tensor 'f': strides 2 do not fit shape 6: its data ends at byte 24 of 12"},
+      {nv12,
+       "tensor 'n': strides 64,64,16,1 do not fit shape 1x3x4x4: image stride 64 is below the "
+       "image's 84 bytes"},
+  };
+  Tensor batch = YPlane({int64_t{1} << 62, 32, 1, 1}, std::vector<uint8_t>(24, 1));
+  batch.spec.shape = {4, 2, 3, 1};
+  cases.push_back({batch,
+                   "tensor 'y': shape 4x2x3x1 with strides 4611686018427387904,32,1,1 overflows "
+                   "64 bits"});
+  Tensor empty_shape = feature;
+  empty_shape.spec.shape = {};
+  empty_shape.spec.strides = {};
+  cases.push_back({empty_shape, "tensor 'f': has no shape"});
+  Tensor dynamic = YPlane({64, 32, 1, 1});
+  dynamic.spec.shape = {1, -1, 3, 1};
+  cases.push_back({dynamic, "tensor 'y': shape 1x-1x3x1 has a dimension below 1"});
+  for (const Case& c : cases) {
+    EXPECT_THAT(CheckStridedLayout(c.tensor.spec, c.tensor.data.size()),
+                StatusIs(absl::StatusCode::kInvalidArgument, c.message));
+    EXPECT_EQ(PackStrided(c.tensor), std::vector<uint8_t>()) << c.message;
+  }
+}
+
 }  // namespace
 }  // namespace hbprep
 

@@ -1,9 +1,11 @@
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_replace.h"
 #include "adapters/engine.h"
 #include "adapters/npy.h"
 #include "client/cli.h"
@@ -276,6 +278,151 @@ TEST(CliDescribe, ShowsAFastDecodingModel) {
   EXPECT_EQ(nlohmann::json::parse(json.out)["decode"], "fast");
   CliResult exact = Cli({"describe", "--config", kModels + "/cls_pyramid.yaml", "--json"});
   EXPECT_FALSE(nlohmann::json::parse(exact.out).contains("decode"));
+}
+
+}  // namespace
+}  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+// Three featuremap inputs whose names the toolchain accepts but a path would not keep inside
+// --out: a relative escape, an absolute path (in `dir`) and an ONNX-style name.
+std::string EscapingModel(const TempDir& dir) {
+  return dir.Write("escape.yaml",
+                   "model_parameters: {march: nash-e}\n"
+                   "input_parameters:\n"
+                   "  input_name: '../../escaped; " +
+                       dir.path() +
+                       "/abs_x; onnx::Shape_8609'\n"
+                       "  input_type_train: 'featuremap; featuremap; featuremap'\n"
+                       "  input_type_rt: 'featuremap; featuremap; featuremap'\n"
+                       "  input_layout_train: 'NCHW; NCHW; NCHW'\n"
+                       "  input_shape: '1x4; 1x4; 1x4'\n");
+}
+
+std::string FeatureFile(const TempDir& dir) {
+  const std::vector<float> values = {1, 2, 3, 4};
+  return dir.Write("f.npy", EncodeNpy(DType::kFloat32, {1, 4},
+                                      {reinterpret_cast<const uint8_t*>(values.data()), 16}));
+}
+
+TEST(CliPrepare, TensorNamesBecomeEncodedFileNamesThatStayInsideOut) {
+  TempDir dir;
+  const std::string config = EscapingModel(dir), feature = FeatureFile(dir);
+  const std::string out = dir.path() + "/a/b/out";
+  CliResult run = Cli(
+      {"prepare", "--config", config, "--format", "bin", "--out", out, feature, feature, feature});
+  ASSERT_EQ(run.status, kExitOk) << run.err;
+  // The temporary folder's path is made of [A-Za-z0-9-] and '/'.
+  const std::string abs = absl::StrReplaceAll(dir.path(), {{"/", "%2F"}}) + "%2Fabs_x";
+  std::set<std::string> files;
+  for (const auto& entry : fs::directory_iterator(out))
+    files.insert(entry.path().filename().string());
+  EXPECT_EQ(files, (std::set<std::string>{"%2E.%2F..%2Fescaped.npy", "%2E.%2F..%2Fescaped.bin",
+                                          abs + ".npy", abs + ".bin", "onnx%3A%3AShape_8609.npy",
+                                          "onnx%3A%3AShape_8609.bin", "manifest.json"}));
+  // Nothing was written where the names point.
+  EXPECT_FALSE(fs::exists(dir.path() + "/escaped.npy"));
+  EXPECT_FALSE(fs::exists(dir.path() + "/a/escaped.npy"));
+  EXPECT_FALSE(fs::exists(dir.path() + "/abs_x.npy"));
+  EXPECT_FALSE(fs::exists(dir.path() + "/abs_x.bin"));
+  const nlohmann::json manifest = nlohmann::json::parse(Read(out + "/manifest.json"));
+  EXPECT_EQ(manifest["tensors"][0]["name"], "../../escaped");
+  EXPECT_EQ(manifest["tensors"][0]["file"], "%2E.%2F..%2Fescaped.npy");
+  EXPECT_EQ(manifest["tensors"][0]["bin_file"], "%2E.%2F..%2Fescaped.bin");
+  EXPECT_EQ(manifest["tensors"][1]["name"], dir.path() + "/abs_x");
+  EXPECT_EQ(manifest["tensors"][1]["file"], abs + ".npy");
+  EXPECT_EQ(manifest["tensors"][2]["file"], "onnx%3A%3AShape_8609.npy");
+  EXPECT_EQ(manifest["hrt_model_exec"], "--input_file=%2E.%2F..%2Fescaped.bin," + abs +
+                                            ".bin,onnx%3A%3AShape_8609.bin --input_stride=\"16,4;"
+                                            "16,4;16,4\"");
+  absl::StatusOr<NpyArray> array = DecodeNpy(Read(out + "/onnx%3A%3AShape_8609.npy"), "npy");
+  ASSERT_THAT(array, IsOk());
+  EXPECT_EQ(array->shape, (std::vector<int64_t>{1, 4}));
+  // diff reads the folder back by the tensors' names, through the manifest and without it.
+  CliResult same = Cli({"diff", out, out});
+  EXPECT_EQ(same.status, kExitOk) << same.err;
+  EXPECT_THAT(same.out, HasSubstr("../../escaped: equal"));
+  const std::string plain = dir.path() + "/plain";
+  fs::create_directories(plain);
+  for (const auto& entry : fs::directory_iterator(out)) {
+    if (entry.path().extension() == ".npy")
+      fs::copy_file(entry.path(), plain / entry.path().filename());
+  }
+  CliResult read_plain = Cli({"diff", plain, out});
+  EXPECT_EQ(read_plain.status, kExitOk) << read_plain.err;
+  EXPECT_EQ(read_plain.out, same.out);
+}
+
+TEST(CliPrepare, CalibFoldersAreEncodedInputNames) {
+  TempDir dir;
+  const std::string config = EscapingModel(dir), feature = FeatureFile(dir);
+  const std::string out = dir.path() + "/cal";
+  CliResult run = Cli({"calib", "--config", config, "--out", out, feature, feature, feature});
+  ASSERT_EQ(run.status, kExitOk) << run.err;
+  EXPECT_TRUE(fs::exists(out + "/%2E.%2F..%2Fescaped/0000_f.npy"));
+  EXPECT_TRUE(fs::exists(out + "/onnx%3A%3AShape_8609/0000_f.npy"));
+  EXPECT_FALSE(fs::exists(dir.path() + "/escaped"));
+  EXPECT_FALSE(fs::exists(dir.path() + "/abs_x"));
+  const nlohmann::json manifest = nlohmann::json::parse(Read(out + "/manifest.json"));
+  EXPECT_EQ(manifest["samples"][0]["files"][0], "%2E.%2F..%2Fescaped/0000_f.npy");
+}
+
+TEST(CliPrepare, TensorsOfTheSameNameExit2NamingBoth) {
+  TempDir dir;
+  const std::string config = dir.Write("c.yaml",
+                                       "model_parameters: {march: nash-e}\n"
+                                       "input_parameters:\n"
+                                       "  input_name: 'a; a_y'\n"
+                                       "  input_type_train: 'rgb; featuremap'\n"
+                                       "  input_type_rt: 'nv12; featuremap'\n"
+                                       "  input_layout_train: 'NCHW; NCHW'\n"
+                                       "  input_shape: '1x3x64x64; 1x4'\n");
+  const std::string image = WriteImage(dir, "a.png", 64, 64), feature = FeatureFile(dir);
+  const std::string message =
+      "hbprep: model 'c': tensor 'a_y' of input 'a' and tensor 'a_y' of input 'a_y' have the "
+      "same name; their files would collide\nrun 'hbprep help' for usage\n";
+  CliResult run =
+      Cli({"prepare", "--config", config, "--out", dir.path() + "/out", image, feature});
+  EXPECT_EQ(run.status, kExitUsage);
+  EXPECT_EQ(run.err, message);
+  EXPECT_FALSE(fs::exists(dir.path() + "/out"));
+}
+
+TEST(CliPrepare, OutReplacesOnlyAnEmptyFolderOrAnEarlierResult) {
+  TempDir dir;
+  const std::string image = WriteImage(dir, "a.png", 64, 64);
+  const std::string config = kModels + "/cls_pyramid.yaml";
+  const std::string file = dir.Write("notes.txt", "mine");
+  CliResult over_file = Cli({"prepare", "--config", config, "--out", file, image});
+  EXPECT_EQ(over_file.status, kExitFailed);
+  EXPECT_EQ(over_file.err,
+            "hbprep: --out '" + file + "' exists and is not a folder; not replaced\n");
+  EXPECT_EQ(Read(file), "mine");
+  const std::string folder = dir.path() + "/photos";
+  fs::create_directories(folder);
+  dir.Write("photos/keep.jpg", "jpeg");
+  for (const char* command : {"prepare", "calib"}) {
+    CliResult over_folder = Cli({command, "--config", config, "--out", folder, image});
+    EXPECT_EQ(over_folder.status, kExitFailed) << command;
+    EXPECT_EQ(over_folder.err, "hbprep: --out '" + folder +
+                                   "' is a folder that holds no hbprep result (no manifest.json); "
+                                   "not replaced\n")
+        << command;
+    EXPECT_EQ(Read(folder + "/keep.jpg"), "jpeg");
+  }
+  // An empty folder, then the result it now holds, then a calibration result over it.
+  const std::string out = dir.path() + "/out";
+  fs::create_directories(out);
+  ASSERT_EQ(Cli({"prepare", "--config", config, "--out", out, image}).status, kExitOk);
+  EXPECT_TRUE(fs::exists(out + "/images_y.npy"));
+  ASSERT_EQ(Cli({"prepare", "--config", config, "--out", out, image, image}).status, kExitOk);
+  EXPECT_TRUE(fs::exists(out + "/1/images_y.npy"));
+  ASSERT_EQ(Cli({"prepare", "--config", config, "--out", out, image}).status, kExitOk);
+  ASSERT_EQ(Cli({"calib", "--config", config, "--out", out, image}).status, kExitOk);
+  EXPECT_TRUE(fs::exists(out + "/images/0000_a.npy"));
+  EXPECT_FALSE(fs::exists(out + "/images_y.npy"));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@ Usage: server_e2e.py BUILD_DIR SOURCE_DIR WORK_DIR   (Debian's /usr/bin/python3)
 Prints one line per check and a closing "N passed, N failed" line; exits 1 on any failure.
 """
 import filecmp
+import json
 import os
 import re
 import shutil
@@ -128,9 +129,11 @@ try:
     with Client(server.unix) as client:
         tensors = client.prepare("cls_pyramid", [photo])
         local = os.path.join(WORK, "local", "cls_pyramid", "board")
+        with open(os.path.join(local, "manifest.json")) as f:
+            local_files = {t["name"]: t["file"] for t in json.load(f)["tensors"]}
         check("python client prepare equals in-process",
               set(tensors) == {"images_y", "images_uv"} and all(
-                  np.array_equal(tensors[k], np.load(os.path.join(local, k + ".npy")))
+                  np.array_equal(tensors[k], np.load(os.path.join(local, local_files[k])))
                   for k in tensors))
         tensors = client.prepare("fusion_multi", [photo, prior], features=[1])
         # deploy/models/fusion_multi.model_info.txt: prior is int16, scale 2^-11, zero point 0.

@@ -9,7 +9,8 @@ build=$1 source=$2 seconds=$3
 scratch=$(mktemp -d -t hbprep-fuzz.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
 status=0
-for target in descriptor_fuzz model_info_fuzz decode_fuzz raw_roi_fuzz request_fuzz; do
+for target in descriptor_fuzz model_info_fuzz decode_fuzz raw_roi_fuzz request_fuzz npy_fuzz \
+    response_fuzz; do
   seeds="$source/tests/fuzz/corpus/${target%_fuzz}"
   mkdir -p "$scratch/$target"
   log="$scratch/$target.log"

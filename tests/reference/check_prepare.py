@@ -6,6 +6,7 @@ the toolchain's reference recipes (the way users write them today, domain brief 
 Integer tensors must match byte for byte, float tensors within 1e-5 relative.
 Usage: check_prepare.py HBPREP_BINARY MODELS_DIR WORK_DIR   (Debian's /usr/bin/python3)
 """
+import json
 import os
 import subprocess
 import sys
@@ -52,7 +53,10 @@ def run(model, target, files, extra=()):
     cmd = [HBPREP, "prepare", "--config", os.path.join(MODELS, model + ".yaml"),
            "--target", target, "--out", out, *extra, *files]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    return lambda name: np.load(os.path.join(out, name + ".npy"))
+    # Each tensor's file, as the manifest names it (names are encoded into file names).
+    with open(os.path.join(out, "manifest.json")) as f:
+        files = {t["name"]: t["file"] for t in json.load(f)["tensors"]}
+    return lambda name: np.load(os.path.join(out, files[name]))
 
 
 failures = []
