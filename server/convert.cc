@@ -212,7 +212,7 @@ absl::Status FromProto(const v1::PrepareRequest& request, std::vector<InputImage
   return absl::OkStatus();
 }
 
-void ToProto(Prepared* prepared_in, v1::Packing packing, v1::PrepareResponse* response) {
+absl::Status ToProto(Prepared* prepared_in, v1::Packing packing, v1::PrepareResponse* response) {
   const Prepared& prepared = *prepared_in;
   const bool strided = packing == v1::PACKING_STRIDED;
   for (Tensor& tensor : prepared_in->tensors) {
@@ -225,6 +225,12 @@ void ToProto(Prepared* prepared_in, v1::Packing packing, v1::PrepareResponse* re
         tensor.spec.strides == DenseStrides(tensor.spec.shape, tensor.spec.dtype)) {
       out->set_data(tensor.data.data(), tensor.data.size());
     } else if (strided) {
+      // The plan's strides passed the compiled-model checks; a layout that would still leave
+      // the buffers is the server's fault, not an empty tensor.
+      if (absl::StatusOr<size_t> layout = CheckStridedLayout(tensor.spec, tensor.data.size());
+          !layout.ok()) {
+        return absl::InternalError(absl::StrCat("cannot pack strided: ", layout.status().message()));
+      }
       const std::vector<uint8_t> packed = PackStrided(tensor);
       out->set_data(packed.data(), packed.size());
     } else {
@@ -248,6 +254,7 @@ void ToProto(Prepared* prepared_in, v1::Packing packing, v1::PrepareResponse* re
   timing->set_decode_us(prepared.decode_us);
   timing->set_transform_us(prepared.transform_us);
   timing->set_pack_us(prepared.pack_us);
+  return absl::OkStatus();
 }
 
 void ToProto(const Plan& plan, v1::DescribeModelResponse* response) {

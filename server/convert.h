@@ -26,8 +26,9 @@ absl::Status FromProto(const v1::PrepareRequest& request, std::vector<InputImage
                        PrepareOptions* options);
 
 // Fills `response` with the prepared tensors, packed as `packing` says; each tensor's data is
-// released once the response holds its copy (`prepared` keeps everything else).
-void ToProto(Prepared* prepared, v1::Packing packing, v1::PrepareResponse* response);
+// released once the response holds its copy (`prepared` keeps everything else). INTERNAL when
+// a board layout would leave its buffers (CheckStridedLayout).
+absl::Status ToProto(Prepared* prepared, v1::Packing packing, v1::PrepareResponse* response);
 
 // Fills `response` with the plan.
 void ToProto(const Plan& plan, v1::DescribeModelResponse* response);

@@ -181,7 +181,7 @@ absl::Status InputAdapterService::RunPrepare(const v1::PrepareRequest& request,
   absl::StatusOr<Prepared> prepared =
       PrepareForCall(options_, budget_, *descriptor, images, options, warnings, context, hold);
   if (!prepared.ok()) return prepared.status();
-  ToProto(&*prepared, request.options().packing(), response);
+  HBPREP_RETURN_IF_ERROR(ToProto(&*prepared, request.options().packing(), response));
   response->set_request_id(request.request_id());
   response->mutable_timing()->set_total_us(MicrosSince(start));
   spdlog::debug("Prepare model={} target={} images={} tensors={} us={}", descriptor->name,
