@@ -308,10 +308,9 @@ void Checker::CheckTensor(const TensorSpec& spec, const ModelInfoInput& in,
                         " on a float32 input is ignored; the data stays float32"));
     }
   } else if (in.quanti == QuantiType::kNone) {
-    Error(absl::StrCat(label, ": the compiled model takes ", type,
-                       " without a quantisation; hbprep prepares featuremaps as float32 or "
-                       "quantises them with the model's scale"));
-    return;
+    // Integers the model takes as they are (coordinates, token ids): files of that type pass
+    // through unchanged.
+    out->dtype = *numeric;
   } else {
     std::optional<Quantization> q = FeatureQuantisation(label, in);
     if (!q) return;

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "adapters/color.h"
+#include "adapters/compiled_model.h"
 #include "adapters/frame.h"
 #include "adapters/image_io.h"
 #include "adapters/jpeg.h"
@@ -544,26 +545,29 @@ void Preparer::Float(int index, int item, const InputDescriptor& input, const cv
 absl::Status Preparer::Featuremap(int index, int item, const InputDescriptor& input,
                                   const InputImage& image) {
   const std::vector<int64_t> want = FeaturemapFileShape(descriptor_, input, options_.target);
+  const DType dtype = FeaturemapFileDType(descriptor_, input, options_.target);
+  const int64_t element = ElementSize(dtype);
   int64_t elements = 1;
   for (int64_t dim : want) elements *= dim;
   NpyArray array;
   if (absl::StartsWith(image.bytes, "\x93NUMPY")) {
     HBPREP_ASSIGN_OR_RETURN(array, DecodeNpy(image.bytes, image.what));
-  } else if (static_cast<int64_t>(image.bytes.size()) == elements * 4) {
-    // A .bin file: the tensor's float32 values, little-endian, C order, nothing else.
-    array.dtype = DType::kFloat32;
+  } else if (static_cast<int64_t>(image.bytes.size()) == elements * element) {
+    // A .bin file: the tensor's values, little-endian, C order, nothing else.
+    array.dtype = dtype;
     array.shape = want;
     array.data.assign(image.bytes.begin(), image.bytes.end());
   } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat(image.what, ": featuremap input '", input.name,
-                     "' needs a .npy file or a .bin of ", elements * 4, " bytes (float32 ",
-                     absl::StrJoin(want, "x"), "), got ", image.bytes.size(), " bytes"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        image.what, ": featuremap input '", input.name, "' needs a .npy file or a .bin of ",
+        elements * element, " bytes (", ToString(dtype), " ", absl::StrJoin(want, "x"), "), got ",
+        image.bytes.size(), " bytes"));
   }
-  if (array.shape != want || array.dtype != DType::kFloat32) {
+  if (array.shape != want || array.dtype != dtype) {
     return absl::InvalidArgumentError(absl::StrCat(image.what, ": featuremap input '", input.name,
-                                                   "' needs float32 ", absl::StrJoin(want, "x"),
-                                                   ", got ", ToString(array.dtype), " ",
+                                                   "' needs ", ToString(dtype), " ",
+                                                   absl::StrJoin(want, "x"), ", got ",
+                                                   ToString(array.dtype), " ",
                                                    absl::StrJoin(array.shape, "x")));
   }
   if (options_.target == Target::kBoard && FeaturemapTransposedOnBoard(*descriptor_.chip, input)) {
@@ -571,17 +575,15 @@ absl::Status Preparer::Featuremap(int index, int item, const InputDescriptor& in
     const bool to_nhwc = *input.layout_rt == Layout::kNHWC;
     const int64_t n = want[0], a = want[1], b = want[2], c = want[3];  // file dims 1..3
     std::vector<uint8_t> moved(array.data.size());
-    const float* src = reinterpret_cast<const float*>(array.data.data());
-    float* dst = reinterpret_cast<float*>(moved.data());
     for (int64_t i = 0; i < n; ++i) {
-      const float* s = src + i * a * b * c;
-      float* d = dst + i * a * b * c;
+      const uint8_t* s = array.data.data() + i * a * b * c * element;
+      uint8_t* d = moved.data() + i * a * b * c * element;
       for (int64_t x = 0; x < a; ++x) {
         for (int64_t y = 0; y < b; ++y) {
           for (int64_t z = 0; z < c; ++z) {
             // NCHW (a=C, b=H, c=W) -> NHWC [y][z][x]; NHWC (a=H, b=W, c=C) -> NCHW [z][x][y].
             const int64_t to = to_nhwc ? (y * c + z) * a + x : (z * a + x) * b + y;
-            d[to] = s[(x * b + y) * c + z];
+            std::memcpy(d + to * element, s + ((x * b + y) * c + z) * element, element);
           }
         }
       }
@@ -689,6 +691,16 @@ std::vector<int64_t> FeaturemapFileShape(const Descriptor& descriptor,
   }
   if (input.separate && target == Target::kBoard) shape[0] = 1;
   return shape;
+}
+
+DType FeaturemapFileDType(const Descriptor& descriptor, const InputDescriptor& input,
+                          Target target) {
+  if (target != Target::kBoard || descriptor.compiled == nullptr) return DType::kFloat32;
+  for (const CompiledTensor& tensor : descriptor.compiled->tensors) {
+    if (tensor.name != input.name && tensor.name != absl::StrCat(input.name, "_0")) continue;
+    return tensor.quantization ? DType::kFloat32 : tensor.dtype;
+  }
+  return DType::kFloat32;
 }
 
 std::vector<int> ImageBindings(const Descriptor& descriptor, Target target) {

@@ -134,6 +134,12 @@ std::vector<int> ImageBindings(const Descriptor& descriptor, Target target);
 std::vector<int64_t> FeaturemapFileShape(const Descriptor& descriptor,
                                          const InputDescriptor& input, Target target);
 
+// The dtype of `input`'s featuremap files for `target`: float32, except on the board where
+// the compiled model (its model info) takes the input unquantised as another type (int32
+// coordinates, int8 masks, ...): its files then hold that type and pass through unchanged.
+DType FeaturemapFileDType(const Descriptor& descriptor, const InputDescriptor& input,
+                          Target target);
+
 // Checks options against the descriptor before any image is read (INVALID_ARGUMENT for a
 // combination that cannot work, such as uint8 data for a normalised input). Prepare()
 // checks it too.

@@ -92,7 +92,7 @@ absl::StatusOr<CheckedRequest> CheckRequest(const Descriptor& descriptor, const 
     const InputDescriptor& input = descriptor.inputs[index];
     request_bytes = SizeAdd(request_bytes, static_cast<int64_t>(image.bytes.size()));
     if (!input.is_image()) {
-      int64_t bytes = 4;
+      int64_t bytes = ElementSize(FeaturemapFileDType(descriptor, input, options.target));
       for (int64_t dim : FeaturemapFileShape(descriptor, input, options.target)) {
         bytes = SizeMul(bytes, dim);
       }

@@ -220,7 +220,8 @@ void ToMetadata(const Descriptor& descriptor, inference::ModelMetadataResponse* 
   }
   for (size_t i = 0; i < descriptor.inputs.size(); ++i) {
     if (descriptor.inputs[i].is_image()) continue;
-    add(response->mutable_inputs(), descriptor.inputs[i].name, "FP32",
+    add(response->mutable_inputs(), descriptor.inputs[i].name,
+        DataTypeName(FeaturemapFileDType(descriptor, descriptor.inputs[i], Target::kBoard)),
         FeaturemapShape(descriptor, static_cast<int>(i), Target::kBoard));
   }
   for (const TensorSpec& spec : ResolvePlan(descriptor, Target::kBoard).tensors) {
@@ -381,15 +382,17 @@ absl::StatusOr<InferCall> FromInferRequest(const inference::ModelInferRequest& r
     const InputDescriptor& input = descriptor.inputs[i];
     if (input.is_image()) continue;
     const std::vector<int64_t> shape = FeaturemapShape(descriptor, static_cast<int>(i), target);
+    const DType dtype = FeaturemapFileDType(descriptor, input, target);
+    const absl::string_view datatype = DataTypeName(dtype);
     auto it = by_name.find(input.name);
     if (it == by_name.end()) {
       return absl::InvalidArgumentError(absl::StrCat("model '", descriptor.name,
-                                                     "' needs input '", input.name, "' (FP32 ",
-                                                     ShapeText(shape), ") for target ",
-                                                     ToString(target)));
+                                                     "' needs input '", input.name, "' (",
+                                                     datatype, " ", ShapeText(shape),
+                                                     ") for target ", ToString(target)));
     }
     const InputTensor& tensor = request.inputs(it->second);
-    HBPREP_RETURN_IF_ERROR(CheckDatatype(tensor, "FP32"));
+    HBPREP_RETURN_IF_ERROR(CheckDatatype(tensor, datatype));
     if (!std::equal(tensor.shape().begin(), tensor.shape().end(), shape.begin(), shape.end())) {
       return absl::InvalidArgumentError(absl::StrCat("input '", input.name, "': shape ",
                                                      ShapeText(tensor.shape()), " is not ",
@@ -397,17 +400,35 @@ absl::StatusOr<InferCall> FromInferRequest(const inference::ModelInferRequest& r
                                                      ToString(target), ")"));
     }
     HBPREP_ASSIGN_OR_RETURN(const int64_t values, Elements(tensor));
-    HBPREP_ASSIGN_OR_RETURN(const std::string data,
-                            FixedSizeData<float>(tensor, raw_of(it->second), values,
-                                                 tensor.contents().fp32_contents(),
-                                                 "fp32_contents"));
+    std::string data;
+    if (dtype == DType::kFloat32) {
+      HBPREP_ASSIGN_OR_RETURN(data, FixedSizeData<float>(tensor, raw_of(it->second), values,
+                                                         tensor.contents().fp32_contents(),
+                                                         "fp32_contents"));
+    } else if (dtype == DType::kInt32) {
+      HBPREP_ASSIGN_OR_RETURN(data, FixedSizeData<int32_t>(tensor, raw_of(it->second), values,
+                                                           tensor.contents().int_contents(),
+                                                           "int_contents"));
+    } else if (const std::string* bytes = raw_of(it->second); bytes != nullptr) {
+      // Integer featuremaps of other widths: raw bytes only (the contents fields are 32-bit).
+      if (static_cast<int64_t>(bytes->size()) != values * ElementSize(dtype)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "input '", tensor.name(), "': shape ", ShapeText(tensor.shape()), " needs ",
+            values * ElementSize(dtype), " bytes of ", datatype, " data, raw_input_contents holds ",
+            bytes->size()));
+      }
+      data = *bytes;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input '", tensor.name(), "': ", datatype, " data goes in raw_input_contents"));
+    }
     const std::vector<int64_t> file_shape = FeaturemapFileShape(descriptor, input, target);
     const size_t items = static_cast<size_t>(shape[0] / file_shape[0]);
     const size_t item_bytes = data.size() / items;
     for (size_t item = 0; item < items; ++item) {
       const auto* begin = reinterpret_cast<const uint8_t*>(data.data()) + item * item_bytes;
       features[static_cast<int>(i)].push_back(
-          EncodeNpy(DType::kFloat32, file_shape, absl::MakeConstSpan(begin, item_bytes)));
+          EncodeNpy(dtype, file_shape, absl::MakeConstSpan(begin, item_bytes)));
     }
   }
 

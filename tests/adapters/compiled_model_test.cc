@@ -395,11 +395,6 @@ INSTANTIATE_TEST_SUITE_P(
                      "m.txt: input[1] 'prior': tensor type HB_DNN_TENSOR_TYPE_F16 is not one "
                      "hbprep can produce for the yaml's featuremap input 'prior' (float32, or "
                      "U8/S8/U16/S16/S32 with a quantisation)"},
-        Disagreement{"fusion_multi/unquantised_int",
-                     kImage + Prior("HB_DNN_TENSOR_TYPE_S8", "", ""),
-                     "m.txt: input[1] 'prior': the compiled model takes HB_DNN_TENSOR_TYPE_S8 "
-                     "without a quantisation; hbprep prepares featuremaps as float32 or "
-                     "quantises them with the model's scale"},
         Disagreement{"fusion_multi/image_scale",
                      Block(0, "image", "(1,128,128,3)", "HB_DNN_TENSOR_TYPE_S8", "", 0,
                            "quanti type: SCALE\nscale data: (0.5)\n") +
@@ -454,6 +449,52 @@ TEST(CompiledModel, Oe1DdrImageTypeMustMatchTheYaml) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "oe1.txt: input[0] 'image': valid shape (1,256,256,3) but the yaml's ddr "
                        "input 'image' makes it (1,3,256,256)"));
+}
+
+}  // namespace
+}  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+// Featuremaps a compiled model takes unquantised as integers (coordinates, token ids): files
+// of that dtype pass through unchanged, on the board only (issue 16, section 4).
+TEST(CompiledModel, UnquantisedIntegerFeaturemapsPassThrough) {
+  for (const auto& [type, dtype] : std::vector<std::pair<std::string, DType>>{
+           {"HB_DNN_TENSOR_TYPE_S32", DType::kInt32},
+           {"HB_DNN_TENSOR_TYPE_S8", DType::kInt8},
+           {"HB_DNN_TENSOR_TYPE_U16", DType::kUint16}}) {
+    SCOPED_TRACE(type);
+    Descriptor d = Load("fusion_multi");
+    std::vector<std::string> warnings;
+    ASSERT_THAT(Attach(&d, kImage + Prior(type, "", "quanti type: NONE\n"), &warnings), IsOk());
+    const Plan board = ResolvePlan(d, Target::kBoard);
+    EXPECT_EQ(board.tensors[1].dtype, dtype);
+    EXPECT_FALSE(board.tensors[1].quantization.has_value());
+    EXPECT_EQ(FeaturemapFileDType(d, d.inputs[1], Target::kBoard), dtype);
+    EXPECT_EQ(FeaturemapFileDType(d, d.inputs[1], Target::kCalibration), DType::kFloat32);
+    const size_t bytes = 4096 * ElementSize(dtype);
+    std::vector<uint8_t> values(bytes);
+    for (size_t i = 0; i < bytes; ++i) values[i] = static_cast<uint8_t>(i * 7 + 3);
+    InputImage prior;
+    prior.what = "prior.npy";
+    prior.bytes = EncodeNpy(dtype, {1, 64, 8, 8}, values);
+    absl::StatusOr<Prepared> out = Prepare(d, {RawImage128(), prior}, PrepareOptions{});
+    ASSERT_THAT(out, IsOk());
+    EXPECT_EQ(out->tensors[1].spec.dtype, dtype);
+    EXPECT_EQ(out->tensors[1].data, values);
+    // A raw .bin of the same bytes is the same input.
+    prior.bytes.assign(values.begin(), values.end());
+    absl::StatusOr<Prepared> bin = Prepare(d, {RawImage128(), prior}, PrepareOptions{});
+    ASSERT_THAT(bin, IsOk());
+    EXPECT_EQ(bin->tensors[1].data, values);
+    // Float data for an integer input is refused, naming what it needs.
+    EXPECT_THAT(Prepare(d, {RawImage128(), Feature(std::vector<float>(4096, 1.0f))},
+                        PrepareOptions{}),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         absl::StrCat("prior.npy: featuremap input 'prior' needs ", ToString(dtype),
+                                      " 1x64x8x8, got float32 1x64x8x8")));
+  }
 }
 
 }  // namespace
