@@ -330,16 +330,9 @@ using ::hbprep::testing::kRgbNv12;
 using ::hbprep::testing::StatusIs;
 using ::hbprep::testing::Yaml;
 
-absl::StatusOr<Descriptor> ParseReal(const std::string& yaml,
-                                     std::vector<std::string>* warnings = nullptr) {
-  ParseOptions options;
-  options.source = "m.yaml";
-  return ParseDescriptor(yaml, "m", options, warnings);
-}
-
 // Configs as the toolchain writes and reads them (issue 16, section 3).
 TEST(RealConfigs, OneTrailingSeparatorIsDropped) {
-  absl::StatusOr<Descriptor> d = ParseReal(Yaml(
+  absl::StatusOr<Descriptor> d = Parse(Yaml(
       "nash-e",
       "  input_name: 'a;b;c;'\n"
       "  input_type_train: 'featuremap;featuremap;featuremap;'\n"
@@ -351,13 +344,13 @@ TEST(RealConfigs, OneTrailingSeparatorIsDropped) {
   EXPECT_EQ(d->inputs[2].name, "c");
   EXPECT_EQ(d->inputs[1].shape, (std::vector<int64_t>{1, 8}));
   // One separator only: a second empty entry is still an empty entry.
-  absl::StatusOr<Descriptor> two = ParseReal(Yaml(
+  absl::StatusOr<Descriptor> two = Parse(Yaml(
       "nash-e", std::string(kRgbNv12) + "  input_layout_rt: 'NHWC;;'\n"));
   EXPECT_THAT(two, StatusIs(absl::StatusCode::kInvalidArgument,
                             "m.yaml: input_parameters.input_layout_rt has 2 entries but "
                             "input_name has 1"));
   absl::StatusOr<Descriptor> layout =
-      ParseReal(Yaml("nash-e", "  input_name: data\n  input_type_train: rgb\n"
+      Parse(Yaml("nash-e", "  input_name: data\n  input_type_train: rgb\n"
                                "  input_layout_train: 'NCHW;'\n  input_type_rt: nv12\n"
                                "  input_shape: 1x3x224x224\n"));
   ASSERT_THAT(layout, IsOk());
@@ -365,7 +358,7 @@ TEST(RealConfigs, OneTrailingSeparatorIsDropped) {
 }
 
 TEST(RealConfigs, NumberListsTakeCommasAsTheToolchainPrintsThem) {
-  absl::StatusOr<Descriptor> d = ParseReal(Yaml(
+  absl::StatusOr<Descriptor> d = Parse(Yaml(
       "nash-e", std::string(kRgbNv12) + "  mean_value: 123.68,116.779,103.939,\n"
                                         "  scale_value: '0.017, 0.018 ,0.019'\n"));
   ASSERT_THAT(d, IsOk());
@@ -374,7 +367,7 @@ TEST(RealConfigs, NumberListsTakeCommasAsTheToolchainPrintsThem) {
 }
 
 TEST(RealConfigs, AnEmptyNameOrShapeIsAMissingOneAndOtherErrorsStillShow) {
-  EXPECT_THAT(ParseReal(Yaml("nash-x", "  input_name: \"\"\n  input_type_train: rgb\n"
+  EXPECT_THAT(Parse(Yaml("nash-x", "  input_name: \"\"\n  input_type_train: rgb\n"
                                        "  input_shape: 1x3x224x224\n")),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "m.yaml: model_parameters.march 'nash-x' is not one of bernoulli2, bayes, "
@@ -382,7 +375,7 @@ TEST(RealConfigs, AnEmptyNameOrShapeIsAMissingOneAndOtherErrorsStillShow) {
                        "nash-starry-p\n"
                        "m.yaml: input_parameters.input_name is required: hbprep reads no ONNX "
                        "file, so the yaml must name every input"));
-  EXPECT_THAT(ParseReal(Yaml("nash-e", "  input_name: data\n  input_type_train: rgb\n"
+  EXPECT_THAT(Parse(Yaml("nash-e", "  input_name: data\n  input_type_train: rgb\n"
                                        "  input_layout_train: NCHW\n  input_type_rt: nv12\n"
                                        "  input_shape: ''\n  mean_value: 1 2\n")),
               StatusIs(absl::StatusCode::kInvalidArgument,
@@ -393,7 +386,7 @@ TEST(RealConfigs, AnEmptyNameOrShapeIsAMissingOneAndOtherErrorsStillShow) {
 
 TEST(RealConfigs, J6DerivesNormTypeAndIgnoresAWrittenOne) {
   std::vector<std::string> warnings;
-  absl::StatusOr<Descriptor> d = ParseReal(
+  absl::StatusOr<Descriptor> d = Parse(
       Yaml("nash-e", std::string(kRgbNv12) +
                          "  mean_value: 128\n  std_value: 58\n  norm_type: data_scale\n"),
       &warnings);
@@ -410,16 +403,16 @@ TEST(RealConfigs, Yuv444_128IsTheInt8DdrYuv444) {
   const std::string input =
       "  input_name: data\n  input_type_train: rgb\n  input_layout_train: NCHW\n"
       "  input_type_rt: yuv444_128\n  input_shape: 1x3x32x32\n";
-  absl::StatusOr<Descriptor> d = ParseReal(Yaml("nash-e", input));
+  absl::StatusOr<Descriptor> d = Parse(Yaml("nash-e", input));
   ASSERT_THAT(d, IsOk());
   EXPECT_EQ(d->inputs[0].type_rt, ImageType::kYuv444);
   EXPECT_EQ(d->inputs[0].source, InputSource::kDdr);
   EXPECT_TRUE(d->inputs[0].ddr_signed);
   absl::StatusOr<Descriptor> plain =
-      ParseReal(Yaml("nash-e", absl::StrReplaceAll(input, {{"yuv444_128", "yuv444"}})));
+      Parse(Yaml("nash-e", absl::StrReplaceAll(input, {{"yuv444_128", "yuv444"}})));
   ASSERT_THAT(plain, IsOk());
   EXPECT_EQ(DescriptorHash(*d), DescriptorHash(*plain));  // the same tensors
-  EXPECT_THAT(ParseReal(Yaml("nash-e", input, "hbprep: {inputs: {data: {ddr_dtype: uint8}}}\n")),
+  EXPECT_THAT(Parse(Yaml("nash-e", input, "hbprep: {inputs: {data: {ddr_dtype: uint8}}}\n")),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "m.yaml: input 'data': hbprep ddr_dtype uint8 contradicts input_type_rt "
                        "yuv444_128, which is YUV444 minus 128 as int8"));
@@ -437,18 +430,18 @@ TEST(RealConfigs, EveryJ6MarchWithItsRowAlignment) {
            {"nash-b-plus", 32, "(board not published)"},
            {"nash-starry-p", 32, "(board not published)"}}) {
     SCOPED_TRACE(march);
-    absl::StatusOr<Descriptor> d = ParseReal(Yaml(march, kRgbNv12));
+    absl::StatusOr<Descriptor> d = Parse(Yaml(march, kRgbNv12));
     ASSERT_THAT(d, IsOk());
     EXPECT_EQ(d->chip->toolchain, Toolchain::kJ6);
     EXPECT_EQ(d->chip->row_alignment, alignment);
     EXPECT_EQ(d->chip->chips, boards);
   }
   absl::StatusOr<Descriptor> batch =
-      ParseReal(Yaml("nash-e", std::string(kRgbNv12) + "  input_batch: 4096\n"));
+      Parse(Yaml("nash-e", std::string(kRgbNv12) + "  input_batch: 4096\n"));
   ASSERT_THAT(batch, IsOk());
   EXPECT_EQ(batch->input_batch, 4096);
   absl::StatusOr<Descriptor> bayes =
-      ParseReal(Yaml("bayes", std::string(kRgbNv12) + "  input_batch: 4096\n"));
+      Parse(Yaml("bayes", std::string(kRgbNv12) + "  input_batch: 4096\n"));
   EXPECT_THAT(bayes, IsOk());
 }
 
