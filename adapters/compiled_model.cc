@@ -69,6 +69,8 @@ class Checker {
   // The compiled model's decisions, or the errors in `errors()`.
   CompiledModel Run(std::vector<std::string>* warnings);
   const std::vector<std::string>& errors() const { return errors_; }
+  // How many of the errors are types hbprep cannot produce (the model is consistent).
+  size_t unsupported() const { return unsupported_; }
   // Per descriptor input, the signedness of a ddr image the compiled model decided.
   const std::map<int, bool>& ddr_signed() const { return ddr_signed_; }
 
@@ -84,6 +86,10 @@ class Checker {
     return absl::StrCat("the yaml's ", ToString(spec.adapter), " input '", spec.input, "'");
   }
   void Error(std::string message) { errors_.push_back(absl::StrCat(source_, ": ", message)); }
+  void Unsupported(std::string message) {
+    Error(std::move(message));
+    ++unsupported_;
+  }
   void Warn(std::string message) { warnings_.push_back(absl::StrCat(source_, ": ", message)); }
 
   const Descriptor& descriptor_;
@@ -91,6 +97,7 @@ class Checker {
   std::string source_;
   std::vector<std::string> errors_, warnings_;
   std::map<int, bool> ddr_signed_;
+  size_t unsupported_ = 0;
 };
 
 void Checker::CheckImageQuantisation(const std::string& label, const ModelInfoInput& in) {
@@ -298,8 +305,8 @@ void Checker::CheckTensor(const TensorSpec& spec, const ModelInfoInput& in,
   // Featuremaps: float32 as given, or quantised to the compiled model's integers.
   const std::optional<DType> numeric = NumericType(type);
   if (!numeric) {
-    Error(absl::StrCat(label, ": tensor type ", type, " is not one hbprep can produce for ",
-                       Needs(spec), " (float32, or U8/S8/U16/S16/S32 with a quantisation)"));
+    Unsupported(absl::StrCat(label, ": tensor type ", type, " is not one hbprep can produce for ",
+                             Needs(spec), " (F32, U8, S8, U16, S16, S32)"));
     return;
   }
   if (*numeric == DType::kFloat32) {
@@ -413,7 +420,12 @@ absl::Status AttachModelInfo(const std::vector<ModelInfoModel>& models, absl::st
   Checker checker(*descriptor, *model, source);
   CompiledModel compiled = checker.Run(&found);
   if (!checker.errors().empty()) {
-    return absl::InvalidArgumentError(absl::StrJoin(checker.errors(), "\n"));
+    // A consistent model whose only problem is a type hbprep cannot produce is not the user's
+    // mistake: FAILED_PRECONDITION (exit 1), not an invalid description.
+    const std::string message = absl::StrJoin(checker.errors(), "\n");
+    return checker.unsupported() == checker.errors().size()
+               ? absl::FailedPreconditionError(message)
+               : absl::InvalidArgumentError(message);
   }
   // A ddr image's signedness is the compiled model's: the engine writes what the plan says.
   for (const auto& [index, is_signed] : checker.ddr_signed()) {

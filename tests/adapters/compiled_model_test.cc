@@ -390,11 +390,6 @@ INSTANTIATE_TEST_SUITE_P(
                          Block(2, "data_roi", "(1,4)", "HB_DNN_TENSOR_TYPE_F32", "(16,4)"),
                      "m.txt: input[2] 'data_roi': tensor type HB_DNN_TENSOR_TYPE_F32 cannot "
                      "hold the int32 ROI of the yaml's resizer input 'data'"},
-        Disagreement{"fusion_multi/f16",
-                     kImage + Prior("HB_DNN_TENSOR_TYPE_F16", "", ""),
-                     "m.txt: input[1] 'prior': tensor type HB_DNN_TENSOR_TYPE_F16 is not one "
-                     "hbprep can produce for the yaml's featuremap input 'prior' (float32, or "
-                     "U8/S8/U16/S16/S32 with a quantisation)"},
         Disagreement{"fusion_multi/image_scale",
                      Block(0, "image", "(1,128,128,3)", "HB_DNN_TENSOR_TYPE_S8", "", 0,
                            "quanti type: SCALE\nscale data: (0.5)\n") +
@@ -495,6 +490,30 @@ TEST(CompiledModel, UnquantisedIntegerFeaturemapsPassThrough) {
                          absl::StrCat("prior.npy: featuremap input 'prior' needs ", ToString(dtype),
                                       " 1x64x8x8, got float32 1x64x8x8")));
   }
+}
+
+}  // namespace
+}  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+// A consistent model whose only problem is a type hbprep cannot produce is FAILED_PRECONDITION
+// (exit 1), not an invalid description; with another error beside it, INVALID_ARGUMENT.
+TEST(CompiledModel, ATypeHbprepCannotProduceIsAFailedPrecondition) {
+  const std::string f16 =
+      "m.txt: input[1] 'prior': tensor type HB_DNN_TENSOR_TYPE_F16 is not one hbprep can "
+      "produce for the yaml's featuremap input 'prior' (F32, U8, S8, U16, S16, S32)";
+  Descriptor d = Load("fusion_multi");
+  std::vector<std::string> warnings;
+  EXPECT_THAT(Attach(&d, kImage + Prior("HB_DNN_TENSOR_TYPE_F16", "", ""), &warnings),
+              StatusIs(absl::StatusCode::kFailedPrecondition, f16));
+  EXPECT_FALSE(d.compiled);
+  const std::string wrong_image =
+      Block(0, "image", "(1,64,64,3)", "HB_DNN_TENSOR_TYPE_S8", "", 0);
+  EXPECT_THAT(Attach(&d, wrong_image + Prior("HB_DNN_TENSOR_TYPE_BOOL8", "", ""), &warnings),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr(
+                  "tensor type HB_DNN_TENSOR_TYPE_BOOL8 is not one hbprep can produce")));
 }
 
 }  // namespace
