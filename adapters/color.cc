@@ -105,4 +105,56 @@ void RgbToGrayFloat(const uint8_t* src, int src_stride, ChannelOrder order, floa
   }
 }
 
+void FloatRgbToNv12Calc(const float* src, int src_stride_floats, ChannelOrder order,
+                        bool single_precision, uint8_t* dst_y, int dst_stride_y, uint8_t* dst_uv,
+                        int dst_stride_uv, int width, int height) {
+  const Order o = OffsetsOf(order);
+  auto run = [&](auto zero) {
+    using T = decltype(zero);
+    for (int row = 0; row < height; ++row) {
+      const float* s = src + static_cast<int64_t>(row) * src_stride_floats;
+      uint8_t* y = dst_y + static_cast<int64_t>(row) * dst_stride_y;
+      for (int x = 0; x < width; ++x) {
+        y[x] = AstypeUint8(Y<T>(s[3 * x + o.r], s[3 * x + 1], s[3 * x + o.b]));
+      }
+      if (row % 2 != 0) continue;
+      uint8_t* uv = dst_uv + static_cast<int64_t>(row / 2) * dst_stride_uv;
+      for (int x = 0; x < (width + 1) / 2; ++x) {
+        const T r = s[6 * x + o.r], g = s[6 * x + 1], b = s[6 * x + o.b];
+        uv[2 * x] = AstypeUint8(U<T>(r, g, b));
+        uv[2 * x + 1] = AstypeUint8(V<T>(r, g, b));
+      }
+    }
+  };
+  if (single_precision) {
+    run(0.0f);
+  } else {
+    run(0.0);
+  }
+}
+
+void FloatRgbToYuv444F32(const float* src, int src_stride_floats, ChannelOrder order, float* dst,
+                         int dst_stride_floats, int width, int height) {
+  const Order o = OffsetsOf(order);
+  for (int row = 0; row < height; ++row) {
+    const float* s = src + static_cast<int64_t>(row) * src_stride_floats;
+    float* d = dst + static_cast<int64_t>(row) * dst_stride_floats;
+    for (int x = 0; x < width; ++x, s += 3, d += 3) {
+      d[0] = Y<float>(s[o.r], s[1], s[o.b]);
+      d[1] = U<float>(s[o.r], s[1], s[o.b]);
+      d[2] = V<float>(s[o.r], s[1], s[o.b]);
+    }
+  }
+}
+
+void FloatRgbToGrayF32(const float* src, int src_stride_floats, ChannelOrder order, float* dst,
+                       int dst_stride_floats, int width, int height) {
+  const Order o = OffsetsOf(order);
+  for (int row = 0; row < height; ++row) {
+    const float* s = src + static_cast<int64_t>(row) * src_stride_floats;
+    float* d = dst + static_cast<int64_t>(row) * dst_stride_floats;
+    for (int x = 0; x < width; ++x, s += 3) d[x] = Y<float>(s[o.r], s[1], s[o.b]);
+  }
+}
+
 }  // namespace hbprep

@@ -38,6 +38,28 @@ void RgbToYuv444Float(const uint8_t* src, int src_stride, ChannelOrder order, fl
 void RgbToGrayFloat(const uint8_t* src, int src_stride, ChannelOrder order, float* dst,
                     int dst_stride_floats, int width, int height);
 
+// numpy's astype(np.uint8) of a float on x86: truncated toward zero through int32, the low
+// byte kept (256.5 -> 0, -3.2 -> 253; what a cubic resize's overshoot becomes). REQUIRES:
+// |value| < 2^31.
+inline uint8_t AstypeUint8(double value) {
+  return static_cast<uint8_t>(static_cast<uint32_t>(static_cast<int32_t>(value)) & 0xFF);
+}
+
+// The calc formulas on float pixels (the sample transformers' float32 data, fractional once a
+// resize ran on float data), evaluated in float32 (`single_precision`: what numpy computes on
+// float32 arrays, calc_f32) or float64 (calc), then cast with AstypeUint8. Strides in floats.
+void FloatRgbToNv12Calc(const float* src, int src_stride_floats, ChannelOrder order,
+                        bool single_precision, uint8_t* dst_y, int dst_stride_y, uint8_t* dst_uv,
+                        int dst_stride_uv, int width, int height);
+
+// YUV444 and gray of float pixels in float32, as _ColorConvertTransformer computes them on the
+// float32 data the transformers hand it (RgbToYuv444Float / RgbToGrayFloat are the float64
+// versions, for uint8 pixels).
+void FloatRgbToYuv444F32(const float* src, int src_stride_floats, ChannelOrder order, float* dst,
+                         int dst_stride_floats, int width, int height);
+void FloatRgbToGrayF32(const float* src, int src_stride_floats, ChannelOrder order, float* dst,
+                       int dst_stride_floats, int width, int height);
+
 // The float64 expressions for one pixel, for references and tests.
 double CalcY(double r, double g, double b);
 double CalcU(double r, double g, double b);

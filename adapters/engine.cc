@@ -56,27 +56,43 @@ absl::Status ApplyRecipePlanar(Frame& frame, const InputDescriptor& input,
 
 // The float model's geometric recipe (domain brief section 3), then the default resize to
 // the model's size when the result differs.
+//
+// The data follows the sample transformers' dtypes: uint8 pixels until their first step, float32
+// after it (each ends in astype(np.float32)), and Frame::float32 says so. A resize of float32
+// data takes OpenCV's float path (cv2.resize of a float32 array), whose results are fractional:
+// the frame's BGR becomes CV_32FC3 there (nearest-neighbour copies values, so it stays 8-bit),
+// and so does PadResize's float32 canvas when its pad value is fractional. Camera frames on
+// their way to NV12 outputs stay planar: no transformer handles them.
 absl::Status ApplyRecipe(Frame& frame, const InputDescriptor& input, const PrepareOptions& options,
                          absl::string_view what) {
-  // Any step, or the resize to the model's size, leaves the transformers' data float32.
-  frame.float32 = frame.float32 || !input.recipe.empty() || frame.width() != input.width() ||
-                  frame.height() != input.height();
-  if (frame.nv12 && CanScalePlanar(input)) return ApplyRecipePlanar(frame, input, what);
+  const bool model_size = frame.width() == input.width() && frame.height() == input.height();
+  if (frame.nv12 && CanScalePlanar(input)) {
+    frame.float32 = frame.float32 || !input.recipe.empty() || !model_size;
+    return ApplyRecipePlanar(frame, input, what);
+  }
+  auto to_float = [&frame] {
+    if (!frame.nv12 && frame.bgr.depth() != CV_32F) frame.bgr.convertTo(frame.bgr, CV_32F);
+  };
   for (const RecipeStep& step : input.recipe) {
     if (options.check_continue) HBPREP_RETURN_IF_ERROR(options.check_continue());
     const int h = frame.height(), w = frame.width();
     if (step.kind == RecipeStep::Kind::kPadResize) {
       frame.ToBgr();
+      if (frame.float32) to_float();
       const int th = step.size[0], tw = step.size[1];
       const double scale = std::min(static_cast<double>(tw) / w, static_cast<double>(th) / h);
       const int nh = static_cast<int>(scale * h), nw = static_cast<int>(scale * w);
       cv::Mat scaled;
       cv::resize(frame.bgr, scaled, cv::Size(nw, nh), 0, 0, cv::INTER_LINEAR);
-      cv::Mat canvas(th, tw, CV_8UC3, cv::Scalar::all(step.pad_value));
+      const bool fractional_pad = step.pad_value != std::floor(step.pad_value);
+      const int type = scaled.depth() == CV_32F || fractional_pad ? CV_32FC3 : CV_8UC3;
+      if (scaled.type() != type) scaled.convertTo(scaled, type);
+      cv::Mat canvas(th, tw, type, cv::Scalar::all(static_cast<float>(step.pad_value)));
       const int top = step.pad_centered ? (th - nh) / 2 : 0;
       const int left = step.pad_centered ? (tw - nw) / 2 : 0;
       scaled.copyTo(canvas(cv::Rect(left, top, nw, nh)));
       frame.bgr = canvas;
+      frame.float32 = true;
       continue;
     }
     const StepGeometry g = Geometry(step, w, h);
@@ -84,12 +100,31 @@ absl::Status ApplyRecipe(Frame& frame, const InputDescriptor& input, const Prepa
       HBPREP_RETURN_IF_ERROR(CheckCrop({w, h}, *g.crop, g.crop_step, what));
       frame.Crop(*g.crop);
     } else {
+      if (frame.float32 && g.interpolation != cv::INTER_NEAREST) to_float();
       frame.Resize(g.size->height, g.size->width, g.interpolation);
     }
+    frame.float32 = true;
   }
   if (options.check_continue) HBPREP_RETURN_IF_ERROR(options.check_continue());
-  frame.Resize(static_cast<int>(input.height()), static_cast<int>(input.width()), cv::INTER_LINEAR);
+  if (frame.width() != input.width() || frame.height() != input.height()) {
+    if (frame.float32) to_float();
+    frame.Resize(static_cast<int>(input.height()), static_cast<int>(input.width()),
+                 cv::INTER_LINEAR);
+    frame.float32 = true;
+  }
   return absl::OkStatus();
+}
+
+// BGR pixels as uint8, as astype(np.uint8) makes them of float32 data (8-bit frames as they are).
+cv::Mat AsUint8(const cv::Mat& bgr) {
+  if (bgr.depth() == CV_8U) return bgr;
+  cv::Mat out(bgr.rows, bgr.cols, CV_8UC3);
+  for (int row = 0; row < bgr.rows; ++row) {
+    const float* s = bgr.ptr<float>(row);
+    uint8_t* d = out.ptr<uint8_t>(row);
+    for (int i = 0; i < bgr.cols * 3; ++i) d[i] = AstypeUint8(s[i]);
+  }
+  return out;
 }
 
 // Fast decoding: the smallest decoded size that keeps the recipe's first resize a reduction,
@@ -121,9 +156,19 @@ cv::Size FastDecodeMinimum(const InputDescriptor& input, Target target,
 
 // NV12 planes of a BGR image with the given recipe: `y` becomes the Y plane, `uv` (w * h / 2
 // bytes) receives the interleaved chroma. REQUIRES: even width and height.
-void BgrToNv12(const cv::Mat& bgr, Nv12Recipe recipe, std::vector<uint8_t>* y, uint8_t* uv) {
-  const int w = bgr.cols, h = bgr.rows;
+void BgrToNv12(const cv::Mat& bgr_in, Nv12Recipe recipe, std::vector<uint8_t>* y, uint8_t* uv) {
+  const int w = bgr_in.cols, h = bgr_in.rows;
   const size_t pixels = static_cast<size_t>(w) * h;
+  if (bgr_in.depth() == CV_32F && recipe != Nv12Recipe::kOpencv) {
+    // Fractional float32 data: the formula on the float values.
+    const cv::Mat bgr = bgr_in.isContinuous() ? bgr_in : bgr_in.clone();
+    y->resize(pixels);
+    FloatRgbToNv12Calc(bgr.ptr<float>(), w * 3, ChannelOrder::kBgr,
+                       recipe == Nv12Recipe::kCalcF32, y->data(), w, uv, w, w, h);
+    return;
+  }
+  // The opencv recipe casts float data to uint8 (truncating) before cvtColor.
+  const cv::Mat bgr = AsUint8(bgr_in);
   if (recipe == Nv12Recipe::kOpencv) {
     // cvtColor writes its I420 (Y, then U and V planes) into the Y tensor's own buffer, U and
     // V are interleaved into the UV tensor, and the buffer is cut back to the Y plane: the Y
@@ -234,7 +279,9 @@ class Preparer {
                                              const ImageHeader& header);
   absl::Status Board(int index, int item, const InputDescriptor& input, const InputImage& image,
                      Frame frame);
-  void Float(int index, int item, const InputDescriptor& input, const cv::Mat& bgr);
+  // The float model's data of a BGR frame; `float32`: the transformers hold it as float32
+  // (Frame::float32), so colour conversions compute in float32.
+  void Float(int index, int item, const InputDescriptor& input, const cv::Mat& bgr, bool float32);
   absl::Status Featuremap(int index, int item, const InputDescriptor& input,
                           const InputImage& image);
   absl::Status CheckRoi(const Roi& roi, int width, int height, const InputImage& image);
@@ -344,7 +391,7 @@ absl::Status Preparer::Input(int index, int item, const InputImage& image,
   cv::Scalar mean, stddev;
   cv::meanStdDev(frame.bgr, mean, stddev);
   out_.pixel_stddev.push_back(std::max({stddev[0], stddev[1], stddev[2]}));
-  Float(index, item, input, frame.bgr);
+  Float(index, item, input, frame.bgr, frame.float32);
   return absl::OkStatus();
 }
 
@@ -435,7 +482,8 @@ absl::Status Preparer::Board(int index, int item, const InputDescriptor& input,
     return absl::OkStatus();
   }
   frame.ToBgr();
-  cv::Mat bgr = frame.bgr.isContinuous() ? frame.bgr : frame.bgr.clone();
+  cv::Mat bgr = AsUint8(frame.bgr);  // fractional float32 data truncates, as astype(np.uint8)
+  if (!bgr.isContinuous()) bgr = bgr.clone();
   // Interleaved or gray images; Y of the full-range formula for gray and yuv444.
   const int channels = input.type_rt == ImageType::kGray ? 1 : 3;
   std::vector<uint8_t> data(pixels * channels);
@@ -478,28 +526,52 @@ absl::Status Preparer::Board(int index, int item, const InputDescriptor& input,
   return absl::OkStatus();
 }
 
-void Preparer::Float(int index, int item, const InputDescriptor& input, const cv::Mat& bgr_in) {
-  const cv::Mat bgr = bgr_in.isContinuous() ? bgr_in : bgr_in.clone();
+void Preparer::Float(int index, int item, const InputDescriptor& input, const cv::Mat& bgr_in,
+                     bool float32) {
+  cv::Mat bgr = bgr_in.isContinuous() ? bgr_in : bgr_in.clone();
   const int w = bgr.cols, h = bgr.rows;
   const size_t pixels = static_cast<size_t>(w) * h;
   const int channels = input.type_train == ImageType::kGray ? 1 : 3;
   std::vector<float> hwc(pixels * channels);
-  switch (input.type_train) {
-    case ImageType::kYuv444:
-      RgbToYuv444Float(bgr.ptr<uint8_t>(), static_cast<int>(bgr.step[0]), ChannelOrder::kBgr,
-                       hwc.data(), w * 3, w, h);
-      break;
-    case ImageType::kGray:
-      RgbToGrayFloat(bgr.ptr<uint8_t>(), static_cast<int>(bgr.step[0]), ChannelOrder::kBgr,
-                     hwc.data(), w, w, h);
-      break;
-    default: {
-      const bool rgb = input.type_train == ImageType::kRgb;
-      const uint8_t* src = bgr.ptr<uint8_t>();
-      for (size_t i = 0; i < pixels; ++i, src += 3) {
-        hwc[i * 3 + 0] = src[rgb ? 2 : 0];
-        hwc[i * 3 + 1] = src[1];
-        hwc[i * 3 + 2] = src[rgb ? 0 : 2];
+  if (float32 || bgr.depth() == CV_32F) {
+    // float32 data (after any step): copied as it is, colour conversions in float32 as numpy
+    // evaluates them on float32 arrays.
+    if (bgr.depth() != CV_32F) bgr.convertTo(bgr, CV_32F);
+    const float* src = bgr.ptr<float>();
+    switch (input.type_train) {
+      case ImageType::kYuv444:
+        FloatRgbToYuv444F32(src, w * 3, ChannelOrder::kBgr, hwc.data(), w * 3, w, h);
+        break;
+      case ImageType::kGray:
+        FloatRgbToGrayF32(src, w * 3, ChannelOrder::kBgr, hwc.data(), w, w, h);
+        break;
+      default: {
+        const bool rgb = input.type_train == ImageType::kRgb;
+        for (size_t i = 0; i < pixels; ++i, src += 3) {
+          hwc[i * 3 + 0] = src[rgb ? 2 : 0];
+          hwc[i * 3 + 1] = src[1];
+          hwc[i * 3 + 2] = src[rgb ? 0 : 2];
+        }
+      }
+    }
+  } else {
+    switch (input.type_train) {
+      case ImageType::kYuv444:
+        RgbToYuv444Float(bgr.ptr<uint8_t>(), static_cast<int>(bgr.step[0]), ChannelOrder::kBgr,
+                         hwc.data(), w * 3, w, h);
+        break;
+      case ImageType::kGray:
+        RgbToGrayFloat(bgr.ptr<uint8_t>(), static_cast<int>(bgr.step[0]), ChannelOrder::kBgr,
+                       hwc.data(), w, w, h);
+        break;
+      default: {
+        const bool rgb = input.type_train == ImageType::kRgb;
+        const uint8_t* src = bgr.ptr<uint8_t>();
+        for (size_t i = 0; i < pixels; ++i, src += 3) {
+          hwc[i * 3 + 0] = src[rgb ? 2 : 0];
+          hwc[i * 3 + 1] = src[1];
+          hwc[i * 3 + 2] = src[rgb ? 0 : 2];
+        }
       }
     }
   }
@@ -508,9 +580,7 @@ void Preparer::Float(int index, int item, const InputDescriptor& input, const cv
     const bool nchw = *input.layout_train == Layout::kNCHW;
     for (size_t i = 0; i < pixels; ++i) {
       for (int c = 0; c < channels; ++c) {
-        // astype(np.uint8) of values in [0, 255.5]: truncation.
-        data[nchw ? c * pixels + i : i * channels + c] =
-            static_cast<uint8_t>(std::min(255.0f, hwc[i * channels + c]));
+        data[nchw ? c * pixels + i : i * channels + c] = AstypeUint8(hwc[i * channels + c]);
       }
     }
     parts_[{index, item, TensorRole::kImage}] = std::move(data);

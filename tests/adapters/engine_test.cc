@@ -654,20 +654,21 @@ TEST(EngineExactDecode, RecipesThatReadPartOfEachRowMatchAFullDecode) {
        "        - LongSideCrop\n        - Resize: {size: [224, 224], interpolation: cubic}\n"},
       {"padded centre crop", "        - PaddedCenterCrop: {size: 224, padding: 32}\n"},
   };
-  // The same steps, written out with OpenCV (the transformer's arithmetic).
+  // The same steps, written out with OpenCV (the transformer's arithmetic: a resize after a
+  // crop resizes the crop's float32 data).
   auto reference = [](const std::string& which, const cv::Mat& bgr) {
     const int h = bgr.rows, w = bgr.cols;
-    cv::Mat out;
+    cv::Mat out, crop;
     if (which == "long side crop + cubic resize") {
       const int side = std::min(h, w);
-      cv::resize(bgr(cv::Rect((w - side) / 2, (h - side) / 2, side, side)), out, {224, 224}, 0,
-                 0, cv::INTER_CUBIC);
+      bgr(cv::Rect((w - side) / 2, (h - side) / 2, side, side)).convertTo(crop, CV_32F);
+      cv::resize(crop, out, {224, 224}, 0, 0, cv::INTER_CUBIC);
       return out;
     }
     if (which == "padded centre crop") {
       const int side = static_cast<int>(224.0 / (224 + 32) * std::min(h, w));
-      cv::resize(bgr(cv::Rect(((w - side) + 1) / 2, ((h - side) + 1) / 2, side, side)), out,
-                 {224, 224}, 0, 0, cv::INTER_LINEAR);
+      bgr(cv::Rect(((w - side) + 1) / 2, ((h - side) + 1) / 2, side, side)).convertTo(crop, CV_32F);
+      cv::resize(crop, out, {224, 224}, 0, 0, cv::INTER_LINEAR);
       return out;
     }
     const int interpolation = which == "area short side + centre crop" ? cv::INTER_AREA
@@ -707,8 +708,13 @@ TEST(EngineExactDecode, RecipesThatReadPartOfEachRowMatchAFullDecode) {
                    cv::IMREAD_COLOR, &bgr);
       const cv::Mat want = reference(which, bgr).clone();
       std::vector<uint8_t> y(224 * 224), uv(224 * 112);
-      RgbToNv12Calc(want.data, static_cast<int>(want.step[0]), ChannelOrder::kBgr, y.data(), 224,
-                    uv.data(), 224, 224, 224);
+      if (want.depth() == CV_32F) {
+        FloatRgbToNv12Calc(want.ptr<float>(), 224 * 3, ChannelOrder::kBgr, false, y.data(), 224,
+                           uv.data(), 224, 224, 224);
+      } else {
+        RgbToNv12Calc(want.data, static_cast<int>(want.step[0]), ChannelOrder::kBgr, y.data(),
+                      224, uv.data(), 224, 224, 224);
+      }
       EXPECT_TRUE(p->tensors[0].data == y);
       EXPECT_TRUE(p->tensors[1].data == uv);
     }

@@ -17,6 +17,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from recipes import (IMAGENET_MEAN, cls_recipe, cls_transformers, float_input,  # noqa: E402
                      nv12_calc, nv12_opencv, pad_resize, quantise)
+import transformers as T  # noqa: E402
 
 HBPREP, MODELS, WORK = sys.argv[1:4]
 os.makedirs(WORK, exist_ok=True)
@@ -180,10 +181,52 @@ def check_raw(path):
     expect(tag + " det_resizer data_uv", load("data_uv"), uv[None])
 
 
+PIPELINES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures",
+                         "pipelines")
+
+
+def run_fixture(name, target, files):
+    out = os.path.join(WORK, "pipeline_%s_%s" % (name, target))
+    subprocess.run([HBPREP, "prepare", "--config", os.path.join(PIPELINES, name + ".yaml"),
+                    "--target", target, "--out", out, *files], check=True,
+                   stdout=subprocess.DEVNULL)
+    return lambda tensor: np.load(os.path.join(out, tensor + ".npy"))
+
+
+def expect_exact(what, got, want):
+    if got.dtype != want.dtype or got.shape != want.shape or not np.array_equal(got, want):
+        diff = "" if got.shape != want.shape else " (%d values differ)" % int((got != want).sum())
+        failures.append("%s: got %s %s, the transformers %s %s%s" % (
+            what, got.dtype, got.shape, want.dtype, want.shape, diff))
+
+
+def check_pipelines(path):
+    """The precision rule against the transformers' own dtypes, bit for bit."""
+    img = cv2.imread(path)
+    tag = os.path.basename(path) + " pipeline"
+    # A resize of float32 data (after a crop), cubic: fractional values, calc in float32.
+    load = run_fixture("float_resize", "board", [path])
+    data = T.resize(T.center_crop(T.short_side_resize(img, 256), 240), 224, 224, cubic=True)
+    y, uv = T.bgr_to_nv12_calc(data)
+    expect_exact(tag + " float_resize images_y", load("images_y"), y[None, :, :, None])
+    expect_exact(tag + " float_resize images_uv", load("images_uv"), uv[None])
+    # PadResize's float32 canvas keeps a fractional pad value.
+    load = run_fixture("fractional_pad", "board", [path])
+    y, uv = T.bgr_to_nv12_calc(T.pad_resize(img, 224, 224, 127.5))
+    expect_exact(tag + " fractional_pad images_y", load("images_y"), y[None, :, :, None])
+    expect_exact(tag + " fractional_pad images_uv", load("images_uv"), uv[None])
+    # YUV444 calibration data from float32 data: the conversion in float32.
+    load = run_fixture("yuv444_float", "calibration", [path])
+    data = T.bgr_to_yuv444(T.center_crop(T.short_side_resize(img, 256), 224))
+    expect_exact(tag + " yuv444_float calibration", load("images"),
+                 np.ascontiguousarray(data.transpose(2, 0, 1))[None])
+
+
 checks = 0
 for image in make_images():
     check(image)
     check_raw(image)
+    check_pipelines(image)
     checks += 1
 for failure in failures:
     print("FAIL", failure)
