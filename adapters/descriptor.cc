@@ -301,6 +301,10 @@ std::optional<std::vector<Entry>> Parser::Entries(const YAML::Node& section, con
     return entries;
   }
   if (node.IsSequence()) {
+    if (descriptor_.chip != nullptr && descriptor_.chip->toolchain == Toolchain::kOe1) {
+      Warn(absl::StrCat("input_parameters.", key, " is a yaml list; OE 1.x's hb_mapper reads "
+                        "only strings ('a; b'), so the toolchain would refuse this file"));
+    }
     bool all_scalars = true;
     for (const auto& element : node) all_scalars = all_scalars && element.IsScalar();
     // A flat list of numbers for a one-input model is that input's per-channel values
@@ -590,6 +594,14 @@ void Parser::ValidateInput(InputDescriptor& input) {
                                     " is ignored on J6, where input_type_rt ",
                                     ToString(input.type_rt), " implies its layout"));
     }
+  }
+  if (oe1 && !input.layout_rt && input.type_rt != ImageType::kNv12 &&
+      input.type_rt != ImageType::kFeaturemap) {
+    // hb_mapper refuses a non-nv12 image input without input_layout_rt; hbprep goes on with the
+    // layout the type implies.
+    InputWarn(input, absl::StrCat("input_layout_rt is not set; OE 1.x's hb_mapper requires it for "
+                                  "input_type_rt ", ToString(input.type_rt), " (hbprep takes ",
+                                  input.type_rt == ImageType::kGray ? "NCHW" : "NHWC", ")"));
   }
   if (!oe1) input.layout_rt.reset();
   input.ddr_signed = input.type_rt == ImageType::kRgb || input.type_rt == ImageType::kBgr ||

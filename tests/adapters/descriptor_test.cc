@@ -445,5 +445,30 @@ TEST(RealConfigs, EveryJ6MarchWithItsRowAlignment) {
   EXPECT_THAT(bayes, IsOk());
 }
 
+TEST(RealConfigs, WhatTheToolchainWouldRefuseIsAcceptedWithAWarning) {
+  // OE 1.x reads 'a; b' strings only, and needs input_layout_rt for non-nv12 image inputs.
+  std::vector<std::string> warnings;
+  absl::StatusOr<Descriptor> d = Parse(
+      Yaml("bayes-e", "  input_name: data\n  input_type_train: rgb\n  input_layout_train: NCHW\n"
+                      "  input_type_rt: bgr\n  input_shape: 1x3x32x32\n"
+                      "  mean_value: [1, 2, 3]\n  norm_type: data_mean\n"),
+      &warnings);
+  ASSERT_THAT(d, IsOk());
+  EXPECT_THAT(warnings,
+              ElementsAre("m.yaml: input_parameters.mean_value is a yaml list; OE 1.x's "
+                          "hb_mapper reads only strings ('a; b'), so the toolchain would refuse "
+                          "this file",
+                          "m.yaml: input 'data': input_layout_rt is not set; OE 1.x's hb_mapper "
+                          "requires it for input_type_rt bgr (hbprep takes NHWC)"));
+  // J6 takes both.
+  warnings.clear();
+  ASSERT_THAT(Parse(Yaml("nash-e", "  input_name: [data]\n  input_type_train: rgb\n"
+                                   "  input_layout_train: NCHW\n  input_type_rt: bgr\n"
+                                   "  input_shape: 1x3x32x32\n"),
+                    &warnings),
+              IsOk());
+  EXPECT_THAT(warnings, IsEmpty());
+}
+
 }  // namespace
 }  // namespace hbprep
