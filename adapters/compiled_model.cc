@@ -22,6 +22,7 @@ std::optional<DType> NumericType(absl::string_view type) {
       {"HB_DNN_TENSOR_TYPE_U8", DType::kUint8},   {"HB_DNN_TENSOR_TYPE_S8", DType::kInt8},
       {"HB_DNN_TENSOR_TYPE_U16", DType::kUint16}, {"HB_DNN_TENSOR_TYPE_S16", DType::kInt16},
       {"HB_DNN_TENSOR_TYPE_S32", DType::kInt32},  {"HB_DNN_TENSOR_TYPE_F32", DType::kFloat32},
+      {"HB_DNN_TENSOR_TYPE_BOOL8", DType::kBool},
   };
   for (const auto& [name, dtype] : kTypes) {
     if (type == name) return dtype;
@@ -306,7 +307,7 @@ void Checker::CheckTensor(const TensorSpec& spec, const ModelInfoInput& in,
   const std::optional<DType> numeric = NumericType(type);
   if (!numeric) {
     Unsupported(absl::StrCat(label, ": tensor type ", type, " is not one hbprep can produce for ",
-                             Needs(spec), " (F32, U8, S8, U16, S16, S32)"));
+                             Needs(spec), " (F32, U8, S8, U16, S16, S32, BOOL8)"));
     return;
   }
   if (*numeric == DType::kFloat32) {
@@ -315,9 +316,13 @@ void Checker::CheckTensor(const TensorSpec& spec, const ModelInfoInput& in,
                         " on a float32 input is ignored; the data stays float32"));
     }
   } else if (in.quanti == QuantiType::kNone) {
-    // Integers the model takes as they are (coordinates, token ids): files of that type pass
-    // through unchanged.
+    // Integers the model takes as they are (coordinates, token ids, masks): files of that type
+    // pass through unchanged.
     out->dtype = *numeric;
+  } else if (*numeric == DType::kBool) {
+    Error(absl::StrCat(label, ": quanti type ", ToString(in.quanti),
+                       " on a BOOL8 input; a mask takes no quantisation"));
+    return;
   } else {
     std::optional<Quantization> q = FeatureQuantisation(label, in);
     if (!q) return;

@@ -250,7 +250,9 @@ absl::Status Quantize(const std::string& input, Tensor* tensor) {
       QuantizeAs<int32_t>(x, count, q, axis_length, inner, out.data());
       break;
     case DType::kFloat32:
-      return absl::InternalError(absl::StrCat("tensor '", spec.name, "': quantised to float32"));
+    case DType::kBool:
+      return absl::InternalError(absl::StrCat("tensor '", spec.name, "': quantised to ",
+                                              ToString(spec.dtype)));
   }
   tensor->data = std::move(out);
   return absl::OkStatus();
@@ -639,6 +641,16 @@ absl::Status Preparer::Featuremap(int index, int item, const InputDescriptor& in
                                                    absl::StrJoin(want, "x"), ", got ",
                                                    ToString(array.dtype), " ",
                                                    absl::StrJoin(array.shape, "x")));
+  }
+  if (dtype == DType::kBool) {
+    // A BOOL8 mask is bytes of 0 and 1; anything else would reach the model as is.
+    const auto bad = std::find_if(array.data.begin(), array.data.end(),
+                                  [](uint8_t value) { return value > 1; });
+    if (bad != array.data.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          image.what, ": featuremap input '", input.name, "' is bool, but element ",
+          bad - array.data.begin(), " holds byte ", *bad, " (0 or 1 only)"));
+    }
   }
   if (options_.target == Target::kBoard && FeaturemapTransposedOnBoard(*descriptor_.chip, input)) {
     // OE 1.x takes it in input_layout_rt: NCHW <-> NHWC of each batch item.

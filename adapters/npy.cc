@@ -31,6 +31,8 @@ absl::string_view Descr(DType dtype) {
       return "<i4";
     case DType::kFloat32:
       return "<f4";
+    case DType::kBool:
+      return "|b1";
   }
   return "|u1";
 }
@@ -241,6 +243,8 @@ absl::StatusOr<NpyArray> DecodeNpy(absl::string_view bytes, absl::string_view wh
     array.dtype = DType::kUint16;
   } else if (descr == "<i4") {
     array.dtype = DType::kInt32;
+  } else if (descr == "|b1") {
+    array.dtype = DType::kBool;
   } else if (descr == "<f4") {
     array.dtype = DType::kFloat32;
   } else if (descr == "<f8") {

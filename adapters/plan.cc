@@ -179,13 +179,15 @@ absl::string_view ToString(DType dtype) {
       return "int32";
     case DType::kFloat32:
       return "float32";
+    case DType::kBool:
+      return "bool";
   }
   return "?";
 }
 
 std::optional<DType> ParseDType(absl::string_view name) {
   for (DType dtype : {DType::kUint8, DType::kInt8, DType::kInt16, DType::kUint16, DType::kInt32,
-                      DType::kFloat32}) {
+                      DType::kFloat32, DType::kBool}) {
     if (ToString(dtype) == name) return dtype;
   }
   return std::nullopt;
@@ -195,6 +197,7 @@ int ElementSize(DType dtype) {
   switch (dtype) {
     case DType::kUint8:
     case DType::kInt8:
+    case DType::kBool:
       return 1;
     case DType::kInt16:
     case DType::kUint16:

@@ -28,8 +28,9 @@ enum class Target {
 absl::string_view ToString(Target target);
 std::optional<Target> ParseTarget(absl::string_view name);
 
-enum class DType { kUint8, kInt8, kInt16, kUint16, kInt32, kFloat32 };
-// numpy's names: uint8, int8, int16, uint16, int32, float32.
+enum class DType { kUint8, kInt8, kInt16, kUint16, kInt32, kFloat32, kBool };
+// numpy's names: uint8, int8, int16, uint16, int32, float32, bool (one byte, 0 or 1: the
+// compiled models' BOOL8 masks).
 absl::string_view ToString(DType dtype);
 std::optional<DType> ParseDType(absl::string_view name);
 int ElementSize(DType dtype);

@@ -59,6 +59,8 @@ std::optional<DType> DTypeFromProto(v1::DataType dtype) {
       return DType::kInt32;
     case v1::DATA_TYPE_FLOAT32:
       return DType::kFloat32;
+    case v1::DATA_TYPE_BOOL:
+      return DType::kBool;
     default:
       return std::nullopt;
   }

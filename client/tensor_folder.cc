@@ -66,6 +66,7 @@ absl::StatusOr<std::map<std::string, NpyArray>> LoadFolder(const std::string& di
 double ValueAt(const NpyArray& a, size_t i) {
   switch (a.dtype) {
     case DType::kUint8:
+    case DType::kBool:
       return a.data[i];
     case DType::kInt8:
       return static_cast<int8_t>(a.data[i]);

@@ -26,6 +26,8 @@ v1::DataType ToProto(DType dtype) {
       return v1::DATA_TYPE_INT32;
     case DType::kFloat32:
       return v1::DATA_TYPE_FLOAT32;
+    case DType::kBool:
+      return v1::DATA_TYPE_BOOL;
   }
   return v1::DATA_TYPE_UNSPECIFIED;
 }

@@ -191,6 +191,8 @@ absl::string_view DataTypeName(DType dtype) {
       return "INT32";
     case DType::kFloat32:
       return "FP32";
+    case DType::kBool:
+      return "BOOL";
   }
   return "?";
 }

@@ -458,7 +458,8 @@ TEST(CompiledModel, UnquantisedIntegerFeaturemapsPassThrough) {
   for (const auto& [type, dtype] : std::vector<std::pair<std::string, DType>>{
            {"HB_DNN_TENSOR_TYPE_S32", DType::kInt32},
            {"HB_DNN_TENSOR_TYPE_S8", DType::kInt8},
-           {"HB_DNN_TENSOR_TYPE_U16", DType::kUint16}}) {
+           {"HB_DNN_TENSOR_TYPE_U16", DType::kUint16},
+           {"HB_DNN_TENSOR_TYPE_BOOL8", DType::kBool}}) {
     SCOPED_TRACE(type);
     Descriptor d = Load("fusion_multi");
     std::vector<std::string> warnings;
@@ -470,7 +471,9 @@ TEST(CompiledModel, UnquantisedIntegerFeaturemapsPassThrough) {
     EXPECT_EQ(FeaturemapFileDType(d, d.inputs[1], Target::kCalibration), DType::kFloat32);
     const size_t bytes = 4096 * ElementSize(dtype);
     std::vector<uint8_t> values(bytes);
-    for (size_t i = 0; i < bytes; ++i) values[i] = static_cast<uint8_t>(i * 7 + 3);
+    for (size_t i = 0; i < bytes; ++i) {
+      values[i] = static_cast<uint8_t>(dtype == DType::kBool ? (i * 7 + 3) % 3 % 2 : i * 7 + 3);
+    }
     InputImage prior;
     prior.what = "prior.npy";
     prior.bytes = EncodeNpy(dtype, {1, 64, 8, 8}, values);
@@ -489,6 +492,14 @@ TEST(CompiledModel, UnquantisedIntegerFeaturemapsPassThrough) {
                 StatusIs(absl::StatusCode::kInvalidArgument,
                          absl::StrCat("prior.npy: featuremap input 'prior' needs ", ToString(dtype),
                                       " 1x64x8x8, got float32 1x64x8x8")));
+    if (dtype == DType::kBool) {
+      values[5] = 2;
+      prior.bytes = EncodeNpy(dtype, {1, 64, 8, 8}, values);
+      EXPECT_THAT(Prepare(d, {RawImage128(), prior}, PrepareOptions{}),
+                  StatusIs(absl::StatusCode::kInvalidArgument,
+                           "prior.npy: featuremap input 'prior' is bool, but element 5 holds "
+                           "byte 2 (0 or 1 only)"));
+    }
   }
 }
 
@@ -503,7 +514,7 @@ namespace {
 TEST(CompiledModel, ATypeHbprepCannotProduceIsAFailedPrecondition) {
   const std::string f16 =
       "m.txt: input[1] 'prior': tensor type HB_DNN_TENSOR_TYPE_F16 is not one hbprep can "
-      "produce for the yaml's featuremap input 'prior' (F32, U8, S8, U16, S16, S32)";
+      "produce for the yaml's featuremap input 'prior' (F32, U8, S8, U16, S16, S32, BOOL8)";
   Descriptor d = Load("fusion_multi");
   std::vector<std::string> warnings;
   EXPECT_THAT(Attach(&d, kImage + Prior("HB_DNN_TENSOR_TYPE_F16", "", ""), &warnings),
@@ -511,9 +522,9 @@ TEST(CompiledModel, ATypeHbprepCannotProduceIsAFailedPrecondition) {
   EXPECT_FALSE(d.compiled);
   const std::string wrong_image =
       Block(0, "image", "(1,64,64,3)", "HB_DNN_TENSOR_TYPE_S8", "", 0);
-  EXPECT_THAT(Attach(&d, wrong_image + Prior("HB_DNN_TENSOR_TYPE_BOOL8", "", ""), &warnings),
+  EXPECT_THAT(Attach(&d, wrong_image + Prior("HB_DNN_TENSOR_TYPE_S64", "", ""), &warnings),
               StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr(
-                  "tensor type HB_DNN_TENSOR_TYPE_BOOL8 is not one hbprep can produce")));
+                  "tensor type HB_DNN_TENSOR_TYPE_S64 is not one hbprep can produce")));
 }
 
 }  // namespace
