@@ -57,9 +57,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       options.float_as_uint8 = as_uint8;
       if (!hbprep::CheckPreparedAgainstPlan(plan, options, *prepared).ok()) continue;
       for (const hbprep::Tensor& tensor : prepared->tensors) {
-        const absl::StatusOr<size_t> size =
+        const absl::StatusOr<size_t> packed =
             hbprep::CheckStridedLayout(tensor.spec, tensor.data.size());
-        if (!size.ok() || hbprep::PackStrided(tensor).size() != *size) __builtin_trap();
+        if (!packed.ok() || hbprep::PackStrided(tensor).size() != *packed) __builtin_trap();
         if (tensor.spec.role == hbprep::TensorRole::kRoi) {
           if (tensor.data.size() != 16) __builtin_trap();
           int32_t roi[4];
