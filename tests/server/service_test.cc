@@ -138,6 +138,23 @@ TEST_F(ServiceTest, ErrorsMapToTheirCodesWithTheEnginesMessages) {
   EXPECT_EQ(status.error_message(), "image 0: raw.format 0 is not a pixel format");
 }
 
+// Finding 13 of issue 15: a client's name is escaped and cut wherever it is echoed, so it
+// cannot forge log lines nor turn NOT_FOUND into RESOURCE_EXHAUSTED by its size.
+TEST_F(ServiceTest, EchoedNamesAreEscapedAndCut) {
+  v1::PrepareResponse response;
+  grpc::Status status = Call(Request("x\n2026-01-01 info forged\x1b[2J", kScene), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(status.error_message(),
+            "model 'x\\n2026-01-01 info forged\\x1b[2J' is not in the repository (models: "
+            "cls_batch8, cls_pyramid, det_resizer, fusion_multi, x5_ssd)");
+  status = Call(Request(std::string(1 << 20, 'n'), kScene), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(status.error_message(),
+            "model '" + std::string(64, 'n') +
+                "...(1048576 bytes)' is not in the repository (models: cls_batch8, cls_pyramid, "
+                "det_resizer, fusion_multi, x5_ssd)");
+}
+
 TEST_F(ServiceTest, AnExpiredDeadlineIsDeadlineExceeded) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() - std::chrono::seconds(1));
