@@ -7,7 +7,11 @@
 //                 [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
 //                 [--log-level trace|debug|info|warn|error]
 //
-// SIGHUP reloads the repository; SIGTERM and SIGINT drain and exit 0.
+// SIGHUP reloads the repository; SIGTERM and SIGINT drain and exit 0; a second SIGTERM or
+// SIGINT during the drain exits at once with 128 + the signal's number.
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -16,6 +20,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -41,6 +46,22 @@ int Usage(const std::string& message) {
 template <typename T>
 bool ParseNumber(const std::string& text, T* out) {
   return absl::SimpleAtoi(text, out) && *out >= 0;
+}
+
+// The soft file limit raised to the hard one: every connection is a descriptor, and gRPC
+// 1.51 stops accepting for good on EMFILE (CVE-2023-4785), so the more there are the better.
+void RaiseFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    const rlim_t before = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+      spdlog::info("file limit raised from {} to {}", before, limit.rlim_cur);
+      return;
+    }
+  }
+  spdlog::info("file limit {}", limit.rlim_cur);
 }
 
 }  // namespace
@@ -129,6 +150,7 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  RaiseFileLimit();
 
   hbprep::Server server(options);
   if (absl::Status started = server.Start(); !started.ok()) {
@@ -146,6 +168,17 @@ int main(int argc, char** argv) {
     spdlog::info("{}: shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
     break;
   }
+  // A second SIGTERM or SIGINT while draining: the operator wants it gone now.
+  std::thread([&signals] {
+    for (;;) {
+      int again = 0;
+      if (sigwait(&signals, &again) != 0 || again == SIGHUP) continue;
+      spdlog::warn("second {}: exiting now without draining",
+                   again == SIGTERM ? "SIGTERM" : "SIGINT");
+      spdlog::default_logger()->flush();
+      _exit(128 + again);
+    }
+  }).detach();
   server.Stop();
   return 0;
 }

@@ -1,6 +1,12 @@
 #include "server/server.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -69,6 +75,27 @@ class WithoutReflection final : public grpc::ServerBuilderOption {
   }
 };
 
+// Takes PATH.lock beside the unix socket `address` ("unix:PATH"): gRPC unlinks and rebinds
+// an existing socket path, so without it a second server would silently take the first
+// one's clients. The lock goes with the process, so a crash leaves nothing to clean up.
+absl::StatusOr<int> LockUnixSocket(const std::string& address) {
+  const std::string lock = absl::StrCat(address.substr(5), ".lock");
+  const int fd = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", address, ": cannot open ", lock, ": ", strerror(errno)));
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    close(fd);
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", address, ": ",
+        error == EWOULDBLOCK ? "another hbprep-server serves it (" + lock + " is locked)"
+                             : absl::StrCat("cannot lock ", lock, ": ", strerror(error))));
+  }
+  return fd;
+}
+
 void LogRepository(const Repository& repository, bool first_load) {
   std::vector<std::string> names;
   for (const auto& [name, model] : repository.models) names.push_back(name);
@@ -115,6 +142,12 @@ absl::Status Server::Start() {
   // so that nothing but health answers without the token.
   if (!options_.auth_token.empty()) builder.SetOption(std::make_unique<WithoutReflection>());
   ports_.assign(options_.listen.size(), 0);
+  for (const std::string& address : options_.listen) {
+    if (!absl::StartsWith(address, "unix:")) continue;
+    absl::StatusOr<int> lock = LockUnixSocket(address);
+    if (!lock.ok()) return lock.status();
+    socket_locks_.push_back(*lock);
+  }
   for (size_t i = 0; i < options_.listen.size(); ++i) {
     builder.AddListeningPort(options_.listen[i], *credentials,
                              absl::StartsWith(options_.listen[i], "unix:") ? nullptr : &ports_[i]);
@@ -188,6 +221,8 @@ void Server::Stop() {
   if (server_ != nullptr) server_->Wait();
   if (store_ != nullptr) store_->StopWatching();
   metrics_endpoint_.Stop();
+  for (int fd : socket_locks_) close(fd);
+  socket_locks_.clear();
   spdlog::info("stopped");
 }
 

@@ -30,7 +30,8 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Loads the repository and starts serving. Fails when the repository folder cannot be read,
-  // a TLS file cannot be read, or an address cannot be bound.
+  // a TLS file cannot be read, an address cannot be bound, or a unix socket is another
+  // server's (its PATH.lock is held: binding would silently take the path over).
   absl::Status Start();
   // Stops accepting RPCs, lets in-flight ones finish within options.grace (then cancels
   // them), and stops the workers. Idempotent.
@@ -61,6 +62,8 @@ class Server {
   std::unique_ptr<InferenceService> inference_service_;
   std::unique_ptr<grpc::Server> server_;
   std::vector<int> ports_;
+  // flock()ed PATH.lock beside each unix socket, held while serving.
+  std::vector<int> socket_locks_;
   std::atomic<bool> reload_requested_{false};
   bool stopped_ = false;
 };
