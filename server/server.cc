@@ -153,6 +153,13 @@ absl::Status Server::Start() {
                              absl::StartsWith(options_.listen[i], "unix:") ? nullptr : &ports_[i]);
   }
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
+  // Compressed requests are refused (UNIMPLEMENTED) when their metadata arrives: gRPC would
+  // inflate each message before any handler runs, i.e. before the token is checked, so a few
+  // small unauthenticated requests could cost gigabytes. Without the decompression filter,
+  // nothing in the core inflates a message that would get through anyway.
+  builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_DEFLATE, false);
+  builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_GZIP, false);
+  builder.AddChannelArgument(GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION, 0);
   builder.SetMaxSendMessageSize(static_cast<int>(options_.max_message_bytes));
   builder.RegisterService(service_.get());
   builder.RegisterService(inference_service_.get());
