@@ -3,7 +3,8 @@
 //   hbprep-server --models DIR [--listen ADDR]... [--workers N] [--queue N]
 //                 [--max-message-bytes N] [--max-side N] [--max-pixels N]
 //                 [--reload-poll-ms N] [--grace-ms N] [--auth-token-file FILE]
-//                 [--metrics-listen HOST:PORT] [--drain-delay-ms N]
+//                 [--metrics-listen [HOST]:PORT] [--metrics-token-file FILE]
+//                 [--drain-delay-ms N]
 //                 [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
 //                 [--log-level trace|debug|info|warn|error]
 //
@@ -34,7 +35,7 @@ constexpr char kUsage[] =
     "usage: hbprep-server --models DIR [--listen HOST:PORT | --listen unix:/PATH]...\n"
     "         [--workers N] [--queue N] [--max-message-bytes N] [--max-side N]\n"
     "         [--max-pixels N] [--reload-poll-ms N] [--grace-ms N] [--auth-token-file FILE]\n"
-    "         [--metrics-listen HOST:PORT] [--drain-delay-ms N]\n"
+    "         [--metrics-listen [HOST]:PORT] [--metrics-token-file FILE] [--drain-delay-ms N]\n"
     "         [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
     "         [--log-level trace|debug|info|warn|error]\n";
 
@@ -117,6 +118,14 @@ int main(int argc, char** argv) {
       options.grace = std::chrono::milliseconds(ms);
     } else if (flag == "--metrics-listen") {
       options.metrics_listen = value;
+    } else if (flag == "--metrics-token-file") {
+      std::ifstream file(value);
+      std::stringstream text;
+      text << file.rdbuf();
+      options.metrics_token = std::string(absl::StripAsciiWhitespace(text.str()));
+      if (!file || options.metrics_token.empty()) {
+        return Usage("--metrics-token-file '" + value + "' cannot be read or is empty");
+      }
     } else if (flag == "--auth-token-file") {
       std::ifstream file(value);
       std::stringstream text;

@@ -175,14 +175,17 @@ absl::Status Server::Start() {
     }
   }
   if (!options_.metrics_listen.empty()) {
-    absl::StatusOr<int> port =
-        metrics_endpoint_.Start(options_.metrics_listen, [this] { return RenderMetrics(); });
+    // The page names the repository's models: with a token configured it needs one too.
+    const std::string& token =
+        options_.metrics_token.empty() ? options_.auth_token : options_.metrics_token;
+    absl::StatusOr<int> port = metrics_endpoint_.Start(options_.metrics_listen, token,
+                                                       [this] { return RenderMetrics(); });
     if (!port.ok()) {
       server_->Shutdown();
       return port.status();
     }
-    spdlog::info("metrics on http://{}:{}/metrics",
-                 options_.metrics_listen.substr(0, options_.metrics_listen.rfind(':')), *port);
+    spdlog::info("metrics on http://{}:{}/metrics{}", MetricsEndpoint::Host(options_.metrics_listen),
+                 *port, token.empty() ? "" : " (token required)");
   }
   SetServing(true);
   if (options_.reload_poll.count() > 0) {
