@@ -2,14 +2,16 @@
 //
 //   hbprep-server --models DIR [--listen ADDR]... [--workers N] [--queue N]
 //                 [--max-message-bytes N] [--max-side N] [--max-pixels N]
-//                 [--reload-poll-ms N] [--grace-ms N] [--auth-token-file FILE]
+//                 [--reload-poll-ms N] [--grace-ms N] [--connection-idle-ms N]
+//                 [--auth-token-file FILE]
 //                 [--metrics-listen [HOST]:PORT] [--metrics-token-file FILE]
 //                 [--drain-delay-ms N]
 //                 [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
 //                 [--log-level trace|debug|info|warn|error]
 //
 // SIGHUP reloads the repository; SIGTERM and SIGINT drain and exit 0; a second SIGTERM or
-// SIGINT during the drain exits at once with 128 + the signal's number.
+// SIGINT during the drain exits at once with 128 + the signal's number. When gRPC loses a
+// listener (EMFILE on a TLS listener), the server drains and exits 1.
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -34,7 +36,8 @@ namespace {
 constexpr char kUsage[] =
     "usage: hbprep-server --models DIR [--listen HOST:PORT | --listen unix:/PATH]...\n"
     "         [--workers N] [--queue N] [--max-message-bytes N] [--max-side N]\n"
-    "         [--max-pixels N] [--reload-poll-ms N] [--grace-ms N] [--auth-token-file FILE]\n"
+    "         [--max-pixels N] [--reload-poll-ms N] [--grace-ms N] [--connection-idle-ms N]\n"
+    "         [--auth-token-file FILE]\n"
     "         [--metrics-listen [HOST]:PORT] [--metrics-token-file FILE] [--drain-delay-ms N]\n"
     "         [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
     "         [--log-level trace|debug|info|warn|error]\n";
@@ -112,6 +115,10 @@ int main(int argc, char** argv) {
       int64_t ms = 0;
       ok = ParseNumber(value, &ms);
       options.drain_delay = std::chrono::milliseconds(ms);
+    } else if (flag == "--connection-idle-ms") {
+      int64_t ms = 0;
+      ok = ParseNumber(value, &ms) && ms > 0;
+      options.connection_idle = std::chrono::milliseconds(ms);
     } else if (flag == "--grace-ms") {
       int64_t ms = 0;
       ok = ParseNumber(value, &ms);
@@ -167,8 +174,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (;;) {
-    int signal = 0;
-    if (sigwait(&signals, &signal) != 0) continue;
+    const timespec second{1, 0};
+    const int signal = sigtimedwait(&signals, nullptr, &second);
+    if (signal < 0 && hbprep::Server::ListenerLost()) {
+      // The last resort: what the process can no longer serve, a restart will.
+      spdlog::error("a listener stopped accepting connections (gRPC after EMFILE): health "
+                    "NOT_SERVING, exiting 1 for the supervisor to restart the server");
+      server.Stop();
+      return 1;
+    }
+    if (signal < 0) continue;
     if (signal == SIGHUP) {
       spdlog::info("SIGHUP: reloading the repository");
       server.ReloadNow();

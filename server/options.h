@@ -31,6 +31,8 @@ struct ServerOptions {
   // On shutdown, how long health reports NOT_SERVING while requests are still accepted, so
   // that load balancers and clients watching health move away first.
   std::chrono::milliseconds drain_delay{0};
+  // Connections with no call for this long are closed (GOAWAY; clients reconnect).
+  std::chrono::milliseconds connection_idle{120000};
   // How long a shutdown waits for in-flight requests before cancelling them.
   std::chrono::milliseconds grace{10000};
   // "host:port" for Prometheus metrics over HTTP (GET /metrics); ":port" or "port" mean

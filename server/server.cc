@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "adapters/echo.h"
+#include "grpc/support/log.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/impl/server_builder_option.h"
@@ -96,6 +99,24 @@ absl::StatusOr<int> LockUnixSocket(const std::string& address) {
   return fd;
 }
 
+std::atomic<bool> listener_lost{false};
+
+// gRPC's own messages go to the server's log (prefixed, escaped, one line each), and the
+// one that says a listener stopped accepting (gRPC 1.51 gives up on a listener after EMFILE:
+// a TLS listener, which the gate cannot take) is noticed.
+void LogGrpc(gpr_log_func_args* args) {
+  const absl::string_view message = args->message == nullptr ? "" : args->message;
+  if (absl::StartsWith(message, "Failed accept4")) listener_lost.store(true);
+  const spdlog::level::level_enum level = args->severity == GPR_LOG_SEVERITY_ERROR ? spdlog::level::err
+                                          : args->severity == GPR_LOG_SEVERITY_INFO
+                                              ? spdlog::level::info
+                                              : spdlog::level::debug;
+  const char* file = args->file == nullptr ? "" : args->file;
+  const char* base = strrchr(file, '/');
+  spdlog::log(level, "grpc: {}:{}: {}", base == nullptr ? file : base + 1, args->line,
+              EchoMessage(message, 2048, /*keep_newlines=*/false));
+}
+
 void LogRepository(const Repository& repository, bool first_load) {
   std::vector<std::string> names;
   for (const auto& [name, model] : repository.models) names.push_back(name);
@@ -135,6 +156,7 @@ absl::Status Server::Start() {
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options_);
   if (!credentials.ok()) return credentials.status();
 
+  gpr_set_log_function(&LogGrpc);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -148,7 +170,16 @@ absl::Status Server::Start() {
     if (!lock.ok()) return lock.status();
     socket_locks_.push_back(*lock);
   }
+  // Plaintext listeners are accepted by the gate (listener.h: gRPC 1.51 would stop
+  // accepting for good on EMFILE); TLS ones only gRPC can take.
+  const bool tls = !options_.tls_cert_file.empty();
   for (size_t i = 0; i < options_.listen.size(); ++i) {
+    if (!tls) {
+      absl::StatusOr<int> port = gate_.Listen(options_.listen[i]);
+      if (!port.ok()) return port.status();
+      ports_[i] = *port;
+      continue;
+    }
     builder.AddListeningPort(options_.listen[i], *credentials,
                              absl::StartsWith(options_.listen[i], "unix:") ? nullptr : &ports_[i]);
   }
@@ -160,6 +191,12 @@ absl::Status Server::Start() {
   builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_DEFLATE, false);
   builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_GZIP, false);
   builder.AddChannelArgument(GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION, 0);
+  // A connection without calls (or one that never spoke HTTP/2) is closed after this long
+  // (GOAWAY; clients reconnect on their next call), so idle peers cannot hold the gate's
+  // connections for good.
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             static_cast<int>(std::min<int64_t>(options_.connection_idle.count(),
+                                                                INT32_MAX)));
   builder.SetMaxSendMessageSize(static_cast<int>(options_.max_message_bytes));
   builder.RegisterService(service_.get());
   builder.RegisterService(inference_service_.get());
@@ -187,6 +224,13 @@ absl::Status Server::Start() {
     spdlog::info("metrics on http://{}:{}/metrics{}", MetricsEndpoint::Host(options_.metrics_listen),
                  *port, token.empty() ? "" : " (token required)");
   }
+  // New connections are refused while the process holds 7/8 of its file limit (at least 32
+  // descriptors are kept for everything else): gRPC itself never meets EMFILE.
+  rlimit files{};
+  getrlimit(RLIMIT_NOFILE, &files);
+  const int64_t limit = std::min<int64_t>(files.rlim_cur, INT32_MAX);
+  max_descriptors_ = static_cast<int>(limit - std::max<int64_t>(32, limit / 8));
+  gate_.Start(server_->c_server(), max_descriptors_);
   SetServing(true);
   if (options_.reload_poll.count() > 0) {
     store_->StartWatching(options_.reload_poll, &reload_requested_);
@@ -198,10 +242,12 @@ absl::Status Server::Start() {
                         ? address
                         : absl::StrCat(address.substr(0, address.rfind(':')), ":", ports_[i]));
   }
-  spdlog::info("serving on {} with {} workers, queue {}", absl::StrJoin(bound, ", "), workers,
-               queue);
+  spdlog::info("serving on {} with {} workers, queue {}; connections refused from {} open files",
+               absl::StrJoin(bound, ", "), workers, queue, max_descriptors_);
   return absl::OkStatus();
 }
+
+bool Server::ListenerLost() { return listener_lost.load(); }
 
 std::string Server::RenderMetrics() const {
   return metrics_.Render(pool_ ? pool_->queued() : 0, pool_ ? pool_->running() : 0);
@@ -225,6 +271,7 @@ void Server::Stop() {
     spdlog::info("draining: {} running, {} queued; health NOT_SERVING; grace {} ms",
                  pool_->running(), pool_->queued(), options_.grace.count());
     if (options_.drain_delay.count() > 0) std::this_thread::sleep_for(options_.drain_delay);
+    gate_.Stop();  // no new connections
     server_->Shutdown(std::chrono::system_clock::now() + options_.grace);
   }
   if (pool_ != nullptr) pool_->Shutdown();
