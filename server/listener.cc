@@ -6,13 +6,17 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <memory>
+#include <unordered_map>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -36,6 +40,21 @@ absl::Status Unavailable(const std::string& address, const std::string& what) {
 }
 
 }  // namespace
+
+// One client connection and the gRPC end of its socket pair.
+struct ConnectionGate::Proxied {
+  int client = -1, inner = -1;
+  std::string up, down;  // bytes read but not written yet: client -> gRPC, gRPC -> client
+  bool client_eof = false, inner_eof = false;
+  // Where the client's byte stream is: the 24-byte preface, then frames (9-byte headers).
+  size_t preface_left = 24;
+  unsigned char header[9] = {};
+  size_t header_have = 0;
+  uint64_t payload_left = 0;
+  double reset_tokens = kResetBurst;
+  int64_t refilled_ms = 0;
+  int64_t resets = 0;
+};
 
 int CountOpenDescriptors() {
   DIR* dir = opendir("/proc/self/fd");
@@ -126,13 +145,22 @@ void ConnectionGate::Start(grpc_server* server, int max_descriptors) {
   max_descriptors_ = max_descriptors;
   credentials_ = grpc_insecure_server_credentials_create();
   if (pipe2(wake_fds_, O_CLOEXEC | O_NONBLOCK) != 0) wake_fds_[0] = wake_fds_[1] = -1;
+  if (pipe2(pump_wake_fds_, O_CLOEXEC | O_NONBLOCK) != 0) {
+    pump_wake_fds_[0] = pump_wake_fds_[1] = -1;
+  }
   spare_fd_ = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  epoll_event wake{};
+  wake.events = EPOLLIN;
+  wake.data.ptr = nullptr;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, pump_wake_fds_[0], &wake);
+  pump_ = std::thread([this] { Pump(); });
   thread_ = std::thread([this] { Loop(); });
 }
 
-void ConnectionGate::Stop() {
+void ConnectionGate::StopAccepting() {
+  const char byte = 0;
   if (thread_.joinable()) {
-    const char byte = 0;
     (void)!write(wake_fds_[1], &byte, 1);
     thread_.join();
   }
@@ -140,7 +168,17 @@ void ConnectionGate::Stop() {
   listeners_.clear();
   for (const std::string& path : unix_paths_) unlink(path.c_str());
   unix_paths_.clear();
-  for (int* fd : {&wake_fds_[0], &wake_fds_[1], &spare_fd_}) {
+}
+
+void ConnectionGate::Stop() {
+  StopAccepting();
+  if (pump_.joinable()) {
+    const char byte = 0;
+    (void)!write(pump_wake_fds_[1], &byte, 1);
+    pump_.join();
+  }
+  for (int* fd : {&wake_fds_[0], &wake_fds_[1], &pump_wake_fds_[0], &pump_wake_fds_[1],
+                  &spare_fd_, &epoll_fd_}) {
     if (*fd >= 0) close(*fd);
     *fd = -1;
   }
@@ -185,7 +223,8 @@ void ConnectionGate::AcceptAll(int listener) {
     } else {
       ++estimate_;  // the one just accepted
     }
-    if (estimate_ >= max_descriptors_) {
+    // A connection takes three descriptors: the client's and the socket pair to gRPC.
+    if (estimate_ + 2 >= max_descriptors_) {
       close(fd);
       --estimate_;
       ++refused_;
@@ -198,9 +237,134 @@ void ConnectionGate::AcceptAll(int listener) {
     }
     const int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  // fails harmlessly on unix
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) != 0) {
+      close(fd);
+      ++refused_;
+      continue;
+    }
+    estimate_ += 2;
     ++accepted_;
-    grpc_server_add_channel_from_fd(server_, fd, credentials_);
+    auto* connection = new Proxied;  // the pump owns it from here
+    connection->client = fd;
+    connection->inner = pair[0];
+    connection->refilled_ms = now;
+    grpc_server_add_channel_from_fd(server_, pair[1], credentials_);
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    event.data.ptr = connection;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event);
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, pair[0], &event);
   }
+}
+
+void ConnectionGate::Pump() {
+  std::unordered_map<Proxied*, std::unique_ptr<Proxied>> owned;
+  epoll_event events[256];
+  for (;;) {
+    const int ready = epoll_wait(epoll_fd_, events, 256, -1);
+    if (ready < 0 && errno != EINTR) break;
+    bool stop = false;
+    for (int i = 0; i < ready; ++i) {
+      auto* connection = static_cast<Proxied*>(events[i].data.ptr);
+      if (connection == nullptr) {
+        stop = true;
+        continue;
+      }
+      if (owned.count(connection) == 0) owned.emplace(connection, connection);
+      if (connection->client < 0) continue;  // closed earlier in this batch
+      if (!Service(connection)) {
+        close(connection->client);
+        close(connection->inner);
+        connection->client = connection->inner = -1;
+      }
+    }
+    // Closed connections go once no event of this batch can name them any more.
+    for (auto it = owned.begin(); it != owned.end();) {
+      it = it->first->client < 0 ? owned.erase(it) : std::next(it);
+    }
+    if (stop) break;
+  }
+  for (auto& [connection, holder] : owned) {
+    close(connection->client);
+    close(connection->inner);
+  }
+}
+
+bool ConnectionGate::Service(Proxied* c) {
+  char buffer[65536];
+  // Writes what is pending to `to`; false on a hard error.
+  auto flush = [](int to, std::string* pending) {
+    while (!pending->empty()) {
+      const ssize_t put = send(to, pending->data(), pending->size(), MSG_NOSIGNAL);
+      if (put < 0) return errno == EAGAIN || errno == EINTR;
+      pending->erase(0, static_cast<size_t>(put));
+    }
+    return true;
+  };
+  for (bool moved = true; moved;) {
+    moved = false;
+    if (!flush(c->inner, &c->up) || !flush(c->client, &c->down)) return false;
+    // Client -> gRPC, reading the frame headers on the way.
+    if (c->up.empty() && !c->client_eof) {
+      const ssize_t got = read(c->client, buffer, sizeof(buffer));
+      if (got == 0) {
+        c->client_eof = true;
+        shutdown(c->inner, SHUT_WR);
+      } else if (got < 0 && errno != EAGAIN && errno != EINTR) {
+        return false;
+      } else if (got > 0) {
+        moved = true;
+        const int64_t now = NowMs();
+        for (ssize_t at = 0; at < got;) {
+          const size_t left = static_cast<size_t>(got - at);
+          if (c->preface_left > 0) {
+            const size_t skip = std::min(left, c->preface_left);
+            c->preface_left -= skip;
+            at += static_cast<ssize_t>(skip);
+          } else if (c->payload_left > 0) {
+            const size_t skip = static_cast<size_t>(std::min<uint64_t>(left, c->payload_left));
+            c->payload_left -= skip;
+            at += static_cast<ssize_t>(skip);
+          } else {
+            c->header[c->header_have++] = static_cast<unsigned char>(buffer[at++]);
+            if (c->header_have < 9) continue;
+            c->header_have = 0;
+            c->payload_left = (uint64_t{c->header[0]} << 16) | (uint64_t{c->header[1]} << 8) |
+                              c->header[2];
+            if (c->header[3] != 0x3) continue;  // RST_STREAM
+            ++c->resets;
+            c->reset_tokens = std::min(
+                kResetBurst, c->reset_tokens + (now - c->refilled_ms) * kResetsPerSecond / 1000);
+            c->refilled_ms = now;
+            if (--c->reset_tokens < 0) {
+              ++reset_floods_;
+              spdlog::warn("closing a connection that reset {} streams, faster than {} a second "
+                           "(HTTP/2 rapid reset)",
+                           c->resets, kResetsPerSecond);
+              return false;
+            }
+          }
+        }
+        c->up.assign(buffer, static_cast<size_t>(got));
+      }
+    }
+    // gRPC -> client.
+    if (c->down.empty() && !c->inner_eof) {
+      const ssize_t got = read(c->inner, buffer, sizeof(buffer));
+      if (got == 0) {
+        c->inner_eof = true;
+        shutdown(c->client, SHUT_WR);
+      } else if (got < 0 && errno != EAGAIN && errno != EINTR) {
+        return false;
+      } else if (got > 0) {
+        moved = true;
+        c->down.assign(buffer, static_cast<size_t>(got));
+      }
+    }
+  }
+  // Over once gRPC closed its side and the client has everything gRPC sent.
+  return !(c->inner_eof && c->down.empty());
 }
 
 }  // namespace hbprep

@@ -271,11 +271,12 @@ void Server::Stop() {
     spdlog::info("draining: {} running, {} queued; health NOT_SERVING; grace {} ms",
                  pool_->running(), pool_->queued(), options_.grace.count());
     if (options_.drain_delay.count() > 0) std::this_thread::sleep_for(options_.drain_delay);
-    gate_.Stop();  // no new connections
+    gate_.StopAccepting();  // no new connections; those open finish their calls
     server_->Shutdown(std::chrono::system_clock::now() + options_.grace);
   }
   if (pool_ != nullptr) pool_->Shutdown();
   if (server_ != nullptr) server_->Wait();
+  gate_.Stop();
   if (store_ != nullptr) store_->StopWatching();
   metrics_endpoint_.Stop();
   for (int fd : socket_locks_) close(fd);
