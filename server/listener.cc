@@ -122,8 +122,8 @@ absl::StatusOr<int> ConnectionGate::Listen(const std::string& address) {
     if (fd >= 0 && use->ai_family == AF_INET6) {
       setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
     }
-    const bool bound = fd >= 0 && bind(fd, use->ai_addr, use->ai_addrlen) == 0 &&
-                       listen(fd, SOMAXCONN) == 0;
+    const bool bound =
+        fd >= 0 && bind(fd, use->ai_addr, use->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0;
     freeaddrinfo(found);
     sockaddr_storage local{};
     socklen_t length = sizeof(local);
@@ -177,8 +177,8 @@ void ConnectionGate::Stop() {
     (void)!write(pump_wake_fds_[1], &byte, 1);
     pump_.join();
   }
-  for (int* fd : {&wake_fds_[0], &wake_fds_[1], &pump_wake_fds_[0], &pump_wake_fds_[1],
-                  &spare_fd_, &epoll_fd_}) {
+  for (int* fd : {&wake_fds_[0], &wake_fds_[1], &pump_wake_fds_[0], &pump_wake_fds_[1], &spare_fd_,
+                  &epoll_fd_}) {
     if (*fd >= 0) close(*fd);
     *fd = -1;
   }
@@ -330,8 +330,8 @@ bool ConnectionGate::Service(Proxied* c) {
             c->header[c->header_have++] = static_cast<unsigned char>(buffer[at++]);
             if (c->header_have < 9) continue;
             c->header_have = 0;
-            c->payload_left = (uint64_t{c->header[0]} << 16) | (uint64_t{c->header[1]} << 8) |
-                              c->header[2];
+            c->payload_left =
+                (uint64_t{c->header[0]} << 16) | (uint64_t{c->header[1]} << 8) | c->header[2];
             if (c->header[3] != 0x3) continue;  // RST_STREAM
             ++c->resets;
             c->reset_tokens = std::min(
@@ -339,9 +339,10 @@ bool ConnectionGate::Service(Proxied* c) {
             c->refilled_ms = now;
             if (--c->reset_tokens < 0) {
               ++reset_floods_;
-              spdlog::warn("closing a connection that reset {} streams, faster than {} a second "
-                           "(HTTP/2 rapid reset)",
-                           c->resets, kResetsPerSecond);
+              spdlog::warn(
+                  "closing a connection that reset {} streams, faster than {} a second "
+                  "(HTTP/2 rapid reset)",
+                  c->resets, kResetsPerSecond);
               return false;
             }
           }

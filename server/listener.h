@@ -77,7 +77,7 @@ class ConnectionGate {
   grpc_server* server_ = nullptr;
   grpc_server_credentials* credentials_ = nullptr;
   int max_descriptors_ = 0;
-  int estimate_ = 0;         // descriptors open, counted at counted_at_ plus accepts since
+  int estimate_ = 0;  // descriptors open, counted at counted_at_ plus accepts since
   int64_t counted_at_ms_ = 0;
   int64_t warned_at_ms_ = 0;
   std::atomic<int64_t> accepted_{0}, refused_{0}, reset_floods_{0};

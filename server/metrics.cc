@@ -13,8 +13,8 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -148,8 +148,8 @@ absl::StatusOr<int> MetricsEndpoint::Start(const std::string& address, const std
   addrinfo* found = nullptr;
   if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0 ||
       found == nullptr) {
-    return absl::UnavailableError(absl::StrCat("cannot listen for metrics on ", address,
-                                               ": cannot resolve '", host, "'"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for metrics on ", address, ": cannot resolve '", host, "'"));
   }
   int fd = socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   const int one = 1;
@@ -303,7 +303,8 @@ void MetricsEndpoint::Loop() {
         const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) break;  // EAGAIN, or out of descriptors: the listener stays, poll again
         if (static_cast<int>(connections.size()) >= kMaxConnections) {
-          const std::string busy = HttpResponse("503 Service Unavailable", "too many connections\n");
+          const std::string busy =
+              HttpResponse("503 Service Unavailable", "too many connections\n");
           (void)!send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
           close(fd);
           continue;

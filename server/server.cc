@@ -107,10 +107,9 @@ std::atomic<bool> listener_lost{false};
 void LogGrpc(gpr_log_func_args* args) {
   const absl::string_view message = args->message == nullptr ? "" : args->message;
   if (absl::StartsWith(message, "Failed accept4")) listener_lost.store(true);
-  const spdlog::level::level_enum level = args->severity == GPR_LOG_SEVERITY_ERROR ? spdlog::level::err
-                                          : args->severity == GPR_LOG_SEVERITY_INFO
-                                              ? spdlog::level::info
-                                              : spdlog::level::debug;
+  spdlog::level::level_enum level = spdlog::level::debug;
+  if (args->severity == GPR_LOG_SEVERITY_ERROR) level = spdlog::level::err;
+  if (args->severity == GPR_LOG_SEVERITY_INFO) level = spdlog::level::info;
   const char* file = args->file == nullptr ? "" : args->file;
   const char* base = strrchr(file, '/');
   spdlog::log(level, "grpc: {}:{}: {}", base == nullptr ? file : base + 1, args->line,
@@ -221,8 +220,9 @@ absl::Status Server::Start() {
       server_->Shutdown();
       return port.status();
     }
-    spdlog::info("metrics on http://{}:{}/metrics{}", MetricsEndpoint::Host(options_.metrics_listen),
-                 *port, token.empty() ? "" : " (token required)");
+    spdlog::info("metrics on http://{}:{}/metrics{}",
+                 MetricsEndpoint::Host(options_.metrics_listen), *port,
+                 token.empty() ? "" : " (token required)");
   }
   // New connections are refused while the process holds 7/8 of its file limit (at least 32
   // descriptors are kept for everything else): gRPC itself never meets EMFILE.
