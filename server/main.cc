@@ -28,6 +28,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
+#include "adapters/library_logging.h"
 #include "server/server.h"
 #include "spdlog/spdlog.h"
 
@@ -158,6 +159,7 @@ int main(int argc, char** argv) {
   if (options.models_dir.empty()) return Usage("--models DIR is required");
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+  hbprep::RouteLibraryLogging([](const std::string& line) { spdlog::warn("library: {}", line); });
 
   // Signals are taken synchronously by this thread; every other thread inherits the mask.
   sigset_t signals;

@@ -1,18 +1,24 @@
 #!/usr/bin/python3
 """The low items of issue 15 against the real hbprep-server: a second server on the same
 unix socket refuses to start (the first keeps its clients), and a second SIGTERM or SIGINT
-during the drain exits at once.
+during the drain exits at once, and what libpng prints (a PNG with a broken iCCP chunk) reaches
+the CLI's stderr as an "hbprep:" line and the server's log as a "library:" warning.
 
 Usage: process_e2e.py BUILD_DIR SOURCE_DIR WORK_DIR   (Debian's /usr/bin/python3)
 """
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import struct
 import time
+import zlib
 
+import cv2
 import grpc
+import numpy as np
 
 BUILD, SOURCE, WORK = sys.argv[1:4]
 sys.path.insert(0, os.path.join(BUILD, "python"))
@@ -69,4 +75,30 @@ for name, number in (("SIGTERM", signal.SIGTERM), ("SIGINT", signal.SIGINT)):
     check(name + ": at once (under 2 s, not the 30 s drain)", took < 2, took)
     check(name + ": and says so", "second %s: exiting now without draining" % name in
           server.text(), server.text()[-400:])
+
+# Library messages: a PNG whose iCCP chunk is too short makes libpng warn (and decode).
+png = cv2.imencode(".png", np.zeros((8, 8, 3), np.uint8))[1].tobytes()
+iccp = b"x\0\0" + zlib.compress(b"junk")
+chunk = struct.pack(">I", len(iccp)) + b"iCCP" + iccp + struct.pack(">I", zlib.crc32(b"iCCP" + iccp))
+broken = png[:33] + chunk + png[33:]  # after the signature and IHDR
+image = os.path.join(WORK, "iccp.png")
+with open(image, "wb") as f:
+    f.write(broken)
+run = subprocess.run([os.path.join(BUILD, "client", "hbprep"), "prepare", "--config",
+                      os.path.join(MODELS, "cls_pyramid.yaml"), "--out", os.path.join(WORK, "out"),
+                      image], capture_output=True, text=True, timeout=60)
+check("the CLI prepares the PNG", run.returncode == 0, run.stderr)
+check("and libpng's warning is one 'hbprep:' line on stderr",
+      run.stderr == "hbprep: libpng warning: iCCP: too short\n", repr(run.stderr))
+server = Server(BUILD, WORK, "library", MODELS)
+with grpc.insecure_channel(server.unix) as channel:
+    request = pb.PrepareRequest(model_name="cls_pyramid")
+    request.images.add(encoded=broken)
+    tensors = len(rpc.InputAdapterStub(channel).Prepare(request, timeout=30).tensors)
+check("the server prepares it", tensors == 2, tensors)
+check("the server exits 0", server.stop() == 0)
+text = server.text()
+check("libpng's warning is a 'library:' warning in the server's log",
+      re.search(r"\n\S+ warning library: libpng warning: iCCP: too short\n", text), text[-400:])
+check("and no bare libpng line", not any(line.startswith("libpng") for line in text.splitlines()))
 check.finish()
