@@ -17,6 +17,7 @@
 #include <cstring>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -106,24 +107,35 @@ absl::StatusOr<int> ConnectionGate::Listen(const std::string& address) {
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     addrinfo* found = nullptr;
-    if (getaddrinfo(host.empty() || host == "0.0.0.0" ? nullptr : host.c_str(),
-                    std::to_string(port).c_str(), &hints, &found) != 0 ||
+    if (getaddrinfo(host.empty() ? nullptr : host.c_str(), std::to_string(port).c_str(), &hints,
+                    &found) != 0 ||
         found == nullptr) {
       return Unavailable(address, absl::StrCat("cannot resolve '", host, "'"));
     }
-    // With no host, prefer the IPv6 wildcard (dual stack), as gRPC does.
-    const addrinfo* use = found;
-    for (const addrinfo* a = found; host.empty() && a != nullptr; a = a->ai_next) {
-      if (a->ai_family == AF_INET6) use = a;
+    // Every address the host resolves to, in order, until one binds; with no host the IPv6
+    // wildcard (dual stack) comes first, as gRPC does, and IPv4's is the fallback.
+    std::vector<const addrinfo*> candidates;
+    for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+      if (host.empty() && a->ai_family == AF_INET6) {
+        candidates.insert(candidates.begin(), a);
+      } else {
+        candidates.push_back(a);
+      }
     }
-    fd = socket(use->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    const int one = 1, zero = 0;
-    if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (fd >= 0 && use->ai_family == AF_INET6) {
-      setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+    bool bound = false;
+    for (const addrinfo* use : candidates) {
+      fd = socket(use->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (fd < 0) continue;
+      const int one = 1, zero = 0;
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+      if (use->ai_family == AF_INET6) {
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+      }
+      bound = bind(fd, use->ai_addr, use->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0;
+      if (bound) break;
+      close(fd);
+      fd = -1;
     }
-    const bool bound =
-        fd >= 0 && bind(fd, use->ai_addr, use->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0;
     freeaddrinfo(found);
     sockaddr_storage local{};
     socklen_t length = sizeof(local);
