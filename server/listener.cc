@@ -257,7 +257,12 @@ void ConnectionGate::AcceptAll(int listener) {
     }
     estimate_ += 2;
     ++accepted_;
-    auto* connection = new Proxied;  // the pump owns it from here
+    auto owned = std::make_unique<Proxied>();
+    Proxied* connection = owned.get();
+    {
+      std::lock_guard<std::mutex> lock(connections_mutex_);
+      connections_.emplace(connection, std::move(owned));
+    }
     connection->client = fd;
     connection->inner = pair[0];
     connection->refilled_ms = now;
@@ -271,36 +276,40 @@ void ConnectionGate::AcceptAll(int listener) {
 }
 
 void ConnectionGate::Pump() {
-  std::unordered_map<Proxied*, std::unique_ptr<Proxied>> owned;
   epoll_event events[256];
   for (;;) {
     const int ready = epoll_wait(epoll_fd_, events, 256, -1);
     if (ready < 0 && errno != EINTR) break;
     bool stop = false;
+    std::vector<Proxied*> closed;
     for (int i = 0; i < ready; ++i) {
       auto* connection = static_cast<Proxied*>(events[i].data.ptr);
       if (connection == nullptr) {
         stop = true;
         continue;
       }
-      if (owned.count(connection) == 0) owned.emplace(connection, connection);
       if (connection->client < 0) continue;  // closed earlier in this batch
       if (!Service(connection)) {
         close(connection->client);
         close(connection->inner);
         connection->client = connection->inner = -1;
+        closed.push_back(connection);
       }
     }
     // Closed connections go once no event of this batch can name them any more.
-    for (auto it = owned.begin(); it != owned.end();) {
-      it = it->first->client < 0 ? owned.erase(it) : std::next(it);
+    {
+      std::lock_guard<std::mutex> lock(connections_mutex_);
+      for (Proxied* connection : closed) connections_.erase(connection);
     }
     if (stop) break;
   }
-  for (auto& [connection, holder] : owned) {
+  std::lock_guard<std::mutex> lock(connections_mutex_);
+  for (auto& [connection, holder] : connections_) {
+    if (connection->client < 0) continue;
     close(connection->client);
     close(connection->inner);
   }
+  connections_.clear();
 }
 
 bool ConnectionGate::Service(Proxied* c) {

@@ -20,8 +20,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -84,6 +87,8 @@ class ConnectionGate {
   std::thread thread_;
   int epoll_fd_ = -1;
   std::thread pump_;
+  std::mutex connections_mutex_;  // the accept loop adds, the pump removes
+  std::unordered_map<Proxied*, std::unique_ptr<Proxied>> connections_;
 };
 
 }  // namespace hbprep
