@@ -240,9 +240,28 @@ std::string Answer(absl::string_view head, const std::string& token,
 
 void MetricsEndpoint::Loop() {
   std::vector<Connection> connections;
+  // Answered (or refused) peers whose input is read and dropped for up to a second before
+  // closing: closing with unread input would reset the connection, and the peer could lose
+  // the answer. At most kMaxConnections; beyond, closed at once.
+  std::vector<Connection> lingering;
+  auto linger = [&lingering](int fd) {
+    if (static_cast<int>(lingering.size()) >= kMaxConnections) {
+      close(fd);
+      return;
+    }
+    shutdown(fd, SHUT_WR);
+    lingering.push_back({fd, Clock::now() + std::chrono::seconds(1), {}, {}, 0});
+  };
   std::vector<pollfd> polled;
   for (;;) {
     const Clock::time_point now = Clock::now();
+    lingering.erase(std::remove_if(lingering.begin(), lingering.end(),
+                                   [now](const Connection& c) {
+                                     if (c.deadline > now) return false;
+                                     close(c.fd);
+                                     return true;
+                                   }),
+                    lingering.end());
     // Peers past their deadline are cut off, whatever they were doing.
     connections.erase(std::remove_if(connections.begin(), connections.end(),
                                      [now](const Connection& c) {
@@ -257,14 +276,31 @@ void MetricsEndpoint::Loop() {
       polled.push_back({c.fd, static_cast<short>(c.out.empty() ? POLLIN : POLLOUT), 0});
       next = std::min(next, c.deadline);
     }
+    for (const Connection& c : lingering) {
+      polled.push_back({c.fd, POLLIN, 0});
+      next = std::min(next, c.deadline);
+    }
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
     if (poll(polled.data(), polled.size(), static_cast<int>(wait) + 1) < 0 && errno != EINTR) {
       return;
     }
     if (polled[0].revents != 0) {  // Stop()
       for (const Connection& c : connections) close(c.fd);
+      for (const Connection& c : lingering) close(c.fd);
       return;
     }
+    for (size_t i = 0; i < lingering.size(); ++i) {
+      if (polled[2 + connections.size() + i].revents == 0) continue;
+      char buffer[4096];
+      const ssize_t got = read(lingering[i].fd, buffer, sizeof(buffer));
+      if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+        close(lingering[i].fd);
+        lingering[i].fd = -1;
+      }
+    }
+    lingering.erase(std::remove_if(lingering.begin(), lingering.end(),
+                                   [](const Connection& c) { return c.fd < 0; }),
+                    lingering.end());
     for (size_t i = 0; i < connections.size(); ++i) {
       Connection& c = connections[i];
       const short events = polled[i + 2].revents;
@@ -291,7 +327,7 @@ void MetricsEndpoint::Loop() {
         done = (put < 0 && errno != EAGAIN && errno != EINTR) || c.sent == c.out.size();
       }
       if (done) {
-        close(c.fd);
+        linger(c.fd);
         c.fd = -1;
       }
     }
@@ -306,7 +342,7 @@ void MetricsEndpoint::Loop() {
           const std::string busy =
               HttpResponse("503 Service Unavailable", "too many connections\n");
           (void)!send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-          close(fd);
+          linger(fd);
           continue;
         }
         connections.push_back({fd, Clock::now() + kDeadline, {}, {}, 0});
