@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "adapters/echo.h"
 #include "adapters/plan_json.h"
 #include "nlohmann/json.hpp"
 #include "yaml-cpp/yaml.h"
@@ -126,9 +127,13 @@ void SpecToProto(const TensorSpec& spec, ProtoSpec* tensor) {
 
 }  // namespace
 
+std::string StatusText(const absl::Status& status) {
+  return EchoMessage(status.message(), kStatusTextMaxBytes, /*keep_newlines=*/true);
+}
+
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), StatusText(status));
 }
 
 Target FromProto(v1::Target target) {

@@ -2,6 +2,7 @@
 #ifndef HBPREP_SERVER_CONVERT_H_
 #define HBPREP_SERVER_CONVERT_H_
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -14,8 +15,14 @@
 
 namespace hbprep {
 
-// The engine's status as a gRPC status: same code, same message.
+// The engine's status as a gRPC status: same code, the message as StatusText() gives it.
 grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// The message of a status as a client sees it (a gRPC status, or a stream's error field):
+// control characters escaped but newlines kept (every error of a file is listed on its own
+// line), cut to kStatusTextMaxBytes, so that no echoed value makes the trailer too large.
+inline constexpr size_t kStatusTextMaxBytes = 8192;
+std::string StatusText(const absl::Status& status);
 
 Target FromProto(v1::Target target);
 v1::Target ToProto(Target target);

@@ -3,12 +3,19 @@
 //   hbprep-server --models DIR [--listen ADDR]... [--workers N] [--queue N]
 //                 [--max-message-bytes N] [--max-side N] [--max-pixels N]
 //                 [--memory-budget BYTES[K|M|G]]
-//                 [--reload-poll-ms N] [--grace-ms N] [--auth-token-file FILE]
-//                 [--metrics-listen HOST:PORT] [--drain-delay-ms N]
+//                 [--reload-poll-ms N] [--grace-ms N] [--connection-idle-ms N]
+//                 [--auth-token-file FILE]
+//                 [--metrics-listen [HOST]:PORT] [--metrics-token-file FILE]
+//                 [--drain-delay-ms N]
 //                 [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
 //                 [--log-level trace|debug|info|warn|error]
 //
-// SIGHUP reloads the repository; SIGTERM and SIGINT drain and exit 0.
+// SIGHUP reloads the repository; SIGTERM and SIGINT drain and exit 0; a second SIGTERM or
+// SIGINT during the drain exits at once with 128 + the signal's number. When gRPC loses a
+// listener (EMFILE on a TLS listener), the server drains and exits 1.
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -17,10 +24,12 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
+#include "adapters/library_logging.h"
 #include "server/server.h"
 #include "spdlog/spdlog.h"
 
@@ -30,8 +39,8 @@ constexpr char kUsage[] =
     "usage: hbprep-server --models DIR [--listen HOST:PORT | --listen unix:/PATH]...\n"
     "         [--workers N] [--queue N] [--max-message-bytes N] [--max-side N]\n"
     "         [--max-pixels N] [--memory-budget BYTES[K|M|G]] [--reload-poll-ms N]\n"
-    "         [--grace-ms N] [--auth-token-file FILE]\n"
-    "         [--metrics-listen HOST:PORT] [--drain-delay-ms N]\n"
+    "         [--grace-ms N] [--connection-idle-ms N] [--auth-token-file FILE]\n"
+    "         [--metrics-listen [HOST]:PORT] [--metrics-token-file FILE] [--drain-delay-ms N]\n"
     "         [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
     "         [--log-level trace|debug|info|warn|error]\n";
 
@@ -61,6 +70,22 @@ bool ParseBytes(const std::string& text, int64_t* out) {
   if (!ParseNumber(digits, &value) || value <= 0 || value > (INT64_MAX >> shift)) return false;
   *out = value << shift;
   return true;
+}
+
+// The soft file limit raised to the hard one: every connection is a descriptor, and gRPC
+// 1.51 stops accepting for good on EMFILE (CVE-2023-4785), so the more there are the better.
+void RaiseFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    const rlim_t before = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+      spdlog::info("file limit raised from {} to {}", before, limit.rlim_cur);
+      return;
+    }
+  }
+  spdlog::info("file limit {}", limit.rlim_cur);
 }
 
 }  // namespace
@@ -112,12 +137,24 @@ int main(int argc, char** argv) {
       int64_t ms = 0;
       ok = ParseNumber(value, &ms);
       options.drain_delay = std::chrono::milliseconds(ms);
+    } else if (flag == "--connection-idle-ms") {
+      int64_t ms = 0;
+      ok = ParseNumber(value, &ms) && ms > 0;
+      options.connection_idle = std::chrono::milliseconds(ms);
     } else if (flag == "--grace-ms") {
       int64_t ms = 0;
       ok = ParseNumber(value, &ms);
       options.grace = std::chrono::milliseconds(ms);
     } else if (flag == "--metrics-listen") {
       options.metrics_listen = value;
+    } else if (flag == "--metrics-token-file") {
+      std::ifstream file(value);
+      std::stringstream text;
+      text << file.rdbuf();
+      options.metrics_token = std::string(absl::StripAsciiWhitespace(text.str()));
+      if (!file || options.metrics_token.empty()) {
+        return Usage("--metrics-token-file '" + value + "' cannot be read or is empty");
+      }
     } else if (flag == "--auth-token-file") {
       std::ifstream file(value);
       std::stringstream text;
@@ -143,6 +180,7 @@ int main(int argc, char** argv) {
   if (options.models_dir.empty()) return Usage("--models DIR is required");
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+  hbprep::RouteLibraryLogging([](const std::string& line) { spdlog::warn("library: {}", line); });
 
   // Signals are taken synchronously by this thread; every other thread inherits the mask.
   sigset_t signals;
@@ -151,6 +189,7 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  RaiseFileLimit();
 
   hbprep::Server server(options);
   if (absl::Status started = server.Start(); !started.ok()) {
@@ -158,8 +197,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (;;) {
-    int signal = 0;
-    if (sigwait(&signals, &signal) != 0) continue;
+    const timespec second{1, 0};
+    const int signal = sigtimedwait(&signals, nullptr, &second);
+    if (signal < 0 && hbprep::Server::ListenerLost()) {
+      // The last resort: what the process can no longer serve, a restart will.
+      spdlog::error("a listener stopped accepting connections (gRPC after EMFILE): health "
+                    "NOT_SERVING, exiting 1 for the supervisor to restart the server");
+      server.Stop();
+      return 1;
+    }
+    if (signal < 0) continue;
     if (signal == SIGHUP) {
       spdlog::info("SIGHUP: reloading the repository");
       server.ReloadNow();
@@ -168,6 +215,17 @@ int main(int argc, char** argv) {
     spdlog::info("{}: shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
     break;
   }
+  // A second SIGTERM or SIGINT while draining: the operator wants it gone now.
+  std::thread([&signals] {
+    for (;;) {
+      int again = 0;
+      if (sigwait(&signals, &again) != 0 || again == SIGHUP) continue;
+      spdlog::warn("second {}: exiting now without draining",
+                   again == SIGTERM ? "SIGTERM" : "SIGINT");
+      spdlog::default_logger()->flush();
+      _exit(128 + again);
+    }
+  }).detach();
   server.Stop();
   return 0;
 }

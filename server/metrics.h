@@ -1,5 +1,5 @@
 // Prometheus metrics of hbprep-server, rendered in the text exposition format (0.0.4) and
-// served over HTTP by MetricsEndpoint (cpp-httplib).
+// served over HTTP by MetricsEndpoint.
 //
 // Labels stay bounded: a model label is a repository model's name (or "inline" for inline
 // descriptors, "unknown" when the request named no model that exists), never free text.
@@ -10,20 +10,19 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <tuple>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace hbprep {
 
@@ -52,20 +51,39 @@ class Metrics {
   int64_t bytes_in_ = 0, bytes_out_ = 0, reloads_ = 0, models_ = 0;
 };
 
-// GET /metrics on `address` ("host:port", port 0 picks one) on a thread of its own.
+// GET /metrics over HTTP/1.1 on one thread of its own, built to stay answerable when
+// peers misbehave: each connection gets kDeadline in all to send its request and read the
+// answer (slow peers are cut off, whatever they trickle), at most kMaxConnections are open
+// at once (beyond, 503 and close at once), requests are at most kMaxRequestBytes, and with a
+// token the page needs "Authorization: Bearer <token>" (401 otherwise). One request per
+// connection ("Connection: close").
 class MetricsEndpoint {
  public:
+  static constexpr int kMaxConnections = 16;
+  static constexpr std::chrono::milliseconds kDeadline{5000};
+  static constexpr size_t kMaxRequestBytes = 8192;
+
   MetricsEndpoint();
   ~MetricsEndpoint();
   MetricsEndpoint(const MetricsEndpoint&) = delete;
   MetricsEndpoint& operator=(const MetricsEndpoint&) = delete;
 
+  // `address` is "host:port", ":port" or "port" (both meaning 127.0.0.1; port 0 picks one).
   // `render` produces the page. Returns the bound port.
-  absl::StatusOr<int> Start(const std::string& address, std::function<std::string()> render);
+  absl::StatusOr<int> Start(const std::string& address, const std::string& token,
+                            std::function<std::string()> render);
   void Stop();
+  // The host Start() binds for `address` ("127.0.0.1" for ":port" and "port").
+  static std::string Host(const std::string& address);
 
  private:
-  std::unique_ptr<httplib::Server> http_;
+  struct Connection;
+  void Loop();
+
+  int listen_fd_ = -1;
+  int wake_fds_[2] = {-1, -1};
+  std::string token_;
+  std::function<std::string()> render_;
   std::thread thread_;
 };
 

@@ -56,10 +56,24 @@ bool ModelStore::Reload(bool force) {
   std::shared_ptr<const Repository> previous;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!force && signature == signature_) return false;
+    if (!force && signature == signature_) {
+      pending_.clear();
+      return false;
+    }
+    if (!force && signature != pending_) {  // still changing, or changed just now: wait
+      pending_ = signature;
+      return false;
+    }
     previous = snapshot_;
   }
   absl::StatusOr<Repository> loaded = LoadRepository(dir_);
+  if (const std::string after = Signature(); after != signature) {
+    // Written to while being read: what was read may be half of a file. The next call
+    // sees whether the files settled.
+    std::lock_guard<std::mutex> lock(mutex_);
+    pending_ = after;
+    return false;
+  }
   Repository next;
   if (!loaded.ok()) {
     // The folder itself went away: keep serving what we have, and say so.
@@ -87,6 +101,7 @@ bool ModelStore::Reload(bool force) {
     std::lock_guard<std::mutex> lock(mutex_);
     snapshot_ = snapshot;
     signature_ = signature;
+    pending_.clear();
   }
   ++reloads_;
   if (listener_) listener_(*snapshot, /*first_load=*/false);

@@ -3,6 +3,12 @@
 // or when a watcher sees the folder's files change. A file that breaks keeps its previous
 // good version serving, and the breakage is reported.
 //
+// Files being written are not loaded: a change is loaded once two checks in a row see the
+// same names, sizes and modification times (with the watcher, one poll period apart), and a
+// load is thrown away when the files changed while they were read. A file rewritten in place
+// can still pause mid-write for longer than a poll, so deploy by writing a new file beside it
+// and renaming it over the old one (rename is atomic; the kubelet's ConfigMap updates are).
+//
 // Thread-safety: every method may be called from any thread.
 #ifndef HBPREP_SERVER_MODEL_STORE_H_
 #define HBPREP_SERVER_MODEL_STORE_H_
@@ -35,7 +41,9 @@ class ModelStore {
   // in the snapshot's errors and skipped.
   absl::Status Load();
   // Reloads when the folder's files changed since the last load (names, sizes, modification
-  // times), or always with `force`. True when a new snapshot was installed.
+  // times) and the previous call saw them as they are now (they stopped changing), or always
+  // with `force`; either way not when they change while being read (the next call retries).
+  // True when a new snapshot was installed.
   bool Reload(bool force);
   // The current snapshot; never null after a successful Load().
   std::shared_ptr<const Repository> snapshot() const;
@@ -55,6 +63,7 @@ class ModelStore {
   mutable std::mutex mutex_;  // guards snapshot_ and signature_
   std::shared_ptr<const Repository> snapshot_;
   std::string signature_;
+  std::string pending_;      // the changed signature the previous Reload() saw, waiting to settle
   std::mutex reload_mutex_;  // one reload at a time
   std::atomic<int64_t> reloads_{0};
 

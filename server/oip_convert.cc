@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "adapters/echo.h"
 #include "adapters/npy.h"
 #include "adapters/plan.h"
 #include "adapters/status_macros.h"
@@ -76,7 +77,7 @@ std::vector<std::string> InputNames(const Descriptor& descriptor) {
 absl::StatusOr<std::string> StringParameter(const std::string& key,
                                             const inference::InferParameter& value) {
   if (value.parameter_choice_case() != inference::InferParameter::kStringParam) {
-    return absl::InvalidArgumentError(absl::StrCat("parameter '", key,
+    return absl::InvalidArgumentError(absl::StrCat("parameter '", Echo(key),
                                                    "' must be a string_param, got ",
                                                    ParameterKind(value)));
   }
@@ -93,15 +94,16 @@ absl::Status ReadParameters(const inference::ModelInferRequest& request, InferCa
       const std::optional<Target> target = ParseTarget(name);
       if (!target) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "parameter 'target' is '", name, "', not one of board, calibration, onnx"));
+            "parameter 'target' is '", Echo(name), "', not one of board, calibration, onnx"));
       }
       call->options.target = *target;
     } else if (key == "nv12_recipe") {
       HBPREP_ASSIGN_OR_RETURN(const std::string name, StringParameter(key, value));
       const std::optional<Nv12Recipe> recipe = ParseNv12Recipe(name);
       if (!recipe) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "parameter 'nv12_recipe' is '", name, "', not one of auto, calc, calc_f32, opencv"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("parameter 'nv12_recipe' is '", Echo(name),
+                         "', not one of auto, calc, calc_f32, opencv"));
       }
       // auto: the descriptor's own recipe.
       if (*recipe == Nv12Recipe::kAuto) {
@@ -114,13 +116,13 @@ absl::Status ReadParameters(const inference::ModelInferRequest& request, InferCa
       call->options.decode = ParseDecodeMode(name);
       if (!call->options.decode) {
         return absl::InvalidArgumentError(
-            absl::StrCat("parameter 'decode' is '", name, "', not one of exact, fast"));
+            absl::StrCat("parameter 'decode' is '", Echo(name), "', not one of exact, fast"));
       }
     } else if (key == "descriptor_hash") {
       HBPREP_ASSIGN_OR_RETURN(call->pinned_hash, StringParameter(key, value));
     } else {
       call->warnings.push_back(absl::StrCat(
-          "parameter '", key,
+          "parameter '", Echo(key),
           "' is not one hbprep reads (target, nv12_recipe, decode, descriptor_hash); ignored"));
     }
   }
@@ -132,7 +134,7 @@ absl::StatusOr<int64_t> Elements(const InputTensor& tensor) {
   int64_t elements = 1;
   for (int64_t dim : tensor.shape()) {
     if (dim < 0 || (dim > 0 && elements > kMaxElements / dim)) {
-      return absl::InvalidArgumentError(absl::StrCat("input '", tensor.name(), "': shape ",
+      return absl::InvalidArgumentError(absl::StrCat("input '", Echo(tensor.name()), "': shape ",
                                                      ShapeText(tensor.shape()),
                                                      " is not a concrete tensor shape"));
     }
@@ -143,8 +145,8 @@ absl::StatusOr<int64_t> Elements(const InputTensor& tensor) {
 
 absl::Status CheckDatatype(const InputTensor& tensor, absl::string_view want) {
   if (tensor.datatype() == want) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat("input '", tensor.name(), "': datatype '",
-                                                 tensor.datatype(), "' is not ", want));
+  return absl::InvalidArgumentError(absl::StrCat("input '", Echo(tensor.name()), "': datatype '",
+                                                 Echo(tensor.datatype()), "' is not ", want));
 }
 
 // The fixed-size elements of a tensor: its raw bytes, or the `values` of its contents.
@@ -156,13 +158,13 @@ absl::StatusOr<std::string> FixedSizeData(const InputTensor& tensor, const std::
   if (raw != nullptr) {
     if (static_cast<int64_t>(raw->size()) != bytes) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "input '", tensor.name(), "': shape ", ShapeText(tensor.shape()), " needs ", bytes,
-          " bytes of ", tensor.datatype(), " data, raw_input_contents holds ", raw->size()));
+          "input '", Echo(tensor.name()), "': shape ", ShapeText(tensor.shape()), " needs ", bytes,
+          " bytes of ", Echo(tensor.datatype()), " data, raw_input_contents holds ", raw->size()));
     }
     return *raw;
   }
   if (values.size() != elements) {
-    return absl::InvalidArgumentError(absl::StrCat("input '", tensor.name(), "': shape ",
+    return absl::InvalidArgumentError(absl::StrCat("input '", Echo(tensor.name()), "': shape ",
                                                    ShapeText(tensor.shape()), " needs ", elements,
                                                    " value(s) in contents.", field, ", got ",
                                                    values.size()));
@@ -199,8 +201,8 @@ absl::string_view DataTypeName(DType dtype) {
 
 absl::Status CheckVersion(const std::string& model, const std::string& version) {
   if (version.empty() || version == kModelVersion) return absl::OkStatus();
-  return absl::NotFoundError(absl::StrCat("model '", model, "' has no version '", version,
-                                          "' (versions: ", kModelVersion, ")"));
+  return absl::NotFoundError(absl::StrCat("model '", Echo(model), "' has no version '",
+                                          Echo(version), "' (versions: ", kModelVersion, ")"));
 }
 
 void ToMetadata(const Descriptor& descriptor, inference::ModelMetadataResponse* response) {
@@ -304,16 +306,17 @@ absl::StatusOr<InferCall> FromInferRequest(const inference::ModelInferRequest& r
     const InputTensor& tensor = request.inputs(i);
     if (std::find(known.begin(), known.end(), tensor.name()) == known.end()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("input '", tensor.name(), "' is not an input of model '", descriptor.name,
-                       "' (inputs: ", absl::StrJoin(known, ", "), ")"));
+          absl::StrCat("input '", Echo(tensor.name()), "' is not an input of model '",
+                       descriptor.name, "' (inputs: ", absl::StrJoin(known, ", "), ")"));
     }
     if (!by_name.emplace(tensor.name(), i).second) {
       return absl::InvalidArgumentError(
-          absl::StrCat("input '", tensor.name(), "' is given more than once"));
+          absl::StrCat("input '", Echo(tensor.name()), "' is given more than once"));
     }
     if (raw && tensor.has_contents()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "input '", tensor.name(), "' has contents while the request uses raw_input_contents"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("input '", Echo(tensor.name()),
+                       "' has contents while the request uses raw_input_contents"));
     }
   }
   auto raw_of = [&](int index) { return raw ? &request.raw_input_contents(index) : nullptr; };
@@ -468,17 +471,17 @@ absl::Status ToInferResponse(const inference::ModelInferRequest& request,
       std::vector<std::string> names;
       for (const Tensor& tensor : prepared.tensors) names.push_back(tensor.spec.name);
       return absl::InvalidArgumentError(absl::StrCat(
-          "output '", requested.name(), "' is not an output of model '", prepared.plan.model,
+          "output '", Echo(requested.name()), "' is not an output of model '", prepared.plan.model,
           "' for target ", ToString(prepared.plan.target), " (outputs: ",
           absl::StrJoin(names, ", "), ")"));
     }
     if (std::find(outputs.begin(), outputs.end(), &*it) != outputs.end()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("output '", requested.name(), "' is requested more than once"));
+          absl::StrCat("output '", Echo(requested.name()), "' is requested more than once"));
     }
     if (requested.parameters().count("classification") > 0) {
       return absl::InvalidArgumentError(
-          absl::StrCat("output '", requested.name(),
+          absl::StrCat("output '", Echo(requested.name()),
                        "': parameter 'classification' is not supported (hbprep returns "
                        "tensors, not classes)"));
     }

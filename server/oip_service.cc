@@ -122,7 +122,7 @@ class InferStreamReactor final
       return;
     }
     response_.Clear();
-    response_.set_error_message(std::string(status.message()));
+    response_.set_error_message(StatusText(status));
     ModelInferResponse* answer = response_.mutable_infer_response();
     answer->set_model_name(request_.model_name());
     answer->set_model_version(request_.model_version());

@@ -35,10 +35,15 @@ struct ServerOptions {
   // On shutdown, how long health reports NOT_SERVING while requests are still accepted, so
   // that load balancers and clients watching health move away first.
   std::chrono::milliseconds drain_delay{0};
+  // Connections with no call for this long are closed (GOAWAY; clients reconnect).
+  std::chrono::milliseconds connection_idle{120000};
   // How long a shutdown waits for in-flight requests before cancelling them.
   std::chrono::milliseconds grace{10000};
-  // "host:port" for Prometheus metrics over HTTP (GET /metrics); empty: no endpoint.
+  // "host:port" for Prometheus metrics over HTTP (GET /metrics); ":port" or "port" mean
+  // 127.0.0.1; empty: no endpoint.
   std::string metrics_listen;
+  // The token GET /metrics needs ("Authorization: Bearer <token>"); empty: auth_token's.
+  std::string metrics_token;
   // When not empty, every RPC but health needs "authorization: Bearer <token>".
   std::string auth_token;
   // PEM files. With a certificate and key the server speaks TLS; with a client CA too it

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "adapters/echo.h"
 
 namespace hbprep {
 namespace {
@@ -14,6 +15,12 @@ bool SameToken(const std::string& a, const std::string& b) {
   unsigned char diff = 0;
   for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
   return diff == 0;
+}
+
+// A status as one log line: newlines and control characters escaped, cut to 2 KiB.
+std::string LogText(const absl::Status& status) {
+  return absl::StrCat(absl::StatusCodeToString(status.code()), ": ",
+                      EchoMessage(status.message(), 2048, /*keep_newlines=*/false));
 }
 
 }  // namespace
@@ -51,9 +58,9 @@ absl::Status BusyError(const WorkerPool& pool) {
 void LogFailure(const char* method, const absl::Status& status) {
   if (status.ok()) return;
   if (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown) {
-    spdlog::error("{} failed: {}", method, status.ToString());
+    spdlog::error("{} failed: {}", method, LogText(status));
   } else {
-    spdlog::info("{} refused: {}", method, status.ToString());
+    spdlog::info("{} refused: {}", method, LogText(status));
   }
 }
 
@@ -69,7 +76,8 @@ absl::StatusOr<const RepositoryModel*> FindModel(const Repository& repository,
   if (it != repository.models.end()) return &it->second;
   std::vector<std::string> known;
   for (const auto& [known_name, model] : repository.models) known.push_back(known_name);
-  return absl::NotFoundError(absl::StrCat("model '", name, "' is not in the repository (models: ",
+  return absl::NotFoundError(absl::StrCat("model '", Echo(name),
+                                          "' is not in the repository (models: ",
                                           absl::StrJoin(known, ", "), ")"));
 }
 

@@ -1,6 +1,13 @@
 #include "server/server.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -9,6 +16,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "adapters/echo.h"
+#include "grpc/support/log.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/impl/server_builder_option.h"
@@ -69,6 +78,44 @@ class WithoutReflection final : public grpc::ServerBuilderOption {
   }
 };
 
+// Takes PATH.lock beside the unix socket `address` ("unix:PATH"): gRPC unlinks and rebinds
+// an existing socket path, so without it a second server would silently take the first
+// one's clients. The lock goes with the process, so a crash leaves nothing to clean up.
+absl::StatusOr<int> LockUnixSocket(const std::string& address) {
+  const std::string lock = absl::StrCat(address.substr(5), ".lock");
+  const int fd = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", address, ": cannot open ", lock, ": ", strerror(errno)));
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    close(fd);
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", address, ": ",
+        error == EWOULDBLOCK ? "another hbprep-server serves it (" + lock + " is locked)"
+                             : absl::StrCat("cannot lock ", lock, ": ", strerror(error))));
+  }
+  return fd;
+}
+
+std::atomic<bool> listener_lost{false};
+
+// gRPC's own messages go to the server's log (prefixed, escaped, one line each), and the
+// one that says a listener stopped accepting (gRPC 1.51 gives up on a listener after EMFILE:
+// a TLS listener, which the gate cannot take) is noticed.
+void LogGrpc(gpr_log_func_args* args) {
+  const absl::string_view message = args->message == nullptr ? "" : args->message;
+  if (absl::StartsWith(message, "Failed accept4")) listener_lost.store(true);
+  spdlog::level::level_enum level = spdlog::level::debug;
+  if (args->severity == GPR_LOG_SEVERITY_ERROR) level = spdlog::level::err;
+  if (args->severity == GPR_LOG_SEVERITY_INFO) level = spdlog::level::info;
+  const char* file = args->file == nullptr ? "" : args->file;
+  const char* base = strrchr(file, '/');
+  spdlog::log(level, "grpc: {}:{}: {}", base == nullptr ? file : base + 1, args->line,
+              EchoMessage(message, 2048, /*keep_newlines=*/false));
+}
+
 void LogRepository(const Repository& repository, bool first_load) {
   std::vector<std::string> names;
   for (const auto& [name, model] : repository.models) names.push_back(name);
@@ -111,6 +158,7 @@ absl::Status Server::Start() {
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options_);
   if (!credentials.ok()) return credentials.status();
 
+  gpr_set_log_function(&LogGrpc);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -118,11 +166,39 @@ absl::Status Server::Start() {
   // so that nothing but health answers without the token.
   if (!options_.auth_token.empty()) builder.SetOption(std::make_unique<WithoutReflection>());
   ports_.assign(options_.listen.size(), 0);
+  for (const std::string& address : options_.listen) {
+    if (!absl::StartsWith(address, "unix:")) continue;
+    absl::StatusOr<int> lock = LockUnixSocket(address);
+    if (!lock.ok()) return lock.status();
+    socket_locks_.push_back(*lock);
+  }
+  // Plaintext listeners are accepted by the gate (listener.h: gRPC 1.51 would stop
+  // accepting for good on EMFILE); TLS ones only gRPC can take.
+  const bool tls = !options_.tls_cert_file.empty();
   for (size_t i = 0; i < options_.listen.size(); ++i) {
+    if (!tls) {
+      absl::StatusOr<int> port = gate_.Listen(options_.listen[i]);
+      if (!port.ok()) return port.status();
+      ports_[i] = *port;
+      continue;
+    }
     builder.AddListeningPort(options_.listen[i], *credentials,
                              absl::StartsWith(options_.listen[i], "unix:") ? nullptr : &ports_[i]);
   }
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
+  // Compressed requests are refused (UNIMPLEMENTED) when their metadata arrives: gRPC would
+  // inflate each message before any handler runs, i.e. before the token is checked, so a few
+  // small unauthenticated requests could cost gigabytes. Without the decompression filter,
+  // nothing in the core inflates a message that would get through anyway.
+  builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_DEFLATE, false);
+  builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_GZIP, false);
+  builder.AddChannelArgument(GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION, 0);
+  // A connection without calls (or one that never spoke HTTP/2) is closed after this long
+  // (GOAWAY; clients reconnect on their next call), so idle peers cannot hold the gate's
+  // connections for good.
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             static_cast<int>(std::min<int64_t>(options_.connection_idle.count(),
+                                                                INT32_MAX)));
   builder.SetMaxSendMessageSize(static_cast<int>(options_.max_message_bytes));
   builder.RegisterService(service_.get());
   builder.RegisterService(inference_service_.get());
@@ -138,15 +214,26 @@ absl::Status Server::Start() {
     }
   }
   if (!options_.metrics_listen.empty()) {
-    absl::StatusOr<int> port =
-        metrics_endpoint_.Start(options_.metrics_listen, [this] { return RenderMetrics(); });
+    // The page names the repository's models: with a token configured it needs one too.
+    const std::string& token =
+        options_.metrics_token.empty() ? options_.auth_token : options_.metrics_token;
+    absl::StatusOr<int> port = metrics_endpoint_.Start(options_.metrics_listen, token,
+                                                       [this] { return RenderMetrics(); });
     if (!port.ok()) {
       server_->Shutdown();
       return port.status();
     }
-    spdlog::info("metrics on http://{}:{}/metrics",
-                 options_.metrics_listen.substr(0, options_.metrics_listen.rfind(':')), *port);
+    spdlog::info("metrics on http://{}:{}/metrics{}",
+                 MetricsEndpoint::Host(options_.metrics_listen), *port,
+                 token.empty() ? "" : " (token required)");
   }
+  // New connections are refused while the process holds 7/8 of its file limit (at least 32
+  // descriptors are kept for everything else): gRPC itself never meets EMFILE.
+  rlimit files{};
+  getrlimit(RLIMIT_NOFILE, &files);
+  const int64_t limit = std::min<int64_t>(files.rlim_cur, INT32_MAX);
+  max_descriptors_ = static_cast<int>(limit - std::max<int64_t>(32, limit / 8));
+  gate_.Start(server_->c_server(), max_descriptors_);
   SetServing(true);
   if (options_.reload_poll.count() > 0) {
     store_->StartWatching(options_.reload_poll, &reload_requested_);
@@ -158,10 +245,12 @@ absl::Status Server::Start() {
                         ? address
                         : absl::StrCat(address.substr(0, address.rfind(':')), ":", ports_[i]));
   }
-  spdlog::info("serving on {} with {} workers, queue {}", absl::StrJoin(bound, ", "), workers,
-               queue);
+  spdlog::info("serving on {} with {} workers, queue {}; connections refused from {} open files",
+               absl::StrJoin(bound, ", "), workers, queue, max_descriptors_);
   return absl::OkStatus();
 }
+
+bool Server::ListenerLost() { return listener_lost.load(); }
 
 std::string Server::RenderMetrics() const {
   return metrics_.Render(pool_ ? pool_->queued() : 0, pool_ ? pool_->running() : 0);
@@ -185,12 +274,16 @@ void Server::Stop() {
     spdlog::info("draining: {} running, {} queued; health NOT_SERVING; grace {} ms",
                  pool_->running(), pool_->queued(), options_.grace.count());
     if (options_.drain_delay.count() > 0) std::this_thread::sleep_for(options_.drain_delay);
+    gate_.StopAccepting();  // no new connections; those open finish their calls
     server_->Shutdown(std::chrono::system_clock::now() + options_.grace);
   }
   if (pool_ != nullptr) pool_->Shutdown();
   if (server_ != nullptr) server_->Wait();
+  gate_.Stop();
   if (store_ != nullptr) store_->StopWatching();
   metrics_endpoint_.Stop();
+  for (int fd : socket_locks_) close(fd);
+  socket_locks_.clear();
   spdlog::info("stopped");
 }
 

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "grpcpp/server.h"
+#include "server/listener.h"
 #include "server/metrics.h"
 #include "server/model_store.h"
 #include "server/oip_service.h"
@@ -30,7 +31,8 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Loads the repository and starts serving. Fails when the repository folder cannot be read,
-  // a TLS file cannot be read, or an address cannot be bound.
+  // a TLS file cannot be read, an address cannot be bound, or a unix socket is another
+  // server's (its PATH.lock is held: binding would silently take the path over).
   absl::Status Start();
   // Stops accepting RPCs, lets in-flight ones finish within options.grace (then cancels
   // them), and stops the workers. Idempotent.
@@ -41,6 +43,11 @@ class Server {
   // Reloads now, on the calling thread; true when the repository changed.
   bool ReloadNow() { return store_->Reload(/*force=*/true); }
 
+  // True once gRPC said one of its listeners stopped accepting (it does after EMFILE, for
+  // good: CVE-2023-4785). Only TLS listeners are gRPC's; the plaintext ones are the gate's.
+  static bool ListenerLost();
+  // Connections the plaintext listeners took and refused (listener.h).
+  const ConnectionGate& gate() const { return gate_; }
   // The TCP ports bound, in listen order (0 for unix sockets): useful with port 0.
   const std::vector<int>& ports() const { return ports_; }
   grpc::Server* grpc_server() { return server_.get(); }
@@ -62,6 +69,10 @@ class Server {
   std::unique_ptr<InferenceService> inference_service_;
   std::unique_ptr<grpc::Server> server_;
   std::vector<int> ports_;
+  // flock()ed PATH.lock beside each unix socket, held while serving.
+  std::vector<int> socket_locks_;
+  ConnectionGate gate_;
+  int max_descriptors_ = 0;
   std::atomic<bool> reload_requested_{false};
   bool stopped_ = false;
 };

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "adapters/compiled_model.h"
+#include "adapters/echo.h"
 #include "adapters/engine.h"
 #include "adapters/status_macros.h"
 #include "adapters/plan.h"
@@ -106,7 +107,7 @@ class PrepareStreamReactor final
     response_.Clear();
     response_.set_request_id(request_.request_id());
     response_.mutable_error()->set_code(static_cast<int>(status.code()));
-    response_.mutable_error()->set_message(std::string(status.message()));
+    response_.mutable_error()->set_message(StatusText(status));
     StartWrite(&response_);
   }
 
@@ -150,10 +151,10 @@ absl::StatusOr<Descriptor> InputAdapterService::Resolve(
   }
   const std::string model = inline_descriptor.name().empty() ? "inline" : inline_descriptor.name();
   ParseOptions parse;
-  parse.source = absl::StrCat("inline descriptor '", model, "'");
+  parse.source = absl::StrCat("inline descriptor '", Echo(model), "'");
   HBPREP_ASSIGN_OR_RETURN(Descriptor descriptor, ParseDescriptor(yaml, model, parse, warnings));
   if (!inline_descriptor.model_info().empty()) {
-    const std::string what = absl::StrCat("model info of '", model, "'");
+    const std::string what = absl::StrCat("model info of '", Echo(model), "'");
     HBPREP_ASSIGN_OR_RETURN(std::vector<ModelInfoModel> models,
                             ParseModelInfo(inline_descriptor.model_info(), what));
     HBPREP_RETURN_IF_ERROR(AttachModelInfo(models, what, &descriptor, warnings));
@@ -184,7 +185,7 @@ absl::Status InputAdapterService::RunPrepare(const v1::PrepareRequest& request,
   HBPREP_RETURN_IF_ERROR(ToProto(&*prepared, request.options().packing(), response));
   response->set_request_id(request.request_id());
   response->mutable_timing()->set_total_us(MicrosSince(start));
-  spdlog::debug("Prepare model={} target={} images={} tensors={} us={}", descriptor->name,
+  spdlog::debug("Prepare model={} target={} images={} tensors={} us={}", Echo(descriptor->name),
                 std::string(ToString(options.target)), images.size(), prepared->tensors.size(),
                 MicrosSince(start));
   return absl::OkStatus();

@@ -2,6 +2,7 @@
 // cluster here): kinds and API versions, names that refer to each other, selectors that
 // select the pods, probes on grpc.health.v1, resources, and the ConfigMap equal to
 // deploy/models.
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -154,6 +155,40 @@ TEST_F(K8s, ConfigMapHoldsExactlyTheExampleRepository) {
     EXPECT_EQ(data[file].as<std::string>(), Read(HBPREP_SOURCE_DIR "/deploy/models/" + file))
         << file << " differs: regenerate deploy/k8s/models-configmap.yaml";
   }
+}
+
+}  // namespace
+}  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+// The systemd unit listens on its unix socket only (no TCP without a token) and gives the
+// server a file limit far above the default 1024 (gRPC 1.51 stops accepting on EMFILE).
+TEST(SystemdUnit, ListensOnTheUnixSocketOnlyWithAHighFileLimit) {
+  const std::string unit =
+      ::hbprep::testing::Read(HBPREP_SOURCE_DIR "/deploy/systemd/hbprep-server.service.in");
+  std::vector<std::string> listens, limits;
+  bool in_exec = false;
+  std::string line;
+  for (size_t start = 0; start < unit.size();) {
+    const size_t end = std::min(unit.find('\n', start), unit.size());
+    line = unit.substr(start, end - start);
+    start = end + 1;
+    if (line.rfind("#", 0) == 0) continue;
+    if (line.rfind("ExecStart=", 0) == 0) in_exec = true;
+    if (in_exec) {
+      for (size_t at = line.find("--listen "); at != std::string::npos;
+           at = line.find("--listen ", at + 1)) {
+        const size_t value = at + 9;
+        listens.push_back(line.substr(value, line.find(' ', value) - value));
+      }
+      in_exec = !line.empty() && line.back() == '\\';
+    }
+    if (line.rfind("LimitNOFILE=", 0) == 0) limits.push_back(line);
+  }
+  EXPECT_THAT(listens, ::testing::ElementsAre("unix:/run/hbprep/hbprep.sock"));
+  EXPECT_THAT(limits, ::testing::ElementsAre("LimitNOFILE=65536"));
 }
 
 }  // namespace

@@ -138,6 +138,23 @@ TEST_F(ServiceTest, ErrorsMapToTheirCodesWithTheEnginesMessages) {
   EXPECT_EQ(status.error_message(), "image 0: raw.format 0 is not a pixel format");
 }
 
+// Finding 13 of issue 15: a client's name is escaped and cut wherever it is echoed, so it
+// cannot forge log lines nor turn NOT_FOUND into RESOURCE_EXHAUSTED by its size.
+TEST_F(ServiceTest, EchoedNamesAreEscapedAndCut) {
+  v1::PrepareResponse response;
+  grpc::Status status = Call(Request("x\n2026-01-01 info forged\x1b[2J", kScene), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(status.error_message(),
+            "model 'x\\n2026-01-01 info forged\\x1b[2J' is not in the repository (models: "
+            "cls_batch8, cls_pyramid, det_resizer, fusion_multi, x5_ssd)");
+  status = Call(Request(std::string(1 << 20, 'n'), kScene), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(status.error_message(),
+            "model '" + std::string(64, 'n') +
+                "...(1048576 bytes)' is not in the repository (models: cls_batch8, cls_pyramid, "
+                "det_resizer, fusion_multi, x5_ssd)");
+}
+
 TEST_F(ServiceTest, AnExpiredDeadlineIsDeadlineExceeded) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() - std::chrono::seconds(1));
@@ -285,7 +302,8 @@ TEST(ModelStore, ReloadsOnlyWhatChangedAndKeepsGoodVersionsOfBrokenFiles) {
   EXPECT_TRUE(store.Reload(/*force=*/true));
   const std::string hash = DescriptorHash(store.snapshot()->models.at("m").descriptor);
   std::ofstream(dir.path() + "/m.yaml", std::ios::app) << "\n  broken: [\n";
-  EXPECT_TRUE(store.Reload(/*force=*/false));
+  EXPECT_FALSE(store.Reload(/*force=*/false));  // seen changed once: it may be half-written
+  EXPECT_TRUE(store.Reload(/*force=*/false));   // the same twice: loaded
   std::shared_ptr<const Repository> snapshot = store.snapshot();
   ASSERT_EQ(snapshot->models.count("m"), 1u);
   EXPECT_EQ(DescriptorHash(snapshot->models.at("m").descriptor), hash);
@@ -306,6 +324,7 @@ TEST(ModelStore, AModelInfoChangeReloadsAndABrokenOneKeepsThePreviousVersion) {
   EXPECT_FALSE(store.snapshot()->models.at("m").descriptor.compiled);
   // A model info appears beside the yaml: noticed without a forced reload.
   fs::copy_file(kModels + "/fusion_multi.model_info.txt", dir.path() + "/m.model_info.txt");
+  EXPECT_FALSE(store.Reload(/*force=*/false));
   EXPECT_TRUE(store.Reload(/*force=*/false));
   const Descriptor& with_info = store.snapshot()->models.at("m").descriptor;
   ASSERT_TRUE(with_info.compiled);
@@ -314,6 +333,7 @@ TEST(ModelStore, AModelInfoChangeReloadsAndABrokenOneKeepsThePreviousVersion) {
   // A model info that disagrees with the yaml: the previous version keeps serving.
   std::ofstream(dir.path() + "/m.model_info.txt", std::ios::app)
       << "\ninput[2]:\nname: extra\nvalid shape: (1)\ntensor type: HB_DNN_TENSOR_TYPE_F32\n";
+  EXPECT_FALSE(store.Reload(/*force=*/false));
   EXPECT_TRUE(store.Reload(/*force=*/false));
   std::shared_ptr<const Repository> snapshot = store.snapshot();
   ASSERT_EQ(snapshot->models.count("m"), 1u);
@@ -323,6 +343,39 @@ TEST(ModelStore, AModelInfoChangeReloadsAndABrokenOneKeepsThePreviousVersion) {
             dir.path() + "/m.yaml: " + dir.path() + "/m.model_info.txt: input[2] 'extra' of the "
             "compiled model is not in the yaml's board plan (image, prior)\n" + dir.path() +
             "/m.yaml: the previous version of model 'm' keeps serving");
+}
+
+// Finding 12 of issue 15: a file rewritten in place is loaded only once it stopped
+// changing, never half-written (a prefix of a yaml often parses, as a different model).
+TEST(ModelStore, AFileBeingWrittenIsLoadedOnlyOnceItStoppedChanging) {
+  TempDir dir;
+  const std::string full = Read(kModels + "/cls_pyramid.yaml");
+  const std::string edited = absl::StrReplaceAll(full, {{"58.395", "60.5"}});
+  ASSERT_NE(edited, full);
+  std::ofstream(dir.path() + "/m.yaml") << full;
+  ModelStore store(dir.path(), nullptr);
+  ASSERT_TRUE(store.Load().ok());
+  const std::string before = DescriptorHash(store.snapshot()->models.at("m").descriptor);
+  // The writer has written the first half, in place (the half parses: no std_value yet).
+  const size_t half = edited.find("  std_value");
+  ASSERT_NE(half, std::string::npos);
+  std::ofstream(dir.path() + "/m.yaml", std::ios::trunc) << edited.substr(0, half);
+  EXPECT_FALSE(store.Reload(/*force=*/false));
+  {
+    std::ofstream more(dir.path() + "/m.yaml", std::ios::app);
+    more << edited.substr(half, 20);  // the next chunk, before the next check
+  }
+  EXPECT_FALSE(store.Reload(/*force=*/false));  // changed again: still being written
+  EXPECT_EQ(DescriptorHash(store.snapshot()->models.at("m").descriptor), before);
+  std::ofstream(dir.path() + "/m.yaml", std::ios::app) << edited.substr(half + 20);
+  EXPECT_FALSE(store.Reload(/*force=*/false));
+  EXPECT_EQ(DescriptorHash(store.snapshot()->models.at("m").descriptor), before);
+  EXPECT_TRUE(store.Reload(/*force=*/false));  // unchanged since the last check: complete
+  absl::StatusOr<Descriptor> want = ParseDescriptor(edited, "m", ParseOptions{}, nullptr);
+  ASSERT_TRUE(want.ok());
+  EXPECT_EQ(DescriptorHash(store.snapshot()->models.at("m").descriptor), DescriptorHash(*want));
+  EXPECT_EQ(store.snapshot()->errors.size(), 0u);
+  EXPECT_EQ(store.reloads(), 1);
 }
 
 TEST(WorkerPool, RefusesBeyondItsQueueAndRunsEverythingAccepted) {
