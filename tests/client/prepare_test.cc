@@ -427,3 +427,39 @@ TEST(CliPrepare, OutReplacesOnlyAnEmptyFolderOrAnEarlierResult) {
 
 }  // namespace
 }  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+// Issue 15, finding 1: a model info with huge but legal strides and `--format bin` aborted
+// on std::bad_alloc (exit 134) and left OUT.hbprep-tmp-PID behind.
+TEST(CliPrepare, HugeModelInfoStridesExit1AndLeaveNothingBehind) {
+  TempDir dir;
+  const std::string info = dir.Write(
+      "fusion.model_info.txt",
+      "[model name]: fusion\n\n"
+      "input[0]: \nname: image\nvalid shape: (1,128,128,3)\ntensor type: HB_DNN_TENSOR_TYPE_S8\n"
+      "quanti type: NONE\nstride: (1099511627776,384,3,1)\n\n"
+      "input[1]: \nname: prior\nvalid shape: (1,64,8,8)\ntensor type: HB_DNN_TENSOR_TYPE_S16\n"
+      "quanti type: SCALE\nstride: (8192,128,16,2)\nscale data: (0.00048828125)\n"
+      "zero_point data: (0)\n");
+  const std::string image = WriteImage(dir, "a.png", 128, 128);
+  const std::string prior = dir.path() + "/prior.npy";
+  {
+    std::ofstream file(prior, std::ios::binary);
+    const std::vector<uint8_t> zeros(64 * 8 * 8 * 4, 0);
+    file << EncodeNpy(DType::kFloat32, {1, 64, 8, 8}, zeros);
+  }
+  const std::string out = dir.path() + "/out";
+  CliResult run = Cli({"prepare", "--config", kModels + "/fusion_multi.yaml", "--model-info", info,
+                       "--format", "bin", "--out", out, image, prior});
+  EXPECT_EQ(run.status, kExitFailed);
+  EXPECT_THAT(run.err, HasSubstr("of them its tensors), over the limit of 4294967296\n"));
+  EXPECT_FALSE(fs::exists(out));
+  for (const auto& entry : fs::directory_iterator(dir.path())) {
+    EXPECT_EQ(entry.path().string().find(".hbprep-tmp-"), std::string::npos) << entry.path();
+  }
+}
+
+}  // namespace
+}  // namespace hbprep
