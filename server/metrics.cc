@@ -62,7 +62,7 @@ void Metrics::SetModels(int models) {
   models_ = models;
 }
 
-std::string Metrics::Render(int queued, int running) const {
+std::string Metrics::Render(const Gauges& gauges) const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::string out;
   absl::StrAppend(&out,
@@ -96,6 +96,15 @@ std::string Metrics::Render(int queued, int running) const {
                         "# TYPE hbprep_queue_depth gauge\nhbprep_queue_depth %d\n"
                         "# HELP hbprep_in_flight Requests a worker is running.\n"
                         "# TYPE hbprep_in_flight gauge\nhbprep_in_flight %d\n"
+                        "# HELP hbprep_memory_budget_bytes Memory all requests together may "
+                        "hold (--memory-budget).\n"
+                        "# TYPE hbprep_memory_budget_bytes gauge\nhbprep_memory_budget_bytes %d\n"
+                        "# HELP hbprep_memory_reserved_bytes Memory the requests in flight "
+                        "reserved.\n"
+                        "# TYPE hbprep_memory_reserved_bytes gauge\n"
+                        "hbprep_memory_reserved_bytes %d\n"
+                        "# HELP hbprep_memory_waiting Requests waiting for memory.\n"
+                        "# TYPE hbprep_memory_waiting gauge\nhbprep_memory_waiting %d\n"
                         "# HELP hbprep_received_bytes_total Request message bytes.\n"
                         "# TYPE hbprep_received_bytes_total counter\n"
                         "hbprep_received_bytes_total %d\n"
@@ -106,7 +115,9 @@ std::string Metrics::Render(int queued, int running) const {
                         "hbprep_repository_reloads_total %d\n"
                         "# HELP hbprep_models Models the repository serves.\n"
                         "# TYPE hbprep_models gauge\nhbprep_models %d\n",
-                        queued, running, bytes_in_, bytes_out_, reloads_, models_);
+                        gauges.queued, gauges.running, gauges.memory_budget,
+                        gauges.memory_reserved, gauges.memory_waiting, bytes_in_, bytes_out_,
+                        reloads_, models_);
   return out;
 }
 

@@ -36,8 +36,13 @@ class Metrics {
               const std::array<int64_t, kStageCount>& stage_us);
   void RecordReload(int models);
   void SetModels(int models);
-  // Gauges are read when rendering: queued and running requests.
-  std::string Render(int queued, int running) const;
+  // Gauges are read when rendering.
+  struct Gauges {
+    int queued = 0, running = 0;  // requests waiting for a worker / run by one
+    int64_t memory_budget = 0, memory_reserved = 0;  // bytes (MemoryBudget)
+    int memory_waiting = 0;  // requests waiting for memory
+  };
+  std::string Render(const Gauges& gauges) const;
 
  private:
   struct Histogram {

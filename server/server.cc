@@ -253,7 +253,17 @@ absl::Status Server::Start() {
 bool Server::ListenerLost() { return listener_lost.load(); }
 
 std::string Server::RenderMetrics() const {
-  return metrics_.Render(pool_ ? pool_->queued() : 0, pool_ ? pool_->running() : 0);
+  Metrics::Gauges gauges;
+  if (pool_) {
+    gauges.queued = pool_->queued();
+    gauges.running = pool_->running();
+  }
+  if (budget_) {
+    gauges.memory_budget = budget_->total();
+    gauges.memory_reserved = budget_->reserved();
+    gauges.memory_waiting = budget_->waiting();
+  }
+  return metrics_.Render(gauges);
 }
 
 void Server::SetServing(bool serving) {

@@ -456,7 +456,13 @@ TEST(Metrics, RendersPrometheusText) {
   metrics.Record("Prepare", "cls", "board", "OK", 100, 2000, {-1, -1, -1, -1, 30000000});
   metrics.Record("Prepare", "unknown", "board", "NOT_FOUND", 50, 0, {-1, -1, -1, -1, -1});
   metrics.RecordReload(6);
-  const std::string text = metrics.Render(/*queued=*/2, /*running=*/1);
+  Metrics::Gauges gauges;
+  gauges.queued = 2;
+  gauges.running = 1;
+  gauges.memory_budget = 1610612736;
+  gauges.memory_reserved = 4096;
+  gauges.memory_waiting = 3;
+  const std::string text = metrics.Render(gauges);
   for (const char* line :
        {"hbprep_requests_total{method=\"Prepare\",model=\"cls\",target=\"board\",code=\"OK\"} 2\n",
         "hbprep_requests_total{method=\"Prepare\",model=\"unknown\",target=\"board\","
@@ -467,7 +473,9 @@ TEST(Metrics, RendersPrometheusText) {
         "hbprep_stage_seconds_bucket{stage=\"total\",le=\"+Inf\"} 2\n",
         "hbprep_stage_seconds_sum{stage=\"total\"} 30.004000\n",
         "hbprep_stage_seconds_count{stage=\"queue\"} 1\n", "hbprep_queue_depth 2\n",
-        "hbprep_in_flight 1\n", "hbprep_received_bytes_total 250\n",
+        "hbprep_in_flight 1\n", "hbprep_memory_budget_bytes 1610612736\n",
+        "hbprep_memory_reserved_bytes 4096\n", "hbprep_memory_waiting 3\n",
+        "hbprep_received_bytes_total 250\n",
         "hbprep_sent_bytes_total 4000\n", "hbprep_repository_reloads_total 1\n",
         "hbprep_models 6\n"}) {
     EXPECT_NE(text.find(line), std::string::npos) << line;
