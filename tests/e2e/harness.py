@@ -25,13 +25,14 @@ class Checks:
         sys.exit(1 if self.failed else 0)
 
 
-def start_server(build, work, name, models, *flags):
+def start_server(build, work, name, models, *flags, preexec_fn=None):
     """Starts hbprep-server on 127.0.0.1:0 (plus any --listen in `flags`); returns
-    (process, log file, TCP port)."""
+    (process, log file, TCP port). `preexec_fn` runs in the child before the server starts
+    (e.g. to lower a resource limit)."""
     log = open(os.path.join(work, name + ".log"), "w+")
     process = subprocess.Popen(
         [os.path.join(build, "server", "hbprep-server"), "--models", models, "--listen",
-         "127.0.0.1:0", *flags], stdout=log, stderr=subprocess.STDOUT)
+         "127.0.0.1:0", *flags], stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
     deadline = time.time() + 20
     while time.time() < deadline:
         time.sleep(0.05)

@@ -7,6 +7,7 @@ Usage: memory_e2e.py BUILD_DIR SOURCE_DIR WORK_DIR   (Debian's /usr/bin/python3)
 """
 import concurrent.futures
 import os
+import resource
 import shutil
 import signal
 import struct
@@ -210,4 +211,38 @@ finally:
     server.send_signal(signal.SIGTERM)
     code = server.wait(timeout=60)
 check("the server exits 0 on SIGTERM", code == 0)
+
+
+def sanitized():
+    with open(os.path.join(BUILD, "CMakeCache.txt")) as cache:
+        return "HBPREP_SANITIZE:BOOL=ON" in cache.read()
+
+
+# Under an address-space cap (3 GiB, as a container's memory limit would be), the requests
+# that used to allocate gigabytes or abort are refused and the process lives on. AddressSanitizer
+# reserves terabytes of address space, so its build cannot run under a cap.
+if not sanitized():
+    def capped():
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+    server, log, port = start_server(BUILD, WORK, "capped", os.path.join(SOURCE, "deploy", "models"),
+                                     "--workers", "2", preexec_fn=capped)
+    stub = rpc.InputAdapterStub(grpc.insecure_channel("127.0.0.1:%d" % port, options=options))
+    try:
+        for shape, target in (("1x3x8000x8000", pb.TARGET_CALIBRATION),
+                              ("1x3x12000x12000", pb.TARGET_CALIBRATION),
+                              ("1x3x16000x4000", pb.TARGET_BOARD)):
+            refused("under a 3 GiB address-space cap: %s" % shape,
+                    inline(yaml(shape), tiny_png(8, 8), target=target),
+                    Code.RESOURCE_EXHAUSTED, "")
+        refused("under a 3 GiB address-space cap: huge strides",
+                inline(yaml("1x3x224x224"), tiny_png(64, 64), model_info=info_ok,
+                       packing=pb.PACKING_STRIDED), Code.RESOURCE_EXHAUSTED, "")
+        again = stub.Prepare(good, timeout=60)
+        check("under the cap, a good request is served as before",
+              [t.data for t in again.tensors] == [t.data for t in expected.tensors])
+        check("under the cap, the server process is still up", server.poll() is None)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        code = server.wait(timeout=60)
+    check("under the cap, the server exits 0 on SIGTERM", code == 0)
 check.finish()
