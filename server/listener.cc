@@ -304,6 +304,30 @@ void ConnectionGate::Pump() {
     if (stop) break;
   }
   std::lock_guard<std::mutex> lock(connections_mutex_);
+  // Stopping comes after gRPC finished its calls (Server::Stop waits for them), but their
+  // last bytes may still be on their way to the clients: forward what gRPC wrote, until
+  // nothing more arrives for 20 ms or a second has passed, then close.
+  const int64_t until = NowMs() + 1000;
+  for (;;) {
+    std::vector<pollfd> polled;
+    std::vector<Proxied*> open;
+    bool pending = false;
+    for (auto& [connection, holder] : connections_) {
+      if (connection->client < 0) continue;
+      open.push_back(connection);
+      polled.push_back({connection->inner, POLLIN, 0});
+      pending = pending || !connection->down.empty();
+    }
+    if (open.empty() || NowMs() >= until) break;
+    const int ready = poll(polled.data(), polled.size(), pending ? 2 : 20);
+    if (ready == 0 && !pending) break;
+    for (size_t i = 0; i < open.size(); ++i) {
+      if ((polled[i].revents == 0 && open[i]->down.empty()) || Service(open[i])) continue;
+      close(open[i]->client);
+      close(open[i]->inner);
+      open[i]->client = open[i]->inner = -1;
+    }
+  }
   for (auto& [connection, holder] : connections_) {
     if (connection->client < 0) continue;
     close(connection->client);
