@@ -23,6 +23,7 @@
 #include "adapters/npy.h"
 #include "adapters/recipe.h"
 #include "adapters/request_cost.h"
+#include "adapters/size_math.h"
 #include "adapters/status_macros.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgproc.hpp"
@@ -891,14 +892,6 @@ absl::StatusOr<Prepared> Prepare(const Descriptor& descriptor, absl::Span<const 
   }
 }
 
-namespace {
-
-// a * b and a + b, false when the result does not fit.
-bool Mul(int64_t a, int64_t b, int64_t* out) { return !__builtin_mul_overflow(a, b, out); }
-bool Add(int64_t a, int64_t b, int64_t* out) { return !__builtin_add_overflow(a, b, out); }
-
-}  // namespace
-
 absl::StatusOr<size_t> CheckStridedLayout(const TensorSpec& spec, size_t data_bytes) {
   const std::string shape = absl::StrJoin(spec.shape, "x");
   const std::string strides = absl::StrJoin(spec.strides, ",");
@@ -928,7 +921,7 @@ absl::StatusOr<size_t> CheckStridedLayout(const TensorSpec& spec, size_t data_by
     // PackStrided copies rows of the last dimension to the offsets the other strides give.
     int64_t count = element;
     for (int64_t dim : spec.shape) {
-      if (!Mul(count, dim, &count)) return overflow();
+      if (!CheckedMul(count, dim, &count)) return overflow();
     }
     if (bytes != count) {
       return bad(absl::StrCat("holds ", data_bytes, " data bytes, shape ", shape, " (",
@@ -944,12 +937,12 @@ absl::StatusOr<size_t> CheckStridedLayout(const TensorSpec& spec, size_t data_by
                                 " bytes within it"));
       }
       int64_t span = 0;
-      if (!Mul(spec.shape[d] - 1, spec.strides[d], &span) || !Add(end, span, &end) ||
-          !Mul(spec.shape[d], spec.strides[d], &inner)) {
+      if (!CheckedMul(spec.shape[d] - 1, spec.strides[d], &span) || !CheckedAdd(end, span, &end) ||
+          !CheckedMul(spec.shape[d], spec.strides[d], &inner)) {
         return overflow();
       }
     }
-    if (!Mul(spec.strides[0], spec.shape[0], &packed)) return overflow();
+    if (!CheckedMul(spec.strides[0], spec.shape[0], &packed)) return overflow();
     if (end > packed) {
       return bad(absl::StrCat("strides ", strides, " do not fit shape ", shape,
                               ": its data ends at byte ", end, " of ", packed));
@@ -963,14 +956,14 @@ absl::StatusOr<size_t> CheckStridedLayout(const TensorSpec& spec, size_t data_by
     if (rank != 4) return bad(absl::StrCat("an image plane has rank 4, not shape ", shape));
     int64_t row_bytes = 0, rows = 0, row_stride = 0;
     if (spec.layout == TensorLayout::kNHWC) {
-      if (!Mul(spec.shape[2], spec.shape[3], &row_bytes)) return overflow();
+      if (!CheckedMul(spec.shape[2], spec.shape[3], &row_bytes)) return overflow();
       rows = spec.shape[1];
       row_stride = spec.strides[1];
     } else if (spec.layout == TensorLayout::kNCHW || spec.layout == TensorLayout::kNV12) {
       row_bytes = spec.shape[3];
       rows = spec.shape[2];
       if (spec.layout == TensorLayout::kNV12) {  // Y rows, then H / 2 UV rows
-        if (!Mul(rows, 3, &rows)) return overflow();
+        if (!CheckedMul(rows, 3, &rows)) return overflow();
         rows /= 2;
       }
       row_stride = spec.strides[2];
@@ -979,7 +972,7 @@ absl::StatusOr<size_t> CheckStridedLayout(const TensorSpec& spec, size_t data_by
     }
     const int64_t image_stride = spec.strides[0], n = spec.shape[0];
     int64_t count = 0, last = 0, end = 0;
-    if (!Mul(n, rows, &count) || !Mul(count, row_bytes, &count)) return overflow();
+    if (!CheckedMul(n, rows, &count) || !CheckedMul(count, row_bytes, &count)) return overflow();
     if (bytes != count) {
       return bad(
           absl::StrCat("holds ", data_bytes, " data bytes, shape ", shape, " needs ", count));
@@ -988,12 +981,12 @@ absl::StatusOr<size_t> CheckStridedLayout(const TensorSpec& spec, size_t data_by
       return bad(absl::StrCat("strides ", strides, " do not fit shape ", shape, ": row stride ",
                               row_stride, " is below the row's ", row_bytes, " bytes"));
     }
-    if (!Mul(rows - 1, row_stride, &last) || !Add(last, row_bytes, &end)) return overflow();
+    if (!CheckedMul(rows - 1, row_stride, &last) || !CheckedAdd(last, row_bytes, &end)) return overflow();
     if (image_stride < end) {
       return bad(absl::StrCat("strides ", strides, " do not fit shape ", shape, ": image stride ",
                               image_stride, " is below the image's ", end, " bytes"));
     }
-    if (!Mul(image_stride, n, &packed)) return overflow();
+    if (!CheckedMul(image_stride, n, &packed)) return overflow();
   }
   if (static_cast<uint64_t>(packed) > std::numeric_limits<size_t>::max()) return overflow();
   return static_cast<size_t>(packed);
