@@ -47,6 +47,8 @@ struct ConnectionGate::Proxied {
   int client = -1, inner = -1;
   std::string up, down;  // bytes read but not written yet: client -> gRPC, gRPC -> client
   bool client_eof = false, inner_eof = false;
+  bool inner_closed = false;    // gRPC's end no longer takes bytes (what it wrote still goes on)
+  int64_t linger_until_ms = 0;  // with inner < 0: gRPC is done, waiting for the client's EOF
   // Where the client's byte stream is: the 24-byte preface, then frames (9-byte headers).
   size_t preface_left = 24;
   unsigned char header[9] = {};
@@ -180,13 +182,18 @@ void ConnectionGate::StopAccepting() {
   listeners_.clear();
   for (const std::string& path : unix_paths_) unlink(path.c_str());
   unix_paths_.clear();
+  if (pump_.joinable() && !draining_.exchange(true)) {
+    const char drain = kWakeDrain;
+    (void)!write(pump_wake_fds_[1], &drain, 1);
+  }
 }
 
-void ConnectionGate::Stop() {
+void ConnectionGate::Stop(std::chrono::steady_clock::time_point deliver_until) {
   StopAccepting();
   if (pump_.joinable()) {
-    const char byte = 0;
-    (void)!write(pump_wake_fds_[1], &byte, 1);
+    deliver_until_ = deliver_until;
+    const char stop = kWakeStop;
+    (void)!write(pump_wake_fds_[1], &stop, 1);
     pump_.join();
   }
   for (int* fd : {&wake_fds_[0], &wake_fds_[1], &pump_wake_fds_[0], &pump_wake_fds_[1], &spare_fd_,
@@ -275,64 +282,83 @@ void ConnectionGate::AcceptAll(int listener) {
   }
 }
 
-void ConnectionGate::Pump() {
+void ConnectionGate::Close(Proxied* connection) {
+  if (connection->client < 0) return;
+  if (connection->inner < 0) --lingering_;
+  close(connection->client);
+  if (connection->inner >= 0) close(connection->inner);
+  connection->client = connection->inner = -1;
+}
+
+bool ConnectionGate::PumpOnce(int timeout_ms) {
   epoll_event events[256];
-  for (;;) {
-    const int ready = epoll_wait(epoll_fd_, events, 256, -1);
-    if (ready < 0 && errno != EINTR) break;
-    bool stop = false;
-    std::vector<Proxied*> closed;
-    for (int i = 0; i < ready; ++i) {
-      auto* connection = static_cast<Proxied*>(events[i].data.ptr);
-      if (connection == nullptr) {
-        stop = true;
-        continue;
+  const int ready = epoll_wait(epoll_fd_, events, 256, timeout_ms);
+  if (ready < 0 && errno != EINTR) return true;
+  bool stop = false;
+  std::vector<Proxied*> woken, closed;
+  for (int i = 0; i < ready; ++i) woken.push_back(static_cast<Proxied*>(events[i].data.ptr));
+  for (size_t i = 0; i < woken.size(); ++i) {
+    Proxied* connection = woken[i];
+    if (connection == nullptr) {  // StopAccepting() or Stop()
+      char wakes[16];
+      for (ssize_t got; (got = read(pump_wake_fds_[0], wakes, sizeof(wakes))) > 0;) {
+        stop = stop || std::find(wakes, wakes + got, kWakeStop) != wakes + got;
       }
-      if (connection->client < 0) continue;  // closed earlier in this batch
-      if (!Service(connection)) {
-        close(connection->client);
-        close(connection->inner);
-        connection->client = connection->inner = -1;
-        closed.push_back(connection);
+      // Draining from now on: every connection takes all gRPC has written (Service()).
+      std::lock_guard<std::mutex> lock(connections_mutex_);
+      for (auto& [open, holder] : connections_) woken.push_back(open);
+      continue;
+    }
+    if (connection->client < 0) continue;  // closed earlier in this batch
+    const bool was_lingering = connection->inner < 0;
+    if (!Service(connection)) {
+      Close(connection);
+      closed.push_back(connection);
+    } else if (!was_lingering && connection->inner < 0) {
+      ++lingering_;
+    }
+  }
+  // Closed connections go once no event of this batch can name them any more; so do those
+  // whose client has not closed its end within kLingerMs.
+  std::lock_guard<std::mutex> lock(connections_mutex_);
+  for (Proxied* connection : closed) connections_.erase(connection);
+  if (lingering_ > 0) {
+    const int64_t now = NowMs();
+    for (auto it = connections_.begin(); it != connections_.end();) {
+      if (it->first->inner < 0 && now >= it->first->linger_until_ms) {
+        Close(it->first);
+        it = connections_.erase(it);
+      } else {
+        ++it;
       }
     }
-    // Closed connections go once no event of this batch can name them any more.
+  }
+  return stop;
+}
+
+void ConnectionGate::Pump() {
+  while (!PumpOnce(lingering_ > 0 ? 100 : -1)) {
+  }
+  // Stopping comes after gRPC finished its calls (Server::Stop waits for them), but their
+  // last bytes may still be on their way to the clients: go on forwarding while a connection
+  // has bytes to deliver or waits for its client's EOF, and while gRPC writes (nothing for
+  // 20 ms ends it), until deliver_until_; then close what is left.
+  while (std::chrono::steady_clock::now() < deliver_until_) {
+    bool open = false, busy = false;
     {
       std::lock_guard<std::mutex> lock(connections_mutex_);
-      for (Proxied* connection : closed) connections_.erase(connection);
+      for (auto& [connection, holder] : connections_) {
+        open = true;
+        busy = busy || connection->inner < 0 || !connection->down.empty();
+      }
     }
-    if (stop) break;
+    if (!open) break;
+    const int64_t quiet_from = NowMs();
+    PumpOnce(busy ? 5 : 20);
+    if (!busy && NowMs() - quiet_from >= 20) break;
   }
   std::lock_guard<std::mutex> lock(connections_mutex_);
-  // Stopping comes after gRPC finished its calls (Server::Stop waits for them), but their
-  // last bytes may still be on their way to the clients: forward what gRPC wrote, until
-  // nothing more arrives for 20 ms or a second has passed, then close.
-  const int64_t until = NowMs() + 1000;
-  for (;;) {
-    std::vector<pollfd> polled;
-    std::vector<Proxied*> open;
-    bool pending = false;
-    for (auto& [connection, holder] : connections_) {
-      if (connection->client < 0) continue;
-      open.push_back(connection);
-      polled.push_back({connection->inner, POLLIN, 0});
-      pending = pending || !connection->down.empty();
-    }
-    if (open.empty() || NowMs() >= until) break;
-    const int ready = poll(polled.data(), polled.size(), pending ? 2 : 20);
-    if (ready == 0 && !pending) break;
-    for (size_t i = 0; i < open.size(); ++i) {
-      if ((polled[i].revents == 0 && open[i]->down.empty()) || Service(open[i])) continue;
-      close(open[i]->client);
-      close(open[i]->inner);
-      open[i]->client = open[i]->inner = -1;
-    }
-  }
-  for (auto& [connection, holder] : connections_) {
-    if (connection->client < 0) continue;
-    close(connection->client);
-    close(connection->inner);
-  }
+  for (auto& [connection, holder] : connections_) Close(connection);
   connections_.clear();
 }
 
@@ -347,17 +373,26 @@ bool ConnectionGate::Service(Proxied* c) {
     }
     return true;
   };
+  // The two directions end separately: gRPC may close its end while the client still sends
+  // (a WINDOW_UPDATE, a PING), and what gRPC wrote before closing must still reach the
+  // client, so a failed write to gRPC only stops that direction.
   for (bool moved = true; moved;) {
     moved = false;
-    if (!flush(c->inner, &c->up) || !flush(c->client, &c->down)) return false;
-    // Client -> gRPC, reading the frame headers on the way.
+    if (c->inner >= 0 && !flush(c->inner, &c->up)) {
+      c->inner_closed = true;
+      c->up.clear();
+    }
+    if (!flush(c->client, &c->down)) return false;  // the client is gone
+    // Client -> gRPC, reading the frame headers on the way; dropped once gRPC takes no more.
     if (c->up.empty() && !c->client_eof) {
       const ssize_t got = read(c->client, buffer, sizeof(buffer));
       if (got == 0) {
         c->client_eof = true;
-        shutdown(c->inner, SHUT_WR);
+        if (c->inner >= 0) shutdown(c->inner, SHUT_WR);
       } else if (got < 0 && errno != EAGAIN && errno != EINTR) {
         return false;
+      } else if (got > 0 && (c->inner < 0 || c->inner_closed)) {
+        moved = true;
       } else if (got > 0) {
         moved = true;
         const int64_t now = NowMs();
@@ -395,22 +430,34 @@ bool ConnectionGate::Service(Proxied* c) {
         c->up.assign(buffer, static_cast<size_t>(got));
       }
     }
-    // gRPC -> client.
-    if (c->down.empty() && !c->inner_eof) {
+    // gRPC -> client. A socket pair hands over what was written before an error is reported,
+    // so an error here, like EOF, means gRPC has nothing more. While the server drains,
+    // everything gRPC writes is taken at once, whatever the client's pace: gRPC 1.51 closes
+    // a connection as soon as its last call is answered after a GOAWAY and drops what it
+    // could not write yet (a slow client's response would lose its end). What is held is
+    // what gRPC held: responses already made.
+    if (c->inner >= 0 && !c->inner_eof && (c->down.empty() || draining_.load())) {
       const ssize_t got = read(c->inner, buffer, sizeof(buffer));
-      if (got == 0) {
+      if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
         c->inner_eof = true;
-        shutdown(c->client, SHUT_WR);
-      } else if (got < 0 && errno != EAGAIN && errno != EINTR) {
-        return false;
       } else if (got > 0) {
         moved = true;
-        c->down.assign(buffer, static_cast<size_t>(got));
+        c->down.append(buffer, static_cast<size_t>(got));
       }
     }
   }
-  // Over once gRPC closed its side and the client has everything gRPC sent.
-  return !(c->inner_eof && c->down.empty());
+  if (c->inner >= 0 && c->inner_eof && c->down.empty()) {
+    // gRPC is done and the client has everything it sent. Closing now, while the client's
+    // last frames are unread here, would reset the connection, and a reset client may drop
+    // the response's last bytes before reading them: half-close, and keep reading (and
+    // dropping) until the client's EOF or kLingerMs.
+    shutdown(c->client, SHUT_WR);
+    close(c->inner);
+    c->inner = -1;
+    c->up.clear();
+    c->linger_until_ms = NowMs() + kLingerMs;
+  }
+  return !(c->inner < 0 && c->client_eof);
 }
 
 }  // namespace hbprep

@@ -19,6 +19,7 @@
 #define HBPREP_SERVER_LISTENER_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -41,6 +42,8 @@ class ConnectionGate {
  public:
   static constexpr double kResetBurst = 200;
   static constexpr double kResetsPerSecond = 100;
+  // How long a connection gRPC has closed waits for its client's EOF before it is closed.
+  static constexpr int64_t kLingerMs = 2000;
 
   ConnectionGate();
   ~ConnectionGate();
@@ -54,10 +57,13 @@ class ConnectionGate {
   // while fewer than `max_descriptors` descriptors are open.
   void Start(grpc_server* server, int max_descriptors);
   // Stops accepting and closes the listeners (unix socket files are removed); connections
-  // already taken go on. Idempotent.
+  // already taken go on, draining: what gRPC writes to them is taken whatever the client's
+  // pace. Idempotent.
   void StopAccepting();
-  // StopAccepting(), then closes every connection. Idempotent.
-  void Stop();
+  // StopAccepting(), then forwards what gRPC wrote until every client has it and has hung up,
+  // or `deliver_until`, and closes every connection. Call it after grpc::Server::Wait().
+  // Idempotent.
+  void Stop(std::chrono::steady_clock::time_point deliver_until = {});
 
   int64_t accepted() const { return accepted_.load(); }
   int64_t refused() const { return refused_.load(); }
@@ -69,8 +75,11 @@ class ConnectionGate {
   void Loop();
   void AcceptAll(int listener);
   void Pump();
+  // One epoll_wait (at most `timeout_ms`, -1 without end) and its events; true on Stop().
+  bool PumpOnce(int timeout_ms);
   // Moves what can move between a connection's two sockets; false once it is over.
   bool Service(Proxied* connection);
+  void Close(Proxied* connection);
 
   std::vector<int> listeners_;
   std::vector<std::string> unix_paths_;
@@ -84,11 +93,15 @@ class ConnectionGate {
   int64_t counted_at_ms_ = 0;
   int64_t warned_at_ms_ = 0;
   std::atomic<int64_t> accepted_{0}, refused_{0}, reset_floods_{0};
+  static constexpr char kWakeDrain = 'd', kWakeStop = 's';  // bytes on pump_wake_fds_
+  std::atomic<bool> draining_{false};
+  std::chrono::steady_clock::time_point deliver_until_;  // set before the stop wake
   std::thread thread_;
   int epoll_fd_ = -1;
   std::thread pump_;
   std::mutex connections_mutex_;  // the accept loop adds, the pump removes
   std::unordered_map<Proxied*, std::unique_ptr<Proxied>> connections_;
+  int lingering_ = 0;  // connections whose gRPC end is closed (the pump's own count)
 };
 
 }  // namespace hbprep

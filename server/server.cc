@@ -279,6 +279,9 @@ void Server::SetServing(bool serving) {
 void Server::Stop() {
   if (stopped_) return;
   stopped_ = true;
+  // Calls have the grace to finish and their answers to reach the clients (at least a
+  // second for the answers of calls that finished at its end).
+  const auto deliver_until = std::chrono::steady_clock::now() + options_.grace;
   if (server_ != nullptr) {
     SetServing(false);  // first, so that whoever reads the log line sees NOT_SERVING
     spdlog::info("draining: {} running, {} queued; health NOT_SERVING; grace {} ms",
@@ -289,7 +292,7 @@ void Server::Stop() {
   }
   if (pool_ != nullptr) pool_->Shutdown();
   if (server_ != nullptr) server_->Wait();
-  gate_.Stop();
+  gate_.Stop(std::max(deliver_until, std::chrono::steady_clock::now() + std::chrono::seconds(1)));
   if (store_ != nullptr) store_->StopWatching();
   metrics_endpoint_.Stop();
   for (int fd : socket_locks_) close(fd);

@@ -1,0 +1,113 @@
+#!/usr/bin/python3
+"""A response in flight when hbprep-server is told to stop reaches its client whole, even
+while the client goes on writing (as gRPC clients do: WINDOW_UPDATE frames as they read).
+
+gRPC closes its end of a connection once its last call is answered; the client's frames that
+arrive after that cannot be delivered, and the connection gate (server/listener.cc) used to
+close the whole connection on that failed write, dropping the part of the response it had not
+forwarded yet ("Socket closed" at the client, about one SIGTERM in five); and gRPC 1.51 drops
+what it has not written yet when it closes, so a slow client lost the end of its response
+(the gate now takes everything gRPC writes while the server drains). A raw HTTP/2 client
+(h2raw.py) sends one Prepare of 8 noisy JPEGs, reads the answer slowly (so that it is still
+on its way when gRPC closes) while it writes a WINDOW_UPDATE every half millisecond, and the
+server gets SIGTERM while the call runs; every run must see the whole response message
+and the stream's trailers.
+
+Usage: drain_e2e.py BUILD_DIR SOURCE_DIR WORK_DIR   (Debian's /usr/bin/python3)
+"""
+import os
+import shutil
+import signal
+import struct
+import sys
+import threading
+import time
+
+import cv2
+import numpy as np
+
+BUILD, SOURCE, WORK = sys.argv[1:4]
+sys.path.insert(0, os.path.join(BUILD, "python"))
+from hbprep.v1 import hbprep_pb2 as pb  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import h2raw  # noqa: E402
+from harness import Checks, Server  # noqa: E402
+
+shutil.rmtree(WORK, ignore_errors=True)
+os.makedirs(WORK)
+check = Checks()
+MODELS = os.path.join(SOURCE, "deploy", "models")
+RUNS = 3
+
+# About 3 MB in all: within the 4 MB flow-control window gRPC grants at once.
+noise = np.random.default_rng(3).integers(0, 256, (540, 960, 3), dtype=np.uint8)
+jpeg = cv2.imencode(".jpg", noise, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+request = pb.PrepareRequest(model_name="cls_batch8")
+for _ in range(8):
+    request.images.add(encoded=jpeg)
+message = h2raw.grpc_message(request.SerializeToString())
+assert len(message) < 4000000, len(message)
+headers = h2raw.grpc_headers("/hbprep.v1.InputAdapter/Prepare")
+
+
+def run(index):
+    """One SIGTERM during the call; returns (response bytes, whether the trailers came, exit)."""
+    server = Server(BUILD, WORK, "server%d" % index, MODELS, "--log-level", "debug")
+    client = h2raw.Connection("127.0.0.1", server.port, keep=True,
+                              settings={h2raw.SETTINGS_INITIAL_WINDOW_SIZE: 1 << 30},
+                              read_size=16384, read_pause=0.01)
+    client.send(h2raw.frame(h2raw.WINDOW_UPDATE, 0, 0, struct.pack(">I", (1 << 30) - 65535)))
+    # The server's SETTINGS (its 4 MB stream window counts once acknowledged) and its
+    # connection window.
+    deadline = time.time() + 20
+    while time.time() < deadline and not any(
+            kind == h2raw.WINDOW_UPDATE for kind, _, _, _ in h2raw.frames(bytes(client.data))):
+        time.sleep(0.002)
+    client.send(h2raw.frame(h2raw.SETTINGS, h2raw.ACK, 0))
+    chunks = [message[at:at + 16384] for at in range(0, len(message), 16384)]
+    client.send(h2raw.frame(h2raw.HEADERS, h2raw.END_HEADERS, 1, headers) + b"".join(
+        h2raw.frame(h2raw.DATA, h2raw.END_STREAM if i == len(chunks) - 1 else 0, 1, chunk)
+        for i, chunk in enumerate(chunks)))
+    deadline = time.time() + 20
+    while time.time() < deadline and "Prepare accepted" not in server.text():
+        time.sleep(0.002)
+
+    def answered():
+        return any(kind == h2raw.HEADERS and stream == 1 and flags & h2raw.END_STREAM
+                   for kind, flags, stream, _ in h2raw.frames(bytes(client.data)))
+
+    def keep_writing():
+        try:
+            while not client.closed.is_set() and not answered():
+                client.send(h2raw.frame(h2raw.WINDOW_UPDATE, 0, 0, struct.pack(">I", 1)))
+                time.sleep(0.0005)
+        except OSError:
+            pass
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    server.process.send_signal(signal.SIGTERM)
+    writer.join(30)
+    # As a gRPC client does once its calls are answered after a GOAWAY: hang up.
+    client.close()
+    code = server.process.wait(timeout=30)
+    body = b"".join(p for kind, _, stream, p in h2raw.frames(bytes(client.data))
+                    if kind == h2raw.DATA and stream == 1)
+    return body, answered(), code
+
+
+results = [run(i) for i in range(RUNS)]
+whole = [len(body) >= 5 and len(body) == 5 + struct.unpack(">I", body[1:5])[0] and trailers
+         for body, trailers, _ in results]
+print("runs with the whole response and its trailers: %d of %d (sizes %s)" %
+      (sum(whole), RUNS, sorted({len(body) for body, _, _ in results})))
+check("every response in flight at SIGTERM arrives whole, with its trailers", all(whole),
+      [(len(body), trailers) for body, trailers, _ in results])
+response = pb.PrepareResponse()
+if whole[0]:
+    response.ParseFromString(results[0][0][5:])
+check("and it is the model's answer", len(response.tensors) == 16, len(response.tensors))
+check("the server exits 0 each time", all(code == 0 for _, _, code in results),
+      [code for _, _, code in results])
+check.finish()
