@@ -190,6 +190,39 @@ void BgrToNv12(const cv::Mat& bgr_in, Nv12Recipe recipe, std::vector<uint8_t>* y
       w, h);
 }
 
+// The interleaved (or gray) uint8 pixels of `type` the board takes from a BGR frame: fractional
+// float32 data truncates, as astype(np.uint8); Y/U/V of the full-range formula for gray and
+// yuv444.
+std::vector<uint8_t> PixelsOf(const cv::Mat& bgr_in, ImageType type) {
+  cv::Mat bgr = AsUint8(bgr_in);
+  if (!bgr.isContinuous()) bgr = bgr.clone();
+  const size_t pixels = bgr.total();
+  const int channels = type == ImageType::kGray ? 1 : 3;
+  std::vector<uint8_t> data(pixels * channels);
+  const uint8_t* src = bgr.ptr<uint8_t>();
+  for (size_t i = 0; i < pixels; ++i, src += 3) {
+    const double b = src[0], g = src[1], r = src[2];
+    uint8_t* d = data.data() + i * channels;
+    switch (type) {
+      case ImageType::kBgr:
+        d[0] = src[0], d[1] = src[1], d[2] = src[2];
+        break;
+      case ImageType::kRgb:
+        d[0] = src[2], d[1] = src[1], d[2] = src[0];
+        break;
+      case ImageType::kYuv444:
+        d[0] = static_cast<uint8_t>(CalcY(r, g, b));
+        d[1] = static_cast<uint8_t>(CalcU(r, g, b));
+        d[2] = static_cast<uint8_t>(CalcV(r, g, b));
+        break;
+      default:  // gray
+        d[0] = static_cast<uint8_t>(CalcY(r, g, b));
+        break;
+    }
+  }
+  return data;
+}
+
 // J6 calibration data and ONNX inputs are normalised; on OE 1.x the model holds the
 // normalisation node, so its data stops before mean/scale.
 bool Normalises(const Descriptor& descriptor, const InputDescriptor& input) {
@@ -285,6 +318,15 @@ class Preparer {
   // The float model's data of a BGR frame; `float32`: the transformers hold it as float32
   // (Frame::float32), so colour conversions compute in float32.
   void Float(int index, int item, const InputDescriptor& input, const cv::Mat& bgr, bool float32);
+  // The data of OE 1.x's generated ONNX models (Target::kOe1FloatOnnx, kOe1QuantizedOnnx): they
+  // begin with hb_mapper's HzPreprocess node and take input_type_rt's "intermediate type"
+  // minus 128 (nv12 and yuv444 as YUV444, rgb/bgr/gray as they are; hb_mapper's docs, "the
+  // conversion's internal process"): the float models float32 in input_layout_train, the
+  // quantized model int8 in NHWC (NCHW where input_layout_rt says so). horizon_tc_ui's
+  // HB_ONNXRuntime subtracts the 128 itself from uint8 data for HzPreprocess models, which is
+  // why the samples feed uint8 with input_offset=128.
+  void Oe1Onnx(int index, int item, const InputDescriptor& input, const cv::Mat& bgr,
+               bool float32);
   absl::Status Featuremap(int index, int item, const InputDescriptor& input,
                           const InputImage& image);
   absl::Status CheckRoi(const Roi& roi, int width, int height, const InputImage& image);
@@ -485,32 +527,8 @@ absl::Status Preparer::Board(int index, int item, const InputDescriptor& input,
     return absl::OkStatus();
   }
   frame.ToBgr();
-  cv::Mat bgr = AsUint8(frame.bgr);  // fractional float32 data truncates, as astype(np.uint8)
-  if (!bgr.isContinuous()) bgr = bgr.clone();
-  // Interleaved or gray images; Y of the full-range formula for gray and yuv444.
+  std::vector<uint8_t> data = PixelsOf(frame.bgr, input.type_rt);
   const int channels = input.type_rt == ImageType::kGray ? 1 : 3;
-  std::vector<uint8_t> data(pixels * channels);
-  const uint8_t* src = bgr.ptr<uint8_t>();
-  for (size_t i = 0; i < pixels; ++i, src += 3) {
-    const double b = src[0], g = src[1], r = src[2];
-    uint8_t* d = data.data() + i * channels;
-    switch (input.type_rt) {
-      case ImageType::kBgr:
-        d[0] = src[0], d[1] = src[1], d[2] = src[2];
-        break;
-      case ImageType::kRgb:
-        d[0] = src[2], d[1] = src[1], d[2] = src[0];
-        break;
-      case ImageType::kYuv444:
-        d[0] = static_cast<uint8_t>(CalcY(r, g, b));
-        d[1] = static_cast<uint8_t>(CalcU(r, g, b));
-        d[2] = static_cast<uint8_t>(CalcV(r, g, b));
-        break;
-      default:  // gray
-        d[0] = static_cast<uint8_t>(CalcY(r, g, b));
-        break;
-    }
-  }
   const bool ddr = input.source == InputSource::kDdr;
   if (ddr && input.ddr_signed) {
     for (uint8_t& value : data) value ^= 0x80;  // pixel - 128 as int8
@@ -529,19 +547,21 @@ absl::Status Preparer::Board(int index, int item, const InputDescriptor& input,
   return absl::OkStatus();
 }
 
-void Preparer::Float(int index, int item, const InputDescriptor& input, const cv::Mat& bgr_in,
-                     bool float32) {
+// The float pixels of `type` (interleaved, or gray) of a BGR frame, as the float model's
+// data holds them; `float32`: the transformers hold the data as float32 (Frame::float32), so
+// colour conversions compute in float32.
+std::vector<float> FloatPixels(const cv::Mat& bgr_in, ImageType type, bool float32) {
   cv::Mat bgr = bgr_in.isContinuous() ? bgr_in : bgr_in.clone();
   const int w = bgr.cols, h = bgr.rows;
   const size_t pixels = static_cast<size_t>(w) * h;
-  const int channels = input.type_train == ImageType::kGray ? 1 : 3;
+  const int channels = type == ImageType::kGray ? 1 : 3;
   std::vector<float> hwc(pixels * channels);
   if (float32 || bgr.depth() == CV_32F) {
     // float32 data (after any step): copied as it is, colour conversions in float32 as numpy
     // evaluates them on float32 arrays.
     if (bgr.depth() != CV_32F) bgr.convertTo(bgr, CV_32F);
     const float* src = bgr.ptr<float>();
-    switch (input.type_train) {
+    switch (type) {
       case ImageType::kYuv444:
         FloatRgbToYuv444F32(src, w * 3, ChannelOrder::kBgr, hwc.data(), w * 3, w, h);
         break;
@@ -549,7 +569,7 @@ void Preparer::Float(int index, int item, const InputDescriptor& input, const cv
         FloatRgbToGrayF32(src, w * 3, ChannelOrder::kBgr, hwc.data(), w, w, h);
         break;
       default: {
-        const bool rgb = input.type_train == ImageType::kRgb;
+        const bool rgb = type == ImageType::kRgb;
         for (size_t i = 0; i < pixels; ++i, src += 3) {
           hwc[i * 3 + 0] = src[rgb ? 2 : 0];
           hwc[i * 3 + 1] = src[1];
@@ -558,7 +578,7 @@ void Preparer::Float(int index, int item, const InputDescriptor& input, const cv
       }
     }
   } else {
-    switch (input.type_train) {
+    switch (type) {
       case ImageType::kYuv444:
         RgbToYuv444Float(bgr.ptr<uint8_t>(), static_cast<int>(bgr.step[0]), ChannelOrder::kBgr,
                          hwc.data(), w * 3, w, h);
@@ -568,7 +588,7 @@ void Preparer::Float(int index, int item, const InputDescriptor& input, const cv
                        hwc.data(), w, w, h);
         break;
       default: {
-        const bool rgb = input.type_train == ImageType::kRgb;
+        const bool rgb = type == ImageType::kRgb;
         const uint8_t* src = bgr.ptr<uint8_t>();
         for (size_t i = 0; i < pixels; ++i, src += 3) {
           hwc[i * 3 + 0] = src[rgb ? 2 : 0];
@@ -578,6 +598,17 @@ void Preparer::Float(int index, int item, const InputDescriptor& input, const cv
       }
     }
   }
+  return hwc;
+}
+
+void Preparer::Float(int index, int item, const InputDescriptor& input, const cv::Mat& bgr,
+                     bool float32) {
+  if (options_.target == Target::kOe1FloatOnnx || options_.target == Target::kOe1QuantizedOnnx) {
+    return Oe1Onnx(index, item, input, bgr, float32);
+  }
+  const size_t pixels = bgr.total();
+  const int channels = input.type_train == ImageType::kGray ? 1 : 3;
+  std::vector<float> hwc = FloatPixels(bgr, input.type_train, float32);
   if (options_.float_as_uint8) {  // only where nothing is normalised (checked up front)
     std::vector<uint8_t> data(hwc.size());
     const bool nchw = *input.layout_train == Layout::kNCHW;
@@ -610,6 +641,57 @@ void Preparer::Float(int index, int item, const InputDescriptor& input, const cv
     float* chw = reinterpret_cast<float*>(data.data());
     for (size_t i = 0; i < pixels; ++i) {
       for (int c = 0; c < channels; ++c) chw[c * pixels + i] = hwc[i * channels + c];
+    }
+  }
+  parts_[{index, item, TensorRole::kImage}] = std::move(data);
+}
+
+void Preparer::Oe1Onnx(int index, int item, const InputDescriptor& input, const cv::Mat& bgr,
+                       bool float32) {
+  const bool quantized = options_.target == Target::kOe1QuantizedOnnx;
+  const int w = bgr.cols, h = bgr.rows;
+  const size_t pixels = static_cast<size_t>(w) * h;
+  const int channels = input.type_rt == ImageType::kGray ? 1 : 3;
+  // Interleaved values before the offset: uint8 where the board's data is integral (NV12,
+  // and every quantized-model input), the float model's float pixels otherwise.
+  std::vector<uint8_t> integral;
+  std::vector<float> fractional;
+  if (input.type_rt == ImageType::kNv12) {
+    // YUV444 from the board's NV12: each U and V sample serves its 2x2 block (nearest).
+    std::vector<uint8_t> y, uv(pixels / 2);
+    BgrToNv12(bgr, RecipeFor(input, float32), &y, uv.data());
+    integral.resize(pixels * 3);
+    for (int r = 0; r < h; ++r) {
+      for (int c = 0; c < w; ++c) {
+        uint8_t* d = integral.data() + (static_cast<size_t>(r) * w + c) * 3;
+        const uint8_t* chroma = uv.data() + (static_cast<size_t>(r / 2) * (w / 2) + c / 2) * 2;
+        d[0] = y[static_cast<size_t>(r) * w + c];
+        d[1] = chroma[0];
+        d[2] = chroma[1];
+      }
+    }
+  } else if (quantized) {
+    integral = PixelsOf(bgr, input.type_rt);
+  } else {
+    fractional = FloatPixels(bgr, input.type_rt, float32);
+  }
+  const bool nchw = quantized ? input.layout_rt == Layout::kNCHW
+                              : *input.layout_train == Layout::kNCHW;
+  auto at = [&](size_t i, int c) { return nchw ? c * pixels + i : i * channels + c; };
+  const size_t values = pixels * channels;
+  std::vector<uint8_t> data(values * (quantized ? 1 : sizeof(float)));
+  if (quantized) {  // int8: pixel - 128
+    for (size_t i = 0; i < pixels; ++i) {
+      for (int c = 0; c < channels; ++c) data[at(i, c)] = integral[i * channels + c] ^ 0x80;
+    }
+  } else {  // float32: pixel - 128 (one float32 subtraction, as numpy does it)
+    float* out = reinterpret_cast<float*>(data.data());
+    for (size_t i = 0; i < pixels; ++i) {
+      for (int c = 0; c < channels; ++c) {
+        const size_t k = i * channels + c;
+        const float value = integral.empty() ? fractional[k] : static_cast<float>(integral[k]);
+        out[at(i, c)] = value - 128.0f;
+      }
     }
   }
   parts_[{index, item, TensorRole::kImage}] = std::move(data);
@@ -796,7 +878,15 @@ std::vector<int> ImageBindings(const Descriptor& descriptor, Target target) {
 }
 
 absl::Status CheckOptions(const Descriptor& descriptor, const PrepareOptions& options) {
+  HBPREP_RETURN_IF_ERROR(CheckTarget(descriptor, options.target));
+  const bool oe1_onnx = options.target == Target::kOe1FloatOnnx ||
+                        options.target == Target::kOe1QuantizedOnnx;
   if (!options.float_as_uint8) return absl::OkStatus();
+  if (oe1_onnx) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "uint8 float-model data is for the calibration and onnx targets; ",
+        ToString(options.target), " tensors have their dtype from the plan"));
+  }
   if (options.target == Target::kBoard) {
     return absl::InvalidArgumentError(
         "uint8 float-model data is for the calibration and onnx targets; board tensors have "

@@ -27,6 +27,9 @@ class Planner {
 
   void AddFloatInput(const InputDescriptor& input, int index, bool apply_batch);
   void AddBoardInput(const InputDescriptor& input, int index);
+  // A float image tensor (AddFloatInput) as OE 1.x's quantized ONNX model takes it: int8, NHWC
+  // unless input_layout_rt is NCHW.
+  void MakeQuantizedOnnx(TensorSpec* spec);
 
  private:
   TensorSpec& Add(const InputDescriptor& input, int index, int item, std::string name,
@@ -62,6 +65,20 @@ void Planner::AddFloatInput(const InputDescriptor& input, int index, bool apply_
   if (apply_batch && descriptor_.input_batch > 0) spec.shape[0] = descriptor_.input_batch;
   spec.strides = DenseStrides(spec.shape, spec.dtype);
   spec.layout = FeaturemapLayout(input);
+}
+
+void Planner::MakeQuantizedOnnx(TensorSpec* spec) {
+  const InputDescriptor& input = descriptor_.inputs[spec->input_index];
+  const bool train_nchw = input.layout_train == Layout::kNCHW;
+  const bool nchw = input.layout_rt == Layout::kNCHW;
+  if (train_nchw != nchw) {
+    const std::vector<int64_t> s = spec->shape;  // the other of [N, C, H, W] / [N, H, W, C]
+    spec->shape = train_nchw ? std::vector<int64_t>{s[0], s[2], s[3], s[1]}
+                             : std::vector<int64_t>{s[0], s[3], s[1], s[2]};
+  }
+  spec->dtype = DType::kInt8;
+  spec->strides = DenseStrides(spec->shape, spec->dtype);
+  spec->layout = nchw ? TensorLayout::kNCHW : TensorLayout::kNHWC;
 }
 
 void Planner::AddBoardInput(const InputDescriptor& input, int index) {
@@ -154,15 +171,28 @@ absl::string_view ToString(Target target) {
       return "calibration";
     case Target::kOnnx:
       return "onnx";
+    case Target::kOe1FloatOnnx:
+      return "oe1_float_onnx";
+    case Target::kOe1QuantizedOnnx:
+      return "oe1_quantized_onnx";
   }
   return "?";
 }
 
+constexpr Target kTargets[] = {Target::kBoard, Target::kCalibration, Target::kOnnx,
+                               Target::kOe1FloatOnnx, Target::kOe1QuantizedOnnx};
+
 std::optional<Target> ParseTarget(absl::string_view name) {
-  for (Target target : {Target::kBoard, Target::kCalibration, Target::kOnnx}) {
+  for (Target target : kTargets) {
     if (ToString(target) == name) return target;
   }
   return std::nullopt;
+}
+
+std::string TargetNames(absl::string_view separator) {
+  return absl::StrJoin(kTargets, separator, [](std::string* out, Target target) {
+    absl::StrAppend(out, ToString(target));
+  });
 }
 
 absl::string_view ToString(DType dtype) {
@@ -301,6 +331,19 @@ bool FeaturemapTransposedOnBoard(const ChipInfo& chip, const InputDescriptor& in
   return *input.layout_rt != input.layout_train.value_or(Layout::kNCHW);
 }
 
+absl::Status CheckTarget(const Descriptor& descriptor, Target target) {
+  if (target != Target::kOe1FloatOnnx && target != Target::kOe1QuantizedOnnx) {
+    return absl::OkStatus();
+  }
+  if (descriptor.chip->toolchain != Toolchain::kOe1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "target ", ToString(target), " is for OE 1.x (hb_mapper) models; ",
+        descriptor.chip->march, " models come from hb_compile, whose *_original_float_model.onnx "
+        "and *_ptq_model.onnx take target onnx and whose .bc and .hbm take target board"));
+  }
+  return absl::OkStatus();
+}
+
 Plan ResolvePlan(const Descriptor& descriptor, Target target) {
   Plan plan;
   plan.model = descriptor.name;
@@ -318,7 +361,12 @@ Plan ResolvePlan(const Descriptor& descriptor, Target target) {
         planner.AddFloatInput(input, index, /*apply_batch=*/false);
         break;
       case Target::kOnnx:
+      case Target::kOe1FloatOnnx:
         planner.AddFloatInput(input, index, /*apply_batch=*/true);
+        break;
+      case Target::kOe1QuantizedOnnx:
+        planner.AddFloatInput(input, index, /*apply_batch=*/true);
+        if (input.is_image()) planner.MakeQuantizedOnnx(&plan.tensors.back());
         break;
       case Target::kBoard:
         planner.AddBoardInput(input, index);

@@ -23,10 +23,17 @@ namespace hbprep {
 enum class Target {
   kBoard,        // the compiled HBIR/HBM model: input_type_rt data, board strides
   kCalibration,  // calibration samples: the float model's input, input_shape
-  kOnnx,         // the toolchain's ONNX models: as calibration, with input_batch applied
+  kOnnx,         // the float ONNX models: as calibration, with input_batch applied (J6's
+                 // original_float and ptq_model.onnx; OE 1.x's float model before hb_mapper)
+  // OE 1.x's hb_mapper models, which begin with its HzPreprocess node (input_batch applied):
+  kOe1FloatOnnx,      // *_original_float/_optimized_float/_calibrated_model.onnx: input_type_rt's
+                      // intermediate type minus 128, float32, input_layout_train
+  kOe1QuantizedOnnx,  // *_quantized_model.onnx: the same values as int8, NHWC
 };
 absl::string_view ToString(Target target);
 std::optional<Target> ParseTarget(absl::string_view name);
+// Every target's name, joined by `separator`: "board, calibration, onnx, ..." for messages.
+std::string TargetNames(absl::string_view separator = ", ");
 
 enum class DType { kUint8, kInt8, kInt16, kUint16, kInt32, kFloat32, kBool };
 // numpy's names: uint8, int8, int16, uint16, int32, float32, bool (one byte, 0 or 1: the
@@ -122,9 +129,13 @@ void SetPlaneGeometry(const ChipInfo& chip, int64_t batch, int64_t height, int64
 // featuremap files stay in the float model's layout (input_shape); the engine transposes.
 bool FeaturemapTransposedOnBoard(const ChipInfo& chip, const InputDescriptor& input);
 
-// Resolves `descriptor` for `target`. REQUIRES: `descriptor` came from ParseDescriptor.
-// With a compiled model attached (AttachModelInfo), the board plan takes its input order,
-// dtypes, quantisation and strides.
+// Whether `target` applies to the model: the OE 1.x ONNX targets need an OE 1.x model (the
+// descriptor's type pairs keep input_type_rt's channels those of input_shape).
+// INVALID_ARGUMENT naming the target.
+absl::Status CheckTarget(const Descriptor& descriptor, Target target);
+// Resolves `descriptor` for `target` (CheckTarget first). REQUIRES: `descriptor` came from
+// ParseDescriptor. With a compiled model attached (AttachModelInfo), the board plan takes its
+// input order, dtypes, quantisation and strides.
 Plan ResolvePlan(const Descriptor& descriptor, Target target);
 
 // The `--input_stride` argument of hrt_model_exec for a J6 board plan, e.g.

@@ -19,6 +19,7 @@ class LocalBackend final : public Backend {
       : descriptor_(std::move(descriptor)), warnings_(std::move(warnings)) {}
 
   absl::StatusOr<ModelInfo> Describe(Target target) override {
+    if (absl::Status applies = CheckTarget(descriptor_, target); !applies.ok()) return applies;
     ModelInfo info;
     info.plan = ResolvePlan(descriptor_, target);
     info.plan.warnings = warnings_;
@@ -62,9 +63,7 @@ class RemoteBackend final : public Backend {
   absl::StatusOr<ModelInfo> Describe(Target target) override {
     v1::DescribeModelRequest request;
     SetModel(&request);
-    request.set_target(target == Target::kCalibration ? v1::TARGET_CALIBRATION
-                       : target == Target::kOnnx      ? v1::TARGET_ONNX
-                                                      : v1::TARGET_BOARD);
+    request.set_target(TargetToProto(target));
     absl::StatusOr<v1::DescribeModelResponse> response = client_->Describe(request);
     if (!response.ok()) return response.status();
     ModelInfo info;

@@ -28,10 +28,10 @@ constexpr char kUsage[] =
     "commands:\n"
     "  describe   print the plan (tensor names, dtypes, shapes, strides) of a model\n"
     "             --config FILE.yaml [--model-info FILE] | --models DIR [--model NAME]\n"
-    "             | --server ADDR ... [--target board|calibration|onnx] [--json]\n"
+    "             | --server ADDR ... [--target TARGET] [--json]\n"
     "  prepare    prepare the tensors of a model for a target from images\n"
     "             --config FILE.yaml [--model-info FILE] --out DIR\n"
-    "             [--target board|calibration|onnx]\n"
+    "             [--target TARGET]\n"
     "             [--nv12-recipe auto|calc|calc_f32|opencv] [--decode exact|fast]\n"
     "             [--roi l,t,r,b]...\n"
     "             [--raw FORMAT:WxH[:stride=N][:range=full|video]]\n"
@@ -58,6 +58,10 @@ constexpr char kUsage[] =
     "inline), and\n"
     "[--token-file FILE] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]] [--timeout-ms N]\n"
     "  help       print this text\n"
+    "\n"
+    "TARGET (default board): board (the compiled .hbm/.bin/.bc), calibration, onnx (the\n"
+    "float ONNX models; J6's ptq_model.onnx), oe1_float_onnx (OE 1.x's original_float,\n"
+    "optimized_float and calibrated ONNX), oe1_quantized_onnx (OE 1.x's quantized ONNX)\n"
     "\n"
     "exit status: 0 success, 1 the work failed, 2 bad usage or invalid descriptor\n";
 
@@ -208,7 +212,7 @@ int Describe(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   const std::optional<Target> target = ParseTarget(target_name);
   if (!target) {
     return UsageError(
-        err, absl::StrCat("--target '", target_name, "' is not one of board, calibration, onnx"));
+        err, absl::StrCat("--target '", target_name, "' is not one of ", TargetNames()));
   }
   const bool json = args->Has("json");
   if (args->Has("server")) {  // the server resolves the plan
@@ -283,6 +287,10 @@ int Describe(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   nlohmann::ordered_json documents = nlohmann::ordered_json::array();
   bool first = true;
   for (auto& [descriptor, warnings] : models) {
+    if (absl::Status applies = CheckTarget(descriptor, *target); !applies.ok()) {
+      PrintMessages(err, "hbprep: ", applies.message());
+      return kExitFailed;
+    }
     Plan plan = ResolvePlan(descriptor, *target);
     plan.warnings.insert(plan.warnings.begin(), warnings.begin(), warnings.end());
     for (const std::string& warning : plan.warnings) err << "hbprep: warning: " << warning << "\n";

@@ -149,7 +149,7 @@ int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std:
   std::optional<Target> target = ParseTarget(target_name);
   if (!target) {
     return UsageError(
-        err, absl::StrCat("--target '", target_name, "' is not one of board, calibration, onnx"));
+        err, absl::StrCat("--target '", target_name, "' is not one of ", TargetNames()));
   }
   options.target = *target;
   const std::string format = args->Get("format").value_or("npy");

@@ -146,9 +146,7 @@ absl::StatusOr<TensorSpec> SpecFromProto(const ProtoSpec& in) {
 absl::Status FillPlan(const std::string& model, v1::Target target, const std::string& march,
                       const std::string& hash, const std::string& norm_text, Plan* plan) {
   plan->model = model;
-  plan->target = target == v1::TARGET_CALIBRATION ? Target::kCalibration
-                 : target == v1::TARGET_ONNX      ? Target::kOnnx
-                                                  : Target::kBoard;
+  plan->target = TargetFromProto(target);
   plan->chip = FindChip(march);
   if (plan->chip == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("server sent unknown march '", march, "'"));
@@ -165,6 +163,37 @@ absl::Status FillPlan(const std::string& model, v1::Target target, const std::st
 }
 
 }  // namespace
+
+v1::Target TargetToProto(Target target) {
+  switch (target) {
+    case Target::kBoard:
+      return v1::TARGET_BOARD;
+    case Target::kCalibration:
+      return v1::TARGET_CALIBRATION;
+    case Target::kOnnx:
+      return v1::TARGET_ONNX;
+    case Target::kOe1FloatOnnx:
+      return v1::TARGET_OE1_FLOAT_ONNX;
+    case Target::kOe1QuantizedOnnx:
+      return v1::TARGET_OE1_QUANTIZED_ONNX;
+  }
+  return v1::TARGET_BOARD;
+}
+
+Target TargetFromProto(v1::Target target) {
+  switch (target) {
+    case v1::TARGET_CALIBRATION:
+      return Target::kCalibration;
+    case v1::TARGET_ONNX:
+      return Target::kOnnx;
+    case v1::TARGET_OE1_FLOAT_ONNX:
+      return Target::kOe1FloatOnnx;
+    case v1::TARGET_OE1_QUANTIZED_ONNX:
+      return Target::kOe1QuantizedOnnx;
+    default:
+      return Target::kBoard;
+  }
+}
 
 absl::StatusOr<std::unique_ptr<RemoteClient>> RemoteClient::Connect(const RemoteOptions& options) {
   if (options.target.empty()) return absl::InvalidArgumentError("--server needs an address");
@@ -433,9 +462,7 @@ absl::Status CheckPreparedAgainstPlan(const Plan& asked, const PrepareOptions& o
 
 void ToProto(const std::vector<InputImage>& images, const std::vector<bool>& is_feature,
              const PrepareOptions& options, v1::PrepareRequest* request) {
-  request->set_target(options.target == Target::kCalibration ? v1::TARGET_CALIBRATION
-                      : options.target == Target::kOnnx      ? v1::TARGET_ONNX
-                                                             : v1::TARGET_BOARD);
+  request->set_target(TargetToProto(options.target));
   v1::Options* out = request->mutable_options();
   if (options.nv12_recipe) {
     switch (*options.nv12_recipe) {

@@ -60,6 +60,9 @@ class RemoteClient {
 
 // The twin of server/convert: responses as the engine's types.
 // A plan from DescribeModel.
+// The target in hbprep.v1 and back (an unknown value is the board, as the server reads it).
+v1::Target TargetToProto(Target target);
+Target TargetFromProto(v1::Target target);
 absl::StatusOr<Plan> PlanFromProto(const v1::DescribeModelResponse& response);
 // A prepared result from Prepare (dense packing).
 absl::StatusOr<Prepared> PreparedFromProto(const v1::PrepareResponse& response);

@@ -142,6 +142,10 @@ Target FromProto(v1::Target target) {
       return Target::kCalibration;
     case v1::TARGET_ONNX:
       return Target::kOnnx;
+    case v1::TARGET_OE1_FLOAT_ONNX:
+      return Target::kOe1FloatOnnx;
+    case v1::TARGET_OE1_QUANTIZED_ONNX:
+      return Target::kOe1QuantizedOnnx;
     default:
       return Target::kBoard;
   }
@@ -155,6 +159,10 @@ v1::Target ToProto(Target target) {
       return v1::TARGET_CALIBRATION;
     case Target::kOnnx:
       return v1::TARGET_ONNX;
+    case Target::kOe1FloatOnnx:
+      return v1::TARGET_OE1_FLOAT_ONNX;
+    case Target::kOe1QuantizedOnnx:
+      return v1::TARGET_OE1_QUANTIZED_ONNX;
   }
   return v1::TARGET_UNSPECIFIED;
 }

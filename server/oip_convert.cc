@@ -94,7 +94,7 @@ absl::Status ReadParameters(const inference::ModelInferRequest& request, InferCa
       const std::optional<Target> target = ParseTarget(name);
       if (!target) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "parameter 'target' is '", Echo(name), "', not one of board, calibration, onnx"));
+            "parameter 'target' is '", Echo(name), "', not one of ", TargetNames()));
       }
       call->options.target = *target;
     } else if (key == "nv12_recipe") {

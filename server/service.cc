@@ -246,6 +246,9 @@ grpc::ServerUnaryReactor* InputAdapterService::DescribeModel(
                     request->model_name(), request->inline_descriptor(), &warnings);
         if (!descriptor.ok()) return descriptor.status();
         const Target target = FromProto(request->target());
+        if (absl::Status applies = CheckTarget(*descriptor, target); !applies.ok()) {
+          return applies;
+        }
         Plan plan = ResolvePlan(*descriptor, target);
         plan.warnings = std::move(warnings);
         ToProto(plan, response);

@@ -1001,3 +1001,82 @@ TEST(Engine, Oe1FeaturemapsFollowInputLayoutRtOnTheBoard) {
 
 }  // namespace
 }  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+// An OE 1.x (bernoulli2) ddr model of `type_rt` with input_shape 1xCx8x8 NCHW.
+Descriptor Oe1DdrModel(const std::string& type_rt, int channels) {
+  absl::StatusOr<Descriptor> d = ParseDescriptor(
+      "model_parameters: {march: bernoulli2}\n"
+      "input_parameters:\n"
+      "  input_name: x\n  input_type_train: " +
+          std::string(channels == 1 ? "gray" : "rgb") +
+          "\n  input_layout_train: NCHW\n  input_type_rt: " + type_rt +
+          "\n  input_layout_rt: NHWC\n  input_shape: 1x" + std::to_string(channels) + "x8x8\n",
+      "x", {}, nullptr);
+  EXPECT_THAT(d, IsOk());
+  return *d;
+}
+
+TEST(EngineOe1Onnx, GrayIsThePixelMinus128AsFloat32AndInt8) {
+  const Descriptor model = Oe1DdrModel("gray", 1);
+  const std::string png = Encode(cv::Mat(8, 8, CV_8UC3, cv::Scalar(200, 200, 200)), ".png");
+  PrepareOptions options;
+  options.target = Target::kOe1FloatOnnx;
+  absl::StatusOr<Prepared> p = Prepare(model, {Img("g.png", png)}, options);
+  ASSERT_THAT(p, IsOk());
+  ASSERT_EQ(p->tensors.size(), 1u);
+  EXPECT_EQ(p->tensors[0].spec.dtype, DType::kFloat32);
+  EXPECT_EQ(p->tensors[0].spec.shape, (std::vector<int64_t>{1, 1, 8, 8}));
+  std::vector<float> values(64);
+  ASSERT_EQ(p->tensors[0].data.size(), 64u * sizeof(float));
+  std::memcpy(values.data(), p->tensors[0].data.data(), 64 * sizeof(float));
+  EXPECT_EQ(values, std::vector<float>(64, 72.0f));
+
+  options.target = Target::kOe1QuantizedOnnx;
+  p = Prepare(model, {Img("g.png", png)}, options);
+  ASSERT_THAT(p, IsOk());
+  EXPECT_EQ(p->tensors[0].spec.dtype, DType::kInt8);
+  EXPECT_EQ(p->tensors[0].spec.shape, (std::vector<int64_t>{1, 8, 8, 1}));
+  EXPECT_EQ(p->tensors[0].data, std::vector<uint8_t>(64, 72));
+}
+
+TEST(EngineOe1Onnx, QuantizedRgbIsNhwcInt8FromTheTrainLayoutsShape) {
+  const Descriptor model = Oe1DdrModel("rgb", 3);
+  // BGR (10, 20, 250): rgb 250, 20, 10 -> 122, -108, -118.
+  const std::string png = Encode(cv::Mat(8, 8, CV_8UC3, cv::Scalar(10, 20, 250)), ".png");
+  PrepareOptions options;
+  options.target = Target::kOe1QuantizedOnnx;
+  absl::StatusOr<Prepared> p = Prepare(model, {Img("c.png", png)}, options);
+  ASSERT_THAT(p, IsOk());
+  EXPECT_EQ(p->tensors[0].spec.shape, (std::vector<int64_t>{1, 8, 8, 3}));
+  EXPECT_EQ(p->tensors[0].spec.layout, TensorLayout::kNHWC);
+  std::vector<uint8_t> want;
+  for (int i = 0; i < 64; ++i) want.insert(want.end(), {122, static_cast<uint8_t>(-108 & 0xff),
+                                                        static_cast<uint8_t>(-118 & 0xff)});
+  EXPECT_EQ(p->tensors[0].data, want);
+}
+
+TEST(EngineOe1Onnx, RefusesJ6ModelsAndUint8) {
+  const std::string png = Encode(Gradient(16, 16), ".png");
+  PrepareOptions options;
+  options.target = Target::kOe1FloatOnnx;
+  EXPECT_THAT(
+      Prepare(Load("cls_pyramid"), {Img("g.png", png)}, options),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "target oe1_float_onnx is for OE 1.x (hb_mapper) models; nash-e models come from "
+               "hb_compile, whose *_original_float_model.onnx and *_ptq_model.onnx take target "
+               "onnx and whose .bc and .hbm take target board"));
+  EXPECT_THAT(CheckTarget(Load("cls_pyramid"), Target::kOnnx), IsOk());
+  EXPECT_THAT(CheckTarget(Load("x5_ssd"), Target::kOe1QuantizedOnnx), IsOk());
+  options.target = Target::kOe1QuantizedOnnx;
+  options.float_as_uint8 = true;
+  EXPECT_THAT(Prepare(Load("x5_ssd"), {Img("g.png", png)}, options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "uint8 float-model data is for the calibration and onnx targets; "
+                       "oe1_quantized_onnx tensors have their dtype from the plan"));
+}
+
+}  // namespace
+}  // namespace hbprep

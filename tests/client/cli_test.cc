@@ -214,7 +214,8 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{{"describe", "--config", "a.yaml", "--models", "d"},
                   "describe needs exactly one of --config FILE.yaml or --models DIR"},
         UsageCase{{"describe", "--config", "a.yaml", "--target", "fpga"},
-                  "--target 'fpga' is not one of board, calibration, onnx"},
+                  "--target 'fpga' is not one of board, calibration, onnx, oe1_float_onnx, "
+                  "oe1_quantized_onnx"},
         UsageCase{{"describe", "--config"}, "--config needs a value"},
         UsageCase{{"describe", "--config=a.yaml", "--colour"}, "unknown flag --colour"},
         UsageCase{{"describe", "--json=yes"}, "--json takes no value"},

@@ -60,7 +60,8 @@ REQUESTS = {
                    "onnx": ([ODD, PHOTO] * 4, None)},
     "fusion_multi": {"board": ([PHOTO], None), "calibration": ([ODD], None),
                      "onnx": ([PHOTO], None)},
-    "x5_ssd": {"board": ([ODD], None), "calibration": ([PHOTO], None), "onnx": ([PHOTO], None)},
+    "x5_ssd": {"board": ([ODD], None), "calibration": ([PHOTO], None), "onnx": ([PHOTO], None),
+               "oe1_float_onnx": ([PHOTO], None), "oe1_quantized_onnx": ([ODD], None)},
 }
 
 

@@ -81,7 +81,8 @@ FILES = {  # the files one request of each example model takes, per target
                    "onnx": [odd] * 8},
     "fusion_multi": {"board": [photo, prior], "calibration": [odd, prior],
                      "onnx": [photo, prior]},
-    "x5_ssd": {"board": [odd], "calibration": [photo], "onnx": [photo]},
+    "x5_ssd": {"board": [odd], "calibration": [photo], "onnx": [photo],
+               "oe1_float_onnx": [photo], "oe1_quantized_onnx": [odd]},
 }
 
 server = Server("main", models, "--metrics-listen", "127.0.0.1:0")

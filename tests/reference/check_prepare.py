@@ -150,6 +150,15 @@ def check(path):
     for target in ("calibration", "onnx"):
         load = run("x5_ssd", target, [path])
         expect(tag + " x5_ssd " + target, load("data"), float_input(resized, True))
+    # OE 1.x's generated ONNX models: YUV444 from the board's NV12 (NV12ToYUV444), minus 128,
+    # float32 in the train layout for the float models, int8 NHWC for the quantized one.
+    yuv444 = T.nv12_to_yuv444(y, uv)
+    load = run("x5_ssd", "oe1_float_onnx", [path])
+    expect_exact(tag + " x5_ssd oe1_float_onnx", load("data"),
+                 np.ascontiguousarray(T.hz_preprocess_float_input(yuv444).transpose(2, 0, 1))[None])
+    load = run("x5_ssd", "oe1_quantized_onnx", [path])
+    expect_exact(tag + " x5_ssd oe1_quantized_onnx", load("data"),
+                 T.hz_preprocess_int8_input(yuv444)[None])
     # uint8 calibration data, where nothing is normalised.
     load = run("x5_ssd", "calibration", [path], ["--dtype", "uint8"])
     expect(tag + " x5_ssd calibration uint8", load("data"),
@@ -215,6 +224,17 @@ def check_pipelines(path):
     y, uv = T.bgr_to_nv12_calc(T.pad_resize(img, 224, 224, 127.5))
     expect_exact(tag + " fractional_pad images_y", load("images_y"), y[None, :, :, None])
     expect_exact(tag + " fractional_pad images_uv", load("images_uv"), uv[None])
+    # An OE 1.x rgb model's generated ONNX models on fractional float32 data: rgb - 128 as
+    # float32 (fractional) for the float models; the quantized model from the pixels as
+    # astype(np.uint8) truncates them, int8, NCHW as input_layout_rt says.
+    data = T.resize(T.center_crop(T.short_side_resize(img, 256), 240), 224, 224, cubic=True)
+    rgb = data[:, :, ::-1]
+    load = run_fixture("oe1_rgb", "oe1_float_onnx", [path])
+    expect_exact(tag + " oe1_rgb oe1_float_onnx", load("data"),
+                 np.ascontiguousarray(T.hz_preprocess_float_input(rgb).transpose(2, 0, 1))[None])
+    load = run_fixture("oe1_rgb", "oe1_quantized_onnx", [path])
+    expect_exact(tag + " oe1_rgb oe1_quantized_onnx", load("data"),
+                 np.ascontiguousarray(T.hz_preprocess_int8_input(rgb).transpose(2, 0, 1))[None])
     # YUV444 calibration data from float32 data: the conversion in float32.
     load = run_fixture("yuv444_float", "calibration", [path])
     data = T.bgr_to_yuv444(T.center_crop(T.short_side_resize(img, 256), 224))

@@ -57,3 +57,22 @@ def bgr_to_yuv444(img):
     u = -0.169 * r - 0.331 * g + 0.5 * b + 128
     v = 0.5 * r - 0.419 * g - 0.081 * b + 128
     return np.array([y, u, v]).transpose((1, 2, 0)).astype(np.float32)
+
+
+def nv12_to_yuv444(y, uv):
+    """NV12ToYUV444: Y as it is, each U and V sample repeated over its 2x2 block (nearest
+    neighbour), HWC uint8."""
+    chroma = uv.repeat(2, axis=0).repeat(2, axis=1)
+    return np.concatenate([y[:, :, None], chroma], axis=2)
+
+
+def hz_preprocess_float_input(data):
+    """What HB_ONNXRuntime hands an OE 1.x float ONNX model with the HzPreprocess node
+    (original_float / optimized_float / calibrated) for uint8 or float32 data: data - 128 in
+    float32."""
+    return data.astype(np.float32) - 128.0
+
+
+def hz_preprocess_int8_input(data):
+    """What it hands the quantized model (int8 input) for uint8 data: (data - 128) as int8."""
+    return (data.astype(np.uint8) - 128).astype(np.int8)

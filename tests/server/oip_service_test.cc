@@ -451,7 +451,9 @@ TEST_F(OipTest, ErrorsHaveTheNativeCodesAndMessages) {
   add("repeated input", r, kInvalid, "input 'IMAGE' is given more than once");
   r = Request("cls_pyramid", {kScene});
   (*r.mutable_parameters())["target"].set_string_param("bord");
-  add("target", r, kInvalid, "parameter 'target' is 'bord', not one of board, calibration, onnx");
+  add("target", r, kInvalid,
+      "parameter 'target' is 'bord', not one of board, calibration, onnx, oe1_float_onnx, "
+      "oe1_quantized_onnx");
   r = Request("cls_pyramid", {kScene});
   (*r.mutable_parameters())["target"].set_int64_param(1);
   add("target type", r, kInvalid, "parameter 'target' must be a string_param, got int64_param");

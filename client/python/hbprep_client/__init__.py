@@ -21,7 +21,8 @@ from hbprep.v1 import hbprep_pb2_grpc as rpc
 __all__ = ["Client", "HbprepError"]
 
 _TARGETS = {"board": pb.TARGET_BOARD, "calibration": pb.TARGET_CALIBRATION,
-            "onnx": pb.TARGET_ONNX}
+            "onnx": pb.TARGET_ONNX, "oe1_float_onnx": pb.TARGET_OE1_FLOAT_ONNX,
+            "oe1_quantized_onnx": pb.TARGET_OE1_QUANTIZED_ONNX}
 _RECIPES = {None: pb.NV12_RECIPE_UNSPECIFIED, "auto": pb.NV12_RECIPE_AUTO,
             "calc": pb.NV12_RECIPE_CALC, "calc_f32": pb.NV12_RECIPE_CALC_F32,
             "opencv": pb.NV12_RECIPE_OPENCV}
