@@ -22,7 +22,8 @@ std::optional<DType> NumericType(absl::string_view type) {
       {"HB_DNN_TENSOR_TYPE_U8", DType::kUint8},   {"HB_DNN_TENSOR_TYPE_S8", DType::kInt8},
       {"HB_DNN_TENSOR_TYPE_U16", DType::kUint16}, {"HB_DNN_TENSOR_TYPE_S16", DType::kInt16},
       {"HB_DNN_TENSOR_TYPE_S32", DType::kInt32},  {"HB_DNN_TENSOR_TYPE_F32", DType::kFloat32},
-      {"HB_DNN_TENSOR_TYPE_BOOL8", DType::kBool},
+      {"HB_DNN_TENSOR_TYPE_BOOL8", DType::kBool}, {"HB_DNN_TENSOR_TYPE_F16", DType::kFloat16},
+      {"HB_DNN_TENSOR_TYPE_S64", DType::kInt64},
   };
   for (const auto& [name, dtype] : kTypes) {
     if (type == name) return dtype;
@@ -307,7 +308,7 @@ void Checker::CheckTensor(const TensorSpec& spec, const ModelInfoInput& in,
   const std::optional<DType> numeric = NumericType(type);
   if (!numeric) {
     Unsupported(absl::StrCat(label, ": tensor type ", type, " is not one hbprep can produce for ",
-                             Needs(spec), " (F32, U8, S8, U16, S16, S32, BOOL8)"));
+                             Needs(spec), " (F32, F16, U8, S8, U16, S16, S32, S64, BOOL8)"));
     return;
   }
   if (*numeric == DType::kFloat32) {
@@ -322,6 +323,10 @@ void Checker::CheckTensor(const TensorSpec& spec, const ModelInfoInput& in,
   } else if (*numeric == DType::kBool) {
     Error(absl::StrCat(label, ": quanti type ", ToString(in.quanti),
                        " on a BOOL8 input; a mask takes no quantisation"));
+    return;
+  } else if (*numeric == DType::kFloat16 || *numeric == DType::kInt64) {
+    Unsupported(absl::StrCat(label, ": quanti type ", ToString(in.quanti), " on a ", type,
+                             " input; hbprep quantises to 8, 16 and 32-bit integers only"));
     return;
   } else {
     std::optional<Quantization> q = FeatureQuantisation(label, in);

@@ -285,6 +285,8 @@ absl::Status Quantize(const std::string& input, Tensor* tensor) {
       break;
     case DType::kFloat32:
     case DType::kBool:
+    case DType::kFloat16:
+    case DType::kInt64:
       return absl::InternalError(absl::StrCat("tensor '", spec.name, "': quantised to ",
                                               ToString(spec.dtype)));
   }

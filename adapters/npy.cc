@@ -33,6 +33,10 @@ absl::string_view Descr(DType dtype) {
       return "<f4";
     case DType::kBool:
       return "|b1";
+    case DType::kFloat16:
+      return "<f2";
+    case DType::kInt64:
+      return "<i8";
   }
   return "|u1";
 }
@@ -245,6 +249,10 @@ absl::StatusOr<NpyArray> DecodeNpy(absl::string_view bytes, absl::string_view wh
     array.dtype = DType::kInt32;
   } else if (descr == "|b1") {
     array.dtype = DType::kBool;
+  } else if (descr == "<f2") {
+    array.dtype = DType::kFloat16;
+  } else if (descr == "<i8") {
+    array.dtype = DType::kInt64;
   } else if (descr == "<f4") {
     array.dtype = DType::kFloat32;
   } else if (descr == "<f8") {
@@ -252,7 +260,8 @@ absl::StatusOr<NpyArray> DecodeNpy(absl::string_view bytes, absl::string_view wh
     from_f64 = true;
   } else {
     return bad(
-        absl::StrCat("dtype '", descr, "' is not one of uint8, int8, int16, uint16, int32, float32, float64"));
+        absl::StrCat("dtype '", descr, "' is not one of uint8, int8, int16, uint16, int32, int64, "
+                     "float16, float32, float64, bool"));
   }
   if (parsed.fortran_order) return bad("Fortran order is not supported");
   int64_t count = 1;

@@ -211,13 +211,17 @@ absl::string_view ToString(DType dtype) {
       return "float32";
     case DType::kBool:
       return "bool";
+    case DType::kFloat16:
+      return "float16";
+    case DType::kInt64:
+      return "int64";
   }
   return "?";
 }
 
 std::optional<DType> ParseDType(absl::string_view name) {
   for (DType dtype : {DType::kUint8, DType::kInt8, DType::kInt16, DType::kUint16, DType::kInt32,
-                      DType::kFloat32, DType::kBool}) {
+                      DType::kFloat32, DType::kBool, DType::kFloat16, DType::kInt64}) {
     if (ToString(dtype) == name) return dtype;
   }
   return std::nullopt;
@@ -231,10 +235,13 @@ int ElementSize(DType dtype) {
       return 1;
     case DType::kInt16:
     case DType::kUint16:
+    case DType::kFloat16:
       return 2;
     case DType::kInt32:
     case DType::kFloat32:
       return 4;
+    case DType::kInt64:
+      return 8;
   }
   return 1;
 }

@@ -35,9 +35,10 @@ std::optional<Target> ParseTarget(absl::string_view name);
 // Every target's name, joined by `separator`: "board, calibration, onnx, ..." for messages.
 std::string TargetNames(absl::string_view separator = ", ");
 
-enum class DType { kUint8, kInt8, kInt16, kUint16, kInt32, kFloat32, kBool };
+enum class DType { kUint8, kInt8, kInt16, kUint16, kInt32, kFloat32, kBool, kFloat16, kInt64 };
 // numpy's names: uint8, int8, int16, uint16, int32, float32, bool (one byte, 0 or 1: the
-// compiled models' BOOL8 masks).
+// compiled models' BOOL8 masks), float16 and int64 (compiled models' F16 and S64 featuremaps,
+// passed through as given).
 absl::string_view ToString(DType dtype);
 std::optional<DType> ParseDType(absl::string_view name);
 int ElementSize(DType dtype);

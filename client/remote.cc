@@ -61,6 +61,10 @@ std::optional<DType> DTypeFromProto(v1::DataType dtype) {
       return DType::kFloat32;
     case v1::DATA_TYPE_BOOL:
       return DType::kBool;
+    case v1::DATA_TYPE_FLOAT16:
+      return DType::kFloat16;
+    case v1::DATA_TYPE_INT64:
+      return DType::kInt64;
     default:
       return std::nullopt;
   }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -63,6 +64,25 @@ absl::StatusOr<std::map<std::string, NpyArray>> LoadFolder(const std::string& di
   return tensors;
 }
 
+namespace {
+
+// An IEEE 754 binary16 value.
+double HalfValue(uint16_t bits) {
+  const int sign = bits >> 15, exponent = (bits >> 10) & 0x1f, fraction = bits & 0x3ff;
+  double magnitude;
+  if (exponent == 0) {
+    magnitude = std::ldexp(fraction, -24);  // subnormal
+  } else if (exponent == 31) {
+    magnitude = fraction == 0 ? std::numeric_limits<double>::infinity()
+                              : std::numeric_limits<double>::quiet_NaN();
+  } else {
+    magnitude = std::ldexp(fraction + 1024, exponent - 25);
+  }
+  return sign ? -magnitude : magnitude;
+}
+
+}  // namespace
+
 double ValueAt(const NpyArray& a, size_t i) {
   switch (a.dtype) {
     case DType::kUint8:
@@ -89,6 +109,16 @@ double ValueAt(const NpyArray& a, size_t i) {
       float v;
       std::memcpy(&v, a.data.data() + i * 4, 4);
       return v;
+    }
+    case DType::kFloat16: {
+      uint16_t v;
+      std::memcpy(&v, a.data.data() + i * 2, 2);
+      return HalfValue(v);
+    }
+    case DType::kInt64: {
+      int64_t v;
+      std::memcpy(&v, a.data.data() + i * 8, 8);
+      return static_cast<double>(v);
     }
   }
   return 0;

@@ -29,6 +29,10 @@ v1::DataType ToProto(DType dtype) {
       return v1::DATA_TYPE_FLOAT32;
     case DType::kBool:
       return v1::DATA_TYPE_BOOL;
+    case DType::kFloat16:
+      return v1::DATA_TYPE_FLOAT16;
+    case DType::kInt64:
+      return v1::DATA_TYPE_INT64;
   }
   return v1::DATA_TYPE_UNSPECIFIED;
 }

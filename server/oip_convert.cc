@@ -195,6 +195,10 @@ absl::string_view DataTypeName(DType dtype) {
       return "FP32";
     case DType::kBool:
       return "BOOL";
+    case DType::kFloat16:
+      return "FP16";
+    case DType::kInt64:
+      return "INT64";
   }
   return "?";
 }

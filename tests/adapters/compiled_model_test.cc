@@ -452,14 +452,16 @@ TEST(CompiledModel, Oe1DdrImageTypeMustMatchTheYaml) {
 namespace hbprep {
 namespace {
 
-// Featuremaps a compiled model takes unquantised as integers (coordinates, token ids): files
-// of that dtype pass through unchanged, on the board only (issue 16, section 4).
+// Featuremaps a compiled model takes unquantised as integers (coordinates, token ids, masks) or
+// float16: files of that dtype pass through unchanged, on the board only (issue 16, section 4).
 TEST(CompiledModel, UnquantisedIntegerFeaturemapsPassThrough) {
   for (const auto& [type, dtype] : std::vector<std::pair<std::string, DType>>{
            {"HB_DNN_TENSOR_TYPE_S32", DType::kInt32},
            {"HB_DNN_TENSOR_TYPE_S8", DType::kInt8},
            {"HB_DNN_TENSOR_TYPE_U16", DType::kUint16},
-           {"HB_DNN_TENSOR_TYPE_BOOL8", DType::kBool}}) {
+           {"HB_DNN_TENSOR_TYPE_BOOL8", DType::kBool},
+           {"HB_DNN_TENSOR_TYPE_F16", DType::kFloat16},
+           {"HB_DNN_TENSOR_TYPE_S64", DType::kInt64}}) {
     SCOPED_TRACE(type);
     Descriptor d = Load("fusion_multi");
     std::vector<std::string> warnings;
@@ -512,19 +514,27 @@ namespace {
 // A consistent model whose only problem is a type hbprep cannot produce is FAILED_PRECONDITION
 // (exit 1), not an invalid description; with another error beside it, INVALID_ARGUMENT.
 TEST(CompiledModel, ATypeHbprepCannotProduceIsAFailedPrecondition) {
-  const std::string f16 =
-      "m.txt: input[1] 'prior': tensor type HB_DNN_TENSOR_TYPE_F16 is not one hbprep can "
-      "produce for the yaml's featuremap input 'prior' (F32, U8, S8, U16, S16, S32, BOOL8)";
+  const std::string u32 =
+      "m.txt: input[1] 'prior': tensor type HB_DNN_TENSOR_TYPE_U32 is not one hbprep can "
+      "produce for the yaml's featuremap input 'prior' (F32, F16, U8, S8, U16, S16, S32, S64, "
+      "BOOL8)";
   Descriptor d = Load("fusion_multi");
   std::vector<std::string> warnings;
-  EXPECT_THAT(Attach(&d, kImage + Prior("HB_DNN_TENSOR_TYPE_F16", "", ""), &warnings),
-              StatusIs(absl::StatusCode::kFailedPrecondition, f16));
+  EXPECT_THAT(Attach(&d, kImage + Prior("HB_DNN_TENSOR_TYPE_U32", "", ""), &warnings),
+              StatusIs(absl::StatusCode::kFailedPrecondition, u32));
   EXPECT_FALSE(d.compiled);
+  // F16 and S64 pass through, but hbprep does not quantise to them.
+  EXPECT_THAT(Attach(&d, kImage + Prior("HB_DNN_TENSOR_TYPE_F16", "",
+                                          "quanti type: SCALE\nscale data: (0.5)\n"),
+                     &warnings),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "m.txt: input[1] 'prior': quanti type SCALE on a HB_DNN_TENSOR_TYPE_F16 "
+                       "input; hbprep quantises to 8, 16 and 32-bit integers only"));
   const std::string wrong_image =
       Block(0, "image", "(1,64,64,3)", "HB_DNN_TENSOR_TYPE_S8", "", 0);
-  EXPECT_THAT(Attach(&d, wrong_image + Prior("HB_DNN_TENSOR_TYPE_S64", "", ""), &warnings),
+  EXPECT_THAT(Attach(&d, wrong_image + Prior("HB_DNN_TENSOR_TYPE_F64", "", ""), &warnings),
               StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr(
-                  "tensor type HB_DNN_TENSOR_TYPE_S64 is not one hbprep can produce")));
+                  "tensor type HB_DNN_TENSOR_TYPE_F64 is not one hbprep can produce")));
 }
 
 }  // namespace

@@ -203,6 +203,23 @@ TEST(Npy, RoundTripsAndConvertsFloat64) {
   float floats[2];
   std::memcpy(floats, converted->data.data(), 8);
   EXPECT_THAT(floats, ElementsAre(1.5f, -2.25f));
+  // float16 and int64 as numpy writes them (np.save of np.float16([1, -2]), np.int64([-3, 2**40])).
+  for (const auto& [descr, bytes] : std::vector<std::pair<std::string, std::string>>{
+           {"<f2", std::string("\x00\x3c\x00\xc0", 4)},
+           {"<i8", std::string("\xfd\xff\xff\xff\xff\xff\xff\xff\x00\x00\x00\x00\x00\x01\x00\x00", 16)}}) {
+    std::string file = std::string("\x93NUMPY\x01\x00", 8);
+    std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (2,), }";
+    dict.append(128 - 10 - dict.size() - 1, ' ');
+    dict += '\n';
+    file += static_cast<char>(dict.size());
+    file += '\0';
+    file += dict + bytes;
+    absl::StatusOr<NpyArray> read = DecodeNpy(file, descr);
+    ASSERT_THAT(read, IsOk());
+    EXPECT_EQ(read->dtype, descr == "<f2" ? DType::kFloat16 : DType::kInt64);
+    EXPECT_EQ(std::string(read->data.begin(), read->data.end()), bytes);
+    EXPECT_EQ(EncodeNpy(read->dtype, {2}, read->data), file);
+  }
 }
 
 }  // namespace

@@ -128,8 +128,8 @@ TEST(Npy, BoundsStillHold) {
   EXPECT_THAT(
       DecodeNpy(Npy("{'descr': '>f4', 'fortran_order': False, 'shape': (6,)}", "abcdef"), "t.npy"),
       StatusIs(absl::StatusCode::kInvalidArgument,
-               p + "dtype '>f4' is not one of uint8, int8, int16, uint16, int32, float32, "
-                   "float64"));
+               p + "dtype '>f4' is not one of uint8, int8, int16, uint16, int32, int64, "
+                   "float16, float32, float64, bool"));
   EXPECT_THAT(
       DecodeNpy(Npy("{'descr': '|u1', 'fortran_order': True, 'shape': (6,)}", "abcdef"), "t.npy"),
       StatusIs(absl::StatusCode::kInvalidArgument, p + "Fortran order is not supported"));

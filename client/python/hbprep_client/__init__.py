@@ -31,7 +31,8 @@ _DECODES = {None: pb.DECODE_MODE_UNSPECIFIED, "exact": pb.DECODE_MODE_EXACT,
 _DTYPES = {pb.DATA_TYPE_UINT8: np.uint8, pb.DATA_TYPE_INT8: np.int8,
            pb.DATA_TYPE_INT16: np.int16, pb.DATA_TYPE_UINT16: np.uint16,
            pb.DATA_TYPE_INT32: np.int32, pb.DATA_TYPE_FLOAT32: np.float32,
-           pb.DATA_TYPE_BOOL: np.bool_}
+           pb.DATA_TYPE_BOOL: np.bool_, pb.DATA_TYPE_FLOAT16: np.float16,
+           pb.DATA_TYPE_INT64: np.int64}
 # Every call of both services is a pure function of its request: retrying UNAVAILABLE is
 # safe.
 _SERVICE_CONFIG = """{
