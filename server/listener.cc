@@ -310,12 +310,9 @@ bool ConnectionGate::PumpOnce(int timeout_ms) {
       continue;
     }
     if (connection->client < 0) continue;  // closed earlier in this batch
-    const bool was_lingering = connection->inner < 0;
     if (!Service(connection)) {
       Close(connection);
       closed.push_back(connection);
-    } else if (!was_lingering && connection->inner < 0) {
-      ++lingering_;
     }
   }
   // Closed connections go once no event of this batch can name them any more; so do those
@@ -456,6 +453,7 @@ bool ConnectionGate::Service(Proxied* c) {
     c->inner = -1;
     c->up.clear();
     c->linger_until_ms = NowMs() + kLingerMs;
+    ++lingering_;  // Close() counts it off
   }
   return !(c->inner < 0 && c->client_eof);
 }

@@ -11,13 +11,16 @@ what it has not written yet when it closes, so a slow client lost the end of its
 (h2raw.py) sends one Prepare of 8 noisy JPEGs, reads the answer slowly (so that it is still
 on its way when gRPC closes) while it writes a WINDOW_UPDATE every half millisecond, and the
 server gets SIGTERM while the call runs; every run must see the whole response message
-and the stream's trailers.
+and the stream's trailers. And the gate's lingering (after gRPC is done it half-closes and waits
+for the client's EOF rather than resetting the connection) is bounded, also after clients that
+half-closed first.
 
 Usage: drain_e2e.py BUILD_DIR SOURCE_DIR WORK_DIR   (Debian's /usr/bin/python3)
 """
 import os
 import shutil
 import signal
+import socket
 import struct
 import sys
 import threading
@@ -97,6 +100,44 @@ def run(index):
     return body, answered(), code
 
 
+def lingering_is_bounded():
+    """Once gRPC is done with a connection the gate waits at most ConnectionGate::kLingerMs
+    (2 s) for the client's EOF, also after clients that half-closed first (whose count once
+    went wrong, leaving later connections open for good). Returns the seconds a client that
+    never hangs up waited for its EOF (None: not closed within 10 s)."""
+    server = Server(BUILD, WORK, "linger", MODELS)
+    try:
+        for _ in range(3):  # half-close after the preface: gRPC closes, the client is gone
+            early = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            early.sendall(h2raw.PREFACE + h2raw.frame(h2raw.SETTINGS, 0, 0))
+            early.shutdown(socket.SHUT_WR)
+            while early.recv(65536):
+                pass
+            early.close()
+        stuck = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        stuck.sendall(b"not HTTP/2 at all\r\n" * 4)  # gRPC closes at once; the client stays
+        started = time.time()
+        while stuck.recv(65536):  # the gate's half-close (FIN) comes at once
+            pass
+        # The client goes on writing, as if it had not noticed: the gate reads and drops it
+        # until it closes the socket, after which a write fails.
+        waited = None
+        while time.time() - started < 10:
+            try:
+                stuck.send(b"x")
+            except OSError:
+                waited = time.time() - started
+                break
+            time.sleep(0.05)
+        stuck.close()
+        return waited
+    finally:
+        server.stop()
+
+
+waited = lingering_is_bounded()
+check("a client that never hangs up is closed about 2 s after gRPC is done",
+      waited is not None and 1.5 <= waited <= 6, waited)
 results = [run(i) for i in range(RUNS)]
 whole = [len(body) >= 5 and len(body) == 5 + struct.unpack(">I", body[1:5])[0] and trailers
          for body, trailers, _ in results]
