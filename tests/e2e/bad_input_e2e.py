@@ -7,11 +7,9 @@ Usage: bad_input_e2e.py BUILD_DIR SOURCE_DIR WORK_DIR   (Debian's /usr/bin/pytho
 """
 import os
 import re
-import shutil
 import signal
 import struct
 import subprocess
-import sys
 import time
 import zlib
 
@@ -19,17 +17,13 @@ import cv2
 import grpc
 import numpy as np
 
-BUILD, SOURCE, WORK = sys.argv[1:4]
-sys.path.insert(0, os.path.join(BUILD, "python"))
+import harness
+BUILD, SOURCE, WORK, check = harness.setup()
+from harness import start_server  # noqa: E402
 from hbprep.v1 import hbprep_pb2 as pb  # noqa: E402
 from hbprep.v1 import hbprep_pb2_grpc as rpc  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, start_server  # noqa: E402
 
-shutil.rmtree(WORK, ignore_errors=True)
-os.makedirs(WORK)
-check = Checks()
 server, log, port = start_server(BUILD, WORK, "server", os.path.join(SOURCE, "deploy", "models"),
                                  "--max-message-bytes", "4000000")
 channel = grpc.insecure_channel("127.0.0.1:%d" % port,

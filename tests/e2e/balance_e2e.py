@@ -8,26 +8,20 @@ Usage: balance_e2e.py BUILD_DIR SOURCE_DIR WORK_DIR   (Debian's /usr/bin/python3
 """
 import os
 import re
-import shutil
 import signal
 import subprocess
-import sys
 import time
 
 import cv2
 import numpy as np
 
-BUILD, SOURCE, WORK = sys.argv[1:4]
-sys.path.insert(0, os.path.join(BUILD, "python"))
+import harness
+BUILD, SOURCE, WORK, check = harness.setup()
+from harness import start_server  # noqa: E402
 from hbprep_client import Client, HbprepError  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, start_server  # noqa: E402
 
 HBPREP = os.path.join(BUILD, "client", "hbprep")
-shutil.rmtree(WORK, ignore_errors=True)
-os.makedirs(WORK)
-check = Checks()
 
 
 def start(index):

@@ -8,23 +8,17 @@ leave the server's peak RSS flat, and uncompressed requests are served as before
 Usage: compression_e2e.py BUILD_DIR SOURCE_DIR WORK_DIR   (Debian's /usr/bin/python3)
 """
 import os
-import shutil
-import sys
 import threading
 
 import grpc
 
-BUILD, SOURCE, WORK = sys.argv[1:4]
-sys.path.insert(0, os.path.join(BUILD, "python"))
+import harness
+BUILD, SOURCE, WORK, check = harness.setup()
+from harness import Server  # noqa: E402
 from hbprep.v1 import hbprep_pb2 as pb  # noqa: E402
 from hbprep.v1 import hbprep_pb2_grpc as rpc  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, Server  # noqa: E402
 
-shutil.rmtree(WORK, ignore_errors=True)
-os.makedirs(WORK)
-check = Checks()
 token = os.path.join(WORK, "token")
 with open(token, "w") as f:
     f.write("s3cret\n")

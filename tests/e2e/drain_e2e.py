@@ -18,28 +18,22 @@ half-closed first.
 Usage: drain_e2e.py BUILD_DIR SOURCE_DIR WORK_DIR   (Debian's /usr/bin/python3)
 """
 import os
-import shutil
 import signal
 import socket
 import struct
-import sys
 import threading
 import time
 
 import cv2
 import numpy as np
 
-BUILD, SOURCE, WORK = sys.argv[1:4]
-sys.path.insert(0, os.path.join(BUILD, "python"))
+import harness
+BUILD, SOURCE, WORK, check = harness.setup()
+from harness import Server  # noqa: E402
 from hbprep.v1 import hbprep_pb2 as pb  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import h2raw  # noqa: E402
-from harness import Checks, Server  # noqa: E402
 
-shutil.rmtree(WORK, ignore_errors=True)
-os.makedirs(WORK)
-check = Checks()
 MODELS = os.path.join(SOURCE, "deploy", "models")
 RUNS = 3
 

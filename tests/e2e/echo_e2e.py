@@ -7,22 +7,16 @@ the log instead of megabytes.
 Usage: echo_e2e.py BUILD_DIR SOURCE_DIR WORK_DIR   (Debian's /usr/bin/python3)
 """
 import os
-import shutil
-import sys
 
 import grpc
 
-BUILD, SOURCE, WORK = sys.argv[1:4]
-sys.path.insert(0, os.path.join(BUILD, "python"))
+import harness
+BUILD, SOURCE, WORK, check = harness.setup()
+from harness import Server  # noqa: E402
 from hbprep.v1 import hbprep_pb2 as pb  # noqa: E402
 from hbprep.v1 import hbprep_pb2_grpc as rpc  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, Server  # noqa: E402
 
-shutil.rmtree(WORK, ignore_errors=True)
-os.makedirs(WORK)
-check = Checks()
 MODELS = "(models: cls_batch8, cls_pyramid, det_resizer, fusion_multi, x5_ssd)"
 server = Server(BUILD, WORK, "server", os.path.join(SOURCE, "deploy", "models"))
 channel = grpc.insecure_channel(server.tcp, options=[("grpc.max_send_message_length", 64 << 20)])

@@ -1,7 +1,8 @@
-"""Shared pieces of the end-to-end tests: counting checks, and hbprep-server processes
-started on a free loopback port (read back from the server's log)."""
+"""Shared pieces of the end-to-end tests: their setup, counting checks, and hbprep-server
+processes started on a free loopback port (read back from the server's log)."""
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -67,3 +68,14 @@ class Server:
         """The server's log so far."""
         self.log.seek(0)
         return self.log.read()
+
+
+def setup():
+    """The start of every e2e script (usage: SCRIPT BUILD_DIR SOURCE_DIR WORK_DIR): returns
+    (BUILD, SOURCE, WORK, Checks()), with BUILD/python (the generated stubs and the Python
+    client) importable and WORK empty."""
+    build, source, work = sys.argv[1:4]
+    sys.path.insert(0, os.path.join(build, "python"))
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    return build, source, work, Checks()

@@ -10,25 +10,21 @@ import concurrent.futures
 import os
 import shutil
 import subprocess
-import sys
 
 import cv2
 import grpc
 import numpy as np
 
-BUILD, SOURCE, WORK = sys.argv[1:4]
-sys.path.insert(0, os.path.join(BUILD, "python"))
+import harness
+BUILD, SOURCE, WORK, check = harness.setup()
+from harness import Server  # noqa: E402
 from hbprep.v1 import hbprep_pb2 as pb  # noqa: E402
 from hbprep.v1 import hbprep_pb2_grpc as rpc  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, Server  # noqa: E402
 
-shutil.rmtree(WORK, ignore_errors=True)
 # The client writes into WORK/run/a/out, so ../../x.npy would be WORK/run/x.npy.
 RUN = os.path.join(WORK, "run")
 os.makedirs(RUN)
-check = Checks()
 models = os.path.join(WORK, "models")
 shutil.copytree(os.path.join(SOURCE, "deploy", "models"), models)
 # A repository model whose input is named like an absolute path on the client.

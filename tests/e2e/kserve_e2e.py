@@ -10,29 +10,20 @@ Prints one line per check and a closing "N passed, N failed" line; exits 1 on an
 """
 import os
 import re
-import shutil
 import struct
-import sys
 import urllib.request
 
 import cv2
 import numpy as np
 
-BUILD, SOURCE, WORK = sys.argv[1:4]
-sys.path.insert(0, os.path.join(BUILD, "python"))
+import harness
+BUILD, SOURCE, WORK, check = harness.setup()
 from hbprep_client import Client, HbprepError  # noqa: E402
 from hbprep_client.kserve_v2 import InferenceClient  # noqa: E402
 import grpc  # noqa: E402
 from inference import grpc_predict_v2_pb2 as pb  # noqa: E402
 from inference import grpc_predict_v2_pb2_grpc as rpc  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-from harness import Checks  # noqa: E402
-
-shutil.rmtree(WORK, ignore_errors=True)
-os.makedirs(WORK)
-check = Checks()
 
 rng = np.random.default_rng(10)
 y, x = np.mgrid[0:375, 0:500]

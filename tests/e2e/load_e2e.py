@@ -18,7 +18,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 
@@ -26,20 +25,16 @@ import cv2
 import grpc
 import numpy as np
 
-BUILD, SOURCE, WORK = sys.argv[1:4]
-sys.path.insert(0, os.path.join(BUILD, "python"))
+import harness
+BUILD, SOURCE, WORK, check = harness.setup()
+from harness import start_server  # noqa: E402
 from hbprep.v1 import hbprep_pb2 as pb  # noqa: E402
 from hbprep.v1 import hbprep_pb2_grpc as rpc  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, start_server  # noqa: E402
 
-shutil.rmtree(WORK, ignore_errors=True)
-os.makedirs(WORK)
 # Peak RSS allowed for the server under this load (AddressSanitizer's shadow memory and
 # quarantine need more in the sanitizer build).
 MEMORY_BOUND_MB = 3072 if "ASAN_OPTIONS" in os.environ else 1024
-check = Checks()
 
 
 def start(name, models, *flags):

@@ -8,23 +8,20 @@ Usage: memory_e2e.py BUILD_DIR SOURCE_DIR WORK_DIR   (Debian's /usr/bin/python3)
 import concurrent.futures
 import os
 import resource
-import shutil
 import signal
 import struct
-import sys
 import threading
 import time
 import zlib
 
 import grpc
 
-BUILD, SOURCE, WORK = sys.argv[1:4]
-sys.path.insert(0, os.path.join(BUILD, "python"))
+import harness
+BUILD, SOURCE, WORK, check = harness.setup()
+from harness import start_server  # noqa: E402
 from hbprep.v1 import hbprep_pb2 as pb  # noqa: E402
 from hbprep.v1 import hbprep_pb2_grpc as rpc  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, start_server  # noqa: E402
 
 MIB = 1 << 20
 BUDGET = 300 * MIB
@@ -73,9 +70,6 @@ def reset_peak(pid):
         refs.write("5")
 
 
-shutil.rmtree(WORK, ignore_errors=True)
-os.makedirs(WORK)
-check = Checks()
 server, log, port = start_server(BUILD, WORK, "server", os.path.join(SOURCE, "deploy", "models"),
                                  "--memory-budget", "300M", "--workers", "2")
 options = [("grpc.max_receive_message_length", 256 * MIB)]

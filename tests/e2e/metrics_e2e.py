@@ -8,18 +8,13 @@ Usage: metrics_e2e.py BUILD_DIR SOURCE_DIR WORK_DIR   (Debian's /usr/bin/python3
 """
 import os
 import re
-import shutil
 import socket
-import sys
 import time
 
-BUILD, SOURCE, WORK = sys.argv[1:4]
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, Server  # noqa: E402
+import harness
+BUILD, SOURCE, WORK, check = harness.setup()
+from harness import Server  # noqa: E402
 
-shutil.rmtree(WORK, ignore_errors=True)
-os.makedirs(WORK)
-check = Checks()
 MODELS = os.path.join(SOURCE, "deploy", "models")
 
 

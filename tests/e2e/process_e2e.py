@@ -8,10 +8,8 @@ Usage: process_e2e.py BUILD_DIR SOURCE_DIR WORK_DIR   (Debian's /usr/bin/python3
 """
 import os
 import re
-import shutil
 import signal
 import subprocess
-import sys
 import struct
 import time
 import zlib
@@ -20,17 +18,13 @@ import cv2
 import grpc
 import numpy as np
 
-BUILD, SOURCE, WORK = sys.argv[1:4]
-sys.path.insert(0, os.path.join(BUILD, "python"))
+import harness
+BUILD, SOURCE, WORK, check = harness.setup()
+from harness import Server  # noqa: E402
 from hbprep.v1 import hbprep_pb2 as pb  # noqa: E402
 from hbprep.v1 import hbprep_pb2_grpc as rpc  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, Server  # noqa: E402
 
-shutil.rmtree(WORK, ignore_errors=True)
-os.makedirs(WORK)
-check = Checks()
 MODELS = os.path.join(SOURCE, "deploy", "models")
 SERVER = os.path.join(BUILD, "server", "hbprep-server")
 

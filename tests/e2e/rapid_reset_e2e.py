@@ -11,25 +11,19 @@ Usage: rapid_reset_e2e.py BUILD_DIR SOURCE_DIR WORK_DIR   (Debian's /usr/bin/pyt
 """
 import os
 import re
-import shutil
-import sys
 import threading
 import time
 
 import grpc
 
-BUILD, SOURCE, WORK = sys.argv[1:4]
-sys.path.insert(0, os.path.join(BUILD, "python"))
+import harness
+BUILD, SOURCE, WORK, check = harness.setup()
+from harness import Server  # noqa: E402
 from hbprep.v1 import hbprep_pb2 as pb  # noqa: E402
 from hbprep.v1 import hbprep_pb2_grpc as rpc  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import h2raw  # noqa: E402
-from harness import Checks, Server  # noqa: E402
 
-shutil.rmtree(WORK, ignore_errors=True)
-os.makedirs(WORK)
-check = Checks()
 server = Server(BUILD, WORK, "server", os.path.join(SOURCE, "deploy", "models"))
 
 

@@ -7,25 +7,20 @@ file that still parses; and both versions are served (the reload does happen).
 Usage: reload_e2e.py BUILD_DIR SOURCE_DIR WORK_DIR   (Debian's /usr/bin/python3)
 """
 import os
-import shutil
-import sys
 import threading
 import time
 
 import grpc
 
-BUILD, SOURCE, WORK = sys.argv[1:4]
-sys.path.insert(0, os.path.join(BUILD, "python"))
+import harness
+BUILD, SOURCE, WORK, check = harness.setup()
+from harness import Server  # noqa: E402
 from hbprep.v1 import hbprep_pb2 as pb  # noqa: E402
 from hbprep.v1 import hbprep_pb2_grpc as rpc  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, Server  # noqa: E402
 
-shutil.rmtree(WORK, ignore_errors=True)
 models = os.path.join(WORK, "models")
 os.makedirs(models)
-check = Checks()
 original = open(os.path.join(SOURCE, "deploy", "models", "cls_pyramid.yaml"), "rb").read()
 versions = [original, original.replace(b"58.395", b"60.5")]
 path = os.path.join(models, "m.yaml")

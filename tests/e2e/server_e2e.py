@@ -12,27 +12,19 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 
 import cv2
 import numpy as np
 
-BUILD, SOURCE, WORK = sys.argv[1:4]
-sys.path.insert(0, os.path.join(BUILD, "python"))
+import harness
+BUILD, SOURCE, WORK, check = harness.setup()
 from hbprep_client import Client, HbprepError  # noqa: E402
 import grpc  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-from harness import Checks  # noqa: E402
 
 HBPREP = os.path.join(BUILD, "client", "hbprep")
-shutil.rmtree(WORK, ignore_errors=True)
-os.makedirs(WORK)
-
-check = Checks()
 
 
 def cli(*args):
