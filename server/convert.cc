@@ -140,8 +140,11 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), StatusText(status));
 }
 
-Target FromProto(v1::Target target) {
+absl::StatusOr<Target> FromProto(v1::Target target) {
   switch (target) {
+    case v1::TARGET_UNSPECIFIED:
+    case v1::TARGET_BOARD:
+      return Target::kBoard;
     case v1::TARGET_CALIBRATION:
       return Target::kCalibration;
     case v1::TARGET_ONNX:
@@ -151,7 +154,9 @@ Target FromProto(v1::Target target) {
     case v1::TARGET_OE1_QUANTIZED_ONNX:
       return Target::kOe1QuantizedOnnx;
     default:
-      return Target::kBoard;
+      return absl::InvalidArgumentError(absl::StrCat(
+          "target ", static_cast<int>(target), " is not one of ", TargetNames(),
+          " (TARGET_BOARD = 1 ... TARGET_OE1_QUANTIZED_ONNX = 5)"));
   }
 }
 
@@ -173,7 +178,9 @@ v1::Target ToProto(Target target) {
 
 absl::Status FromProto(const v1::PrepareRequest& request, std::vector<InputImage>* images,
                        PrepareOptions* options) {
-  options->target = FromProto(request.target());
+  absl::StatusOr<Target> target = FromProto(request.target());
+  if (!target.ok()) return target.status();
+  options->target = *target;
   switch (request.options().nv12_recipe()) {
     case v1::NV12_RECIPE_CALC:
       options->nv12_recipe = Nv12Recipe::kCalc;

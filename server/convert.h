@@ -24,7 +24,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 inline constexpr size_t kStatusTextMaxBytes = 8192;
 std::string StatusText(const absl::Status& status);
 
-Target FromProto(v1::Target target);
+// TARGET_UNSPECIFIED is the board; a value this server does not know (a newer client's) is
+// INVALID_ARGUMENT rather than silently the board.
+absl::StatusOr<Target> FromProto(v1::Target target);
 v1::Target ToProto(Target target);
 
 // The request's images and options as the engine takes them. INVALID_ARGUMENT for images

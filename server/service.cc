@@ -37,7 +37,10 @@ void RecordPrepare(Metrics* metrics, const char* method, const v1::PrepareReques
     stages[Metrics::kTransform] = timing.transform_us();
     stages[Metrics::kPack] = timing.pack_us();
   }
-  metrics->Record(method, model, ToString(FromProto(request.target())),
+  const absl::StatusOr<Target> target = FromProto(request.target());
+  const absl::string_view target_name =
+      target.ok() ? ToString(*target) : absl::string_view("unknown");
+  metrics->Record(method, model, target_name,
                   absl::StatusCodeToString(status.code()),
                   static_cast<int64_t>(request.ByteSizeLong()),
                   status.ok() ? static_cast<int64_t>(response.ByteSizeLong()) : 0, stages);
@@ -245,7 +248,9 @@ grpc::ServerUnaryReactor* InputAdapterService::DescribeModel(
             Resolve(request->model_case() == v1::DescribeModelRequest::kModelName,
                     request->model_name(), request->inline_descriptor(), &warnings);
         if (!descriptor.ok()) return descriptor.status();
-        const Target target = FromProto(request->target());
+        const absl::StatusOr<Target> known = FromProto(request->target());
+        if (!known.ok()) return known.status();
+        const Target target = *known;
         if (absl::Status applies = CheckTarget(*descriptor, target); !applies.ok()) {
           return applies;
         }

@@ -136,6 +136,15 @@ TEST_F(ServiceTest, ErrorsMapToTheirCodesWithTheEnginesMessages) {
   status = Call(raw, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message(), "image 0: raw.format 0 is not a pixel format");
+
+  // A target this server does not know (a newer client's) is refused, not read as the board.
+  v1::PrepareRequest future = Request("cls_pyramid", kScene);
+  future.set_target(static_cast<v1::Target>(9));
+  status = Call(future, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(),
+            "target 9 is not one of board, calibration, onnx, oe1_float_onnx, oe1_quantized_onnx "
+            "(TARGET_BOARD = 1 ... TARGET_OE1_QUANTIZED_ONNX = 5)");
 }
 
 // Finding 13 of issue 15: a client's name is escaped and cut wherever it is echoed, so it
