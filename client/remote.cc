@@ -14,6 +14,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "proto/engine_enums.h"
 
 namespace hbprep {
 namespace {
@@ -46,41 +47,11 @@ constexpr char kServiceConfig[] = R"({
 })";
 
 std::optional<DType> DTypeFromProto(v1::DataType dtype) {
-  switch (dtype) {
-    case v1::DATA_TYPE_UINT8:
-      return DType::kUint8;
-    case v1::DATA_TYPE_INT8:
-      return DType::kInt8;
-    case v1::DATA_TYPE_INT16:
-      return DType::kInt16;
-    case v1::DATA_TYPE_UINT16:
-      return DType::kUint16;
-    case v1::DATA_TYPE_INT32:
-      return DType::kInt32;
-    case v1::DATA_TYPE_FLOAT32:
-      return DType::kFloat32;
-    case v1::DATA_TYPE_BOOL:
-      return DType::kBool;
-    case v1::DATA_TYPE_FLOAT16:
-      return DType::kFloat16;
-    case v1::DATA_TYPE_INT64:
-      return DType::kInt64;
-    default:
-      return std::nullopt;
-  }
+  return wire::FromWire(wire::kDTypes, dtype);
 }
 
 TensorLayout LayoutFromProto(v1::Layout layout) {
-  switch (layout) {
-    case v1::LAYOUT_NHWC:
-      return TensorLayout::kNHWC;
-    case v1::LAYOUT_NCHW:
-      return TensorLayout::kNCHW;
-    case v1::LAYOUT_NV12:
-      return TensorLayout::kNV12;
-    default:
-      return TensorLayout::kNone;
-  }
+  return wire::FromWire(wire::kLayouts, layout).value_or(TensorLayout::kNone);
 }
 
 TensorRole RoleFromProto(v1::Role role) {
@@ -168,35 +139,10 @@ absl::Status FillPlan(const std::string& model, v1::Target target, const std::st
 
 }  // namespace
 
-v1::Target TargetToProto(Target target) {
-  switch (target) {
-    case Target::kBoard:
-      return v1::TARGET_BOARD;
-    case Target::kCalibration:
-      return v1::TARGET_CALIBRATION;
-    case Target::kOnnx:
-      return v1::TARGET_ONNX;
-    case Target::kOe1FloatOnnx:
-      return v1::TARGET_OE1_FLOAT_ONNX;
-    case Target::kOe1QuantizedOnnx:
-      return v1::TARGET_OE1_QUANTIZED_ONNX;
-  }
-  return v1::TARGET_BOARD;
-}
+v1::Target TargetToProto(Target target) { return wire::ToWire(wire::kTargets, target); }
 
 Target TargetFromProto(v1::Target target) {
-  switch (target) {
-    case v1::TARGET_CALIBRATION:
-      return Target::kCalibration;
-    case v1::TARGET_ONNX:
-      return Target::kOnnx;
-    case v1::TARGET_OE1_FLOAT_ONNX:
-      return Target::kOe1FloatOnnx;
-    case v1::TARGET_OE1_QUANTIZED_ONNX:
-      return Target::kOe1QuantizedOnnx;
-    default:
-      return Target::kBoard;
-  }
+  return wire::FromWire(wire::kTargets, target).value_or(Target::kBoard);
 }
 
 absl::StatusOr<std::unique_ptr<RemoteClient>> RemoteClient::Connect(const RemoteOptions& options) {

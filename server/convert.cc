@@ -7,49 +7,16 @@
 #include "absl/strings/str_join.h"
 #include "adapters/echo.h"
 #include "adapters/plan_json.h"
+#include "proto/engine_enums.h"
 #include "nlohmann/json.hpp"
 #include "yaml-cpp/yaml.h"
 
 namespace hbprep {
 namespace {
 
-v1::DataType ToProto(DType dtype) {
-  switch (dtype) {
-    case DType::kUint8:
-      return v1::DATA_TYPE_UINT8;
-    case DType::kInt8:
-      return v1::DATA_TYPE_INT8;
-    case DType::kInt16:
-      return v1::DATA_TYPE_INT16;
-    case DType::kUint16:
-      return v1::DATA_TYPE_UINT16;
-    case DType::kInt32:
-      return v1::DATA_TYPE_INT32;
-    case DType::kFloat32:
-      return v1::DATA_TYPE_FLOAT32;
-    case DType::kBool:
-      return v1::DATA_TYPE_BOOL;
-    case DType::kFloat16:
-      return v1::DATA_TYPE_FLOAT16;
-    case DType::kInt64:
-      return v1::DATA_TYPE_INT64;
-  }
-  return v1::DATA_TYPE_UNSPECIFIED;
-}
+v1::DataType ToProto(DType dtype) { return wire::ToWire(wire::kDTypes, dtype); }
 
-v1::Layout ToProto(TensorLayout layout) {
-  switch (layout) {
-    case TensorLayout::kNone:
-      return v1::LAYOUT_UNSPECIFIED;
-    case TensorLayout::kNHWC:
-      return v1::LAYOUT_NHWC;
-    case TensorLayout::kNCHW:
-      return v1::LAYOUT_NCHW;
-    case TensorLayout::kNV12:
-      return v1::LAYOUT_NV12;
-  }
-  return v1::LAYOUT_UNSPECIFIED;
-}
+v1::Layout ToProto(TensorLayout layout) { return wire::ToWire(wire::kLayouts, layout); }
 
 absl::StatusOr<RawImage> FromProto(const v1::RawImage& raw, const std::string& what) {
   RawImage out;
@@ -141,40 +108,14 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 }
 
 absl::StatusOr<Target> FromProto(v1::Target target) {
-  switch (target) {
-    case v1::TARGET_UNSPECIFIED:
-    case v1::TARGET_BOARD:
-      return Target::kBoard;
-    case v1::TARGET_CALIBRATION:
-      return Target::kCalibration;
-    case v1::TARGET_ONNX:
-      return Target::kOnnx;
-    case v1::TARGET_OE1_FLOAT_ONNX:
-      return Target::kOe1FloatOnnx;
-    case v1::TARGET_OE1_QUANTIZED_ONNX:
-      return Target::kOe1QuantizedOnnx;
-    default:
-      return absl::InvalidArgumentError(absl::StrCat(
-          "target ", static_cast<int>(target), " is not one of ", TargetNames(),
-          " (TARGET_BOARD = 1 ... TARGET_OE1_QUANTIZED_ONNX = 5)"));
-  }
+  if (target == v1::TARGET_UNSPECIFIED) return Target::kBoard;
+  if (std::optional<Target> known = wire::FromWire(wire::kTargets, target)) return *known;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "target ", static_cast<int>(target), " is not one of ", TargetNames(),
+      " (TARGET_BOARD = 1 ... TARGET_OE1_QUANTIZED_ONNX = 5)"));
 }
 
-v1::Target ToProto(Target target) {
-  switch (target) {
-    case Target::kBoard:
-      return v1::TARGET_BOARD;
-    case Target::kCalibration:
-      return v1::TARGET_CALIBRATION;
-    case Target::kOnnx:
-      return v1::TARGET_ONNX;
-    case Target::kOe1FloatOnnx:
-      return v1::TARGET_OE1_FLOAT_ONNX;
-    case Target::kOe1QuantizedOnnx:
-      return v1::TARGET_OE1_QUANTIZED_ONNX;
-  }
-  return v1::TARGET_UNSPECIFIED;
-}
+v1::Target ToProto(Target target) { return wire::ToWire(wire::kTargets, target); }
 
 absl::Status FromProto(const v1::PrepareRequest& request, std::vector<InputImage>* images,
                        PrepareOptions* options) {
