@@ -21,6 +21,7 @@
 #include "adapters/image_io.h"
 #include "adapters/jpeg.h"
 #include "adapters/npy.h"
+#include "adapters/part_sink.h"
 #include "adapters/recipe.h"
 #include "adapters/request_cost.h"
 #include "adapters/size_math.h"
@@ -64,7 +65,8 @@ absl::Status ApplyRecipePlanar(Frame& frame, const InputDescriptor& input,
 // the frame's BGR becomes CV_32FC3 there (nearest-neighbour copies values, so it stays 8-bit),
 // and so does PadResize's float32 canvas when its pad value is fractional. Camera frames on
 // their way to NV12 outputs stay planar: no transformer handles them.
-absl::Status ApplyRecipe(Frame& frame, const InputDescriptor& input, const PrepareOptions& options,
+absl::Status ApplyRecipe(Frame& frame, const InputDescriptor& input,
+                         const std::function<absl::Status()>& check_continue,
                          absl::string_view what) {
   const bool model_size = frame.width() == input.width() && frame.height() == input.height();
   if (frame.nv12 && CanScalePlanar(input)) {
@@ -75,7 +77,7 @@ absl::Status ApplyRecipe(Frame& frame, const InputDescriptor& input, const Prepa
     if (!frame.nv12 && frame.bgr.depth() != CV_32F) frame.bgr.convertTo(frame.bgr, CV_32F);
   };
   for (const RecipeStep& step : input.recipe) {
-    if (options.check_continue) HBPREP_RETURN_IF_ERROR(options.check_continue());
+    if (check_continue) HBPREP_RETURN_IF_ERROR(check_continue());
     const int h = frame.height(), w = frame.width();
     if (step.kind == RecipeStep::Kind::kPadResize) {
       frame.ToBgr();
@@ -106,7 +108,7 @@ absl::Status ApplyRecipe(Frame& frame, const InputDescriptor& input, const Prepa
     }
     frame.float32 = true;
   }
-  if (options.check_continue) HBPREP_RETURN_IF_ERROR(options.check_continue());
+  if (check_continue) HBPREP_RETURN_IF_ERROR(check_continue());
   if (frame.width() != input.width() || frame.height() != input.height()) {
     if (frame.float32) to_float();
     frame.Resize(static_cast<int>(input.height()), static_cast<int>(input.width()),
@@ -246,12 +248,12 @@ void QuantizeAs(const uint8_t* x, size_t count, const Quantization& q, int64_t a
   }
 }
 
-// The featuremap's float32 data as the compiled model's quantised integers.
-absl::Status Quantize(const std::string& input, Tensor* tensor) {
-  const TensorSpec& spec = tensor->spec;
+
+}  // namespace
+
+absl::Status QuantizeInto(const std::string& input, const TensorSpec& spec, const uint8_t* x,
+                          size_t count, uint8_t* out) {
   const Quantization& q = *spec.quantization;
-  const size_t count = tensor->data.size() / sizeof(float);
-  const uint8_t* x = tensor->data.data();
   for (size_t i = 0; i < count; ++i) {
     float v;
     std::memcpy(&v, x + i * sizeof(float), sizeof(float));
@@ -266,22 +268,21 @@ absl::Status Quantize(const std::string& input, Tensor* tensor) {
     axis_length = spec.shape[q.axis];
     for (size_t d = q.axis + 1; d < spec.shape.size(); ++d) inner *= spec.shape[d];
   }
-  std::vector<uint8_t> out(count * ElementSize(spec.dtype));
   switch (spec.dtype) {
     case DType::kUint8:
-      QuantizeAs<uint8_t>(x, count, q, axis_length, inner, out.data());
+      QuantizeAs<uint8_t>(x, count, q, axis_length, inner, out);
       break;
     case DType::kInt8:
-      QuantizeAs<int8_t>(x, count, q, axis_length, inner, out.data());
+      QuantizeAs<int8_t>(x, count, q, axis_length, inner, out);
       break;
     case DType::kInt16:
-      QuantizeAs<int16_t>(x, count, q, axis_length, inner, out.data());
+      QuantizeAs<int16_t>(x, count, q, axis_length, inner, out);
       break;
     case DType::kUint16:
-      QuantizeAs<uint16_t>(x, count, q, axis_length, inner, out.data());
+      QuantizeAs<uint16_t>(x, count, q, axis_length, inner, out);
       break;
     case DType::kInt32:
-      QuantizeAs<int32_t>(x, count, q, axis_length, inner, out.data());
+      QuantizeAs<int32_t>(x, count, q, axis_length, inner, out);
       break;
     case DType::kFloat32:
     case DType::kBool:
@@ -290,36 +291,53 @@ absl::Status Quantize(const std::string& input, Tensor* tensor) {
       return absl::InternalError(absl::StrCat("tensor '", spec.name, "': quantised to ",
                                               ToString(spec.dtype)));
   }
-  tensor->data = std::move(out);
   return absl::OkStatus();
 }
 
-// Per input and batch item, the bytes of each role (Y, UV, image, ROI).
-using Parts = std::map<std::tuple<int, int, TensorRole>, std::vector<uint8_t>>;
+namespace {
 
 class Preparer {
  public:
-  Preparer(const Descriptor& descriptor, const PrepareOptions& options, Prepared& out)
-      : descriptor_(descriptor), options_(options), out_(out) {}
+  Preparer(const Descriptor& descriptor, const PrepareOptions& options,
+           const std::function<absl::Status()>& check_continue, PartSink& sink,
+           PrepareReport& report, ScratchPlanes* scratch)
+      : descriptor_(descriptor),
+        options_(options),
+        check_continue_(check_continue),
+        sink_(sink),
+        report_(report),
+        scratch_(scratch) {}
 
   // `header`: the image's, checked (CheckRequest); null for raw frames and featuremaps.
-  absl::Status Input(int index, int item, const InputImage& image, const ImageHeader* header);
-  absl::Status Assemble();
+  // `geometry`: where the image's geometry goes.
+  absl::Status Input(int index, int item, const InputView& image, const ImageHeader* header,
+                     ImageGeometry* geometry);
 
  private:
-  absl::StatusOr<Frame> Load(const InputImage& image, const InputDescriptor& input,
+  absl::StatusOr<Frame> Load(const InputView& image, const InputDescriptor& input,
                              const ImageHeader* header);
   // Exact decoding of a JPEG (`header` checked) whose recipe reads only part of each row:
   // just those columns (and a margin), the rest of the image zero. nullopt when that does
   // not apply.
-  std::optional<cv::Mat> DecodeRecipeColumns(const InputImage& image,
+  std::optional<cv::Mat> DecodeRecipeColumns(const InputView& image,
                                              const InputDescriptor& input,
                                              const ImageHeader& header);
-  absl::Status Board(int index, int item, const InputDescriptor& input, const InputImage& image,
+  absl::Status Board(int index, int item, const InputDescriptor& input, const InputView& image,
                      Frame frame);
+  // Camera NV12 planes scaled to the model's size straight into the sink's planes (the
+  // default resize, bilinear, without cv::resize's allocations): false when this frame and
+  // input need the general path.
+  absl::StatusOr<bool> ScaleCameraPlanes(int index, int item, const InputDescriptor& input,
+                                         const InputView& image, const Frame& frame);
+  // NV12 planes into the sink's planes of a height x width image, scaled to it (with
+  // `interpolation`) when they have another size, in the range the model expects.
+  absl::Status PlanesOut(int index, int item, const InputDescriptor& input,
+                         const InputView& image, const Frame& frame, int height, int width,
+                         int interpolation);
   // The float model's data of a BGR frame; `float32`: the transformers hold it as float32
   // (Frame::float32), so colour conversions compute in float32.
-  void Float(int index, int item, const InputDescriptor& input, const cv::Mat& bgr, bool float32);
+  absl::Status Float(int index, int item, const InputDescriptor& input, const cv::Mat& bgr,
+                     bool float32);
   // The data of OE 1.x's generated ONNX models (Target::kOe1FloatOnnx, kOe1QuantizedOnnx): they
   // begin with hb_mapper's HzPreprocess node and take input_type_rt's "intermediate type"
   // minus 128 (nv12 and yuv444 as YUV444, rgb/bgr/gray as they are; hb_mapper's docs, "the
@@ -327,31 +345,31 @@ class Preparer {
   // quantized model int8 in NHWC (NCHW where input_layout_rt says so). horizon_tc_ui's
   // HB_ONNXRuntime subtracts the 128 itself from uint8 data for HzPreprocess models, which is
   // why the samples feed uint8 with input_offset=128.
-  void Oe1Onnx(int index, int item, const InputDescriptor& input, const cv::Mat& bgr,
-               bool float32);
+  absl::Status Oe1Onnx(int index, int item, const InputDescriptor& input, const cv::Mat& bgr,
+                       bool float32);
   absl::Status Featuremap(int index, int item, const InputDescriptor& input,
-                          const InputImage& image);
-  absl::Status CheckRoi(const Roi& roi, int width, int height, const InputImage& image);
+                          const InputView& image);
+  absl::Status CheckRoi(const Roi& roi, int width, int height, const InputView& image);
   // The NV12 recipe for `input` on a frame holding float32 data (Frame::float32) or not.
   Nv12Recipe RecipeFor(const InputDescriptor& input, bool float32);
 
   const Descriptor& descriptor_;
   const PrepareOptions& options_;
-  Prepared& out_;
-  Parts parts_;
-  // Resizer source sizes per (input, item): height, width.
-  std::map<std::pair<int, int>, std::pair<int, int>> sizes_;
+  const std::function<absl::Status()>& check_continue_;
+  PartSink& sink_;
+  PrepareReport& report_;
+  ScratchPlanes* scratch_;  // null: nothing kept between calls
 };
 
-absl::StatusOr<Frame> Preparer::Load(const InputImage& image, const InputDescriptor& input,
+absl::StatusOr<Frame> Preparer::Load(const InputView& image, const InputDescriptor& input,
                                      const ImageHeader* checked) {
   const auto start = Clock::now();
   struct Account {
-    Prepared& out;
+    PrepareReport& out;
     std::chrono::steady_clock::time_point start;
     ~Account() { out.decode_us += MicrosSince(start); }
-  } account{out_, start};
-  if (image.raw) return FrameFromRaw(image.bytes, *image.raw, options_, image.what);
+  } account{report_, start};
+  if (image.kind == InputView::Kind::kFrame) return FrameFromView(image.frame);  // checked
   if (checked == nullptr) return absl::InternalError(absl::StrCat(image.what, ": no header"));
   const ImageHeader& header = *checked;  // limits checked; it says which decoder to use
   Frame frame;
@@ -359,7 +377,7 @@ absl::StatusOr<Frame> Preparer::Load(const InputImage& image, const InputDescrip
       options_.decode.value_or(descriptor_.decode) == DecodeMode::kFast) {
     const cv::Size minimum = FastDecodeMinimum(input, options_.target, header);
     if (std::optional<JpegPlanes> planes =
-            DecodeJpegPlanes(image.bytes, minimum.width, minimum.height)) {
+            DecodeJpegPlanes(BytesOf(image), minimum.width, minimum.height)) {
       frame.nv12 = true;
       frame.y = planes->y;
       frame.uv = planes->uv;
@@ -375,11 +393,11 @@ absl::StatusOr<Frame> Preparer::Load(const InputImage& image, const InputDescrip
     }
   }
   HBPREP_ASSIGN_OR_RETURN(frame.bgr,
-                          DecodeCheckedImage(image.bytes, header, image.what, &out_.warnings));
+                          DecodeCheckedImage(BytesOf(image), header, image.what, &report_.warnings));
   return frame;
 }
 
-std::optional<cv::Mat> Preparer::DecodeRecipeColumns(const InputImage& image,
+std::optional<cv::Mat> Preparer::DecodeRecipeColumns(const InputView& image,
                                                      const InputDescriptor& input,
                                                      const ImageHeader& header) {
   if (input.recipe.empty() || !CanScaleOnce(input) ||
@@ -393,7 +411,7 @@ std::optional<cv::Mat> Preparer::DecodeRecipeColumns(const InputImage& image,
   const int x1 = std::min(width, static_cast<int>(std::ceil(recipe->window.x +
                                                             recipe->window.width + recipe->reach)));
   if (x1 - x0 > width * 3 / 4) return std::nullopt;  // most of each row: decode it all
-  return DecodeJpegBgrColumns(image.bytes, x0, x1);
+  return DecodeJpegBgrColumns(BytesOf(image), x0, x1);
 }
 
 Nv12Recipe Preparer::RecipeFor(const InputDescriptor& input, bool float32) {
@@ -408,16 +426,18 @@ Nv12Recipe Preparer::RecipeFor(const InputDescriptor& input, bool float32) {
         absl::StrCat("input '", input.name, "': nv12_recipe ", ToString(forced), " produces ",
                      video ? "video" : "full", " range but input_space_and_range is ",
                      ToString(input.range), ": the model will see shifted colours");
-    if (std::find(out_.warnings.begin(), out_.warnings.end(), warning) == out_.warnings.end()) {
-      out_.warnings.push_back(warning);
+    if (std::find(report_.warnings.begin(), report_.warnings.end(), warning) ==
+        report_.warnings.end()) {
+      report_.warnings.push_back(warning);
     }
   }
   return forced;
 }
 
-absl::Status Preparer::Input(int index, int item, const InputImage& image,
-                             const ImageHeader* header) {
+absl::Status Preparer::Input(int index, int item, const InputView& image,
+                             const ImageHeader* header, ImageGeometry* geometry) {
   const InputDescriptor& input = descriptor_.inputs[index];
+  *geometry = ImageGeometry();
   if (!input.is_image()) return Featuremap(index, item, input, image);
   if (image.roi && !(options_.target == Target::kBoard && input.source == InputSource::kResizer)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -425,6 +445,40 @@ absl::Status Preparer::Input(int index, int item, const InputImage& image,
         options_.target == Target::kBoard ? "" : " on the board target"));
   }
   HBPREP_ASSIGN_OR_RETURN(Frame frame, Load(image, input, header));
+  const bool resizer = options_.target == Target::kBoard && input.source == InputSource::kResizer;
+  const int source_w = header ? static_cast<int>(header->width) : frame.width();
+  const int source_h = header ? static_cast<int>(header->height) : frame.height();
+  if (resizer) {
+    const int w = frame.width() & ~1, h = frame.height() & ~1;
+    const Roi roi = image.roi.value_or(Roi{0, 0, w - 1, h - 1});
+    geometry->valid = true;
+    geometry->source_width = source_w;
+    geometry->source_height = source_h;
+    geometry->width = geometry->content_width = w;
+    geometry->height = geometry->content_height = h;
+    geometry->roi = roi;
+    // What the model sees: the ROI, scaled by the BPU's resizer to the model's size.
+    geometry->window_x = roi.left;
+    geometry->window_y = roi.top;
+    geometry->window_width = int64_t{roi.right} - roi.left + 1;
+    geometry->window_height = int64_t{roi.bottom} - roi.top + 1;
+    geometry->scale_x = geometry->window_width > 0 ? input.width() / geometry->window_width : 1;
+    geometry->scale_y = geometry->window_height > 0 ? input.height() / geometry->window_height : 1;
+  } else {
+    // The recipe runs on the decoded size (smaller than the header's when fast decoding
+    // reduced it): its geometry there, in the image's own pixels.
+    *geometry = RecipeGeometry(input, frame.width(), frame.height());
+    const double kx = static_cast<double>(source_w) / frame.width();
+    const double ky = static_cast<double>(source_h) / frame.height();
+    geometry->source_width = source_w;
+    geometry->source_height = source_h;
+    geometry->window_x *= kx;
+    geometry->window_width *= kx;
+    geometry->scale_x /= kx;
+    geometry->window_y *= ky;
+    geometry->window_height *= ky;
+    geometry->scale_y /= ky;
+  }
   // Camera frames stay planar only on their way to NV12 outputs; JPEG planes (fast decoding)
   // also through the recipe's one scaling, before they become BGR at the model's size.
   const bool nv12_out = options_.target == Target::kBoard && input.type_rt == ImageType::kNv12;
@@ -432,17 +486,16 @@ absl::Status Preparer::Input(int index, int item, const InputImage& image,
   if (options_.target == Target::kBoard) {
     return Board(index, item, input, image, std::move(frame));
   }
-  HBPREP_RETURN_IF_ERROR(ApplyRecipe(frame, input, options_, image.what));
-  if (options_.check_continue) HBPREP_RETURN_IF_ERROR(options_.check_continue());
+  HBPREP_RETURN_IF_ERROR(ApplyRecipe(frame, input, check_continue_, image.what));
+  if (check_continue_) HBPREP_RETURN_IF_ERROR(check_continue_());
   frame.ToBgr();
   cv::Scalar mean, stddev;
   cv::meanStdDev(frame.bgr, mean, stddev);
-  out_.pixel_stddev.push_back(std::max({stddev[0], stddev[1], stddev[2]}));
-  Float(index, item, input, frame.bgr, frame.float32);
-  return absl::OkStatus();
+  report_.pixel_stddev.push_back(std::max({stddev[0], stddev[1], stddev[2]}));
+  return Float(index, item, input, frame.bgr, frame.float32);
 }
 
-absl::Status Preparer::CheckRoi(const Roi& roi, int width, int height, const InputImage& image) {
+absl::Status Preparer::CheckRoi(const Roi& roi, int width, int height, const InputView& image) {
   auto bad = [&](const std::string& why) {
     return absl::InvalidArgumentError(absl::StrCat(image.what, ": ROI ", roi.left, ",", roi.top,
                                                    ",", roi.right, ",", roi.bottom, " ", why));
@@ -475,8 +528,65 @@ absl::Status Preparer::CheckRoi(const Roi& roi, int width, int height, const Inp
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> Preparer::ScaleCameraPlanes(int index, int item,
+                                                 const InputDescriptor& input,
+                                                 const InputView& image, const Frame& frame) {
+  if (!frame.nv12 || frame.chroma_centered || input.type_rt != ImageType::kNv12 ||
+      !CanScalePlanar(input)) {
+    return false;
+  }
+  HBPREP_ASSIGN_OR_RETURN(const ComposedRecipe recipe,
+                          ComposeRecipe(input, frame.width(), frame.height(), image.what));
+  // Resizes only: the recipe's planar scaling is one resize of the whole frame (ScaleWindow).
+  if (recipe.window != cv::Rect2d(0, 0, frame.width(), frame.height())) return false;
+  if (check_continue_) HBPREP_RETURN_IF_ERROR(check_continue_());
+  HBPREP_RETURN_IF_ERROR(PlanesOut(index, item, input, image, frame,
+                                   static_cast<int>(input.height()),
+                                   static_cast<int>(input.width()), recipe.interpolation));
+  return true;
+}
+
+absl::Status Preparer::PlanesOut(int index, int item, const InputDescriptor& input,
+                                 const InputView& image, const Frame& frame, int h, int w,
+                                 int interpolation) {
+  HBPREP_ASSIGN_OR_RETURN(const PlaneRows y, sink_.Plane(index, item, TensorRole::kY, h, w));
+  HBPREP_ASSIGN_OR_RETURN(const PlaneRows uv, sink_.Plane(index, item, TensorRole::kUV, h, w));
+  const cv::Mat y_out(h, w, CV_8UC1, y.data, static_cast<size_t>(y.stride));
+  const cv::Mat uv_out(h / 2, w / 2, CV_8UC2, uv.data, static_cast<size_t>(uv.stride));
+  const bool convert = frame.range != input.range && options_.convert_range;
+  if (frame.range != input.range && !convert) {
+    report_.warnings.push_back(absl::StrCat(
+        image.what, ": the frame is ", frame.range == ColorRange::kRegular ? "full" : "video",
+        " range but input '", input.name, "' expects ", ToString(input.range),
+        "; passed through unconverted as asked"));
+  }
+  const bool scale = frame.width() != w || frame.height() != h;
+  ScratchPlanes local;
+  ScratchPlanes& scratch = scratch_ != nullptr ? *scratch_ : local;
+  // Scaled straight into the outputs, or (before a range conversion) into scratch planes.
+  Frame scaled = frame;
+  if (scale) {
+    if (convert) {
+      scaled.y = scratch.Y(h, w);
+      scaled.uv = scratch.UV(h / 2, w / 2);
+    } else {
+      scaled.y = y_out;
+      scaled.uv = uv_out;
+    }
+    scratch.ScalePlane(frame.y, scaled.y, interpolation);
+    scratch.ScalePlane(frame.uv, scaled.uv, interpolation);
+  }
+  if (convert) {
+    scaled.ConvertRange(input.range, y_out, uv_out);
+  } else if (!scale) {
+    frame.y.copyTo(y_out);
+    frame.uv.copyTo(uv_out);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Preparer::Board(int index, int item, const InputDescriptor& input,
-                             const InputImage& image, Frame frame) {
+                             const InputView& image, Frame frame) {
   if (input.source == InputSource::kResizer) {
     // The resizer takes the frame as it is; NV12 needs even sizes.
     const int w = frame.width() & ~1, h = frame.height() & ~1;
@@ -485,48 +595,32 @@ absl::Status Preparer::Board(int index, int item, const InputDescriptor& input,
           image.what, ": a ", frame.width(), "x", frame.height(), " image is too small for NV12"));
     }
     if (w != frame.width() || h != frame.height()) {
-      out_.warnings.push_back(absl::StrCat(image.what, ": ", frame.width(), "x", frame.height(),
+      report_.warnings.push_back(absl::StrCat(image.what, ": ", frame.width(), "x", frame.height(),
                                            " has an odd size; NV12 uses the top-left ", w, "x", h));
       frame.Crop(cv::Rect(0, 0, w, h));
     }
     const Roi roi = image.roi.value_or(Roi{0, 0, w - 1, h - 1});
     HBPREP_RETURN_IF_ERROR(CheckRoi(roi, w, h, image));
-    std::vector<uint8_t> roi_bytes(16);
+    HBPREP_RETURN_IF_ERROR(sink_.FrameSize(index, item, h, w));
+    uint8_t roi_bytes[16];
     const int32_t values[4] = {roi.left, roi.top, roi.right, roi.bottom};
-    std::memcpy(roi_bytes.data(), values, 16);
-    parts_[{index, item, TensorRole::kRoi}] = std::move(roi_bytes);
-    sizes_[{index, item}] = {h, w};
+    std::memcpy(roi_bytes, values, 16);
+    HBPREP_RETURN_IF_ERROR(sink_.Put(index, item, TensorRole::kRoi, roi_bytes));
   } else {
-    HBPREP_RETURN_IF_ERROR(ApplyRecipe(frame, input, options_, image.what));
+    HBPREP_ASSIGN_OR_RETURN(const bool scaled, ScaleCameraPlanes(index, item, input, image, frame));
+    if (scaled) return absl::OkStatus();
+    HBPREP_RETURN_IF_ERROR(ApplyRecipe(frame, input, check_continue_, image.what));
   }
-  if (options_.check_continue) HBPREP_RETURN_IF_ERROR(options_.check_continue());
+  if (check_continue_) HBPREP_RETURN_IF_ERROR(check_continue_());
   const int w = frame.width(), h = frame.height();
   const size_t pixels = static_cast<size_t>(w) * h;
 
   if (input.type_rt == ImageType::kNv12) {
+    if (frame.nv12) return PlanesOut(index, item, input, image, frame, h, w, cv::INTER_LINEAR);
     std::vector<uint8_t> y, uv(pixels / 2);
-    if (frame.nv12) {
-      // Camera frame: planes straight into the tensors, in the range the model expects.
-      y.resize(pixels);
-      const cv::Mat y_out(h, w, CV_8UC1, y.data()), uv_out(h / 2, w / 2, CV_8UC2, uv.data());
-      if (frame.range != input.range && options_.convert_range) {
-        frame.ConvertRange(input.range, y_out, uv_out);
-      } else {
-        if (frame.range != input.range) {
-          out_.warnings.push_back(absl::StrCat(
-              image.what, ": the frame is ", frame.range == ColorRange::kRegular ? "full" : "video",
-              " range but input '", input.name, "' expects ", ToString(input.range),
-              "; passed through unconverted as asked"));
-        }
-        frame.y.copyTo(y_out);
-        frame.uv.copyTo(uv_out);
-      }
-    } else {
-      BgrToNv12(frame.bgr, RecipeFor(input, frame.float32), &y, uv.data());
-    }
-    parts_[{index, item, TensorRole::kY}] = std::move(y);
-    parts_[{index, item, TensorRole::kUV}] = std::move(uv);
-    return absl::OkStatus();
+    BgrToNv12(frame.bgr, RecipeFor(input, frame.float32), &y, uv.data());
+    HBPREP_RETURN_IF_ERROR(sink_.Put(index, item, TensorRole::kY, std::move(y)));
+    return sink_.Put(index, item, TensorRole::kUV, std::move(uv));
   }
   frame.ToBgr();
   std::vector<uint8_t> data = PixelsOf(frame.bgr, input.type_rt);
@@ -544,9 +638,8 @@ absl::Status Preparer::Board(int index, int item, const InputDescriptor& input,
     }
     data = std::move(planar);
   }
-  parts_[{index, item, channels == 1 && !ddr ? TensorRole::kY : TensorRole::kImage}] =
-      std::move(data);
-  return absl::OkStatus();
+  return sink_.Put(index, item, channels == 1 && !ddr ? TensorRole::kY : TensorRole::kImage,
+                   std::move(data));
 }
 
 // The float pixels of `type` (interleaved, or gray) of a BGR frame, as the float model's
@@ -603,8 +696,8 @@ std::vector<float> FloatPixels(const cv::Mat& bgr_in, ImageType type, bool float
   return hwc;
 }
 
-void Preparer::Float(int index, int item, const InputDescriptor& input, const cv::Mat& bgr,
-                     bool float32) {
+absl::Status Preparer::Float(int index, int item, const InputDescriptor& input,
+                             const cv::Mat& bgr, bool float32) {
   if (options_.target == Target::kOe1FloatOnnx || options_.target == Target::kOe1QuantizedOnnx) {
     return Oe1Onnx(index, item, input, bgr, float32);
   }
@@ -619,8 +712,7 @@ void Preparer::Float(int index, int item, const InputDescriptor& input, const cv
         data[nchw ? c * pixels + i : i * channels + c] = AstypeUint8(hwc[i * channels + c]);
       }
     }
-    parts_[{index, item, TensorRole::kImage}] = std::move(data);
-    return;
+    return sink_.Put(index, item, TensorRole::kImage, std::move(data));
   }
   if (Normalises(descriptor_, input)) {
     auto at = [](const std::vector<double>& values, int c) {
@@ -645,11 +737,11 @@ void Preparer::Float(int index, int item, const InputDescriptor& input, const cv
       for (int c = 0; c < channels; ++c) chw[c * pixels + i] = hwc[i * channels + c];
     }
   }
-  parts_[{index, item, TensorRole::kImage}] = std::move(data);
+  return sink_.Put(index, item, TensorRole::kImage, std::move(data));
 }
 
-void Preparer::Oe1Onnx(int index, int item, const InputDescriptor& input, const cv::Mat& bgr,
-                       bool float32) {
+absl::Status Preparer::Oe1Onnx(int index, int item, const InputDescriptor& input,
+                               const cv::Mat& bgr, bool float32) {
   const bool quantized = options_.target == Target::kOe1QuantizedOnnx;
   const int w = bgr.cols, h = bgr.rows;
   const size_t pixels = static_cast<size_t>(w) * h;
@@ -696,29 +788,50 @@ void Preparer::Oe1Onnx(int index, int item, const InputDescriptor& input, const 
       }
     }
   }
-  parts_[{index, item, TensorRole::kImage}] = std::move(data);
+  return sink_.Put(index, item, TensorRole::kImage, std::move(data));
 }
 
 absl::Status Preparer::Featuremap(int index, int item, const InputDescriptor& input,
-                                  const InputImage& image) {
+                                  const InputView& image) {
   const std::vector<int64_t> want = FeaturemapFileShape(descriptor_, input, options_.target);
   const DType dtype = FeaturemapFileDType(descriptor_, input, options_.target);
   const int64_t element = ElementSize(dtype);
   int64_t elements = 1;
   for (int64_t dim : want) elements *= dim;
+  // The data: a .npy file's (decoded, owned), or a view of a .bin file's or the caller's.
   NpyArray array;
-  if (absl::StartsWith(image.bytes, "\x93NUMPY")) {
-    HBPREP_ASSIGN_OR_RETURN(array, DecodeNpy(image.bytes, image.what));
-  } else if (static_cast<int64_t>(image.bytes.size()) == elements * element) {
+  absl::Span<const uint8_t> data;
+  const absl::string_view bytes = BytesOf(image);
+  if (image.kind == InputView::Kind::kFrame) {
+    return absl::InvalidArgumentError(absl::StrCat(image.what, ": a raw frame for featuremap input '",
+                                                   input.name, "'"));
+  }
+  if (image.kind == InputView::Kind::kFeature) {
+    const FeatureView& view = image.feature;
+    int64_t count = ElementSize(view.dtype);
+    for (int64_t dim : view.shape) count = SizeMul(count, std::max<int64_t>(dim, 0));
+    if (view.data == nullptr || static_cast<int64_t>(view.bytes) != count) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          image.what, ": feature data of ", ToString(view.dtype), " ",
+          absl::StrJoin(view.shape, "x"), " needs ", count, " bytes, got ", view.bytes,
+          view.data == nullptr ? " at a null address" : ""));
+    }
+    array.dtype = view.dtype;
+    array.shape = view.shape;
+    data = absl::MakeConstSpan(static_cast<const uint8_t*>(view.data), view.bytes);
+  } else if (absl::StartsWith(bytes, "\x93NUMPY")) {
+    HBPREP_ASSIGN_OR_RETURN(array, DecodeNpy(bytes, image.what));
+    data = array.data;
+  } else if (static_cast<int64_t>(bytes.size()) == elements * element) {
     // A .bin file: the tensor's values, little-endian, C order, nothing else.
     array.dtype = dtype;
     array.shape = want;
-    array.data.assign(image.bytes.begin(), image.bytes.end());
+    data = image.bytes;
   } else {
     return absl::InvalidArgumentError(absl::StrCat(
         image.what, ": featuremap input '", input.name, "' needs a .npy file or a .bin of ",
         elements * element, " bytes (", ToString(dtype), " ", absl::StrJoin(want, "x"), "), got ",
-        image.bytes.size(), " bytes"));
+        bytes.size(), " bytes"));
   }
   if (array.shape != want || array.dtype != dtype) {
     return absl::InvalidArgumentError(absl::StrCat(image.what, ": featuremap input '", input.name,
@@ -729,21 +842,21 @@ absl::Status Preparer::Featuremap(int index, int item, const InputDescriptor& in
   }
   if (dtype == DType::kBool) {
     // A BOOL8 mask is bytes of 0 and 1; anything else would reach the model as is.
-    const auto bad = std::find_if(array.data.begin(), array.data.end(),
-                                  [](uint8_t value) { return value > 1; });
-    if (bad != array.data.end()) {
+    const auto bad =
+        std::find_if(data.begin(), data.end(), [](uint8_t value) { return value > 1; });
+    if (bad != data.end()) {
       return absl::InvalidArgumentError(absl::StrCat(
           image.what, ": featuremap input '", input.name, "' is bool, but element ",
-          bad - array.data.begin(), " holds byte ", *bad, " (0 or 1 only)"));
+          bad - data.begin(), " holds byte ", *bad, " (0 or 1 only)"));
     }
   }
   if (options_.target == Target::kBoard && FeaturemapTransposedOnBoard(*descriptor_.chip, input)) {
     // OE 1.x takes it in input_layout_rt: NCHW <-> NHWC of each batch item.
     const bool to_nhwc = *input.layout_rt == Layout::kNHWC;
     const int64_t n = want[0], a = want[1], b = want[2], c = want[3];  // file dims 1..3
-    std::vector<uint8_t> moved(array.data.size());
+    std::vector<uint8_t> moved(data.size());
     for (int64_t i = 0; i < n; ++i) {
-      const uint8_t* s = array.data.data() + i * a * b * c * element;
+      const uint8_t* s = data.data() + i * a * b * c * element;
       uint8_t* d = moved.data() + i * a * b * c * element;
       for (int64_t x = 0; x < a; ++x) {
         for (int64_t y = 0; y < b; ++y) {
@@ -755,13 +868,51 @@ absl::Status Preparer::Featuremap(int index, int item, const InputDescriptor& in
         }
       }
     }
-    array.data = std::move(moved);
+    return sink_.Put(index, item, TensorRole::kImage, std::move(moved));
   }
-  parts_[{index, item, TensorRole::kImage}] = std::move(array.data);
-  return absl::OkStatus();
+  if (!array.data.empty()) return sink_.Put(index, item, TensorRole::kImage, std::move(array.data));
+  return sink_.Put(index, item, TensorRole::kImage, data);
 }
 
-absl::Status Preparer::Assemble() {
+// Prepare()'s sink: each part in a vector of its own, assembled into the plan's dense tensors
+// at the end (a tensor of one part takes its bytes over, without a copy).
+class DenseSink final : public PartSink {
+ public:
+  DenseSink(const Descriptor& descriptor, Prepared& out) : descriptor_(descriptor), out_(out) {}
+  using PartSink::Put;
+
+  absl::Status FrameSize(int index, int item, int height, int width) override {
+    sizes_[{index, item}] = {height, width};
+    return absl::OkStatus();
+  }
+  absl::StatusOr<PlaneRows> Plane(int index, int item, TensorRole role, int height,
+                                  int width) override {
+    std::vector<uint8_t>& part = parts_[{index, item, role}];
+    part.resize(static_cast<size_t>(role == TensorRole::kUV ? height / 2 : height) * width);
+    return PlaneRows{part.data(), width};
+  }
+  absl::Status Put(int index, int item, TensorRole role,
+                   absl::Span<const uint8_t> bytes) override {
+    parts_[{index, item, role}].assign(bytes.begin(), bytes.end());
+    return absl::OkStatus();
+  }
+  absl::Status Put(int index, int item, TensorRole role, std::vector<uint8_t>&& bytes) override {
+    parts_[{index, item, role}] = std::move(bytes);
+    return absl::OkStatus();
+  }
+  // The plan's tensors from the parts, in plan order, into out.tensors.
+  absl::Status Assemble();
+
+ private:
+  const Descriptor& descriptor_;
+  Prepared& out_;
+  // Per input and batch item, the bytes of each role (Y, UV, image, ROI).
+  std::map<std::tuple<int, int, TensorRole>, std::vector<uint8_t>> parts_;
+  // Resizer source sizes per (input, item): height, width.
+  std::map<std::pair<int, int>, std::pair<int, int>> sizes_;
+};
+
+absl::Status DenseSink::Assemble() {
   for (const TensorSpec& spec : out_.plan.tensors) {
     Tensor tensor;
     tensor.spec = spec;
@@ -800,7 +951,12 @@ absl::Status Preparer::Assemble() {
     if (size.first >= 0 && spec.role != TensorRole::kRoi) {
       SetPlaneGeometry(*descriptor_.chip, spec.shape[0], size.first, size.second, &tensor.spec);
     }
-    if (spec.quantization) HBPREP_RETURN_IF_ERROR(Quantize(input.name, &tensor));
+    if (spec.quantization) {
+      std::vector<uint8_t> quantized(tensor.data.size() / sizeof(float) * ElementSize(spec.dtype));
+      HBPREP_RETURN_IF_ERROR(QuantizeInto(input.name, tensor.spec, tensor.data.data(),
+                                          tensor.data.size() / sizeof(float), quantized.data()));
+      tensor.data = std::move(quantized);
+    }
     tensor.dense_shape = DenseShape(tensor.spec);
     out_.tensors.push_back(std::move(tensor));
   }
@@ -906,9 +1062,6 @@ absl::Status CheckOptions(const Descriptor& descriptor, const PrepareOptions& op
   return absl::OkStatus();
 }
 
-namespace {
-
-// The plan Prepare fills: uint8 float-model data when asked.
 Plan PlanFor(const Descriptor& descriptor, const PrepareOptions& options) {
   Plan plan = ResolvePlan(descriptor, options.target);
   if (options.float_as_uint8) {
@@ -921,67 +1074,120 @@ Plan PlanFor(const Descriptor& descriptor, const PrepareOptions& options) {
   return plan;
 }
 
-absl::StatusOr<Prepared> PrepareChecked(const Descriptor& descriptor,
-                                        absl::Span<const InputImage> images,
-                                        const PrepareOptions& options, size_t* next) {
-  HBPREP_RETURN_IF_ERROR(CheckOptions(descriptor, options));
-  Prepared out;
-  out.plan = PlanFor(descriptor, options);
-  // Every size checked and the memory known (and reserved) before anything is allocated.
-  HBPREP_ASSIGN_OR_RETURN(const CheckedRequest checked,
-                          CheckRequest(descriptor, out.plan, images, options));
-  if (options.reserve) HBPREP_RETURN_IF_ERROR(options.reserve(checked.cost));
-  out.versions = LibraryVersions();
-  Preparer preparer(descriptor, options, out);
-  for (size_t i = 0; i < descriptor.inputs.size(); ++i) {
-    const int items = ItemsOf(descriptor, descriptor.inputs[i], options.target);
-    for (int item = 0; item < items; ++item, ++*next) {
-      if (options.check_continue) HBPREP_RETURN_IF_ERROR(options.check_continue());
-      const auto start = Clock::now();
-      const int64_t decoded_before = out.decode_us;
-      const std::optional<ImageHeader>& header = checked.headers[*next];
-      HBPREP_RETURN_IF_ERROR(preparer.Input(static_cast<int>(i), item, images[*next],
-                                            header ? &*header : nullptr));
-      out.transform_us += MicrosSince(start) - (out.decode_us - decoded_before);
-    }
+namespace {
+
+// An InputImage as the core's view of it: raw buffers checked (size, stride, limits) first.
+absl::StatusOr<InputView> ViewOf(const InputImage& image, const PrepareOptions& options) {
+  InputView view;
+  view.what = image.what;
+  view.roi = image.roi;
+  view.bytes = absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(image.bytes.data()),
+                                   image.bytes.size());
+  if (image.raw) {
+    HBPREP_RETURN_IF_ERROR(CheckRawImage(image.bytes, *image.raw, options, image.what));
+    view.kind = InputView::Kind::kFrame;
+    view.frame = ViewOfRaw(image.bytes, *image.raw);
   }
-  if (options.check_continue) HBPREP_RETURN_IF_ERROR(options.check_continue());
-  const auto start = Clock::now();
-  HBPREP_RETURN_IF_ERROR(preparer.Assemble());
-  out.pack_us = MicrosSince(start);
-  return out;
+  return view;
 }
 
 }  // namespace
+
+absl::Status RunRequest(const Descriptor& descriptor, const Plan& plan,
+                        const PrepareOptions& options, absl::Span<const InputView> inputs,
+                        const CallHooks& hooks, PartSink& sink, PrepareReport& report,
+                        ScratchPlanes* scratch, size_t* next) {
+  report.warnings.clear();
+  report.pixel_stddev.clear();
+  report.decode_us = report.transform_us = report.pack_us = 0;
+  // Every size checked and the memory known (and reserved) before anything is allocated.
+  HBPREP_ASSIGN_OR_RETURN(const CheckedRequest checked,
+                          CheckRequest(descriptor, plan, inputs, options));
+  if (hooks.reserve) HBPREP_RETURN_IF_ERROR(hooks.reserve(checked.cost));
+  report.geometry.resize(inputs.size());
+  Preparer preparer(descriptor, options, hooks.check_continue, sink, report, scratch);
+  for (size_t i = 0; i < descriptor.inputs.size(); ++i) {
+    const int items = ItemsOf(descriptor, descriptor.inputs[i], options.target);
+    for (int item = 0; item < items; ++item, ++*next) {
+      if (hooks.check_continue) HBPREP_RETURN_IF_ERROR(hooks.check_continue());
+      const auto start = Clock::now();
+      const int64_t decoded_before = report.decode_us;
+      const std::optional<ImageHeader>& header = checked.headers[*next];
+      HBPREP_RETURN_IF_ERROR(preparer.Input(static_cast<int>(i), item, inputs[*next],
+                                            header ? &*header : nullptr, &report.geometry[*next]));
+      report.transform_us += MicrosSince(start) - (report.decode_us - decoded_before);
+    }
+  }
+  if (hooks.check_continue) HBPREP_RETURN_IF_ERROR(hooks.check_continue());
+  return absl::OkStatus();
+}
+
+absl::Status Guarded(const absl::Span<const InputView>* inputs, const size_t* next,
+                     absl::FunctionRef<absl::Status()> body) {
+  auto which = [&] {
+    return inputs->empty() ? std::string("the request")
+                           : std::string((*inputs)[std::min(*next, inputs->size() - 1)].what);
+  };
+  try {
+    return body();
+  } catch (const cv::Exception& e) {
+    return absl::InternalError(absl::StrCat("OpenCV failed on ", which(), ": ", e.err));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(absl::StrCat("out of memory while preparing ", which()));
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("failed on ", which(), ": ", e.what()));
+  }
+}
 
 absl::StatusOr<RequestCost> EstimateCost(const Descriptor& descriptor,
                                          absl::Span<const InputImage> images,
                                          const PrepareOptions& options) {
   HBPREP_RETURN_IF_ERROR(CheckOptions(descriptor, options));
+  HBPREP_RETURN_IF_ERROR(CheckFileCount(descriptor, options.target, images.size()));
+  std::vector<InputView> views;
+  views.reserve(images.size());
+  for (const InputImage& image : images) {
+    HBPREP_ASSIGN_OR_RETURN(views.emplace_back(), ViewOf(image, options));
+  }
   HBPREP_ASSIGN_OR_RETURN(CheckedRequest checked,
-                          CheckRequest(descriptor, PlanFor(descriptor, options), images, options));
+                          CheckRequest(descriptor, PlanFor(descriptor, options), views, options));
   return checked.cost;
 }
 
 absl::StatusOr<Prepared> Prepare(const Descriptor& descriptor, absl::Span<const InputImage> images,
                                  const PrepareOptions& options) {
-  // Nothing throws past this point: a library's exception, or memory running out despite the
-  // limits, becomes the request's status.
+  // The core (model.h) writing into dense tensors of its own.
+  Prepared out;
+  std::vector<InputView> views;
+  absl::Span<const InputView> named;  // the files messages name, once they are views
   size_t next = 0;
-  auto which = [&] {
-    return images.empty() ? std::string("the request")
-                          : images[std::min(next, images.size() - 1)].what;
-  };
-  try {
-    return PrepareChecked(descriptor, images, options, &next);
-  } catch (const cv::Exception& e) {
-    return absl::InternalError(absl::StrCat("OpenCV failed on ", which(), ": ", e.err));
-  } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("out of memory while preparing ", which()));
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("failed on ", which(), ": ", e.what()));
-  }
+  const absl::Status status = Guarded(&named, &next, [&]() -> absl::Status {
+    HBPREP_ASSIGN_OR_RETURN(const Model model, Model::Compile(descriptor, options));
+    HBPREP_RETURN_IF_ERROR(CheckFileCount(descriptor, options.target, images.size()));
+    views.reserve(images.size());
+    for (const InputImage& image : images) {
+      HBPREP_ASSIGN_OR_RETURN(views.emplace_back(), ViewOf(image, options));
+    }
+    named = views;
+    out.plan = model.plan();
+    out.versions = LibraryVersions();
+    DenseSink sink(model.descriptor(), out);
+    PrepareReport report;
+    const CallHooks hooks{options.check_continue, options.reserve, {}};
+    HBPREP_RETURN_IF_ERROR(RunRequest(model.descriptor(), out.plan, model.options(), views, hooks,
+                                      sink, report, nullptr, &next));
+    const auto start = Clock::now();
+    HBPREP_RETURN_IF_ERROR(sink.Assemble());
+    out.pack_us = MicrosSince(start);
+    out.warnings = std::move(report.warnings);
+    out.pixel_stddev = std::move(report.pixel_stddev);
+    out.geometry = std::move(report.geometry);
+    out.decode_us = report.decode_us;
+    out.transform_us = report.transform_us;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return out;
 }
 
 absl::StatusOr<size_t> CheckStridedLayout(const TensorSpec& spec, size_t data_bytes) {

@@ -20,16 +20,10 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "adapters/descriptor.h"
+#include "adapters/model.h"
 #include "adapters/plan.h"
 
 namespace hbprep {
-
-// Inclusive pixel coordinates: a 200x200 crop at the origin is {0, 0, 199, 199}.
-struct Roi {
-  int32_t left = 0, top = 0, right = 0, bottom = 0;
-};
-
-enum class RawFormat { kBgr, kRgb, kGray, kNv12, kI420 };
 
 // Raw pixels: rows of `stride` bytes (0: packed). NV12 is the Y plane then the interleaved
 // UV plane at the same stride; I420 the Y plane then U and V at stride / 2. `range` is the
@@ -49,55 +43,6 @@ struct InputImage {
   std::optional<Roi> roi;       // resizer inputs; the whole image when unset
 };
 
-// What one request costs, computed from the image headers (or raw sizes), the recipe and the
-// plan before any pixel is decoded (EstimateCost; Prepare checks it against the limits).
-struct RequestCost {
-  // The most memory the request holds at once: its input bytes, and either the largest
-  // image's decoded pixels, recipe intermediates and conversion beside the tensor parts made
-  // so far, or every tensor, its assembly and three copies of the outputs (a caller's
-  // packing, its response and the response's serialised form). An upper bound of the
-  // engine's own buffers and a caller's; library scratch (resize tables, the JPEG decoder's
-  // state) is small beside them.
-  int64_t peak_bytes = 0;
-  // The output tensors' bytes, dense or in the board layout, whichever is larger.
-  int64_t output_bytes = 0;
-  // Pixels the recipes read and write, every step of every image.
-  int64_t recipe_pixels = 0;
-};
-
-struct PrepareOptions {
-  Target target = Target::kBoard;
-  // Overrides the descriptor's decode mode (hbprep.decode) when set.
-  std::optional<DecodeMode> decode;
-  // Overrides the descriptor's NV12 recipe for every nv12 input when set (not kAuto).
-  std::optional<Nv12Recipe> nv12_recipe;
-  // Calibration/onnx image data as uint8 instead of float32; only for inputs whose data is
-  // not normalised (OE 1.x, or no mean/scale/std), INVALID_ARGUMENT otherwise.
-  bool float_as_uint8 = false;
-  // NV12/I420 frames whose range differs from the model's input_space_and_range are
-  // converted; when false they pass unchanged, with a warning.
-  bool convert_range = true;
-  // Called before each image, between recipe steps and adapters, and before assembling the
-  // tensors; a non-OK status (the caller's CANCELLED or DEADLINE_EXCEEDED) stops the work and
-  // is returned. May be empty.
-  std::function<absl::Status()> check_continue;
-  // Limits on every image size the request leads to, checked before anything is allocated:
-  // the headers' (and raw frames') sizes, each recipe step's result and the model's input
-  // size. RESOURCE_EXHAUSTED naming the image, input or step and the size beyond them.
-  int64_t max_width = 16384;
-  int64_t max_height = 16384;
-  int64_t max_pixels = int64_t{1} << 26;
-  // The pixels all recipe steps of a request may touch (RequestCost::recipe_pixels), as a
-  // multiple of max_pixels: a recipe cannot make a small request cost minutes of CPU.
-  static constexpr int64_t kRecipePixelsPerMaxPixels = 8;
-  // The most memory one request may need (RequestCost::peak_bytes); 0: no limit.
-  int64_t max_request_bytes = int64_t{4} << 30;
-  // Called once with the request's cost after the limits hold and before any pixel is
-  // decoded: the server reserves the memory from its budget here (and may wait for it). A
-  // non-OK status stops the request and is returned. May be empty.
-  std::function<absl::Status(const RequestCost&)> reserve;
-};
-
 struct Tensor {
   // The plan's tensor with every dimension and stride concrete.
   TensorSpec spec;
@@ -115,6 +60,8 @@ struct Prepared {
   // the largest per-channel standard deviation of its pixels after the recipe (0..255
   // units). Near zero for blank or single-colour images.
   std::vector<double> pixel_stddev;
+  // Per file of the request: where its tensor pixels came from (model.h's ImageGeometry).
+  std::vector<ImageGeometry> geometry;
   // Microseconds spent decoding (or reading raw frames), in the recipe and adapters, and
   // assembling the tensors.
   int64_t decode_us = 0, transform_us = 0, pack_us = 0;

@@ -170,6 +170,21 @@ void Frame::ConvertRange(ColorRange target, cv::Mat y_out, cv::Mat uv_out) {
   range = target;
 }
 
+cv::Mat ScratchPlanes::Y(int rows, int cols) {
+  y_.create(rows, cols, CV_8UC1);  // a no-op at the same size
+  return y_;
+}
+
+cv::Mat ScratchPlanes::UV(int rows, int cols) {
+  uv_.create(rows, cols, CV_8UC2);
+  return uv_;
+}
+
+void ScratchPlanes::ScalePlane(const cv::Mat& src, const cv::Mat& dst, int interpolation) {
+  cv::Mat out = dst;  // same size and type: cv::resize writes into dst's memory
+  cv::resize(src, out, dst.size(), 0, 0, interpolation);
+}
+
 absl::Status CheckRawImage(absl::string_view bytes, const RawImage& raw,
                            const PrepareOptions& limits, absl::string_view what) {
   const std::string name =
@@ -210,45 +225,98 @@ absl::Status CheckRawImage(absl::string_view bytes, const RawImage& raw,
   return absl::OkStatus();
 }
 
-absl::StatusOr<Frame> FrameFromRaw(absl::string_view bytes, const RawImage& raw,
-                                   const PrepareOptions& limits, absl::string_view what) {
-  if (absl::Status checked = CheckRawImage(bytes, raw, limits, what); !checked.ok()) {
-    return checked;
+absl::Status CheckFrameView(const FrameView& view, const PrepareOptions& limits,
+                            absl::string_view what) {
+  auto name = [&] {
+    return absl::StrCat(what, ": raw ", FormatName(view.format), " ", view.width, "x",
+                        view.height);
+  };
+  if (view.width <= 0 || view.height <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(name(), ": width and height must be positive"));
   }
-  const int pixel_bytes = raw.format == RawFormat::kBgr || raw.format == RawFormat::kRgb ? 3 : 1;
-  const int64_t stride = raw.stride > 0 ? raw.stride : int64_t{raw.width} * pixel_bytes;
-  uint8_t* data = reinterpret_cast<uint8_t*>(const_cast<char*>(bytes.data()));
+  if (view.width > limits.max_width || view.height > limits.max_height ||
+      int64_t{view.width} * view.height > limits.max_pixels) {
+    return absl::ResourceExhaustedError(absl::StrCat(name(), " is over the limit of ",
+                                                     limits.max_width, "x", limits.max_height,
+                                                     " and ", limits.max_pixels, " pixels"));
+  }
+  const bool nv12 = view.format == RawFormat::kNv12, i420 = view.format == RawFormat::kI420;
+  if ((nv12 || i420) && (view.width % 2 || view.height % 2)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name(), ": ", FormatName(view.format), " needs even width and height"));
+  }
+  const int pixel_bytes = view.format == RawFormat::kBgr || view.format == RawFormat::kRgb ? 3 : 1;
+  const int planes = nv12 ? 2 : i420 ? 3 : 1;
+  for (int p = 0; p < planes; ++p) {
+    const int64_t row = p == 0 ? int64_t{view.width} * pixel_bytes
+                               : nv12 ? view.width : view.width / 2;
+    const char* plane = planes == 1 ? "pixel" : p == 0 ? "Y" : nv12 ? "UV" : p == 1 ? "U" : "V";
+    if (view.planes[p].data == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(name(), ": the ", plane, " plane is missing"));
+    }
+    if (view.planes[p].stride != 0 && view.planes[p].stride < row) {
+      return absl::InvalidArgumentError(absl::StrCat(name(), ": the ", plane, " plane's stride ",
+                                                     view.planes[p].stride,
+                                                     " is less than a row's ", row, " bytes"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+Frame FrameFromView(const FrameView& view) {
+  // Views: frames never write to their source pixels.
+  auto plane = [&](int p, int rows, int cols, int type, int64_t row_bytes) {
+    const int64_t stride = view.planes[p].stride > 0 ? view.planes[p].stride : row_bytes;
+    return cv::Mat(rows, cols, type, const_cast<uint8_t*>(view.planes[p].data),
+                   static_cast<size_t>(stride));
+  };
+  const int w = view.width, h = view.height;
   Frame frame;
-  frame.range = raw.range;
-  switch (raw.format) {
-    case RawFormat::kBgr:  // a view: frames never write to their source pixels
-      frame.bgr = cv::Mat(raw.height, raw.width, CV_8UC3, data, stride);
+  frame.range = view.range;
+  switch (view.format) {
+    case RawFormat::kBgr:
+      frame.bgr = plane(0, h, w, CV_8UC3, int64_t{w} * 3);
       break;
     case RawFormat::kRgb:
-      cv::cvtColor(cv::Mat(raw.height, raw.width, CV_8UC3, data, stride), frame.bgr,
-                   cv::COLOR_RGB2BGR);
+      cv::cvtColor(plane(0, h, w, CV_8UC3, int64_t{w} * 3), frame.bgr, cv::COLOR_RGB2BGR);
       break;
     case RawFormat::kGray:
-      cv::cvtColor(cv::Mat(raw.height, raw.width, CV_8UC1, data, stride), frame.bgr,
-                   cv::COLOR_GRAY2BGR);
+      cv::cvtColor(plane(0, h, w, CV_8UC1, w), frame.bgr, cv::COLOR_GRAY2BGR);
       break;
     case RawFormat::kNv12:
       frame.nv12 = true;
-      frame.y = cv::Mat(raw.height, raw.width, CV_8UC1, data, stride);
-      frame.uv = cv::Mat(raw.height / 2, raw.width / 2, CV_8UC2, data + stride * raw.height, stride);
+      frame.y = plane(0, h, w, CV_8UC1, w);
+      frame.uv = plane(1, h / 2, w / 2, CV_8UC2, w);
       break;
-    case RawFormat::kI420: {
+    case RawFormat::kI420:
       frame.nv12 = true;
-      frame.y = cv::Mat(raw.height, raw.width, CV_8UC1, data, stride).clone();
-      const int64_t cstride = stride / 2;
-      const cv::Mat u(raw.height / 2, raw.width / 2, CV_8UC1, data + stride * raw.height, cstride);
-      const cv::Mat v(raw.height / 2, raw.width / 2, CV_8UC1,
-                      data + stride * raw.height + cstride * (raw.height / 2), cstride);
-      cv::merge(std::vector<cv::Mat>{u, v}, frame.uv);
+      frame.y = plane(0, h, w, CV_8UC1, w);
+      cv::merge(std::vector<cv::Mat>{plane(1, h / 2, w / 2, CV_8UC1, w / 2),
+                                     plane(2, h / 2, w / 2, CV_8UC1, w / 2)},
+                frame.uv);
       break;
-    }
   }
   return frame;
+}
+
+FrameView ViewOfRaw(absl::string_view bytes, const RawImage& raw) {
+  const int pixel_bytes = raw.format == RawFormat::kBgr || raw.format == RawFormat::kRgb ? 3 : 1;
+  const int64_t stride = raw.stride > 0 ? raw.stride : int64_t{raw.width} * pixel_bytes;
+  const uint8_t* data = reinterpret_cast<const uint8_t*>(bytes.data());
+  FrameView view;
+  view.format = raw.format;
+  view.width = raw.width;
+  view.height = raw.height;
+  view.range = raw.range;
+  view.planes[0] = {data, stride};
+  if (raw.format == RawFormat::kNv12) view.planes[1] = {data + stride * raw.height, stride};
+  if (raw.format == RawFormat::kI420) {
+    // U and V planes at half the stride, one after the other.
+    const int64_t cstride = stride / 2;
+    view.planes[1] = {data + stride * raw.height, cstride};
+    view.planes[2] = {data + stride * raw.height + cstride * (raw.height / 2), cstride};
+  }
+  return view;
 }
 
 }  // namespace hbprep

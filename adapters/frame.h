@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "adapters/descriptor.h"
 #include "adapters/engine.h"
+#include "adapters/model.h"
 #include "opencv2/core/mat.hpp"
 
 namespace hbprep {
@@ -58,11 +59,37 @@ struct Frame {
 absl::Status CheckRawImage(absl::string_view bytes, const RawImage& raw,
                            const PrepareOptions& limits, absl::string_view what);
 
-// Validates a raw buffer (size, stride, even NV12/I420 sizes, limits) and wraps it as a
-// frame: BGR/RGB/GRAY become BGR, NV12/I420 stay planar. BGR and NV12 frames view `bytes`
-// (no copy), which must outlive the frame; no Frame operation writes to its source pixels.
-absl::StatusOr<Frame> FrameFromRaw(absl::string_view bytes, const RawImage& raw,
-                                   const PrepareOptions& limits, absl::string_view what);
+// The planes one thread's calls reuse (model.h's Scratch): camera planes scaled before a
+// range conversion, and the scaler.
+class ScratchPlanes {
+ public:
+  // A CV_8UC1 (Y) or CV_8UC2 (UV) plane of rows x cols, the same memory while the size stays.
+  cv::Mat Y(int rows, int cols);
+  cv::Mat UV(int rows, int cols);
+  // `src` scaled to `dst`'s size, into dst's memory (a view: it is never reallocated).
+  void ScalePlane(const cv::Mat& src, const cv::Mat& dst, int interpolation);
+
+ private:
+  cv::Mat y_, uv_;
+};
+
+// An encoded input's bytes.
+inline absl::string_view BytesOf(const InputView& view) {
+  return {reinterpret_cast<const char*>(view.bytes.data()), view.bytes.size()};
+}
+
+// The checks of a frame view: positive sizes within the limits, even NV12/I420 sizes, every
+// plane given, with a stride that holds its row. INVALID_ARGUMENT (RESOURCE_EXHAUSTED beyond
+// the limits) naming `what`, the field and its value.
+absl::Status CheckFrameView(const FrameView& view, const PrepareOptions& limits,
+                            absl::string_view what);
+
+// A checked view as a frame: BGR and NV12 view the caller's planes (no copy; no Frame
+// operation writes to its source), RGB and gray become BGR, I420's chroma is interleaved.
+Frame FrameFromView(const FrameView& view);
+
+// The planes of a raw buffer that CheckRawImage accepted.
+FrameView ViewOfRaw(absl::string_view bytes, const RawImage& raw);
 
 }  // namespace hbprep
 

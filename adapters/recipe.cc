@@ -160,4 +160,72 @@ absl::StatusOr<std::vector<StepSize>> TraceRecipe(const InputDescriptor& input, 
   return steps;
 }
 
+ImageGeometry RecipeGeometry(const InputDescriptor& input, int width, int height) {
+  // Per axis, the current image's edge coordinate c shows source coordinate o + c * s, and
+  // its content (the part that is not padding) is [lo, hi).
+  struct Axis {
+    double o = 0, s = 1, lo = 0, hi = 0;
+    int size = 0;
+    void Resize(int to) {
+      const double k = static_cast<double>(size) / to;  // current pixels per new pixel
+      s *= k;
+      lo /= k;
+      hi /= k;
+      size = to;
+    }
+    void Crop(int at, int length) {
+      o += at * s;
+      lo = std::clamp(lo - at, 0.0, static_cast<double>(length));
+      hi = std::clamp(hi - at, 0.0, static_cast<double>(length));
+      size = length;
+    }
+  } x{0, 1, 0, static_cast<double>(width), width}, y{0, 1, 0, static_cast<double>(height), height};
+  for (const RecipeStep& step : input.recipe) {
+    if (step.kind == RecipeStep::Kind::kPadResize) {
+      const int th = step.size[0], tw = step.size[1];
+      const double scale = std::min(static_cast<double>(tw) / x.size,
+                                    static_cast<double>(th) / y.size);
+      const int nh = static_cast<int>(scale * y.size), nw = static_cast<int>(scale * x.size);
+      if (nw <= 0 || nh <= 0) break;
+      x.Resize(nw);
+      y.Resize(nh);
+      // Placed at (left, top) of the canvas: a crop at minus the offset.
+      x.Crop(step.pad_centered ? -((tw - nw) / 2) : 0, tw);
+      y.Crop(step.pad_centered ? -((th - nh) / 2) : 0, th);
+      continue;
+    }
+    const StepGeometry g = Geometry(step, x.size, y.size);
+    if (g.crop) {
+      if (g.crop->width <= 0 || g.crop->height <= 0) break;
+      x.Crop(g.crop->x, g.crop->width);
+      y.Crop(g.crop->y, g.crop->height);
+    } else {
+      if (g.size->width <= 0 || g.size->height <= 0) break;
+      x.Resize(g.size->width);
+      y.Resize(g.size->height);
+    }
+  }
+  if (x.size != input.width() || y.size != input.height()) {
+    x.Resize(static_cast<int>(input.width()));
+    y.Resize(static_cast<int>(input.height()));
+  }
+  ImageGeometry out;
+  out.valid = true;
+  out.source_width = width;
+  out.source_height = height;
+  out.width = x.size;
+  out.height = y.size;
+  out.scale_x = 1 / x.s;
+  out.scale_y = 1 / y.s;
+  out.pad_left = static_cast<int>(std::lround(x.lo));
+  out.pad_top = static_cast<int>(std::lround(y.lo));
+  out.content_width = static_cast<int>(std::lround(x.hi - x.lo));
+  out.content_height = static_cast<int>(std::lround(y.hi - y.lo));
+  out.window_x = x.o + x.lo * x.s;
+  out.window_y = y.o + y.lo * y.s;
+  out.window_width = (x.hi - x.lo) * x.s;
+  out.window_height = (y.hi - y.lo) * y.s;
+  return out;
+}
+
 }  // namespace hbprep

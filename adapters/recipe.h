@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "adapters/descriptor.h"
+#include "adapters/model.h"
 #include "opencv2/core/types.hpp"
 
 namespace hbprep {
@@ -62,6 +63,13 @@ struct StepSize {
 // beyond int's range is RESOURCE_EXHAUSTED.
 absl::StatusOr<std::vector<StepSize>> TraceRecipe(const InputDescriptor& input, int width,
                                                   int height, absl::string_view what);
+
+// Where the tensor's pixels of a width x height image come from after the recipe and the
+// default resize to the model's size (model.h's ImageGeometry): pure arithmetic on the
+// steps, as the engine runs them (PadResize's truncated size and offsets included). The
+// recipe's crops are checked by the caller (TraceRecipe); ones that do not fit leave the
+// geometry as far as it got.
+ImageGeometry RecipeGeometry(const InputDescriptor& input, int width, int height);
 
 }  // namespace hbprep
 

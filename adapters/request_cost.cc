@@ -54,11 +54,9 @@ int64_t TensorBytes(const TensorSpec& spec) {
 
 }  // namespace
 
-absl::StatusOr<CheckedRequest> CheckRequest(const Descriptor& descriptor, const Plan& plan,
-                                            absl::Span<const InputImage> images,
-                                            const PrepareOptions& options) {
-  const std::vector<int> bindings = ImageBindings(descriptor, options.target);
-  if (images.size() != bindings.size()) {
+absl::Status CheckFileCount(const Descriptor& descriptor, Target target, size_t files) {
+  const std::vector<int> bindings = ImageBindings(descriptor, target);
+  if (files != bindings.size()) {
     std::vector<std::string> per_input;
     for (size_t i = 0; i < descriptor.inputs.size(); ++i) {
       per_input.push_back(absl::StrCat(std::count(bindings.begin(), bindings.end(), i), " for '",
@@ -66,8 +64,16 @@ absl::StatusOr<CheckedRequest> CheckRequest(const Descriptor& descriptor, const 
     }
     return absl::InvalidArgumentError(absl::StrCat(
         "model '", descriptor.name, "' takes ", bindings.size(), " file(s) per request for target ",
-        ToString(options.target), " (", absl::StrJoin(per_input, ", "), "), got ", images.size()));
+        ToString(target), " (", absl::StrJoin(per_input, ", "), "), got ", files));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CheckedRequest> CheckRequest(const Descriptor& descriptor, const Plan& plan,
+                                            absl::Span<const InputView> images,
+                                            const PrepareOptions& options) {
+  HBPREP_RETURN_IF_ERROR(CheckFileCount(descriptor, options.target, images.size()));
+  const std::vector<int> bindings = ImageBindings(descriptor, options.target);
   // The model's own image sizes first: a descriptor can ask for any input_shape.
   for (const InputDescriptor& input : descriptor.inputs) {
     if (!input.is_image()) continue;
@@ -86,11 +92,12 @@ absl::StatusOr<CheckedRequest> CheckRequest(const Descriptor& descriptor, const 
   std::map<std::pair<int, int>, std::pair<int64_t, int64_t>> frame_sizes;  // resizer: w, h
   std::vector<int> items(descriptor.inputs.size(), 0);
   for (size_t i = 0; i < images.size(); ++i) {
-    const InputImage& image = images[i];
+    const InputView& image = images[i];
     const int index = bindings[i];
     const int item = items[index]++;
     const InputDescriptor& input = descriptor.inputs[index];
-    request_bytes = SizeAdd(request_bytes, static_cast<int64_t>(image.bytes.size()));
+    request_bytes = SizeAdd(request_bytes, static_cast<int64_t>(image.bytes.size() +
+                                                                image.feature.bytes));
     if (!input.is_image()) {
       int64_t bytes = ElementSize(FeaturemapFileDType(descriptor, input, options.target));
       for (int64_t dim : FeaturemapFileShape(descriptor, input, options.target)) {
@@ -101,12 +108,17 @@ absl::StatusOr<CheckedRequest> CheckRequest(const Descriptor& descriptor, const 
       continue;
     }
     int64_t width = 0, height = 0;
-    if (image.raw) {
-      HBPREP_RETURN_IF_ERROR(CheckRawImage(image.bytes, *image.raw, options, image.what));
-      width = image.raw->width;
-      height = image.raw->height;
+    if (image.kind == InputView::Kind::kFeature) {
+      return absl::InvalidArgumentError(absl::StrCat(image.what, ": feature data for image input '",
+                                                     input.name, "'"));
+    }
+    if (image.kind == InputView::Kind::kFrame) {
+      HBPREP_RETURN_IF_ERROR(CheckFrameView(image.frame, options, image.what));
+      width = image.frame.width;
+      height = image.frame.height;
     } else {
-      HBPREP_ASSIGN_OR_RETURN(out.headers[i], CheckImageHeader(image.bytes, limits, image.what));
+      HBPREP_ASSIGN_OR_RETURN(out.headers[i],
+                              CheckImageHeader(BytesOf(image), limits, image.what));
       width = out.headers[i]->width;
       height = out.headers[i]->height;
     }

@@ -12,6 +12,7 @@
 #include "adapters/descriptor.h"
 #include "adapters/engine.h"
 #include "adapters/image_io.h"
+#include "adapters/model.h"
 #include "adapters/plan.h"
 #include "adapters/size_math.h"
 
@@ -24,13 +25,17 @@ struct CheckedRequest {
   std::vector<std::optional<ImageHeader>> headers;
 };
 
+// INVALID_ARGUMENT naming the model and how many files each input takes unless a request
+// of `target` has `files` files.
+absl::Status CheckFileCount(const Descriptor& descriptor, Target target, size_t files);
+
 // INVALID_ARGUMENT for a wrong number of images, undecodable headers, bad raw buffers and
 // crops that do not fit; RESOURCE_EXHAUSTED naming the image, input or recipe step for a size
 // beyond options' limits, for more recipe pixels than the limit, and for more memory than
 // options.max_request_bytes. `plan` is ResolvePlan(descriptor, options.target) with
 // Prepare's changes (uint8 float data).
 absl::StatusOr<CheckedRequest> CheckRequest(const Descriptor& descriptor, const Plan& plan,
-                                            absl::Span<const InputImage> images,
+                                            absl::Span<const InputView> images,
                                             const PrepareOptions& options);
 
 }  // namespace hbprep

@@ -1,0 +1,521 @@
+// The embeddable core (model.h) against today's Prepare + PackStrided: the same bytes, in
+// the caller's strided buffers, from views of the caller's planes.
+#include "adapters/model.h"
+
+#include <cstring>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adapters/engine.h"
+#include "adapters/npy.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "opencv2/core.hpp"
+#include "opencv2/imgcodecs.hpp"
+#include "opencv2/imgproc.hpp"
+#include "tests/testing/status_matchers.h"
+
+namespace hbprep {
+namespace {
+
+using ::hbprep::testing::IsOk;
+using ::hbprep::testing::StatusIs;
+using ::testing::DoubleNear;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr uint8_t kSentinel = 0xA5;
+
+PrepareOptions For(Target target) {
+  PrepareOptions options;
+  options.target = target;
+  return options;
+}
+
+Descriptor Load(const std::string& model) {
+  absl::StatusOr<Descriptor> d =
+      LoadDescriptorFile(HBPREP_SOURCE_DIR "/deploy/models/" + model + ".yaml", nullptr);
+  EXPECT_THAT(d, IsOk());
+  return *d;
+}
+
+Descriptor Parse(const std::string& yaml, const std::string& name) {
+  absl::StatusOr<Descriptor> d = ParseDescriptor(yaml, name, {}, nullptr);
+  EXPECT_THAT(d, IsOk());
+  return *d;
+}
+
+// A pyramid model with the default recipe (resize to the model's size), as camera pipelines
+// use: nash-e, 224x224 NV12, video range.
+Descriptor Pyramid224() {
+  return Parse(R"(
+model_parameters: {onnx_model: m.onnx, march: nash-e}
+input_parameters:
+  input_name: images
+  input_type_train: rgb
+  input_layout_train: NCHW
+  input_type_rt: nv12
+  input_space_and_range: bt601_video
+  input_shape: 1x3x224x224
+  mean_value: 123.675 116.28 103.53
+  std_value: 58.395 57.12 57.375
+compiler_parameters: {input_source: {images: pyramid}}
+)",
+               "pyramid224");
+}
+
+// A camera frame: Y and UV at separate addresses, rows padded to `stride`.
+struct CameraFrame {
+  int width, height, stride;
+  std::vector<uint8_t> y, uv;
+  FrameView view(ColorRange range = ColorRange::kBt601Video) const {
+    FrameView v;
+    v.format = RawFormat::kNv12;
+    v.width = width;
+    v.height = height;
+    v.planes[0] = {y.data(), stride};
+    v.planes[1] = {uv.data(), stride};
+    v.range = range;
+    return v;
+  }
+  // The same frame as one packed buffer (Y rows then UV rows at `stride`), Prepare's form.
+  std::string packed() const {
+    std::string bytes(y.begin(), y.end());
+    bytes.append(uv.begin(), uv.end());
+    return bytes;
+  }
+};
+
+CameraFrame Camera(int width, int height, int stride, unsigned seed) {
+  std::mt19937 rng(seed);
+  CameraFrame f{width, height, stride, {}, {}};
+  f.y.resize(static_cast<size_t>(stride) * height);
+  f.uv.resize(static_cast<size_t>(stride) * height / 2);
+  // Smooth content with noise: scaling has something to interpolate.
+  for (int r = 0; r < height; ++r) {
+    for (int c = 0; c < stride; ++c) {
+      f.y[static_cast<size_t>(r) * stride + c] =
+          static_cast<uint8_t>((r * 3 + c * 5) % 220 + 16 + rng() % 8);
+    }
+  }
+  for (int r = 0; r < height / 2; ++r) {
+    for (int c = 0; c < stride; ++c) {
+      f.uv[static_cast<size_t>(r) * stride + c] =
+          static_cast<uint8_t>((r * 7 + c * 2) % 200 + 20 + rng() % 8);
+    }
+  }
+  return f;
+}
+
+InputImage RawInput(const CameraFrame& f, ColorRange range = ColorRange::kBt601Video,
+                    std::optional<Roi> roi = std::nullopt) {
+  InputImage image;
+  image.what = "frame";
+  image.bytes = f.packed();
+  image.raw = RawImage{RawFormat::kNv12, f.width, f.height, f.stride, range};
+  image.roi = roi;
+  return image;
+}
+
+// Outputs for `specs` filled with the sentinel, so that untouched padding shows.
+OutputBuffers Sentinel(const std::vector<TensorSpec>& specs) {
+  OutputBuffers buffers(specs);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    std::memset(buffers.data(i), kSentinel, buffers.views()[i].size);
+  }
+  return buffers;
+}
+
+// Each output equals Prepare's tensor packed for the board, except the padding bytes, which
+// keep the sentinel (PackStrided zeroes them).
+void ExpectEqualsPrepare(const Prepared& prepared, const std::vector<TensorSpec>& specs,
+                         const OutputBuffers& out) {
+  ASSERT_EQ(prepared.tensors.size(), specs.size());
+  for (size_t t = 0; t < specs.size(); ++t) {
+    const std::vector<uint8_t> packed = PackStrided(prepared.tensors[t]);
+    ASSERT_EQ(prepared.tensors[t].spec.shape, specs[t].shape) << specs[t].name;
+    ASSERT_EQ(prepared.tensors[t].spec.strides, specs[t].strides) << specs[t].name;
+    ASSERT_EQ(packed.size(), out.views()[t].size) << specs[t].name;
+    // Which bytes are data: the dense bytes packed into a zero buffer mark them.
+    Tensor ones = prepared.tensors[t];
+    std::fill(ones.data.begin(), ones.data.end(), 1);
+    const std::vector<uint8_t> mask = PackStrided(ones);
+    size_t data_bytes = 0;
+    for (size_t i = 0; i < packed.size(); ++i) {
+      const uint8_t want = mask[i] ? packed[i] : kSentinel;
+      ASSERT_EQ(out.data(t)[i], want) << specs[t].name << " byte " << i;
+      data_bytes += mask[i];
+    }
+    EXPECT_EQ(data_bytes, prepared.tensors[t].data.size());
+  }
+}
+
+TEST(Model, CompilesOnceAndKeepsThePlan) {
+  absl::StatusOr<Model> model = Model::Compile(Load("det_resizer"), {});
+  ASSERT_THAT(model, IsOk());
+  EXPECT_EQ(model->plan().descriptor_hash, DescriptorHash(Load("det_resizer")));
+  EXPECT_THAT(model->bindings(), ElementsAre(0));
+  EXPECT_TRUE(model->TakesRoi(0));
+  EXPECT_FALSE(model->TakesRoi(1));
+  absl::StatusOr<Model> calib = Model::Compile(Load("det_resizer"), For(Target::kCalibration));
+  ASSERT_THAT(calib, IsOk());
+  EXPECT_FALSE(calib->TakesRoi(0));
+  PrepareOptions bad;
+  bad.float_as_uint8 = true;
+  EXPECT_THAT(Model::Compile(Load("det_resizer"), bad),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("uint8 float-model data")));
+}
+
+TEST(Model, CameraPlanesToPyramidEqualPrepareWithPaddingUntouched) {
+  const Descriptor d = Pyramid224();
+  absl::StatusOr<Model> model = Model::Compile(d, {});
+  ASSERT_THAT(model, IsOk());
+  Scratch scratch;
+  for (ColorRange range : {ColorRange::kBt601Video, ColorRange::kRegular}) {
+    const CameraFrame f = Camera(1920, 1080, 2048, 1);
+    const InputView view = InputView::Frame("frame", f.view(range));
+    absl::StatusOr<std::vector<TensorSpec>> specs = model->OutputSpecs({view});
+    ASSERT_THAT(specs, IsOk());
+    OutputBuffers out = Sentinel(*specs);
+    PrepareReport report;
+    ASSERT_THAT(PrepareInto(*model, {view}, out.views(), scratch, &report), IsOk());
+    absl::StatusOr<Prepared> prepared = Prepare(d, {RawInput(f, range)}, {});
+    ASSERT_THAT(prepared, IsOk());
+    ExpectEqualsPrepare(*prepared, *specs, out);
+    EXPECT_EQ(report.warnings, prepared->warnings);
+    ASSERT_EQ(report.geometry.size(), 1u);
+    const ImageGeometry& g = report.geometry[0];
+    EXPECT_TRUE(g.valid);
+    EXPECT_DOUBLE_EQ(g.scale_x, 224.0 / 1920);
+    EXPECT_DOUBLE_EQ(g.scale_y, 224.0 / 1080);
+    EXPECT_DOUBLE_EQ(g.window_width, 1920);
+    EXPECT_DOUBLE_EQ(g.window_height, 1080);
+    EXPECT_EQ(g.width, 224);
+    EXPECT_FALSE(g.roi.has_value());
+  }
+}
+
+TEST(Model, PaddedRowsOnNashP) {
+  // nash-p aligns rows to 64 bytes: a 100-wide model has 128-byte rows whose last 28 bytes
+  // keep the caller's values.
+  const Descriptor d = Parse(R"(
+model_parameters: {onnx_model: m.onnx, march: nash-p}
+input_parameters:
+  input_name: img
+  input_type_train: bgr
+  input_layout_train: NHWC
+  input_type_rt: nv12
+  input_shape: 1x60x100x3
+compiler_parameters: {input_source: {img: pyramid}}
+)",
+                             "padded");
+  absl::StatusOr<Model> model = Model::Compile(d, {});
+  ASSERT_THAT(model, IsOk());
+  ASSERT_EQ(model->plan().tensors[0].strides[1], 128);
+  const CameraFrame f = Camera(640, 480, 640, 2);
+  const InputView view = InputView::Frame("frame", f.view(ColorRange::kRegular));
+  const std::vector<TensorSpec> specs = *model->OutputSpecs({view});
+  OutputBuffers out = Sentinel(specs);
+  Scratch scratch;
+  ASSERT_THAT(PrepareInto(*model, {view}, out.views(), scratch), IsOk());
+  ExpectEqualsPrepare(*Prepare(d, {RawInput(f, ColorRange::kRegular)}, {}), specs, out);
+}
+
+TEST(Model, Oe1PackedNv12EqualsPrepare) {
+  // bayes-e: one packed NV12 tensor per input, Y then UV, the width aligned to 16.
+  const Descriptor d = Load("x5_ssd");
+  absl::StatusOr<Model> model = Model::Compile(d, {});
+  ASSERT_THAT(model, IsOk());
+  const CameraFrame f = Camera(1280, 720, 1280, 3);
+  const InputView view = InputView::Frame("frame", f.view(ColorRange::kRegular));
+  const std::vector<TensorSpec> specs = *model->OutputSpecs({view});
+  OutputBuffers out = Sentinel(specs);
+  Scratch scratch;
+  ASSERT_THAT(PrepareInto(*model, {view}, out.views(), scratch), IsOk());
+  ExpectEqualsPrepare(*Prepare(d, {RawInput(f, ColorRange::kRegular)}, {}), specs, out);
+}
+
+TEST(Model, ResizerTakesTheFrameAndRoiWithConcreteShapes) {
+  const Descriptor d = Load("det_resizer");
+  absl::StatusOr<Model> model = Model::Compile(d, {});
+  ASSERT_THAT(model, IsOk());
+  const Roi roi{100, 50, 739, 433};
+  const CameraFrame f = Camera(1920, 1080, 2048, 4);
+  const InputView view = InputView::Frame("frame", f.view(), roi);
+  absl::StatusOr<std::vector<TensorSpec>> specs = model->OutputSpecs({view});
+  ASSERT_THAT(specs, IsOk());
+  ASSERT_EQ(specs->size(), 3u);
+  EXPECT_THAT((*specs)[0].shape, ElementsAre(1, 1080, 1920, 1));
+  EXPECT_THAT((*specs)[1].shape, ElementsAre(1, 540, 960, 2));
+  OutputBuffers out = Sentinel(*specs);
+  Scratch scratch;
+  PrepareReport report;
+  ASSERT_THAT(PrepareInto(*model, {view}, out.views(), scratch, &report), IsOk());
+  ExpectEqualsPrepare(*Prepare(d, {RawInput(f, ColorRange::kBt601Video, roi)}, {}), *specs, out);
+  int32_t written[4];
+  std::memcpy(written, out.data(2), 16);
+  EXPECT_THAT(written, ElementsAre(100, 50, 739, 433));
+  const ImageGeometry& g = report.geometry[0];
+  ASSERT_TRUE(g.roi.has_value());
+  EXPECT_EQ(g.roi->right, 739);
+  EXPECT_DOUBLE_EQ(g.window_x, 100);
+  EXPECT_DOUBLE_EQ(g.window_width, 640);
+  EXPECT_DOUBLE_EQ(g.scale_x, 1.0);   // 640 ROI columns to the model's 640
+  EXPECT_DOUBLE_EQ(g.scale_y, 1.0);   // 384 rows to 384
+  EXPECT_EQ(g.width, 1920);
+
+  // Another frame size: the same scratch, new layouts.
+  const CameraFrame small = Camera(640, 480, 640, 5);
+  const InputView small_view = InputView::Frame("small", small.view());
+  const std::vector<TensorSpec> small_specs = *model->OutputSpecs({small_view});
+  OutputBuffers small_out = Sentinel(small_specs);
+  ASSERT_THAT(PrepareInto(*model, {small_view}, small_out.views(), scratch), IsOk());
+  ExpectEqualsPrepare(*Prepare(d, {RawInput(small)}, {}), small_specs, small_out);
+}
+
+TEST(Model, EncodedImagesAndFloatTargetsEqualPrepare) {
+  cv::Mat image(300, 400, CV_8UC3);
+  cv::randu(image, 0, 255);
+  std::vector<uint8_t> png;
+  cv::imencode(".png", image, png);
+  InputImage input;
+  input.what = "g.png";
+  input.bytes.assign(png.begin(), png.end());
+  for (const char* name : {"cls_pyramid", "det_resizer", "x5_ssd"}) {
+    for (Target target : {Target::kBoard, Target::kCalibration, Target::kOnnx}) {
+      SCOPED_TRACE(std::string(name) + " " + std::string(ToString(target)));
+      const Descriptor d = Load(name);
+      PrepareOptions options;
+      options.target = target;
+      absl::StatusOr<Model> model = Model::Compile(d, options);
+      ASSERT_THAT(model, IsOk());
+      const InputView view = InputView::Encoded("g.png", png);
+      const std::vector<TensorSpec> specs = *model->OutputSpecs({view});
+      OutputBuffers out = Sentinel(specs);
+      Scratch scratch;
+      ASSERT_THAT(PrepareInto(*model, {view}, out.views(), scratch), IsOk());
+      ExpectEqualsPrepare(*Prepare(d, {input}, options), specs, out);
+    }
+  }
+}
+
+TEST(Model, TypedFeatureViewsEqualNpyFiles) {
+  const Descriptor d = Load("fusion_multi");
+  ASSERT_EQ(d.inputs.size(), 2u);
+  absl::StatusOr<Model> model = Model::Compile(d, {});
+  ASSERT_THAT(model, IsOk());
+  const std::vector<int64_t> shape = FeaturemapFileShape(d, d.inputs[1], Target::kBoard);
+  int64_t count = 1;
+  for (int64_t dim : shape) count *= dim;
+  std::vector<float> values(count);
+  for (int64_t i = 0; i < count; ++i) values[i] = static_cast<float>(i % 97) * 0.25f - 3.0f;
+  const std::string npy = EncodeNpy(
+      DType::kFloat32, shape,
+      absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(values.data()), values.size() * 4));
+  cv::Mat image(200, 300, CV_8UC3);
+  cv::randu(image, 0, 255);
+  std::vector<uint8_t> jpeg;
+  cv::imencode(".jpg", image, jpeg);
+  InputImage img{"a.jpg", std::string(jpeg.begin(), jpeg.end()), std::nullopt, std::nullopt};
+  InputImage feat{"f.npy", npy, std::nullopt, std::nullopt};
+  FeatureView fv{DType::kFloat32, shape, values.data(), values.size() * sizeof(float)};
+  const std::vector<InputView> views = {InputView::Encoded("a.jpg", jpeg),
+                                        InputView::Feature("f", fv)};
+  const std::vector<TensorSpec> specs = *model->OutputSpecs(views);
+  OutputBuffers out = Sentinel(specs);
+  Scratch scratch;
+  ASSERT_THAT(PrepareInto(*model, views, out.views(), scratch), IsOk());
+  ExpectEqualsPrepare(*Prepare(d, {img, feat}, {}), specs, out);
+  EXPECT_FALSE(PrepareReport().geometry.size());
+
+  FeatureView wrong = fv;
+  wrong.bytes -= 4;
+  EXPECT_THAT(PrepareInto(*model, {views[0], InputView::Feature("f", wrong)}, out.views(),
+                          scratch),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("f: feature data of float32 ")));
+}
+
+TEST(Model, RefusesMissingAndShortOutputsNamingThem) {
+  absl::StatusOr<Model> model = Model::Compile(Pyramid224(), {});
+  ASSERT_THAT(model, IsOk());
+  const CameraFrame f = Camera(640, 480, 640, 6);
+  const InputView view = InputView::Frame("frame", f.view());
+  Scratch scratch;
+  OutputBuffers out(model->plan().tensors);
+  EXPECT_THAT(PrepareInto(*model, {view}, out.views().subspan(0, 1), scratch),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "PrepareInto: 1 outputs for the plan's 2 tensors (images_y, images_uv)"));
+  std::vector<OutputView> shorter(out.views().begin(), out.views().end());
+  shorter[1].size -= 1;
+  EXPECT_THAT(PrepareInto(*model, {view}, shorter, scratch),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "output 1 (tensor 'images_uv') has 25087 bytes; its layout (shape "
+                       "1x112x112x2, strides 25088,224,2,1) needs 25088"));
+  shorter[1].data = nullptr;
+  shorter[1].size += 1;
+  EXPECT_THAT(PrepareInto(*model, {view}, shorter, scratch),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("has 25088 bytes at a null address")));
+}
+
+TEST(Model, RefusesBadFrameViewsNamingTheField) {
+  absl::StatusOr<Model> model = Model::Compile(Pyramid224(), {});
+  ASSERT_THAT(model, IsOk());
+  OutputBuffers out(model->plan().tensors);
+  Scratch scratch;
+  const CameraFrame f = Camera(640, 480, 640, 7);
+  FrameView v = f.view();
+  v.planes[1].data = nullptr;
+  EXPECT_THAT(PrepareInto(*model, {InputView::Frame("cam0", v)}, out.views(), scratch),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "cam0: raw nv12 640x480: the UV plane is missing"));
+  v = f.view();
+  v.planes[0].stride = 600;
+  EXPECT_THAT(PrepareInto(*model, {InputView::Frame("cam0", v)}, out.views(), scratch),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "cam0: raw nv12 640x480: the Y plane's stride 600 is less than a row's "
+                       "640 bytes"));
+  v = f.view();
+  v.width = 639;
+  EXPECT_THAT(PrepareInto(*model, {InputView::Frame("cam0", v)}, out.views(), scratch),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "cam0: raw nv12 639x480: nv12 needs even width and height"));
+  v = f.view();
+  v.width = 1 << 20;
+  EXPECT_THAT(PrepareInto(*model, {InputView::Frame("cam0", v)}, out.views(), scratch),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("over the limit")));
+}
+
+TEST(Model, FlushesEveryOutputOnceWithItsLayoutBytes) {
+  absl::StatusOr<Model> model = Model::Compile(Load("det_resizer"), {});
+  ASSERT_THAT(model, IsOk());
+  const CameraFrame f = Camera(320, 240, 384, 8);
+  const InputView view = InputView::Frame("frame", f.view());
+  const std::vector<TensorSpec> specs = *model->OutputSpecs({view});
+  OutputBuffers out(specs);
+  std::vector<std::pair<void*, size_t>> flushed;
+  CallHooks hooks;
+  hooks.flush = [&](void* data, size_t size) { flushed.emplace_back(data, size); };
+  Scratch scratch;
+  ASSERT_THAT(PrepareInto(*model, {view}, out.views(), scratch, nullptr, hooks), IsOk());
+  ASSERT_EQ(flushed.size(), 3u);
+  for (size_t t = 0; t < 3; ++t) {
+    EXPECT_EQ(flushed[t].first, out.views()[t].data);
+    EXPECT_EQ(flushed[t].second, static_cast<size_t>(LayoutBytes(specs[t])));
+  }
+  EXPECT_EQ(flushed[2].second, 16u);
+}
+
+TEST(Model, CheckContinueStopsTheCall) {
+  absl::StatusOr<Model> model = Model::Compile(Pyramid224(), {});
+  ASSERT_THAT(model, IsOk());
+  OutputBuffers out(model->plan().tensors);
+  Scratch scratch;
+  const CameraFrame f = Camera(640, 480, 640, 9);
+  CallHooks hooks;
+  hooks.check_continue = [] { return absl::DeadlineExceededError("late"); };
+  EXPECT_THAT(PrepareInto(*model, {InputView::Frame("f", f.view())}, out.views(), scratch,
+                          nullptr, hooks),
+              StatusIs(absl::StatusCode::kDeadlineExceeded, "late"));
+}
+
+TEST(Model, OneModelFromManyThreadsGivesTheSameBytes) {
+  absl::StatusOr<Model> model = Model::Compile(Load("cls_pyramid"), {});
+  ASSERT_THAT(model, IsOk());
+  const CameraFrame f = Camera(800, 600, 832, 10);
+  const InputView view = InputView::Frame("frame", f.view());
+  const std::vector<TensorSpec> specs = *model->OutputSpecs({view});
+  OutputBuffers want(specs);
+  Scratch scratch;
+  ASSERT_THAT(PrepareInto(*model, {view}, want.views(), scratch), IsOk());
+  std::vector<std::thread> threads;
+  std::vector<int> same(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      Scratch own;
+      OutputBuffers got(specs);
+      for (int i = 0; i < 5; ++i) {
+        if (!PrepareInto(*model, {view}, got.views(), own).ok()) return;
+        bool equal = true;
+        for (size_t k = 0; k < specs.size(); ++k) {
+          equal = equal && std::memcmp(got.data(k), want.data(k), want.views()[k].size) == 0;
+        }
+        same[t] += equal;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_THAT(same, ElementsAre(5, 5, 5, 5));
+}
+
+// Geometry: a recipe's arithmetic, and a bright dot found where the geometry says.
+TEST(Model, GeometryOfShortSideResizeAndCenterCrop) {
+  const Descriptor d = Load("cls_pyramid");  // ShortSideResize 256, CenterCrop 224
+  absl::StatusOr<Model> model = Model::Compile(d, For(Target::kCalibration));
+  ASSERT_THAT(model, IsOk());
+  cv::Mat image(480, 640, CV_8UC3, cv::Scalar::all(0));
+  const int dot_x = 400, dot_y = 300;
+  cv::rectangle(image, cv::Rect(dot_x - 2, dot_y - 2, 5, 5), cv::Scalar::all(255), cv::FILLED);
+  std::vector<uint8_t> png;
+  cv::imencode(".png", image, png);
+  const InputView view = InputView::Encoded("dot.png", png);
+  const std::vector<TensorSpec> specs = *model->OutputSpecs({view});
+  OutputBuffers out(specs);
+  Scratch scratch;
+  PrepareReport report;
+  ASSERT_THAT(PrepareInto(*model, {view}, out.views(), scratch, &report), IsOk());
+  const ImageGeometry& g = report.geometry[0];
+  // 480 -> 256 (640 -> int(256 * 640 / 480) = 341), then a 224 crop at (58, 16).
+  EXPECT_DOUBLE_EQ(g.scale_y, 256.0 / 480);
+  EXPECT_DOUBLE_EQ(g.scale_x, 341.0 / 640);
+  EXPECT_NEAR(g.window_x, 58 * 640.0 / 341, 1e-9);
+  EXPECT_NEAR(g.window_y, 16 * 480.0 / 256, 1e-9);
+  EXPECT_NEAR(g.window_width, 224 * 640.0 / 341, 1e-9);
+  EXPECT_EQ(g.pad_left, 0);
+  EXPECT_EQ(g.content_width, 224);
+  // The brightest tensor pixel (channel 0 of NCHW float data) maps back onto the dot.
+  const float* data = reinterpret_cast<const float*>(out.data(0));
+  int best = 0;
+  for (int i = 1; i < 224 * 224; ++i) best = data[i] > data[best] ? i : best;
+  const double sx = g.window_x + (best % 224 + 0.5 - g.pad_left) / g.scale_x;
+  const double sy = g.window_y + (best / 224 + 0.5 - g.pad_top) / g.scale_y;
+  EXPECT_THAT(sx, DoubleNear(dot_x + 0.5, 2.0));
+  EXPECT_THAT(sy, DoubleNear(dot_y + 0.5, 2.0));
+}
+
+TEST(Model, GeometryOfPadResizeLetterbox) {
+  const Descriptor d = Load("det_resizer");  // PadResize 384x640, pad 114
+  absl::StatusOr<Model> model = Model::Compile(d, For(Target::kCalibration));
+  ASSERT_THAT(model, IsOk());
+  cv::Mat image(1000, 1000, CV_8UC3, cv::Scalar::all(0));
+  cv::rectangle(image, cv::Rect(797, 197, 7, 7), cv::Scalar::all(255), cv::FILLED);
+  std::vector<uint8_t> png;
+  cv::imencode(".png", image, png);
+  const InputView view = InputView::Encoded("dot.png", png);
+  const std::vector<TensorSpec> specs = *model->OutputSpecs({view});
+  OutputBuffers out(specs);
+  Scratch scratch;
+  PrepareReport report;
+  ASSERT_THAT(PrepareInto(*model, {view}, out.views(), scratch, &report), IsOk());
+  const ImageGeometry& g = report.geometry[0];
+  // scale min(640/1000, 384/1000) = 0.384: 384x384 content, centred: 128 columns of padding.
+  EXPECT_DOUBLE_EQ(g.scale_x, 0.384);
+  EXPECT_DOUBLE_EQ(g.scale_y, 0.384);
+  EXPECT_EQ(g.pad_left, 128);
+  EXPECT_EQ(g.pad_top, 0);
+  EXPECT_EQ(g.content_width, 384);
+  EXPECT_EQ(g.content_height, 384);
+  EXPECT_NEAR(g.window_x, 0, 1e-9);
+  EXPECT_NEAR(g.window_width, 1000, 1e-9);
+  const float* data = reinterpret_cast<const float*>(out.data(0));
+  int best = 0;
+  for (int i = 1; i < 384 * 640; ++i) best = data[i] > data[best] ? i : best;
+  EXPECT_THAT(g.window_x + (best % 640 + 0.5 - g.pad_left) / g.scale_x, DoubleNear(800.5, 3.0));
+  EXPECT_THAT(g.window_y + (best / 640 + 0.5 - g.pad_top) / g.scale_y, DoubleNear(200.5, 3.0));
+}
+
+}  // namespace
+}  // namespace hbprep
