@@ -963,19 +963,6 @@ absl::Status DenseSink::Assemble() {
   return absl::OkStatus();
 }
 
-// Batch items of an input for a target: one per image (featuremaps: one file per tensor).
-int ItemsOf(const Descriptor& descriptor, const InputDescriptor& input, Target target) {
-  if (!input.is_image()) {
-    const int batch = descriptor.input_batch > 0 && target != Target::kCalibration
-                          ? descriptor.input_batch
-                          : static_cast<int>(input.shape[0]);
-    return input.separate && target == Target::kBoard ? batch : 1;
-  }
-  if (target == Target::kCalibration || descriptor.input_batch == 0) {
-    return static_cast<int>(input.shape[0]);
-  }
-  return descriptor.input_batch;
-}
 
 }  // namespace
 
@@ -1026,10 +1013,23 @@ DType FeaturemapFileDType(const Descriptor& descriptor, const InputDescriptor& i
   return DType::kFloat32;
 }
 
+int InputFileCount(const Descriptor& descriptor, const InputDescriptor& input, Target target) {
+  if (!input.is_image()) {
+    const int batch = descriptor.input_batch > 0 && target != Target::kCalibration
+                          ? descriptor.input_batch
+                          : static_cast<int>(input.shape[0]);
+    return input.separate && target == Target::kBoard ? batch : 1;
+  }
+  if (target == Target::kCalibration || descriptor.input_batch == 0) {
+    return static_cast<int>(input.shape[0]);
+  }
+  return descriptor.input_batch;
+}
+
 std::vector<int> ImageBindings(const Descriptor& descriptor, Target target) {
   std::vector<int> bindings;
   for (size_t i = 0; i < descriptor.inputs.size(); ++i) {
-    bindings.insert(bindings.end(), ItemsOf(descriptor, descriptor.inputs[i], target),
+    bindings.insert(bindings.end(), InputFileCount(descriptor, descriptor.inputs[i], target),
                     static_cast<int>(i));
   }
   return bindings;
@@ -1096,18 +1096,20 @@ absl::StatusOr<InputView> ViewOf(const InputImage& image, const PrepareOptions& 
 absl::Status RunRequest(const Descriptor& descriptor, const Plan& plan,
                         const PrepareOptions& options, absl::Span<const InputView> inputs,
                         const CallHooks& hooks, PartSink& sink, PrepareReport& report,
-                        ScratchPlanes* scratch, size_t* next) {
+                        Workspace* workspace, size_t* next) {
   report.warnings.clear();
   report.pixel_stddev.clear();
   report.decode_us = report.transform_us = report.pack_us = 0;
   // Every size checked and the memory known (and reserved) before anything is allocated.
-  HBPREP_ASSIGN_OR_RETURN(const CheckedRequest checked,
-                          CheckRequest(descriptor, plan, inputs, options));
+  CheckedRequest local;
+  CheckedRequest& checked = workspace != nullptr ? workspace->checked : local;
+  HBPREP_RETURN_IF_ERROR(CheckRequest(descriptor, plan, inputs, options, &checked));
   if (hooks.reserve) HBPREP_RETURN_IF_ERROR(hooks.reserve(checked.cost));
   report.geometry.resize(inputs.size());
-  Preparer preparer(descriptor, options, hooks.check_continue, sink, report, scratch);
+  Preparer preparer(descriptor, options, hooks.check_continue, sink, report,
+                    workspace != nullptr ? &workspace->planes : nullptr);
   for (size_t i = 0; i < descriptor.inputs.size(); ++i) {
-    const int items = ItemsOf(descriptor, descriptor.inputs[i], options.target);
+    const int items = InputFileCount(descriptor, descriptor.inputs[i], options.target);
     for (int item = 0; item < items; ++item, ++*next) {
       if (hooks.check_continue) HBPREP_RETURN_IF_ERROR(hooks.check_continue());
       const auto start = Clock::now();
@@ -1149,8 +1151,9 @@ absl::StatusOr<RequestCost> EstimateCost(const Descriptor& descriptor,
   for (const InputImage& image : images) {
     HBPREP_ASSIGN_OR_RETURN(views.emplace_back(), ViewOf(image, options));
   }
-  HBPREP_ASSIGN_OR_RETURN(CheckedRequest checked,
-                          CheckRequest(descriptor, PlanFor(descriptor, options), views, options));
+  CheckedRequest checked;
+  HBPREP_RETURN_IF_ERROR(
+      CheckRequest(descriptor, PlanFor(descriptor, options), views, options, &checked));
   return checked.cost;
 }
 

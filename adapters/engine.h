@@ -72,6 +72,10 @@ struct Prepared {
 // Versions of hbprep and of the imaging libraries that decide the data, for manifests.
 std::vector<std::pair<std::string, std::string>> LibraryVersions();
 
+// How many files of a request of `descriptor` for `target` feed `input`: one image per batch
+// item, one featuremap file (one per item after a batch split).
+int InputFileCount(const Descriptor& descriptor, const InputDescriptor& input, Target target);
+
 // For each file of one request of `descriptor` for `target`, in order, the index of the
 // input it feeds; its size is how many images (or .npy files) a request takes.
 std::vector<int> ImageBindings(const Descriptor& descriptor, Target target);

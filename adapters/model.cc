@@ -26,7 +26,7 @@ struct Model::State {
 };
 
 struct Scratch::State {
-  ScratchPlanes planes;
+  Workspace workspace;
   // This call's concrete layouts (resizer planes sized by their frames), and which resizer
   // tensors have their size yet.
   std::vector<TensorSpec> specs;
@@ -101,6 +101,17 @@ bool Holds(const TensorSpec& spec, int index, int item, TensorRole role, int64_t
                                              (role == TensorRole::kY || role == TensorRole::kUV));
   if (!role_ok) return false;
   *k = spec.item >= 0 ? 0 : item;
+  return true;
+}
+
+// Whether the strides are the shape's dense ones (DenseStrides, without making them).
+bool IsDense(const TensorSpec& spec) {
+  if (spec.strides.size() != spec.shape.size()) return false;
+  int64_t stride = ElementSize(spec.dtype);
+  for (size_t d = spec.shape.size(); d-- > 0;) {
+    if (spec.strides[d] != stride) return false;
+    stride *= spec.shape[d];
+  }
   return true;
 }
 
@@ -261,7 +272,7 @@ class StridedSink final : public PartSink {
     }
     if (size == total) k = 0;
     uint8_t* out = static_cast<uint8_t*>(outputs_[t].data);
-    if (spec.strides == DenseStrides(spec.shape, spec.dtype)) {
+    if (IsDense(spec)) {
       std::memcpy(out + k * item_bytes, bytes.data(), bytes.size());
       return absl::OkStatus();
     }
@@ -339,8 +350,7 @@ absl::Status PrepareInto(const Model& model, absl::Span<const InputView> inputs,
   }
   s.specs = tensors;  // copy-assigned: the vectors keep their capacity
   s.sized.assign(tensors.size(), 0);
-  PrepareReport local;
-  PrepareReport& r = report != nullptr ? *report : local;
+  PrepareReport& r = report != nullptr ? *report : s.workspace.report;
   StridedSink sink(m, outputs, s);
   size_t next = 0;
   for (size_t t = 0; t < tensors.size(); ++t) {
@@ -355,7 +365,8 @@ absl::Status PrepareInto(const Model& model, absl::Span<const InputView> inputs,
     }
   }
   HBPREP_RETURN_IF_ERROR(Guarded(&inputs, &next, [&] {
-    return RunRequest(m.descriptor, m.plan, m.options, inputs, hooks, sink, r, &s.planes, &next);
+    return RunRequest(m.descriptor, m.plan, m.options, inputs, hooks, sink, r, &s.workspace,
+                      &next);
   }));
   if (hooks.flush) {
     for (size_t t = 0; t < outputs.size(); ++t) {
@@ -366,10 +377,13 @@ absl::Status PrepareInto(const Model& model, absl::Span<const InputView> inputs,
 }
 
 int64_t LayoutBytes(const TensorSpec& spec) {
+  // The dense bytes of DenseShape (OE 1.x's packed NV12 holds H * 3 / 2 rows), without making it.
   int64_t dense = ElementSize(spec.dtype);
-  for (int64_t dim : DenseShape(spec)) {
+  for (size_t d = 0; d < spec.shape.size(); ++d) {
+    const int64_t dim = spec.shape[d];
     if (dim < 0) return -1;
-    dense = SizeMul(dense, dim);
+    if (spec.layout == TensorLayout::kNV12 && d == 1) continue;  // C = 3 stands for 1.5 planes
+    dense = SizeMul(dense, spec.layout == TensorLayout::kNV12 && d == 2 ? dim * 3 / 2 : dim);
   }
   if (spec.shape.empty() || spec.strides.empty()) return dense;
   if (spec.strides.front() < 0) return -1;

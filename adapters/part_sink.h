@@ -16,6 +16,7 @@
 #include "adapters/frame.h"
 #include "adapters/model.h"
 #include "adapters/plan.h"
+#include "adapters/request_cost.h"
 
 namespace hbprep {
 
@@ -53,12 +54,20 @@ absl::Status QuantizeInto(const std::string& input, const TensorSpec& spec, cons
 // options ask for it.
 Plan PlanFor(const Descriptor& descriptor, const PrepareOptions& options);
 
+// What one thread's calls reuse (model.h's Scratch): camera planes, the request check's
+// workspace, and the report of calls that ask for none.
+struct Workspace {
+  ScratchPlanes planes;
+  CheckedRequest checked;
+  PrepareReport report;
+};
+
 // A request's files through the adapters into `sink`, in binding order: CheckRequest, the
-// reserve hook, then each file (`*next`: the one being worked on). `scratch` may be null.
+// reserve hook, then each file (`*next`: the one being worked on). `workspace` may be null.
 absl::Status RunRequest(const Descriptor& descriptor, const Plan& plan,
                         const PrepareOptions& options, absl::Span<const InputView> inputs,
                         const CallHooks& hooks, PartSink& sink, PrepareReport& report,
-                        ScratchPlanes* scratch, size_t* next);
+                        Workspace* workspace, size_t* next);
 
 // `body`'s status, with the exceptions of libraries and of memory running out turned into
 // statuses naming file `*next` of `inputs` (read when one is caught): nothing throws past

@@ -129,9 +129,10 @@ bool CanScalePlanar(const InputDescriptor& input) {
 }
 
 
-absl::StatusOr<std::vector<StepSize>> TraceRecipe(const InputDescriptor& input, int width,
-                                                  int height, absl::string_view what) {
-  std::vector<StepSize> steps;
+absl::Status TraceRecipe(const InputDescriptor& input, int width, int height,
+                         absl::string_view what, std::vector<StepSize>* out) {
+  std::vector<StepSize>& steps = *out;
+  steps.clear();
   cv::Size size(width, height);
   for (const RecipeStep& step : input.recipe) {
     cv::Size next;
@@ -157,7 +158,7 @@ absl::StatusOr<std::vector<StepSize>> TraceRecipe(const InputDescriptor& input, 
   }
   const cv::Size model(static_cast<int>(input.width()), static_cast<int>(input.height()));
   if (size != model) steps.push_back({size, model});
-  return steps;
+  return absl::OkStatus();
 }
 
 ImageGeometry RecipeGeometry(const InputDescriptor& input, int width, int height) {

@@ -59,10 +59,10 @@ struct StepSize {
 
 // The sizes a width x height image takes through the recipe, step by step, ending with the
 // default resize to the model's size when the recipe leaves another size (as the engine
-// runs it). Crops that do not fit are INVALID_ARGUMENT, as when the recipe runs; a size
-// beyond int's range is RESOURCE_EXHAUSTED.
-absl::StatusOr<std::vector<StepSize>> TraceRecipe(const InputDescriptor& input, int width,
-                                                  int height, absl::string_view what);
+// runs it), into `steps` (reused). Crops that do not fit are INVALID_ARGUMENT, as when the
+// recipe runs; a size beyond int's range is RESOURCE_EXHAUSTED.
+absl::Status TraceRecipe(const InputDescriptor& input, int width, int height,
+                         absl::string_view what, std::vector<StepSize>* steps);
 
 // Where the tensor's pixels of a width x height image come from after the recipe and the
 // default resize to the model's size (model.h's ImageGeometry): pure arithmetic on the

@@ -16,22 +16,24 @@
 namespace hbprep {
 namespace {
 
-// RESOURCE_EXHAUSTED when a width x height image is beyond the limits.
-absl::Status CheckSize(const std::string& what, int64_t width, int64_t height,
+// RESOURCE_EXHAUSTED when a width x height image is beyond the limits; `what` names it (only
+// built then: a request that fits allocates nothing here).
+template <typename Name>
+absl::Status CheckSize(const Name& what, int64_t width, int64_t height,
                        const PrepareOptions& options) {
   if (width <= options.max_width && height <= options.max_height &&
       SizeMul(width, height) <= options.max_pixels) {
     return absl::OkStatus();
   }
   return absl::ResourceExhaustedError(absl::StrCat(
-      what, " ", width, "x", height, " (width x height), over the limit of ", options.max_width,
+      what(), " ", width, "x", height, " (width x height), over the limit of ", options.max_width,
       "x", options.max_height, " and ", options.max_pixels, " pixels"));
 }
 
 // The bytes of one image's part of the outputs, at the model's size or (resizer) the
 // frame's, before any packing.
-int64_t OutputPartBytes(const InputDescriptor& input, Target target, int64_t width,
-                        int64_t height, bool float_as_uint8) {
+int64_t OutputPartBytes(const InputDescriptor& input, Target target, int64_t width, int64_t height,
+                        bool float_as_uint8) {
   const int64_t pixels = SizeMul(width, height);
   if (target != Target::kBoard) {
     const int64_t channels = input.type_train == ImageType::kGray ? 1 : 3;
@@ -43,20 +45,15 @@ int64_t OutputPartBytes(const InputDescriptor& input, Target target, int64_t wid
   return SizeMul(pixels, 3);
 }
 
-// Dense and board-layout bytes of a concrete tensor.
-int64_t TensorBytes(const TensorSpec& spec) {
-  int64_t dense = ElementSize(spec.dtype);
-  for (int64_t dim : DenseShape(spec)) dense = SizeMul(dense, dim);
-  const int64_t strided =
-      spec.shape.empty() ? dense : SizeMul(spec.strides.front(), spec.shape.front());
-  return std::max(dense, strided);
-}
-
 }  // namespace
 
 absl::Status CheckFileCount(const Descriptor& descriptor, Target target, size_t files) {
-  const std::vector<int> bindings = ImageBindings(descriptor, target);
-  if (files != bindings.size()) {
+  size_t want = 0;
+  for (const InputDescriptor& input : descriptor.inputs) {
+    want += static_cast<size_t>(InputFileCount(descriptor, input, target));
+  }
+  if (files != want) {
+    const std::vector<int> bindings = ImageBindings(descriptor, target);
     std::vector<std::string> per_input;
     for (size_t i = 0; i < descriptor.inputs.size(); ++i) {
       per_input.push_back(absl::StrCat(std::count(bindings.begin(), bindings.end(), i), " for '",
@@ -69,98 +66,102 @@ absl::Status CheckFileCount(const Descriptor& descriptor, Target target, size_t 
   return absl::OkStatus();
 }
 
-absl::StatusOr<CheckedRequest> CheckRequest(const Descriptor& descriptor, const Plan& plan,
-                                            absl::Span<const InputView> images,
-                                            const PrepareOptions& options) {
+absl::Status CheckRequest(const Descriptor& descriptor, const Plan& plan,
+                          absl::Span<const InputView> images, const PrepareOptions& options,
+                          CheckedRequest* checked) {
   HBPREP_RETURN_IF_ERROR(CheckFileCount(descriptor, options.target, images.size()));
-  const std::vector<int> bindings = ImageBindings(descriptor, options.target);
   // The model's own image sizes first: a descriptor can ask for any input_shape.
   for (const InputDescriptor& input : descriptor.inputs) {
     if (!input.is_image()) continue;
-    HBPREP_RETURN_IF_ERROR(CheckSize(absl::StrCat("input '", input.name, "': input_shape's image"),
-                                     input.width(), input.height(), options));
+    HBPREP_RETURN_IF_ERROR(
+        CheckSize([&] { return absl::StrCat("input '", input.name, "': input_shape's image"); },
+                  input.width(), input.height(), options));
   }
   DecodeLimits limits;
   limits.max_width = options.max_width;
   limits.max_height = options.max_height;
   limits.max_pixels = options.max_pixels;
 
-  CheckedRequest out;
+  CheckedRequest& out = *checked;
   out.headers.resize(images.size());
+  for (std::optional<ImageHeader>& header : out.headers) header.reset();
+  out.frame_sizes.clear();
   RequestCost& cost = out.cost;
+  cost = RequestCost();
   int64_t request_bytes = 0, parts_bytes = 0, largest_transient = 0;
-  std::map<std::pair<int, int>, std::pair<int64_t, int64_t>> frame_sizes;  // resizer: w, h
-  std::vector<int> items(descriptor.inputs.size(), 0);
-  for (size_t i = 0; i < images.size(); ++i) {
-    const InputView& image = images[i];
-    const int index = bindings[i];
-    const int item = items[index]++;
+  for (size_t i = 0, index = 0; index < descriptor.inputs.size(); ++index) {
     const InputDescriptor& input = descriptor.inputs[index];
-    request_bytes = SizeAdd(request_bytes, static_cast<int64_t>(image.bytes.size() +
-                                                                image.feature.bytes));
-    if (!input.is_image()) {
-      int64_t bytes = ElementSize(FeaturemapFileDType(descriptor, input, options.target));
-      for (int64_t dim : FeaturemapFileShape(descriptor, input, options.target)) {
-        bytes = SizeMul(bytes, dim);
+    const int items = InputFileCount(descriptor, input, options.target);
+    for (int item = 0; item < items; ++item, ++i) {
+      const InputView& image = images[i];
+      request_bytes =
+          SizeAdd(request_bytes, static_cast<int64_t>(image.bytes.size() + image.feature.bytes));
+      if (!input.is_image()) {
+        int64_t bytes = ElementSize(FeaturemapFileDType(descriptor, input, options.target));
+        for (int64_t dim : FeaturemapFileShape(descriptor, input, options.target)) {
+          bytes = SizeMul(bytes, dim);
+        }
+        parts_bytes = SizeAdd(parts_bytes, bytes);
+        largest_transient = std::max(largest_transient, bytes);  // the .npy's data, copied
+        continue;
       }
-      parts_bytes = SizeAdd(parts_bytes, bytes);
-      largest_transient = std::max(largest_transient, bytes);  // the .npy's data, copied
-      continue;
-    }
-    int64_t width = 0, height = 0;
-    if (image.kind == InputView::Kind::kFeature) {
-      return absl::InvalidArgumentError(absl::StrCat(image.what, ": feature data for image input '",
-                                                     input.name, "'"));
-    }
-    if (image.kind == InputView::Kind::kFrame) {
-      HBPREP_RETURN_IF_ERROR(CheckFrameView(image.frame, options, image.what));
-      width = image.frame.width;
-      height = image.frame.height;
-    } else {
-      HBPREP_ASSIGN_OR_RETURN(out.headers[i],
-                              CheckImageHeader(BytesOf(image), limits, image.what));
-      width = out.headers[i]->width;
-      height = out.headers[i]->height;
-    }
-    // Decoded (or converted) BGR pixels.
-    int64_t transient = SizeMul(SizeMul(width, height), 3);
-    int64_t part = 0;
-    if (options.target == Target::kBoard && input.source == InputSource::kResizer) {
-      const int64_t w = width & ~int64_t{1}, h = height & ~int64_t{1};
-      frame_sizes[{index, item}] = {w, h};
-      part = SizeAdd(OutputPartBytes(input, options.target, w, h, false), 16);
-    } else {
-      HBPREP_ASSIGN_OR_RETURN(
-          const std::vector<StepSize> steps,
-          TraceRecipe(input, static_cast<int>(width), static_cast<int>(height), image.what));
-      int64_t largest_step = 0;
-      for (size_t s = 0; s < steps.size(); ++s) {
-        const StepSize& step = steps[s];
-        const std::string name =
-            s < input.recipe.size()
-                ? absl::StrCat(image.what, ": input '", input.name, "': recipe step ", s + 1, " (",
-                               ToString(input.recipe[s].kind), ") makes")
-                : absl::StrCat(image.what, ": input '", input.name, "': the resize to the model's size makes");
-        HBPREP_RETURN_IF_ERROR(CheckSize(name, step.out.width, step.out.height, options));
-        const int64_t in = SizeMul(step.in.width, step.in.height);
-        const int64_t out_pixels = SizeMul(step.out.width, step.out.height);
-        cost.recipe_pixels = SizeAdd(cost.recipe_pixels, SizeAdd(in, out_pixels));
-        // Source and result (PadResize: its scaled image and its canvas), 3 bytes a pixel for
-        // the first step's 8-bit data, 12 after it (the transformers' float32 data).
-        const bool pads = s < input.recipe.size() &&
-                          input.recipe[s].kind == RecipeStep::Kind::kPadResize;
-        largest_step =
-            std::max(largest_step, SizeMul(SizeAdd(in, SizeMul(out_pixels, pads ? 2 : 1)),
-                                           s == 0 ? 3 : 12));
+      int64_t width = 0, height = 0;
+      if (image.kind == InputView::Kind::kFeature) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(image.what, ": feature data for image input '", input.name, "'"));
       }
-      transient = SizeAdd(transient, largest_step);
-      part = OutputPartBytes(input, options.target, input.width(), input.height(),
-                             options.float_as_uint8);
+      if (image.kind == InputView::Kind::kFrame) {
+        HBPREP_RETURN_IF_ERROR(CheckFrameView(image.frame, options, image.what));
+        width = image.frame.width;
+        height = image.frame.height;
+      } else {
+        HBPREP_ASSIGN_OR_RETURN(out.headers[i],
+                                CheckImageHeader(BytesOf(image), limits, image.what));
+        width = out.headers[i]->width;
+        height = out.headers[i]->height;
+      }
+      // Decoded (or converted) BGR pixels.
+      int64_t transient = SizeMul(SizeMul(width, height), 3);
+      int64_t part = 0;
+      if (options.target == Target::kBoard && input.source == InputSource::kResizer) {
+        const int64_t w = width & ~int64_t{1}, h = height & ~int64_t{1};
+        out.frame_sizes.push_back({static_cast<int>(index), item, w, h});
+        part = SizeAdd(OutputPartBytes(input, options.target, w, h, false), 16);
+      } else {
+        HBPREP_RETURN_IF_ERROR(TraceRecipe(input, static_cast<int>(width), static_cast<int>(height),
+                                           image.what, &out.steps));
+        const std::vector<StepSize>& steps = out.steps;
+        int64_t largest_step = 0;
+        for (size_t s = 0; s < steps.size(); ++s) {
+          const StepSize& step = steps[s];
+          auto name = [&] {
+            return s < input.recipe.size()
+                       ? absl::StrCat(image.what, ": input '", input.name, "': recipe step ", s + 1,
+                                      " (", ToString(input.recipe[s].kind), ") makes")
+                       : absl::StrCat(image.what, ": input '", input.name,
+                                      "': the resize to the model's size makes");
+          };
+          HBPREP_RETURN_IF_ERROR(CheckSize(name, step.out.width, step.out.height, options));
+          const int64_t in = SizeMul(step.in.width, step.in.height);
+          const int64_t out_pixels = SizeMul(step.out.width, step.out.height);
+          cost.recipe_pixels = SizeAdd(cost.recipe_pixels, SizeAdd(in, out_pixels));
+          // Source and result (PadResize: its scaled image and its canvas), 3 bytes a pixel for
+          // the first step's 8-bit data, 12 after it (the transformers' float32 data).
+          const bool pads =
+              s < input.recipe.size() && input.recipe[s].kind == RecipeStep::Kind::kPadResize;
+          largest_step =
+              std::max(largest_step,
+                       SizeMul(SizeAdd(in, SizeMul(out_pixels, pads ? 2 : 1)), s == 0 ? 3 : 12));
+        }
+        transient = SizeAdd(transient, largest_step);
+        part = OutputPartBytes(input, options.target, input.width(), input.height(),
+                               options.float_as_uint8);
+      }
+      // As much as the part again while it is converted (float data, NCHW transposes).
+      transient = SizeAdd(transient, part);
+      parts_bytes = SizeAdd(parts_bytes, part);
+      largest_transient = std::max(largest_transient, transient);
     }
-    // As much as the part again while it is converted (float data, NCHW transposes).
-    transient = SizeAdd(transient, part);
-    parts_bytes = SizeAdd(parts_bytes, part);
-    largest_transient = std::max(largest_transient, transient);
   }
   const int64_t max_recipe_pixels =
       SizeMul(options.max_pixels, PrepareOptions::kRecipePixelsPerMaxPixels);
@@ -173,15 +174,19 @@ absl::StatusOr<CheckedRequest> CheckRequest(const Descriptor& descriptor, const 
   // Tensors assembled from several parts copy them; quantisation makes a second buffer.
   int64_t assembly = 0;
   for (const TensorSpec& planned : plan.tensors) {
-    TensorSpec spec = planned;
-    const auto size = frame_sizes.find({spec.input_index, std::max(spec.item, 0)});
-    if (size != frame_sizes.end() && spec.role != TensorRole::kRoi) {
-      SetPlaneGeometry(*descriptor.chip, spec.shape[0], size->second.second, size->second.first,
-                       &spec);
+    TensorSpec& spec = out.spec;
+    spec = planned;  // copy-assigned: the workspace's vectors keep their capacity
+    const auto size = std::find_if(
+        out.frame_sizes.begin(), out.frame_sizes.end(), [&](const CheckedRequest::FrameSize& f) {
+          return f.index == spec.input_index && f.item == std::max(spec.item, 0);
+        });
+    if (size != out.frame_sizes.end() && spec.role != TensorRole::kRoi) {
+      SetPlaneGeometry(*descriptor.chip, spec.shape[0], size->height, size->width, &spec);
     }
-    const int64_t bytes = TensorBytes(spec);
+    const int64_t bytes = std::max<int64_t>(LayoutBytes(spec), 0);
     cost.output_bytes = SizeAdd(cost.output_bytes, bytes);
-    const bool several_parts = spec.role == TensorRole::kNv12 || (spec.item < 0 && spec.shape[0] > 1);
+    const bool several_parts =
+        spec.role == TensorRole::kNv12 || (spec.item < 0 && spec.shape[0] > 1);
     if (several_parts || spec.quantization) assembly = std::max(assembly, bytes);
   }
   // The request's bytes throughout; then either the parts so far and the largest image's
@@ -193,11 +198,11 @@ absl::StatusOr<CheckedRequest> CheckRequest(const Descriptor& descriptor, const 
       SizeAdd(SizeAdd(parts_bytes, assembly), SizeMul(cost.output_bytes, 3));
   cost.peak_bytes = SizeAdd(request_bytes, std::max(images_phase, output_phase));
   if (options.max_request_bytes > 0 && cost.peak_bytes > options.max_request_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "the request needs ", cost.peak_bytes, " bytes of memory (", cost.output_bytes,
-        " of them its tensors), over the limit of ", options.max_request_bytes));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the request needs ", cost.peak_bytes, " bytes of memory (", cost.output_bytes,
+                     " of them its tensors), over the limit of ", options.max_request_bytes));
   }
-  return out;
+  return absl::OkStatus();
 }
 
 }  // namespace hbprep

@@ -14,15 +14,27 @@
 #include "adapters/image_io.h"
 #include "adapters/model.h"
 #include "adapters/plan.h"
+#include "adapters/recipe.h"
 #include "adapters/size_math.h"
 
 namespace hbprep {
 
+// A checked request, and the workspace of the check: reused between calls (a Scratch's),
+// checking a request of raw frames allocates nothing.
 struct CheckedRequest {
   RequestCost cost;
   // Per image: the checked header of an encoded image; nullopt for raw frames and
   // featuremap files.
   std::vector<std::optional<ImageHeader>> headers;
+
+  // Workspace: resizer frame sizes (even) per input and item, the recipe's steps, a spec.
+  struct FrameSize {
+    int index, item;
+    int64_t width, height;
+  };
+  std::vector<FrameSize> frame_sizes;
+  std::vector<StepSize> steps;
+  TensorSpec spec;
 };
 
 // INVALID_ARGUMENT naming the model and how many files each input takes unless a request
@@ -34,9 +46,9 @@ absl::Status CheckFileCount(const Descriptor& descriptor, Target target, size_t 
 // beyond options' limits, for more recipe pixels than the limit, and for more memory than
 // options.max_request_bytes. `plan` is ResolvePlan(descriptor, options.target) with
 // Prepare's changes (uint8 float data).
-absl::StatusOr<CheckedRequest> CheckRequest(const Descriptor& descriptor, const Plan& plan,
-                                            absl::Span<const InputView> images,
-                                            const PrepareOptions& options);
+absl::Status CheckRequest(const Descriptor& descriptor, const Plan& plan,
+                          absl::Span<const InputView> images, const PrepareOptions& options,
+                          CheckedRequest* checked);
 
 }  // namespace hbprep
 

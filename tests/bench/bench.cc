@@ -26,6 +26,7 @@
 #include "adapters/descriptor.h"
 #include "adapters/engine.h"
 #include "nlohmann/json.hpp"
+#include "tests/bench/board_pipeline.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
@@ -33,7 +34,6 @@
 namespace hbprep::bench {
 namespace {
 
-using Json = nlohmann::ordered_json;
 
 // A photo-like frame: smooth gradients, shapes with edges, fine texture and sensor noise (JPEG
 // sizes and decode times like a camera's, unlike flat or random test images).
@@ -412,6 +412,8 @@ int Main(int argc, char** argv) {
         for (int i = 0; i < 8; ++i) std::memcpy(items[i].bytes.data(), sources[i].data(), sources[i].size());
       }));
   tjDestroy(tj);
+
+  report["board_pipeline"] = BoardPipeline(raw_iterations);
 
   if (!json_path.empty()) std::ofstream(json_path) << report.dump(2) << "\n";
   return 0;
