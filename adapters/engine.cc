@@ -454,8 +454,10 @@ absl::Status Preparer::Input(int index, int item, const InputView& image,
     geometry->valid = true;
     geometry->source_width = source_w;
     geometry->source_height = source_h;
-    geometry->width = geometry->content_width = w;
-    geometry->height = geometry->content_height = h;
+    geometry->width = w;
+    geometry->height = h;
+    geometry->content_width = static_cast<int>(input.width());
+    geometry->content_height = static_cast<int>(input.height());
     geometry->roi = roi;
     // What the model sees: the ROI, scaled by the BPU's resizer to the model's size.
     geometry->window_x = roi.left;

@@ -155,8 +155,9 @@ struct ImageGeometry {
   int content_width = 0, content_height = 0;
   // The tensor's image size (resizer inputs: the frame's even size).
   int width = 0, height = 0;
-  // Resizer inputs: the ROI written to the ROI tensor (the model's BPU resizer then scales
-  // it to the model's size: `window_*` and `scale_*` describe that, ROI to model size).
+  // Resizer inputs: the ROI written to the ROI tensor. The BPU's resizer scales it to the
+  // model's size, which the mapping above then describes: window = the ROI, content = the
+  // model's size, scale = model size / ROI size, no padding.
   std::optional<Roi> roi;
 };
 

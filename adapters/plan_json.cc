@@ -41,4 +41,24 @@ std::string DumpJson(const nlohmann::ordered_json& document) {
   return document.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
+nlohmann::ordered_json GeometryToJson(const std::vector<ImageGeometry>& geometry) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const ImageGeometry& g : geometry) {
+    if (!g.valid) {
+      out.push_back(nullptr);
+      continue;
+    }
+    nlohmann::ordered_json entry = {
+        {"source", {g.source_width, g.source_height}},
+        {"window", {g.window_x, g.window_y, g.window_width, g.window_height}},
+        {"scale", {g.scale_x, g.scale_y}},
+        {"pad", {g.pad_left, g.pad_top}},
+        {"content", {g.content_width, g.content_height}},
+        {"size", {g.width, g.height}}};
+    if (g.roi) entry["roi"] = {g.roi->left, g.roi->top, g.roi->right, g.roi->bottom};
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
 }  // namespace hbprep

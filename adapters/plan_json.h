@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/model.h"
 #include "adapters/plan.h"
 #include "nlohmann/json_fwd.hpp"
 
@@ -17,6 +18,13 @@ namespace hbprep {
 // `layout` is left out for tensors that are not images (the ROI); `item` for tensors
 // that are not part of a batch split.
 nlohmann::ordered_json PlanToJson(const Plan& plan);
+
+// Per file of a request, where its tensor pixels came from (model.h's ImageGeometry):
+// {"source": [w, h], "window": [x, y, w, h], "scale": [x, y], "pad": [left, top],
+//  "content": [w, h], "size": [w, h], "roi"?: [left, top, right, bottom]}, null for
+// featuremap files. A tensor pixel (x, y) shows source point
+// window + ([x, y] - pad) / scale.
+nlohmann::ordered_json GeometryToJson(const std::vector<ImageGeometry>& geometry);
 
 // A document as text, indented by two, with any byte that is not UTF-8 (a file name, say)
 // replaced rather than thrown over.

@@ -125,6 +125,7 @@ absl::StatusOr<nlohmann::ordered_json> WriteResult(const Prepared& prepared, con
   } else {
     manifest.erase("hrt_model_exec");
   }
+  manifest["geometry"] = GeometryToJson(prepared.geometry);
   manifest["warnings"] = prepared.warnings;
   nlohmann::ordered_json versions = nlohmann::ordered_json::object();
   for (const auto& [name, version] : prepared.versions) versions[name] = version;

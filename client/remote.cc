@@ -316,6 +316,26 @@ absl::StatusOr<Prepared> PreparedFromProto(const v1::PrepareResponse& response) 
   }
   prepared.warnings.assign(response.warnings().begin(), response.warnings().end());
   prepared.pixel_stddev.assign(response.pixel_stddev().begin(), response.pixel_stddev().end());
+  for (const v1::ImageGeometry& g : response.geometry()) {
+    ImageGeometry& out = prepared.geometry.emplace_back();
+    if (!g.valid()) continue;
+    out.valid = true;
+    out.source_width = g.source_width();
+    out.source_height = g.source_height();
+    out.window_x = g.window_x();
+    out.window_y = g.window_y();
+    out.window_width = g.window_width();
+    out.window_height = g.window_height();
+    out.scale_x = g.scale_x();
+    out.scale_y = g.scale_y();
+    out.pad_left = g.pad_left();
+    out.pad_top = g.pad_top();
+    out.content_width = g.content_width();
+    out.content_height = g.content_height();
+    out.width = g.width();
+    out.height = g.height();
+    if (g.has_roi()) out.roi = Roi{g.roi().left(), g.roi().top(), g.roi().right(), g.roi().bottom()};
+  }
   for (const v1::Version& version : response.versions()) {
     prepared.versions.emplace_back(version.name(), version.version());
   }

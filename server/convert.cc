@@ -212,6 +212,32 @@ absl::Status ToProto(Prepared* prepared_in, v1::Packing packing, v1::PrepareResp
   response->set_model(prepared.plan.model);
   response->set_target(ToProto(prepared.plan.target));
   for (double stddev : prepared.pixel_stddev) response->add_pixel_stddev(stddev);
+  for (const ImageGeometry& g : prepared.geometry) {
+    v1::ImageGeometry* out = response->add_geometry();
+    if (!g.valid) continue;
+    out->set_valid(true);
+    out->set_source_width(g.source_width);
+    out->set_source_height(g.source_height);
+    out->set_window_x(g.window_x);
+    out->set_window_y(g.window_y);
+    out->set_window_width(g.window_width);
+    out->set_window_height(g.window_height);
+    out->set_scale_x(g.scale_x);
+    out->set_scale_y(g.scale_y);
+    out->set_pad_left(g.pad_left);
+    out->set_pad_top(g.pad_top);
+    out->set_content_width(g.content_width);
+    out->set_content_height(g.content_height);
+    out->set_width(g.width);
+    out->set_height(g.height);
+    if (g.roi) {
+      v1::Roi* roi = out->mutable_roi();
+      roi->set_left(g.roi->left);
+      roi->set_top(g.roi->top);
+      roi->set_right(g.roi->right);
+      roi->set_bottom(g.roi->bottom);
+    }
+  }
   for (const auto& [name, version] : prepared.versions) {
     v1::Version* out = response->add_versions();
     out->set_name(name);

@@ -10,6 +10,8 @@
 #include "absl/strings/str_join.h"
 #include "adapters/echo.h"
 #include "adapters/npy.h"
+#include "adapters/plan_json.h"
+#include "nlohmann/json.hpp"
 #include "adapters/plan.h"
 #include "adapters/status_macros.h"
 
@@ -500,6 +502,8 @@ absl::Status ToInferResponse(const inference::ModelInferRequest& request,
   if (!prepared.warnings.empty()) {
     parameters["warnings"].set_string_param(absl::StrJoin(prepared.warnings, "\n"));
   }
+  // Per file, the geometry as the CLI's manifests give it (a JSON array).
+  parameters["geometry"].set_string_param(DumpJson(GeometryToJson(prepared.geometry)));
   for (const Tensor* tensor : outputs) {
     inference::ModelInferResponse::InferOutputTensor* out = response->add_outputs();
     out->set_name(tensor->spec.name);

@@ -265,6 +265,8 @@ TEST(Model, ResizerTakesTheFrameAndRoiWithConcreteShapes) {
   EXPECT_DOUBLE_EQ(g.scale_x, 1.0);   // 640 ROI columns to the model's 640
   EXPECT_DOUBLE_EQ(g.scale_y, 1.0);   // 384 rows to 384
   EXPECT_EQ(g.width, 1920);
+  EXPECT_EQ(g.content_width, 640);  // the model sees the ROI at its size
+  EXPECT_EQ(g.content_height, 384);
 
   // Another frame size: the same scratch, new layouts.
   const CameraFrame small = Camera(640, 480, 640, 5);
