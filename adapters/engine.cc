@@ -135,7 +135,7 @@ cv::Mat AsUint8(const cv::Mat& bgr) {
 // resizer inputs and for recipes that crop before they resize.
 cv::Size FastDecodeMinimum(const InputDescriptor& input, Target target,
                            const ImageHeader& header) {
-  if (target == Target::kBoard && input.source == InputSource::kResizer) return {0, 0};
+  if (TakesRoi(input, target)) return {0, 0};
   if (input.recipe.empty()) {
     return {static_cast<int>(input.width()), static_cast<int>(input.height())};
   }
@@ -401,7 +401,7 @@ std::optional<cv::Mat> Preparer::DecodeRecipeColumns(const InputView& image,
                                                      const InputDescriptor& input,
                                                      const ImageHeader& header) {
   if (input.recipe.empty() || !CanScaleOnce(input) ||
-      (options_.target == Target::kBoard && input.source == InputSource::kResizer)) {
+      TakesRoi(input, options_.target)) {
     return std::nullopt;
   }
   const int width = static_cast<int>(header.width), height = static_cast<int>(header.height);
@@ -439,13 +439,13 @@ absl::Status Preparer::Input(int index, int item, const InputView& image,
   const InputDescriptor& input = descriptor_.inputs[index];
   *geometry = ImageGeometry();
   if (!input.is_image()) return Featuremap(index, item, input, image);
-  if (image.roi && !(options_.target == Target::kBoard && input.source == InputSource::kResizer)) {
+  if (image.roi && !TakesRoi(input, options_.target)) {
     return absl::InvalidArgumentError(absl::StrCat(
         image.what, ": a ROI was given but input '", input.name, "' is not a resizer input",
         options_.target == Target::kBoard ? "" : " on the board target"));
   }
   HBPREP_ASSIGN_OR_RETURN(Frame frame, Load(image, input, header));
-  const bool resizer = options_.target == Target::kBoard && input.source == InputSource::kResizer;
+  const bool resizer = TakesRoi(input, options_.target);
   const int source_w = header ? static_cast<int>(header->width) : frame.width();
   const int source_h = header ? static_cast<int>(header->height) : frame.height();
   if (resizer) {

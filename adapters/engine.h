@@ -72,6 +72,12 @@ struct Prepared {
 // Versions of hbprep and of the imaging libraries that decide the data, for manifests.
 std::vector<std::pair<std::string, std::string>> LibraryVersions();
 
+// Whether `input`'s images take a ROI for `target`: the board's resizer inputs (one ROI per
+// image, the whole image when none is given). The one place this rule lives.
+inline bool TakesRoi(const InputDescriptor& input, Target target) {
+  return target == Target::kBoard && input.is_image() && input.source == InputSource::kResizer;
+}
+
 // How many files of a request of `descriptor` for `target` feed `input`: one image per batch
 // item, one featuremap file (one per item after a batch split).
 int InputFileCount(const Descriptor& descriptor, const InputDescriptor& input, Target target);

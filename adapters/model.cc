@@ -87,8 +87,8 @@ const std::vector<int>& Model::bindings() const { return state_->bindings; }
 
 bool Model::TakesRoi(int file) const {
   if (file < 0 || file >= static_cast<int>(state_->bindings.size())) return false;
-  return state_->options.target == Target::kBoard &&
-         state_->descriptor.inputs[state_->bindings[file]].source == InputSource::kResizer;
+  return hbprep::TakesRoi(state_->descriptor.inputs[state_->bindings[file]],
+                         state_->options.target);
 }
 
 namespace {

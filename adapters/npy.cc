@@ -1,6 +1,8 @@
 #include "adapters/npy.h"
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,29 +19,7 @@ namespace {
 constexpr char kMagic[] = "\x93NUMPY";
 constexpr int64_t kMaxNpyBytes = int64_t{1} << 34;
 
-absl::string_view Descr(DType dtype) {
-  switch (dtype) {
-    case DType::kUint8:
-      return "|u1";
-    case DType::kInt8:
-      return "|i1";
-    case DType::kInt16:
-      return "<i2";
-    case DType::kUint16:
-      return "<u2";
-    case DType::kInt32:
-      return "<i4";
-    case DType::kFloat32:
-      return "<f4";
-    case DType::kBool:
-      return "|b1";
-    case DType::kFloat16:
-      return "<f2";
-    case DType::kInt64:
-      return "<i8";
-  }
-  return "|u1";
-}
+absl::string_view Descr(DType dtype) { return Traits(dtype).npy_descr; }
 
 // The header dict, parsed as the Python literal numpy writes (and ast.literal_eval reads):
 // {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), } with the three keys in any
@@ -237,24 +217,15 @@ absl::StatusOr<NpyArray> DecodeNpy(absl::string_view bytes, absl::string_view wh
   NpyArray array;
   const absl::string_view descr = parsed.descr;
   bool from_f64 = false;
-  if (descr == "|u1" || descr == "<u1") {
-    array.dtype = DType::kUint8;
-  } else if (descr == "|i1" || descr == "<i1") {
-    array.dtype = DType::kInt8;
-  } else if (descr == "<i2") {
-    array.dtype = DType::kInt16;
-  } else if (descr == "<u2") {
-    array.dtype = DType::kUint16;
-  } else if (descr == "<i4") {
-    array.dtype = DType::kInt32;
-  } else if (descr == "|b1") {
-    array.dtype = DType::kBool;
-  } else if (descr == "<f2") {
-    array.dtype = DType::kFloat16;
-  } else if (descr == "<i8") {
-    array.dtype = DType::kInt64;
-  } else if (descr == "<f4") {
-    array.dtype = DType::kFloat32;
+  // One-byte types are written "|u1" or "<u1" alike.
+  const auto row = std::find_if(std::begin(kDTypeTraits), std::end(kDTypeTraits),
+                                [&](const DTypeTraits& r) {
+                                  return r.npy_descr == descr ||
+                                         (r.size == 1 && descr.size() == 3 && descr[0] == '<' &&
+                                          descr.substr(1) == r.npy_descr.substr(1));
+                                });
+  if (row != std::end(kDTypeTraits)) {
+    array.dtype = row->dtype;
   } else if (descr == "<f8") {
     array.dtype = DType::kFloat32;
     from_f64 = true;

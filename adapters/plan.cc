@@ -195,56 +195,22 @@ std::string TargetNames(absl::string_view separator) {
   });
 }
 
-absl::string_view ToString(DType dtype) {
-  switch (dtype) {
-    case DType::kUint8:
-      return "uint8";
-    case DType::kInt8:
-      return "int8";
-    case DType::kInt16:
-      return "int16";
-    case DType::kUint16:
-      return "uint16";
-    case DType::kInt32:
-      return "int32";
-    case DType::kFloat32:
-      return "float32";
-    case DType::kBool:
-      return "bool";
-    case DType::kFloat16:
-      return "float16";
-    case DType::kInt64:
-      return "int64";
-  }
-  return "?";
+const DTypeTraits& Traits(DType dtype) {
+  static_assert(std::size(kDTypeTraits) == static_cast<size_t>(DType::kInt64) + 1,
+                "one row per DType");
+  return kDTypeTraits[static_cast<size_t>(dtype)];
 }
 
+absl::string_view ToString(DType dtype) { return Traits(dtype).numpy; }
+
 std::optional<DType> ParseDType(absl::string_view name) {
-  for (DType dtype : {DType::kUint8, DType::kInt8, DType::kInt16, DType::kUint16, DType::kInt32,
-                      DType::kFloat32, DType::kBool, DType::kFloat16, DType::kInt64}) {
-    if (ToString(dtype) == name) return dtype;
+  for (const DTypeTraits& row : kDTypeTraits) {
+    if (row.numpy == name) return row.dtype;
   }
   return std::nullopt;
 }
 
-int ElementSize(DType dtype) {
-  switch (dtype) {
-    case DType::kUint8:
-    case DType::kInt8:
-    case DType::kBool:
-      return 1;
-    case DType::kInt16:
-    case DType::kUint16:
-    case DType::kFloat16:
-      return 2;
-    case DType::kInt32:
-    case DType::kFloat32:
-      return 4;
-    case DType::kInt64:
-      return 8;
-  }
-  return 1;
-}
+int ElementSize(DType dtype) { return Traits(dtype).size; }
 
 absl::string_view ToString(TensorLayout layout) {
   switch (layout) {

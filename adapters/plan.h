@@ -43,6 +43,27 @@ absl::string_view ToString(DType dtype);
 std::optional<DType> ParseDType(absl::string_view name);
 int ElementSize(DType dtype);
 
+// Everything each layer calls a dtype, in one row per DType (in enum order): numpy's name,
+// the .npy header's descr, the element size, and the Open Inference Protocol's datatype.
+// hbprep.v1's DataType is in proto/engine_enums.h, beside the wire's other enums; the
+// compiled models' HB_DNN_TENSOR_TYPE_* names (more types than hbprep produces) are in
+// compiled_model.cc.
+struct DTypeTraits {
+  DType dtype;
+  absl::string_view numpy;
+  absl::string_view npy_descr;
+  int size;
+  absl::string_view oip;
+};
+inline constexpr DTypeTraits kDTypeTraits[] = {
+    {DType::kUint8, "uint8", "|u1", 1, "UINT8"},      {DType::kInt8, "int8", "|i1", 1, "INT8"},
+    {DType::kInt16, "int16", "<i2", 2, "INT16"},      {DType::kUint16, "uint16", "<u2", 2, "UINT16"},
+    {DType::kInt32, "int32", "<i4", 4, "INT32"},      {DType::kFloat32, "float32", "<f4", 4, "FP32"},
+    {DType::kBool, "bool", "|b1", 1, "BOOL"},         {DType::kFloat16, "float16", "<f2", 2, "FP16"},
+    {DType::kInt64, "int64", "<i8", 8, "INT64"},
+};
+const DTypeTraits& Traits(DType dtype);
+
 // kNone for tensors that are not images (the 1x4 ROI).
 enum class TensorLayout { kNone, kNHWC, kNCHW, kNV12 };
 absl::string_view ToString(TensorLayout layout);

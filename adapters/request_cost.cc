@@ -123,7 +123,7 @@ absl::Status CheckRequest(const Descriptor& descriptor, const Plan& plan,
       // Decoded (or converted) BGR pixels.
       int64_t transient = SizeMul(SizeMul(width, height), 3);
       int64_t part = 0;
-      if (options.target == Target::kBoard && input.source == InputSource::kResizer) {
+      if (TakesRoi(input, options.target)) {
         const int64_t w = width & ~int64_t{1}, h = height & ~int64_t{1};
         out.frame_sizes.push_back({static_cast<int>(index), item, w, h});
         part = SizeAdd(OutputPartBytes(input, options.target, w, h, false), 16);

@@ -27,7 +27,7 @@ class LocalBackend final : public Backend {
       const InputDescriptor& input = descriptor_.inputs[index];
       info.slots.push_back(
           {input.name, input.is_image(),
-           input.is_image() && input.source == InputSource::kResizer && target == Target::kBoard});
+           TakesRoi(input, target)});
     }
     return info;
   }

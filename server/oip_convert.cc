@@ -181,29 +181,7 @@ absl::StatusOr<std::string> FixedSizeData(const InputTensor& tensor, const std::
 
 }  // namespace
 
-absl::string_view DataTypeName(DType dtype) {
-  switch (dtype) {
-    case DType::kUint8:
-      return "UINT8";
-    case DType::kInt8:
-      return "INT8";
-    case DType::kInt16:
-      return "INT16";
-    case DType::kUint16:
-      return "UINT16";
-    case DType::kInt32:
-      return "INT32";
-    case DType::kFloat32:
-      return "FP32";
-    case DType::kBool:
-      return "BOOL";
-    case DType::kFloat16:
-      return "FP16";
-    case DType::kInt64:
-      return "INT64";
-  }
-  return "?";
-}
+absl::string_view DataTypeName(DType dtype) { return Traits(dtype).oip; }
 
 absl::Status CheckVersion(const std::string& model, const std::string& version) {
   if (version.empty() || version == kModelVersion) return absl::OkStatus();
@@ -292,7 +270,7 @@ absl::StatusOr<InferCall> FromInferRequest(const inference::ModelInferRequest& r
   const std::vector<int> bindings = ImageBindings(descriptor, target);
   auto is_resizer = [&](int index) {
     const InputDescriptor& input = descriptor.inputs[index];
-    return input.is_image() && input.source == InputSource::kResizer && target == Target::kBoard;
+    return TakesRoi(input, target);
   };
   const size_t wanted_images = static_cast<size_t>(std::count_if(
       bindings.begin(), bindings.end(),

@@ -262,8 +262,7 @@ grpc::ServerUnaryReactor* InputAdapterService::DescribeModel(
           v1::Binding* binding = response->add_bindings();
           binding->set_input(input.name);
           binding->set_image(input.is_image());
-          binding->set_resizer(input.is_image() && input.source == InputSource::kResizer &&
-                               target == Target::kBoard);
+          binding->set_resizer(TakesRoi(input, target));
         }
         return absl::OkStatus();
       },

@@ -1,9 +1,12 @@
 #include "adapters/plan.h"
 
+#include <iterator>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "adapters/npy.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -301,6 +304,36 @@ TEST(Target, ParsesItsNames) {
   EXPECT_EQ(ParseTarget("calibration"), Target::kCalibration);
   EXPECT_EQ(ParseTarget("onnx"), Target::kOnnx);
   EXPECT_EQ(ParseTarget("Board"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+// The dtype table is the one place each layer's name for a dtype comes from: every row is
+// its own DType, names are unique, and each name reads back as its dtype.
+TEST(DTypeTraits, OneRowPerDTypeWhoseNamesReadBack) {
+  std::set<std::string> numpy, descr, oip;
+  for (size_t i = 0; i < std::size(kDTypeTraits); ++i) {
+    const DTypeTraits& row = kDTypeTraits[i];
+    EXPECT_EQ(static_cast<size_t>(row.dtype), i);
+    EXPECT_EQ(&Traits(row.dtype), &row);
+    EXPECT_EQ(ParseDType(row.numpy), row.dtype);
+    EXPECT_EQ(ElementSize(row.dtype), row.size);
+    numpy.insert(std::string(row.numpy));
+    descr.insert(std::string(row.npy_descr));
+    oip.insert(std::string(row.oip));
+    // A one-element .npy of the dtype decodes as it.
+    const std::vector<uint8_t> zero(row.size, 0);
+    const absl::StatusOr<NpyArray> array = DecodeNpy(EncodeNpy(row.dtype, {1}, zero), "x.npy");
+    ASSERT_TRUE(array.ok()) << row.numpy << ": " << array.status();
+    EXPECT_EQ(array->dtype, row.dtype) << row.numpy;
+  }
+  EXPECT_EQ(numpy.size(), std::size(kDTypeTraits));
+  EXPECT_EQ(descr.size(), std::size(kDTypeTraits));
+  EXPECT_EQ(oip.size(), std::size(kDTypeTraits));
 }
 
 }  // namespace
