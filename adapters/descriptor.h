@@ -144,11 +144,6 @@ absl::StatusOr<Descriptor> ParseDescriptor(absl::string_view yaml_text, absl::st
 absl::StatusOr<Descriptor> LoadDescriptorFile(const std::string& path,
                                               std::vector<std::string>* warnings);
 
-// A canonical text form of everything that decides the prepared data (not the name, the
-// formatting, comments or key order of the yaml), and its sha256 as "sha256:<hex>".
-std::string CanonicalForm(const Descriptor& descriptor);
-std::string DescriptorHash(const Descriptor& descriptor);
-
 }  // namespace hbprep
 
 #endif  // HBPREP_ADAPTERS_DESCRIPTOR_H_

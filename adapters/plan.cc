@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "adapters/compiled_model.h"
+#include "adapters/identity.h"
 
 namespace hbprep {
 namespace {

@@ -13,6 +13,7 @@
 #include "adapters/plan.h"
 #include "adapters/plan_json.h"
 #include "adapters/repository.h"
+#include "adapters/identity.h"
 #include "client/args.h"
 #include "client/backend.h"
 #include "client/commands.h"

@@ -13,6 +13,7 @@
 #include "adapters/engine.h"
 #include "adapters/status_macros.h"
 #include "adapters/plan.h"
+#include "adapters/identity.h"
 #include "server/convert.h"
 #include "server/rpc.h"
 #include "spdlog/spdlog.h"

@@ -11,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "adapters/engine.h"
 #include "adapters/npy.h"
+#include "adapters/identity.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"

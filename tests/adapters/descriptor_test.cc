@@ -7,6 +7,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "adapters/chip.h"
+#include "adapters/identity.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/descriptor_cases.h"

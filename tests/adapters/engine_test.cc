@@ -10,6 +10,7 @@
 #include "adapters/color.h"
 #include "adapters/frame.h"
 #include "adapters/npy.h"
+#include "adapters/identity.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "opencv2/core.hpp"

@@ -11,6 +11,7 @@
 #include "adapters/engine.h"
 #include "adapters/plan.h"
 #include "adapters/plan_json.h"
+#include "adapters/identity.h"
 #include "nlohmann/json.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

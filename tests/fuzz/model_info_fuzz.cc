@@ -12,6 +12,7 @@
 #include "adapters/model_info.h"
 #include "adapters/npy.h"
 #include "adapters/plan_json.h"
+#include "adapters/identity.h"
 #include "nlohmann/json.hpp"
 
 namespace {

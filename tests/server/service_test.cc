@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_replace.h"
 #include "adapters/engine.h"
+#include "adapters/identity.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
