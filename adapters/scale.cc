@@ -5,8 +5,11 @@
 #include <cmath>
 #include <cstring>
 
-#ifdef __SSE2__
+#if defined(__SSE2__)
 #include <emmintrin.h>
+#define HBPREP_SCALE_SIMD 1
+#else
+#define HBPREP_SCALE_SIMD 0
 #endif
 
 namespace hbprep {
@@ -52,19 +55,27 @@ void VerticalPortable(const int16_t* r0, const int16_t* r1, int b0, int b1, uint
   for (int x = 0; x < n; ++x) dst[x] = Vertical(r0[x], r1[x], b0, b1);
 }
 
-// Elements 0..n-1 of the horizontal pass, kept as v >> 4.
-void HorizontalPortable(const uint8_t* src, const int32_t* xofs, const int16_t* alpha,
-                        int channels, int16_t* out, int begin, int n) {
-  for (int j = begin; j < n; ++j) {
-    const uint8_t* s = src + xofs[j];
-    out[j] = static_cast<int16_t>((s[0] * alpha[2 * j] + s[channels] * alpha[2 * j + 1]) >> 4);
+// The horizontal pass from pixel `begin` on, for `kRows` source rows sharing the tables. Kept
+// as v >> 4.
+template <int kChannels, int kRows>
+void HorizontalPortable(const uint8_t* const* src, const int32_t* xofs, const int16_t* alpha,
+                        int16_t* const* out, int begin, int width) {
+  for (int dx = begin; dx < width; ++dx) {
+    for (int c = 0; c < kChannels; ++c) {
+      const int j = dx * kChannels + c;
+      const int a0 = alpha[2 * j], a1 = alpha[2 * j + 1];
+      for (int r = 0; r < kRows; ++r) {
+        const uint8_t* s = src[r] + xofs[dx] + c;
+        out[r][j] = static_cast<int16_t>((s[0] * a0 + s[kChannels] * a1) >> 4);
+      }
+    }
   }
 }
 
-#ifdef __SSE2__
+#if defined(__SSE2__)
 // The same integers as VerticalPortable: multiply-high, sum (never near int16's limits) and
 // the rounding shift; the pack to bytes never saturates (values are at most 255).
-int VerticalSse2(const int16_t* r0, const int16_t* r1, int b0, int b1, uint8_t* dst, int n) {
+int VerticalSimd(const int16_t* r0, const int16_t* r1, int b0, int b1, uint8_t* dst, int n) {
   const __m128i vb0 = _mm_set1_epi16(static_cast<int16_t>(b0));
   const __m128i vb1 = _mm_set1_epi16(static_cast<int16_t>(b1));
   const __m128i two = _mm_set1_epi16(2);
@@ -86,61 +97,101 @@ int VerticalSse2(const int16_t* r0, const int16_t* r1, int b0, int b1, uint8_t* 
   return x;
 }
 
-// One channel: eight outputs at a time from eight 2-byte loads (both taps are adjacent), each
-// pair multiplied by its weight pair and summed by pmaddwd, as exact as the scalar sum.
-int HorizontalSse2C1(const uint8_t* src, const int32_t* xofs, const int16_t* alpha,
-                     int16_t* out, int n) {
-  const __m128i zero = _mm_setzero_si128();
-  auto pair = [src](int32_t offset) {
-    uint16_t p;
-    std::memcpy(&p, src + offset, 2);
-    return static_cast<short>(p);
-  };
-  int j = 0;
-  for (; j + 8 <= n; j += 8) {
-    const int32_t* o = xofs + j;
-    const __m128i taps = _mm_setr_epi16(pair(o[0]), pair(o[1]), pair(o[2]), pair(o[3]),
-                                        pair(o[4]), pair(o[5]), pair(o[6]), pair(o[7]));
-    const __m128i w_lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(alpha + 2 * j));
-    const __m128i w_hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(alpha + 2 * j + 8));
-    const __m128i lo = _mm_madd_epi16(_mm_unpacklo_epi8(taps, zero), w_lo);
-    const __m128i hi = _mm_madd_epi16(_mm_unpackhi_epi8(taps, zero), w_hi);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + j),
-                     _mm_packs_epi32(_mm_srai_epi32(lo, 4), _mm_srai_epi32(hi, 4)));
-  }
-  return j;
+// The gathers below are built with word and doubleword inserts straight from memory, the
+// fewest instructions per tap SSE2 offers (assembling them in general registers first was no
+// faster here). The tables are read once for both rows of a downscale.
+inline int16_t Load2(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return static_cast<int16_t>(v);
+}
+inline int32_t Load4(const uint8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
 }
 
-// Two interleaved channels: one 4-byte load per output pixel gives both channels' taps
-// (c0, c1, c0', c1'); reordering the words to (c0, c0', c1, c1') makes each element's taps a
-// pair for pmaddwd against its weights.
-int HorizontalSse2C2(const uint8_t* src, const int32_t* xofs, const int16_t* alpha,
-                     int16_t* out, int n) {
-  const __m128i zero = _mm_setzero_si128();
-  auto quad = [src](int32_t offset) {
-    int32_t q;
-    std::memcpy(&q, src + offset, 4);
-    return q;
-  };
-  int j = 0;
-  for (; j + 8 <= n; j += 8) {
-    const int32_t* o = xofs + j;
-    const __m128i taps = _mm_setr_epi32(quad(o[0]), quad(o[2]), quad(o[4]), quad(o[6]));
-    __m128i lo = _mm_unpacklo_epi8(taps, zero);
-    __m128i hi = _mm_unpackhi_epi8(taps, zero);
-    lo = _mm_shufflehi_epi16(_mm_shufflelo_epi16(lo, _MM_SHUFFLE(3, 1, 2, 0)),
-                             _MM_SHUFFLE(3, 1, 2, 0));
-    hi = _mm_shufflehi_epi16(_mm_shufflelo_epi16(hi, _MM_SHUFFLE(3, 1, 2, 0)),
-                             _MM_SHUFFLE(3, 1, 2, 0));
-    const __m128i w_lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(alpha + 2 * j));
-    const __m128i w_hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(alpha + 2 * j + 8));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + j),
-                     _mm_packs_epi32(_mm_srai_epi32(_mm_madd_epi16(lo, w_lo), 4),
-                                     _mm_srai_epi32(_mm_madd_epi16(hi, w_hi), 4)));
-  }
-  return j;
+// Pairs (tap 0, tap 1) of 8 pixels of one channel, as 16 bytes.
+inline __m128i TapsC1(const uint8_t* src, const int32_t* o) {
+  return _mm_setr_epi16(Load2(src + o[0]), Load2(src + o[1]), Load2(src + o[2]),
+                        Load2(src + o[3]), Load2(src + o[4]), Load2(src + o[5]),
+                        Load2(src + o[6]), Load2(src + o[7]));
 }
-#endif  // __SSE2__
+// (c0, c1, c0', c1') of 4 pixels of two channels, as 16 bytes.
+inline __m128i TapsC2(const uint8_t* src, const int32_t* o) {
+  return _mm_setr_epi32(Load4(src + o[0]), Load4(src + o[1]), Load4(src + o[2]),
+                        Load4(src + o[3]));
+}
+
+// Eight elements (16 taps as words, each element's two taps adjacent) times their weight pairs
+// by pmaddwd, exact like the scalar sums, then >> 4 and packed (never saturates).
+inline __m128i Weigh(__m128i lo, __m128i hi, __m128i w_lo, __m128i w_hi) {
+  return _mm_packs_epi32(_mm_srai_epi32(_mm_madd_epi16(lo, w_lo), 4),
+                         _mm_srai_epi32(_mm_madd_epi16(hi, w_hi), 4));
+}
+inline __m128i Load16(const int16_t* p) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
+
+// One channel: 8 pixels per step. Returns the pixels done.
+template <int kRows>
+int HorizontalSimdC1(const uint8_t* const* src, const int32_t* xofs, const int16_t* alpha,
+                     int16_t* const* out, int width) {
+  const __m128i zero = _mm_setzero_si128();
+  int dx = 0;
+  for (; dx + 8 <= width; dx += 8) {
+    const int32_t* o = xofs + dx;
+    const __m128i w_lo = Load16(alpha + 2 * dx), w_hi = Load16(alpha + 2 * dx + 8);
+    for (int r = 0; r < kRows; ++r) {
+      const __m128i taps = TapsC1(src[r], o);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out[r] + dx),
+                       Weigh(_mm_unpacklo_epi8(taps, zero), _mm_unpackhi_epi8(taps, zero),
+                             w_lo, w_hi));
+    }
+  }
+  return dx;
+}
+
+// Two interleaved channels: 4 pixels (8 elements) per step; one 4-byte load per pixel gives
+// both channels' taps (c0, c1, c0', c1'), reordered to (c0, c0', c1, c1') so that each
+// element's taps are a pair. Returns the pixels done.
+template <int kRows>
+int HorizontalSimdC2(const uint8_t* const* src, const int32_t* xofs, const int16_t* alpha,
+                     int16_t* const* out, int width) {
+  const __m128i zero = _mm_setzero_si128();
+  auto pairs = [](__m128i v) {
+    return _mm_shufflehi_epi16(_mm_shufflelo_epi16(v, _MM_SHUFFLE(3, 1, 2, 0)),
+                               _MM_SHUFFLE(3, 1, 2, 0));
+  };
+  int dx = 0;
+  for (; dx + 4 <= width; dx += 4) {
+    const int32_t* o = xofs + dx;
+    const __m128i w_lo = Load16(alpha + 4 * dx), w_hi = Load16(alpha + 4 * dx + 8);
+    for (int r = 0; r < kRows; ++r) {
+      const __m128i taps = TapsC2(src[r], o);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out[r] + 2 * dx),
+                       Weigh(pairs(_mm_unpacklo_epi8(taps, zero)),
+                             pairs(_mm_unpackhi_epi8(taps, zero)), w_lo, w_hi));
+    }
+  }
+  return dx;
+}
+#endif  // SIMD kernels
+
+template <int kChannels, int kRows>
+void Horizontal(const uint8_t* const* src, const int32_t* xofs, const int16_t* alpha,
+                int16_t* const* out, int width, bool portable_only) {
+  int dx = 0;
+#if HBPREP_SCALE_SIMD
+  if (!portable_only) {
+    dx = kChannels == 1 ? HorizontalSimdC1<kRows>(src, xofs, alpha, out, width)
+                        : HorizontalSimdC2<kRows>(src, xofs, alpha, out, width);
+  }
+#else
+  (void)portable_only;
+#endif
+  HorizontalPortable<kChannels, kRows>(src, xofs, alpha, out, dx, width);
+}
 
 }  // namespace
 
@@ -178,7 +229,7 @@ bool LinearScaler::Reset(int src_w, int src_h, int dst_w, int dst_h, int channel
   if (copy_) return true;
 
   const int n = dst_w * channels;
-  xofs_.resize(n);
+  xofs_.resize(dst_w);
   alpha_.resize(2 * static_cast<size_t>(n));
   for (int dx = 0; dx < dst_w; ++dx) {
     Tap tap = TapFor(dx, scale_x);
@@ -197,9 +248,9 @@ bool LinearScaler::Reset(int src_w, int src_h, int dst_w, int dst_h, int channel
       a1 = a0;
       a0 = 0;
     }
+    xofs_[dx] = first * channels;
     for (int c = 0; c < channels; ++c) {
       const int j = dx * channels + c;
-      xofs_[j] = first * channels + c;
       alpha_[2 * j] = a0;
       alpha_[2 * j + 1] = a1;
     }
@@ -220,21 +271,31 @@ bool LinearScaler::Reset(int src_w, int src_h, int dst_w, int dst_h, int channel
   return true;
 }
 
-void LinearScaler::HorizontalPass(const uint8_t* src_row, int16_t* out) const {
+void LinearScaler::HorizontalPass(const uint8_t* const* src, int16_t* const* out,
+                                  int count) const {
   const int n = dst_w_ * channels_;
   if (src_w_ == 1) {
     // Every column is the single source column times 1.0 (2048), kept as >> 4.
-    for (int j = 0; j < n; ++j) out[j] = static_cast<int16_t>(src_row[j % channels_] << 7);
+    for (int r = 0; r < count; ++r) {
+      for (int j = 0; j < n; ++j) out[r][j] = static_cast<int16_t>(src[r][j % channels_] << 7);
+    }
     return;
   }
-  int j = 0;
-#ifdef __SSE2__
-  if (!portable_only_) {
-    j = channels_ == 1 ? HorizontalSse2C1(src_row, xofs_.data(), alpha_.data(), out, n)
-                       : HorizontalSse2C2(src_row, xofs_.data(), alpha_.data(), out, n);
+  const int32_t* xofs = xofs_.data();
+  const int16_t* alpha = alpha_.data();
+  if (channels_ == 1) {
+    if (count == 2) {
+      Horizontal<1, 2>(src, xofs, alpha, out, dst_w_, portable_only_);
+    } else {
+      Horizontal<1, 1>(src, xofs, alpha, out, dst_w_, portable_only_);
+    }
+  } else {
+    if (count == 2) {
+      Horizontal<2, 2>(src, xofs, alpha, out, dst_w_, portable_only_);
+    } else {
+      Horizontal<2, 1>(src, xofs, alpha, out, dst_w_, portable_only_);
+    }
   }
-#endif
-  HorizontalPortable(src_row, xofs_.data(), alpha_.data(), channels_, out, j, n);
 }
 
 void LinearScaler::Scale(const uint8_t* src, ptrdiff_t src_stride, uint8_t* dst,
@@ -245,28 +306,44 @@ void LinearScaler::Scale(const uint8_t* src, ptrdiff_t src_stride, uint8_t* dst,
     for (int y = 0; y < dst_h_; ++y) std::memcpy(dst + y * dst_stride, src + y * src_stride, n);
     return;
   }
-  // Source rows already through the horizontal pass in this call (the plane's content is new
-  // on every call, so nothing carries over between calls).
+  // Two buffers of horizontal-pass rows and the source row each holds in this call (the
+  // plane's content is new on every call, so nothing carries over between calls).
   int16_t* const buffers[2] = {rows_.data(), rows_.data() + n};
-  int cached[2] = {-1, -1};
-  auto row = [&](int sy, int keep) -> const int16_t* {
-    for (int s = 0; s < 2; ++s) {
-      if (cached[s] == sy) return buffers[s];
-    }
-    const int s = cached[0] == keep ? 1 : 0;  // never evict the other row of this output row
-    HorizontalPass(src + sy * src_stride, buffers[s]);
-    cached[s] = sy;
-    return buffers[s];
-  };
+  int held[2] = {-1, -1};
   for (int dy = 0; dy < dst_h_; ++dy) {
-    const int sy0 = yrows_[2 * dy], sy1 = yrows_[2 * dy + 1];
-    const int16_t* r0 = row(sy0, sy1);
-    const int16_t* r1 = row(sy1, sy0);
+    const int sy[2] = {yrows_[2 * dy], yrows_[2 * dy + 1]};
+    // Which buffer holds each of the two rows, if one does; the rows still missing go into
+    // the buffers holding neither, both in one pass when both are missing (downscales).
+    int slot[2] = {-1, -1};
+    for (int k = 0; k < 2; ++k) {
+      for (int b = 0; b < 2; ++b) {
+        if (held[b] == sy[k]) slot[k] = b;
+      }
+    }
+    const uint8_t* pending_src[2];
+    int16_t* pending_out[2];
+    int pending = 0;
+    for (int k = 0; k < 2; ++k) {
+      if (slot[k] >= 0) continue;
+      if (k == 1 && sy[1] == sy[0]) {
+        slot[1] = slot[0];
+        continue;
+      }
+      const int b = slot[1 - k] == 0 ? 1 : (slot[1 - k] == 1 ? 0 : k);
+      slot[k] = b;
+      held[b] = sy[k];
+      pending_src[pending] = src + sy[k] * src_stride;
+      pending_out[pending] = buffers[b];
+      ++pending;
+    }
+    if (pending > 0) HorizontalPass(pending_src, pending_out, pending);
+    const int16_t* r0 = buffers[slot[0]];
+    const int16_t* r1 = buffers[slot[1]];
     const int b0 = beta_[2 * dy], b1 = beta_[2 * dy + 1];
     uint8_t* out = dst + dy * dst_stride;
     int x = 0;
-#ifdef __SSE2__
-    if (!portable_only_) x = VerticalSse2(r0, r1, b0, b1, out, n);
+#if HBPREP_SCALE_SIMD
+    if (!portable_only_) x = VerticalSimd(r0, r1, b0, b1, out, n);
 #endif
     VerticalPortable(r0 + x, r1 + x, b0, b1, out + x, n - x);
   }

@@ -43,21 +43,23 @@ class LinearScaler {
   // a destination row are not written. Allocates nothing. REQUIRES: a successful Reset.
   void Scale(const uint8_t* src, ptrdiff_t src_stride, uint8_t* dst, ptrdiff_t dst_stride);
 
-  // Makes Scale() take the portable scalar loops even where SSE2 ones exist, so that tests
-  // hold both against cv::resize. The bytes are the same either way.
+  // Makes Scale() take the portable scalar loops even where SIMD ones exist (SSE2 on x86-64),
+  // so that tests hold both against cv::resize. The bytes are the same either way.
   void set_portable_only(bool portable_only) { portable_only_ = portable_only; }
 
  private:
-  // Fills row_[slot] with the horizontal pass over one source row, kept as v >> 4 (the only
-  // part of v the vertical pass uses; at most 255 * 2048 >> 4 = 32640, so it fits int16).
-  void HorizontalPass(const uint8_t* src_row, int16_t* out) const;
+  // The horizontal pass over `count` (1 or 2) source rows into out[0..count-1], kept as
+  // v >> 4 (the only part of v the vertical pass uses; at most 255 * 2048 >> 4 = 32640, so it
+  // fits int16).
+  void HorizontalPass(const uint8_t* const* src, int16_t* const* out, int count) const;
 
   int src_w_ = 0, src_h_ = 0, dst_w_ = 0, dst_h_ = 0, channels_ = 0;
   bool ready_ = false;
   bool copy_ = false;  // equal sizes: cv::resize copies
   bool portable_only_ = false;
-  // Per output element (dst_w * channels of them): byte offset of the first tap in a source
-  // row, the second being `channels` further on; and the two weights, interleaved.
+  // Per output pixel: byte offset of channel 0's first tap in a source row, the second tap
+  // being `channels` further on. Per output element (dst_w * channels): the two weights,
+  // interleaved.
   std::vector<int32_t> xofs_;
   std::vector<int16_t> alpha_;
   // Per output row: the two source rows (clamped) and the two weights, interleaved.
