@@ -8,6 +8,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #define HBPREP_SCALE_SIMD 1
+#elif defined(__ARM_NEON) && defined(__aarch64__)
+#include <arm_neon.h>
+#define HBPREP_SCALE_SIMD 1
 #else
 #define HBPREP_SCALE_SIMD 0
 #endif
@@ -36,7 +39,15 @@ struct Tap {
   float fraction;
 };
 Tap TapFor(int d, double scale) {
+#if defined(__aarch64__)
+  // Debian's arm64 build of OpenCV compiles this expression to one fused multiply-add (fmadd
+  // in its hal::resize: GCC contracts by default there), rounding once where x86's SSE2 build
+  // rounds the product and the difference apart. No size up to 2100 x 1100 was found where
+  // that changes a weight, but this is the expression each library evaluates.
+  float f = static_cast<float>(std::fma(d + 0.5, scale, -0.5));
+#else
   float f = static_cast<float>((d + 0.5) * scale - 0.5);
+#endif
   const int first = static_cast<int>(std::floor(f));
   f -= static_cast<float>(first);
   return {first, f};
@@ -172,6 +183,99 @@ int HorizontalSimdC2(const uint8_t* const* src, const int32_t* xofs, const int16
       _mm_storeu_si128(reinterpret_cast<__m128i*>(out[r] + 2 * dx),
                        Weigh(pairs(_mm_unpacklo_epi8(taps, zero)),
                              pairs(_mm_unpackhi_epi8(taps, zero)), w_lo, w_hi));
+    }
+  }
+  return dx;
+}
+#elif HBPREP_SCALE_SIMD  // AArch64 NEON
+// The same integers as VerticalPortable: the high halves of the widened products, their sum,
+// and the rounding shift by 2 narrowed to bytes (never saturates: at most 255).
+int VerticalSimd(const int16_t* r0, const int16_t* r1, int b0, int b1, uint8_t* dst, int n) {
+  const int16x4_t vb0 = vdup_n_s16(static_cast<int16_t>(b0));
+  const int16x4_t vb1 = vdup_n_s16(static_cast<int16_t>(b1));
+  auto high = [](int16x8_t v, int16x4_t b) {
+    return vcombine_s16(vshrn_n_s32(vmull_s16(vget_low_s16(v), b), 16),
+                        vshrn_n_s32(vmull_s16(vget_high_s16(v), b), 16));
+  };
+  int x = 0;
+  for (; x + 8 <= n; x += 8) {
+    const int16x8_t sum = vaddq_s16(high(vld1q_s16(r0 + x), vb0), high(vld1q_s16(r1 + x), vb1));
+    vst1_u8(dst + x, vqrshrun_n_s16(sum, 2));
+  }
+  return x;
+}
+
+inline uint16_t Load2(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+inline uint32_t Load4(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// Eight elements (16 tap bytes, each element's two taps adjacent) times their weight pairs:
+// widened products summed pairwise, exact like the scalar sums, then >> 4 narrowed (the sums
+// fit: at most 32640 after the shift).
+inline int16x8_t Weigh(uint8x16_t taps, int16x8_t w_lo, int16x8_t w_hi) {
+  const int16x8_t lo = vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(taps)));
+  const int16x8_t hi = vreinterpretq_s16_u16(vmovl_high_u8(taps));
+  const int32x4_t sum_lo =
+      vpaddq_s32(vmull_s16(vget_low_s16(lo), vget_low_s16(w_lo)), vmull_high_s16(lo, w_lo));
+  const int32x4_t sum_hi =
+      vpaddq_s32(vmull_s16(vget_low_s16(hi), vget_low_s16(w_hi)), vmull_high_s16(hi, w_hi));
+  return vcombine_s16(vshrn_n_s32(sum_lo, 4), vshrn_n_s32(sum_hi, 4));
+}
+
+// One channel: 8 pixels per step, each pixel's tap pair one 2-byte lane load. Returns the
+// pixels done.
+template <int kRows>
+int HorizontalSimdC1(const uint8_t* const* src, const int32_t* xofs, const int16_t* alpha,
+                     int16_t* const* out, int width) {
+  int dx = 0;
+  for (; dx + 8 <= width; dx += 8) {
+    const int32_t* o = xofs + dx;
+    const int16x8_t w_lo = vld1q_s16(alpha + 2 * dx), w_hi = vld1q_s16(alpha + 2 * dx + 8);
+    for (int r = 0; r < kRows; ++r) {
+      const uint8_t* s = src[r];
+      uint16x8_t pairs = vdupq_n_u16(0);
+      pairs = vsetq_lane_u16(Load2(s + o[0]), pairs, 0);
+      pairs = vsetq_lane_u16(Load2(s + o[1]), pairs, 1);
+      pairs = vsetq_lane_u16(Load2(s + o[2]), pairs, 2);
+      pairs = vsetq_lane_u16(Load2(s + o[3]), pairs, 3);
+      pairs = vsetq_lane_u16(Load2(s + o[4]), pairs, 4);
+      pairs = vsetq_lane_u16(Load2(s + o[5]), pairs, 5);
+      pairs = vsetq_lane_u16(Load2(s + o[6]), pairs, 6);
+      pairs = vsetq_lane_u16(Load2(s + o[7]), pairs, 7);
+      vst1q_s16(out[r] + dx, Weigh(vreinterpretq_u8_u16(pairs), w_lo, w_hi));
+    }
+  }
+  return dx;
+}
+
+// Two interleaved channels: 4 pixels (8 elements) per step; one 4-byte lane load per pixel
+// gives (c0, c1, c0', c1'), and one table lookup reorders them to (c0, c0', c1, c1'). Returns
+// the pixels done.
+template <int kRows>
+int HorizontalSimdC2(const uint8_t* const* src, const int32_t* xofs, const int16_t* alpha,
+                     int16_t* const* out, int width) {
+  static const uint8_t kPairs[16] = {0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15};
+  const uint8x16_t order = vld1q_u8(kPairs);
+  int dx = 0;
+  for (; dx + 4 <= width; dx += 4) {
+    const int32_t* o = xofs + dx;
+    const int16x8_t w_lo = vld1q_s16(alpha + 4 * dx), w_hi = vld1q_s16(alpha + 4 * dx + 8);
+    for (int r = 0; r < kRows; ++r) {
+      const uint8_t* s = src[r];
+      uint32x4_t quads = vdupq_n_u32(0);
+      quads = vsetq_lane_u32(Load4(s + o[0]), quads, 0);
+      quads = vsetq_lane_u32(Load4(s + o[1]), quads, 1);
+      quads = vsetq_lane_u32(Load4(s + o[2]), quads, 2);
+      quads = vsetq_lane_u32(Load4(s + o[3]), quads, 3);
+      vst1q_s16(out[r] + 2 * dx,
+                Weigh(vqtbl1q_u8(vreinterpretq_u8_u32(quads), order), w_lo, w_hi));
     }
   }
   return dx;

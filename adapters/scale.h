@@ -5,7 +5,9 @@
 // What cv::resize computes there (Debian 12's 4.6.0 source, modules/imgproc/src/resize.cpp),
 // and so what this reproduces:
 //  - per output column and row, a float coordinate (float)((d + 0.5) * scale - 0.5) with
-//    scale = 1 / (dst / src) in double; its floor is the first tap and the rest the weight;
+//    scale = 1 / (dst / src) in double (Debian's arm64 build fuses the multiply and subtract,
+//    its amd64 build does not; this follows each); its floor is the first tap, the rest the
+//    weight;
 //    the weights 1 - f and f become shorts with 11 fractional bits, rounded half to even;
 //  - columns left of the image take column 0 with weights (1, 0), columns at or right of the
 //    last take the last column; rows are clamped to the image but keep their weights;
@@ -43,8 +45,9 @@ class LinearScaler {
   // a destination row are not written. Allocates nothing. REQUIRES: a successful Reset.
   void Scale(const uint8_t* src, ptrdiff_t src_stride, uint8_t* dst, ptrdiff_t dst_stride);
 
-  // Makes Scale() take the portable scalar loops even where SIMD ones exist (SSE2 on x86-64),
-  // so that tests hold both against cv::resize. The bytes are the same either way.
+  // Makes Scale() take the portable scalar loops even where SIMD ones exist (SSE2 on x86-64,
+  // NEON on AArch64), so that tests hold both against cv::resize. The bytes are the same
+  // either way.
   void set_portable_only(bool portable_only) { portable_only_ = portable_only; }
 
  private:

@@ -9,6 +9,9 @@
 #include "opencv2/core.hpp"
 #include "opencv2/imgproc.hpp"
 
+// Held against the cv::resize this binary links (Debian 12's 4.6.0 on the build machine). The
+// same file cross-compiled for arm64 and run under qemu-aarch64 against Debian's arm64
+// libopencv-imgproc406 covers the NEON loops and the fused coordinate arithmetic there.
 namespace hbprep {
 namespace {
 
@@ -77,7 +80,7 @@ std::string Describe(const Case& c) {
   return ::testing::AssertionSuccess();
 }
 
-// Every test runs the SSE2 loops (where built) and the portable ones.
+// Every test runs the SIMD loops (SSE2 or NEON, where built) and the portable ones.
 class LinearScalerTest : public ::testing::TestWithParam<bool> {
  protected:
   LinearScalerTest() { scaler_.set_portable_only(GetParam()); }
