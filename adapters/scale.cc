@@ -66,19 +66,16 @@ void VerticalPortable(const int16_t* r0, const int16_t* r1, int b0, int b1, uint
   for (int x = 0; x < n; ++x) dst[x] = Vertical(r0[x], r1[x], b0, b1);
 }
 
-// The horizontal pass from pixel `begin` on, for `kRows` source rows sharing the tables. Kept
-// as v >> 4.
-template <int kChannels, int kRows>
-void HorizontalPortable(const uint8_t* const* src, const int32_t* xofs, const int16_t* alpha,
-                        int16_t* const* out, int begin, int width) {
+// The horizontal pass over one source row from pixel `begin` on, kept as v >> 4.
+template <int kChannels>
+void HorizontalPortable(const uint8_t* src, const int32_t* xofs, const int16_t* alpha,
+                        int16_t* out, int begin, int width) {
   for (int dx = begin; dx < width; ++dx) {
+    const uint8_t* s = src + xofs[dx];
     for (int c = 0; c < kChannels; ++c) {
       const int j = dx * kChannels + c;
-      const int a0 = alpha[2 * j], a1 = alpha[2 * j + 1];
-      for (int r = 0; r < kRows; ++r) {
-        const uint8_t* s = src[r] + xofs[dx] + c;
-        out[r][j] = static_cast<int16_t>((s[0] * a0 + s[kChannels] * a1) >> 4);
-      }
+      out[j] = static_cast<int16_t>((s[c] * alpha[2 * j] + s[c + kChannels] * alpha[2 * j + 1]) >>
+                                    4);
     }
   }
 }
@@ -110,7 +107,7 @@ int VerticalSimd(const int16_t* r0, const int16_t* r1, int b0, int b1, uint8_t* 
 
 // The gathers below are built with word and doubleword inserts straight from memory, the
 // fewest instructions per tap SSE2 offers (assembling them in general registers first was no
-// faster here). The tables are read once for both rows of a downscale.
+// faster here).
 inline int16_t Load2(const uint8_t* p) {
   uint16_t v;
   std::memcpy(&v, p, 2);
@@ -145,20 +142,16 @@ inline __m128i Load16(const int16_t* p) {
 }
 
 // One channel: 8 pixels per step. Returns the pixels done.
-template <int kRows>
-int HorizontalSimdC1(const uint8_t* const* src, const int32_t* xofs, const int16_t* alpha,
-                     int16_t* const* out, int width) {
+int HorizontalSimdC1(const uint8_t* src, const int32_t* xofs, const int16_t* alpha, int16_t* out,
+                     int width) {
   const __m128i zero = _mm_setzero_si128();
   int dx = 0;
   for (; dx + 8 <= width; dx += 8) {
     const int32_t* o = xofs + dx;
-    const __m128i w_lo = Load16(alpha + 2 * dx), w_hi = Load16(alpha + 2 * dx + 8);
-    for (int r = 0; r < kRows; ++r) {
-      const __m128i taps = TapsC1(src[r], o);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out[r] + dx),
-                       Weigh(_mm_unpacklo_epi8(taps, zero), _mm_unpackhi_epi8(taps, zero),
-                             w_lo, w_hi));
-    }
+    const __m128i taps = TapsC1(src, o);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + dx),
+                     Weigh(_mm_unpacklo_epi8(taps, zero), _mm_unpackhi_epi8(taps, zero),
+                           Load16(alpha + 2 * dx), Load16(alpha + 2 * dx + 8)));
   }
   return dx;
 }
@@ -166,9 +159,8 @@ int HorizontalSimdC1(const uint8_t* const* src, const int32_t* xofs, const int16
 // Two interleaved channels: 4 pixels (8 elements) per step; one 4-byte load per pixel gives
 // both channels' taps (c0, c1, c0', c1'), reordered to (c0, c0', c1, c1') so that each
 // element's taps are a pair. Returns the pixels done.
-template <int kRows>
-int HorizontalSimdC2(const uint8_t* const* src, const int32_t* xofs, const int16_t* alpha,
-                     int16_t* const* out, int width) {
+int HorizontalSimdC2(const uint8_t* src, const int32_t* xofs, const int16_t* alpha, int16_t* out,
+                     int width) {
   const __m128i zero = _mm_setzero_si128();
   auto pairs = [](__m128i v) {
     return _mm_shufflehi_epi16(_mm_shufflelo_epi16(v, _MM_SHUFFLE(3, 1, 2, 0)),
@@ -177,13 +169,11 @@ int HorizontalSimdC2(const uint8_t* const* src, const int32_t* xofs, const int16
   int dx = 0;
   for (; dx + 4 <= width; dx += 4) {
     const int32_t* o = xofs + dx;
-    const __m128i w_lo = Load16(alpha + 4 * dx), w_hi = Load16(alpha + 4 * dx + 8);
-    for (int r = 0; r < kRows; ++r) {
-      const __m128i taps = TapsC2(src[r], o);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out[r] + 2 * dx),
-                       Weigh(pairs(_mm_unpacklo_epi8(taps, zero)),
-                             pairs(_mm_unpackhi_epi8(taps, zero)), w_lo, w_hi));
-    }
+    const __m128i taps = TapsC2(src, o);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2 * dx),
+                     Weigh(pairs(_mm_unpacklo_epi8(taps, zero)),
+                           pairs(_mm_unpackhi_epi8(taps, zero)), Load16(alpha + 4 * dx),
+                           Load16(alpha + 4 * dx + 8)));
   }
   return dx;
 }
@@ -231,26 +221,22 @@ inline int16x8_t Weigh(uint8x16_t taps, int16x8_t w_lo, int16x8_t w_hi) {
 
 // One channel: 8 pixels per step, each pixel's tap pair one 2-byte lane load. Returns the
 // pixels done.
-template <int kRows>
-int HorizontalSimdC1(const uint8_t* const* src, const int32_t* xofs, const int16_t* alpha,
-                     int16_t* const* out, int width) {
+int HorizontalSimdC1(const uint8_t* src, const int32_t* xofs, const int16_t* alpha, int16_t* out,
+                     int width) {
   int dx = 0;
   for (; dx + 8 <= width; dx += 8) {
     const int32_t* o = xofs + dx;
-    const int16x8_t w_lo = vld1q_s16(alpha + 2 * dx), w_hi = vld1q_s16(alpha + 2 * dx + 8);
-    for (int r = 0; r < kRows; ++r) {
-      const uint8_t* s = src[r];
-      uint16x8_t pairs = vdupq_n_u16(0);
-      pairs = vsetq_lane_u16(Load2(s + o[0]), pairs, 0);
-      pairs = vsetq_lane_u16(Load2(s + o[1]), pairs, 1);
-      pairs = vsetq_lane_u16(Load2(s + o[2]), pairs, 2);
-      pairs = vsetq_lane_u16(Load2(s + o[3]), pairs, 3);
-      pairs = vsetq_lane_u16(Load2(s + o[4]), pairs, 4);
-      pairs = vsetq_lane_u16(Load2(s + o[5]), pairs, 5);
-      pairs = vsetq_lane_u16(Load2(s + o[6]), pairs, 6);
-      pairs = vsetq_lane_u16(Load2(s + o[7]), pairs, 7);
-      vst1q_s16(out[r] + dx, Weigh(vreinterpretq_u8_u16(pairs), w_lo, w_hi));
-    }
+    uint16x8_t pairs = vdupq_n_u16(0);
+    pairs = vsetq_lane_u16(Load2(src + o[0]), pairs, 0);
+    pairs = vsetq_lane_u16(Load2(src + o[1]), pairs, 1);
+    pairs = vsetq_lane_u16(Load2(src + o[2]), pairs, 2);
+    pairs = vsetq_lane_u16(Load2(src + o[3]), pairs, 3);
+    pairs = vsetq_lane_u16(Load2(src + o[4]), pairs, 4);
+    pairs = vsetq_lane_u16(Load2(src + o[5]), pairs, 5);
+    pairs = vsetq_lane_u16(Load2(src + o[6]), pairs, 6);
+    pairs = vsetq_lane_u16(Load2(src + o[7]), pairs, 7);
+    vst1q_s16(out + dx, Weigh(vreinterpretq_u8_u16(pairs), vld1q_s16(alpha + 2 * dx),
+                              vld1q_s16(alpha + 2 * dx + 8)));
   }
   return dx;
 }
@@ -258,43 +244,38 @@ int HorizontalSimdC1(const uint8_t* const* src, const int32_t* xofs, const int16
 // Two interleaved channels: 4 pixels (8 elements) per step; one 4-byte lane load per pixel
 // gives (c0, c1, c0', c1'), and one table lookup reorders them to (c0, c0', c1, c1'). Returns
 // the pixels done.
-template <int kRows>
-int HorizontalSimdC2(const uint8_t* const* src, const int32_t* xofs, const int16_t* alpha,
-                     int16_t* const* out, int width) {
+int HorizontalSimdC2(const uint8_t* src, const int32_t* xofs, const int16_t* alpha, int16_t* out,
+                     int width) {
   static const uint8_t kPairs[16] = {0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15};
   const uint8x16_t order = vld1q_u8(kPairs);
   int dx = 0;
   for (; dx + 4 <= width; dx += 4) {
     const int32_t* o = xofs + dx;
-    const int16x8_t w_lo = vld1q_s16(alpha + 4 * dx), w_hi = vld1q_s16(alpha + 4 * dx + 8);
-    for (int r = 0; r < kRows; ++r) {
-      const uint8_t* s = src[r];
-      uint32x4_t quads = vdupq_n_u32(0);
-      quads = vsetq_lane_u32(Load4(s + o[0]), quads, 0);
-      quads = vsetq_lane_u32(Load4(s + o[1]), quads, 1);
-      quads = vsetq_lane_u32(Load4(s + o[2]), quads, 2);
-      quads = vsetq_lane_u32(Load4(s + o[3]), quads, 3);
-      vst1q_s16(out[r] + 2 * dx,
-                Weigh(vqtbl1q_u8(vreinterpretq_u8_u32(quads), order), w_lo, w_hi));
-    }
+    uint32x4_t quads = vdupq_n_u32(0);
+    quads = vsetq_lane_u32(Load4(src + o[0]), quads, 0);
+    quads = vsetq_lane_u32(Load4(src + o[1]), quads, 1);
+    quads = vsetq_lane_u32(Load4(src + o[2]), quads, 2);
+    quads = vsetq_lane_u32(Load4(src + o[3]), quads, 3);
+    vst1q_s16(out + 2 * dx, Weigh(vqtbl1q_u8(vreinterpretq_u8_u32(quads), order),
+                                  vld1q_s16(alpha + 4 * dx), vld1q_s16(alpha + 4 * dx + 8)));
   }
   return dx;
 }
 #endif  // SIMD kernels
 
-template <int kChannels, int kRows>
-void Horizontal(const uint8_t* const* src, const int32_t* xofs, const int16_t* alpha,
-                int16_t* const* out, int width, bool portable_only) {
+template <int kChannels>
+void Horizontal(const uint8_t* src, const int32_t* xofs, const int16_t* alpha, int16_t* out,
+                int width, bool portable_only) {
   int dx = 0;
 #if HBPREP_SCALE_SIMD
   if (!portable_only) {
-    dx = kChannels == 1 ? HorizontalSimdC1<kRows>(src, xofs, alpha, out, width)
-                        : HorizontalSimdC2<kRows>(src, xofs, alpha, out, width);
+    dx = kChannels == 1 ? HorizontalSimdC1(src, xofs, alpha, out, width)
+                        : HorizontalSimdC2(src, xofs, alpha, out, width);
   }
 #else
   (void)portable_only;
 #endif
-  HorizontalPortable<kChannels, kRows>(src, xofs, alpha, out, dx, width);
+  HorizontalPortable<kChannels>(src, xofs, alpha, out, dx, width);
 }
 
 }  // namespace
@@ -375,30 +356,20 @@ bool LinearScaler::Reset(int src_w, int src_h, int dst_w, int dst_h, int channel
   return true;
 }
 
-void LinearScaler::HorizontalPass(const uint8_t* const* src, int16_t* const* out,
-                                  int count) const {
-  const int n = dst_w_ * channels_;
+void LinearScaler::HorizontalPass(const uint8_t* src, int16_t* out) const {
   if (src_w_ == 1) {
     // Every column is the single source column times 1.0 (2048), kept as >> 4.
-    for (int r = 0; r < count; ++r) {
-      for (int j = 0; j < n; ++j) out[r][j] = static_cast<int16_t>(src[r][j % channels_] << 7);
+    for (int dx = 0; dx < dst_w_; ++dx) {
+      for (int c = 0; c < channels_; ++c) {
+        out[dx * channels_ + c] = static_cast<int16_t>(src[c] << 7);
+      }
     }
     return;
   }
-  const int32_t* xofs = xofs_.data();
-  const int16_t* alpha = alpha_.data();
   if (channels_ == 1) {
-    if (count == 2) {
-      Horizontal<1, 2>(src, xofs, alpha, out, dst_w_, portable_only_);
-    } else {
-      Horizontal<1, 1>(src, xofs, alpha, out, dst_w_, portable_only_);
-    }
+    Horizontal<1>(src, xofs_.data(), alpha_.data(), out, dst_w_, portable_only_);
   } else {
-    if (count == 2) {
-      Horizontal<2, 2>(src, xofs, alpha, out, dst_w_, portable_only_);
-    } else {
-      Horizontal<2, 1>(src, xofs, alpha, out, dst_w_, portable_only_);
-    }
+    Horizontal<2>(src, xofs_.data(), alpha_.data(), out, dst_w_, portable_only_);
   }
 }
 
@@ -411,38 +382,24 @@ void LinearScaler::Scale(const uint8_t* src, ptrdiff_t src_stride, uint8_t* dst,
     return;
   }
   // Two buffers of horizontal-pass rows and the source row each holds in this call (the
-  // plane's content is new on every call, so nothing carries over between calls).
+  // plane's content is new on every call, so nothing carries over between calls). One source
+  // row per pass: passes over both rows of an output row at once, sharing the table loads,
+  // measured 7-10% slower on frames coming from memory (two interleaved streams).
   int16_t* const buffers[2] = {rows_.data(), rows_.data() + n};
   int held[2] = {-1, -1};
+  auto row = [&](int sy, int keep) -> const int16_t* {
+    for (int b = 0; b < 2; ++b) {
+      if (held[b] == sy) return buffers[b];
+    }
+    const int b = held[0] == keep ? 1 : 0;  // never evict the other row of this output row
+    HorizontalPass(src + sy * src_stride, buffers[b]);
+    held[b] = sy;
+    return buffers[b];
+  };
   for (int dy = 0; dy < dst_h_; ++dy) {
-    const int sy[2] = {yrows_[2 * dy], yrows_[2 * dy + 1]};
-    // Which buffer holds each of the two rows, if one does; the rows still missing go into
-    // the buffers holding neither, both in one pass when both are missing (downscales).
-    int slot[2] = {-1, -1};
-    for (int k = 0; k < 2; ++k) {
-      for (int b = 0; b < 2; ++b) {
-        if (held[b] == sy[k]) slot[k] = b;
-      }
-    }
-    const uint8_t* pending_src[2];
-    int16_t* pending_out[2];
-    int pending = 0;
-    for (int k = 0; k < 2; ++k) {
-      if (slot[k] >= 0) continue;
-      if (k == 1 && sy[1] == sy[0]) {
-        slot[1] = slot[0];
-        continue;
-      }
-      const int b = slot[1 - k] == 0 ? 1 : (slot[1 - k] == 1 ? 0 : k);
-      slot[k] = b;
-      held[b] = sy[k];
-      pending_src[pending] = src + sy[k] * src_stride;
-      pending_out[pending] = buffers[b];
-      ++pending;
-    }
-    if (pending > 0) HorizontalPass(pending_src, pending_out, pending);
-    const int16_t* r0 = buffers[slot[0]];
-    const int16_t* r1 = buffers[slot[1]];
+    const int sy0 = yrows_[2 * dy], sy1 = yrows_[2 * dy + 1];
+    const int16_t* r0 = row(sy0, sy1);
+    const int16_t* r1 = row(sy1, sy0);
     const int b0 = beta_[2 * dy], b1 = beta_[2 * dy + 1];
     uint8_t* out = dst + dy * dst_stride;
     int x = 0;

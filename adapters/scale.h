@@ -51,10 +51,9 @@ class LinearScaler {
   void set_portable_only(bool portable_only) { portable_only_ = portable_only; }
 
  private:
-  // The horizontal pass over `count` (1 or 2) source rows into out[0..count-1], kept as
-  // v >> 4 (the only part of v the vertical pass uses; at most 255 * 2048 >> 4 = 32640, so it
-  // fits int16).
-  void HorizontalPass(const uint8_t* const* src, int16_t* const* out, int count) const;
+  // The horizontal pass over one source row into `out`, kept as v >> 4 (the only part of v
+  // the vertical pass uses; at most 255 * 2048 >> 4 = 32640, so it fits int16).
+  void HorizontalPass(const uint8_t* src, int16_t* out) const;
 
   int src_w_ = 0, src_h_ = 0, dst_w_ = 0, dst_h_ = 0, channels_ = 0;
   bool ready_ = false;
