@@ -61,21 +61,20 @@ inline uint8_t Vertical(int16_t v0, int16_t v1, int b0, int b1) {
   return static_cast<uint8_t>((((v0 * b0) >> 16) + ((v1 * b1) >> 16) + 2) >> 2);
 }
 
-void VerticalPortable(const int16_t* r0, const int16_t* r1, int b0, int b1, uint8_t* dst,
-                      int n) {
+void VerticalPortable(const int16_t* r0, const int16_t* r1, int b0, int b1, uint8_t* dst, int n) {
   for (int x = 0; x < n; ++x) dst[x] = Vertical(r0[x], r1[x], b0, b1);
 }
 
 // The horizontal pass over one source row from pixel `begin` on, kept as v >> 4.
 template <int kChannels>
-void HorizontalPortable(const uint8_t* src, const int32_t* xofs, const int16_t* alpha,
-                        int16_t* out, int begin, int width) {
+void HorizontalPortable(const uint8_t* src, const int32_t* xofs, const int16_t* alpha, int16_t* out,
+                        int begin, int width) {
   for (int dx = begin; dx < width; ++dx) {
     const uint8_t* s = src + xofs[dx];
     for (int c = 0; c < kChannels; ++c) {
       const int j = dx * kChannels + c;
-      out[j] = static_cast<int16_t>((s[c] * alpha[2 * j] + s[c + kChannels] * alpha[2 * j + 1]) >>
-                                    4);
+      out[j] =
+          static_cast<int16_t>((s[c] * alpha[2 * j] + s[c + kChannels] * alpha[2 * j + 1]) >> 4);
     }
   }
 }
@@ -95,8 +94,7 @@ int VerticalSimd(const int16_t* r0, const int16_t* r1, int b0, int b1, uint8_t* 
   };
   int x = 0;
   for (; x + 16 <= n; x += 16) {
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + x),
-                     _mm_packus_epi16(eight(x), eight(x + 8)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + x), _mm_packus_epi16(eight(x), eight(x + 8)));
   }
   for (; x + 8 <= n; x += 8) {
     const __m128i v = eight(x);
@@ -121,14 +119,12 @@ inline int32_t Load4(const uint8_t* p) {
 
 // Pairs (tap 0, tap 1) of 8 pixels of one channel, as 16 bytes.
 inline __m128i TapsC1(const uint8_t* src, const int32_t* o) {
-  return _mm_setr_epi16(Load2(src + o[0]), Load2(src + o[1]), Load2(src + o[2]),
-                        Load2(src + o[3]), Load2(src + o[4]), Load2(src + o[5]),
-                        Load2(src + o[6]), Load2(src + o[7]));
+  return _mm_setr_epi16(Load2(src + o[0]), Load2(src + o[1]), Load2(src + o[2]), Load2(src + o[3]),
+                        Load2(src + o[4]), Load2(src + o[5]), Load2(src + o[6]), Load2(src + o[7]));
 }
 // (c0, c1, c0', c1') of 4 pixels of two channels, as 16 bytes.
 inline __m128i TapsC2(const uint8_t* src, const int32_t* o) {
-  return _mm_setr_epi32(Load4(src + o[0]), Load4(src + o[1]), Load4(src + o[2]),
-                        Load4(src + o[3]));
+  return _mm_setr_epi32(Load4(src + o[0]), Load4(src + o[1]), Load4(src + o[2]), Load4(src + o[3]));
 }
 
 // Eight elements (16 taps as words, each element's two taps adjacent) times their weight pairs
@@ -170,10 +166,10 @@ int HorizontalSimdC2(const uint8_t* src, const int32_t* xofs, const int16_t* alp
   for (; dx + 4 <= width; dx += 4) {
     const int32_t* o = xofs + dx;
     const __m128i taps = TapsC2(src, o);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2 * dx),
-                     Weigh(pairs(_mm_unpacklo_epi8(taps, zero)),
-                           pairs(_mm_unpackhi_epi8(taps, zero)), Load16(alpha + 4 * dx),
-                           Load16(alpha + 4 * dx + 8)));
+    _mm_storeu_si128(
+        reinterpret_cast<__m128i*>(out + 2 * dx),
+        Weigh(pairs(_mm_unpacklo_epi8(taps, zero)), pairs(_mm_unpackhi_epi8(taps, zero)),
+              Load16(alpha + 4 * dx), Load16(alpha + 4 * dx + 8)));
   }
   return dx;
 }
@@ -261,7 +257,7 @@ int HorizontalSimdC2(const uint8_t* src, const int32_t* xofs, const int16_t* alp
   }
   return dx;
 }
-#endif  // SIMD kernels
+#endif                   // SIMD kernels
 
 template <int kChannels>
 void Horizontal(const uint8_t* src, const int32_t* xofs, const int16_t* alpha, int16_t* out,

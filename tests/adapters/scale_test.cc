@@ -19,8 +19,8 @@ constexpr uint8_t kSentinel = 0xA5;
 
 struct Case {
   int src_w, src_h, dst_w, dst_h, channels;
-  int src_pad = 0;  // bytes past each source row
-  int dst_pad = 0;  // bytes past each destination row (must stay untouched)
+  int src_pad = 0;    // bytes past each source row
+  int dst_pad = 0;    // bytes past each destination row (must stay untouched)
   bool flip = false;  // walk both planes bottom-up (negative strides)
 };
 
@@ -33,8 +33,7 @@ std::string Describe(const Case& c) {
 
 // Scales random content with `scaler` (Reset must accept the case) and with cv::resize, and
 // compares every byte, padding included.
-::testing::AssertionResult MatchesOpenCv(LinearScaler& scaler, const Case& c,
-                                         std::mt19937& rng) {
+::testing::AssertionResult MatchesOpenCv(LinearScaler& scaler, const Case& c, std::mt19937& rng) {
   if (!scaler.Reset(c.src_w, c.src_h, c.dst_w, c.dst_h, c.channels)) {
     return ::testing::AssertionFailure() << Describe(c) << ": Reset refused";
   }
@@ -65,9 +64,9 @@ std::string Describe(const Case& c) {
     for (int x = 0; x < dst_row; ++x) {
       if (got[x] != want[x]) {
         return ::testing::AssertionFailure()
-               << Describe(c) << ": first mismatch at row " << y << " byte " << x
-               << " (pixel " << x / c.channels << " channel " << x % c.channels << "): got "
-               << int{got[x]} << ", cv::resize " << int{want[x]};
+               << Describe(c) << ": first mismatch at row " << y << " byte " << x << " (pixel "
+               << x / c.channels << " channel " << x % c.channels << "): got " << int{got[x]}
+               << ", cv::resize " << int{want[x]};
       }
     }
     for (int x = dst_row; x < dst_stride; ++x) {
@@ -89,8 +88,7 @@ class LinearScalerTest : public ::testing::TestWithParam<bool> {
   // INTER_AREA (an exact 2x reduction both ways).
   void Check(const Case& c) {
     if (c.src_w == 2 * c.dst_w && c.src_h == 2 * c.dst_h) {
-      EXPECT_FALSE(scaler_.Reset(c.src_w, c.src_h, c.dst_w, c.dst_h, c.channels))
-          << Describe(c);
+      EXPECT_FALSE(scaler_.Reset(c.src_w, c.src_h, c.dst_w, c.dst_h, c.channels)) << Describe(c);
       return;
     }
     EXPECT_TRUE(MatchesOpenCv(scaler_, c, rng_));
@@ -109,8 +107,8 @@ INSTANTIATE_TEST_SUITE_P(LinearScaler, LinearScalerTest, ::testing::Values(false
 // loops' boundaries (8 and 16 elements, 8 pixels of two channels), for both channel counts.
 TEST_P(LinearScalerTest, EveryDestinationWidthUpTo64) {
   for (int channels : {1, 2}) {
-    for (int src_w : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 47, 48, 63,
-                      64, 65, 100, 127, 128, 129, 255, 256, 257, 640, 1920}) {
+    for (int src_w : {1,  2,  3,  4,  5,  7,  8,   9,   15,  16,  17,  23,  24,  25,  31,  32,
+                      33, 47, 48, 63, 64, 65, 100, 127, 128, 129, 255, 256, 257, 640, 1920}) {
       for (int dst_w = 1; dst_w <= 64; ++dst_w) {
         Check({src_w, 3, dst_w, 5, channels});
         Check({src_w, 9, dst_w, 4, channels});
