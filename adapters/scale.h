@@ -6,9 +6,9 @@
 // and so what this reproduces:
 //  - per output column and row, a float coordinate (float)((d + 0.5) * scale - 0.5) with
 //    scale = 1 / (dst / src) in double (Debian's arm64 build fuses the multiply and subtract,
-//    its amd64 build does not; this follows each); its floor is the first tap, the rest the
-//    weight;
-//    the weights 1 - f and f become shorts with 11 fractional bits, rounded half to even;
+//    its amd64 build does not; this follows each); its floor is the first tap, and the
+//    weights 1 - f and f of the rest f become shorts with 11 fractional bits, rounded half
+//    to even;
 //  - columns left of the image take column 0 with weights (1, 0), columns at or right of the
 //    last take the last column; rows are clamped to the image but keep their weights;
 //  - a horizontal pass gives S0 * a0 + S1 * a1 per element (exact integers);
@@ -41,7 +41,7 @@ class LinearScaler {
   bool Reset(int src_w, int src_h, int dst_w, int dst_h, int channels);
 
   // Scales one plane: `src` holds src_h rows of src_w * channels bytes, `dst` receives dst_h
-  // rows of dst_w * channels bytes; strides in bytes (any sign, at least a row). Bytes past
+  // rows of dst_w * channels bytes; strides in bytes (either sign, at least a row in size). Bytes past
   // a destination row are not written. Allocates nothing. REQUIRES: a successful Reset.
   void Scale(const uint8_t* src, ptrdiff_t src_stride, uint8_t* dst, ptrdiff_t dst_stride);
 
