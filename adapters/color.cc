@@ -1,5 +1,7 @@
 #include "adapters/color.h"
 
+#include <cstddef>
+
 namespace hbprep {
 namespace {
 
@@ -154,6 +156,79 @@ void FloatRgbToGrayF32(const float* src, int src_stride_floats, ChannelOrder ord
     const float* s = src + static_cast<int64_t>(row) * src_stride_floats;
     float* d = dst + static_cast<int64_t>(row) * dst_stride_floats;
     for (int x = 0; x < width; ++x, s += 3) d[x] = Y<float>(s[o.r], s[1], s[o.b]);
+  }
+}
+
+namespace {
+
+template <typename In, typename Out>
+void Reorder(const In* src, int src_stride, ChannelOrder order, Out* dst, int dst_stride,
+             int width, int height) {
+  const bool swap = order == ChannelOrder::kRgb;
+  for (int row = 0; row < height; ++row) {
+    const In* s = src + static_cast<ptrdiff_t>(row) * src_stride;
+    Out* d = dst + static_cast<ptrdiff_t>(row) * dst_stride;
+    for (int x = 0; x < width; ++x, s += 3, d += 3) {
+      d[0] = static_cast<Out>(s[swap ? 2 : 0]);
+      d[1] = static_cast<Out>(s[1]);
+      d[2] = static_cast<Out>(s[swap ? 0 : 2]);
+    }
+  }
+}
+
+}  // namespace
+
+void ReorderChannels(const uint8_t* src, int src_stride, ChannelOrder order, uint8_t* dst,
+                     int dst_stride, int width, int height) {
+  Reorder(src, src_stride, order, dst, dst_stride, width, height);
+}
+void ReorderChannels(const uint8_t* src, int src_stride, ChannelOrder order, float* dst,
+                     int dst_stride_floats, int width, int height) {
+  Reorder(src, src_stride, order, dst, dst_stride_floats, width, height);
+}
+void ReorderChannels(const float* src, int src_stride_floats, ChannelOrder order, float* dst,
+                     int dst_stride_floats, int width, int height) {
+  Reorder(src, src_stride_floats, order, dst, dst_stride_floats, width, height);
+}
+
+void RgbToYuv444Calc(const uint8_t* src, int src_stride, ChannelOrder order, uint8_t* dst,
+                     int dst_stride, int width, int height) {
+  const bool bgr = order == ChannelOrder::kBgr;
+  for (int row = 0; row < height; ++row) {
+    const uint8_t* s = src + static_cast<ptrdiff_t>(row) * src_stride;
+    uint8_t* d = dst + static_cast<ptrdiff_t>(row) * dst_stride;
+    for (int x = 0; x < width; ++x, s += 3, d += 3) {
+      const double r = s[bgr ? 2 : 0], g = s[1], b = s[bgr ? 0 : 2];
+      d[0] = static_cast<uint8_t>(CalcY(r, g, b));
+      d[1] = static_cast<uint8_t>(CalcU(r, g, b));
+      d[2] = static_cast<uint8_t>(CalcV(r, g, b));
+    }
+  }
+}
+
+void RgbToGrayCalc(const uint8_t* src, int src_stride, ChannelOrder order, uint8_t* dst,
+                   int dst_stride, int width, int height) {
+  const bool bgr = order == ChannelOrder::kBgr;
+  for (int row = 0; row < height; ++row) {
+    const uint8_t* s = src + static_cast<ptrdiff_t>(row) * src_stride;
+    uint8_t* d = dst + static_cast<ptrdiff_t>(row) * dst_stride;
+    for (int x = 0; x < width; ++x, s += 3) {
+      d[x] = static_cast<uint8_t>(CalcY(s[bgr ? 2 : 0], s[1], s[bgr ? 0 : 2]));
+    }
+  }
+}
+
+void Nv12ToYuv444(const uint8_t* y, int y_stride, const uint8_t* uv, int uv_stride, uint8_t* dst,
+                  int dst_stride, int width, int height) {
+  for (int row = 0; row < height; ++row) {
+    const uint8_t* luma = y + static_cast<ptrdiff_t>(row) * y_stride;
+    const uint8_t* chroma = uv + static_cast<ptrdiff_t>(row / 2) * uv_stride;
+    uint8_t* d = dst + static_cast<ptrdiff_t>(row) * dst_stride;
+    for (int x = 0; x < width; ++x, d += 3) {
+      d[0] = luma[x];
+      d[1] = chroma[(x / 2) * 2];
+      d[2] = chroma[(x / 2) * 2 + 1];
+    }
   }
 }
 

@@ -60,6 +60,27 @@ void FloatRgbToYuv444F32(const float* src, int src_stride_floats, ChannelOrder o
 void FloatRgbToGrayF32(const float* src, int src_stride_floats, ChannelOrder order, float* dst,
                        int dst_stride_floats, int width, int height);
 
+// Channel order swapped (BGR <-> RGB) or kept (`order` of the result relative to the
+// source: kRgb swaps, kBgr copies), uint8 and float pixels, 3 channels interleaved.
+void ReorderChannels(const uint8_t* src, int src_stride, ChannelOrder order, uint8_t* dst,
+                     int dst_stride, int width, int height);
+void ReorderChannels(const uint8_t* src, int src_stride, ChannelOrder order, float* dst,
+                     int dst_stride_floats, int width, int height);
+void ReorderChannels(const float* src, int src_stride_floats, ChannelOrder order, float* dst,
+                     int dst_stride_floats, int width, int height);
+
+// YUV444 and gray as uint8: the float64 expressions (RgbToYuv444Float, RgbToGrayFloat)
+// truncated, as the board's ddr data and the quantized ONNX model's take them.
+void RgbToYuv444Calc(const uint8_t* src, int src_stride, ChannelOrder order, uint8_t* dst,
+                     int dst_stride, int width, int height);
+void RgbToGrayCalc(const uint8_t* src, int src_stride, ChannelOrder order, uint8_t* dst,
+                   int dst_stride, int width, int height);
+
+// NV12 planes to interleaved YUV444, each U, V pair serving its 2x2 block (nearest), as the
+// OE 1.x samples' NV12ToYUV444 transformer repeats it. REQUIRES: even width and height.
+void Nv12ToYuv444(const uint8_t* y, int y_stride, const uint8_t* uv, int uv_stride, uint8_t* dst,
+                  int dst_stride, int width, int height);
+
 // The float64 expressions for one pixel, for references and tests.
 double CalcY(double r, double g, double b);
 double CalcU(double r, double g, double b);

@@ -202,25 +202,20 @@ std::vector<uint8_t> PixelsOf(const cv::Mat& bgr_in, ImageType type) {
   const int channels = type == ImageType::kGray ? 1 : 3;
   std::vector<uint8_t> data(pixels * channels);
   const uint8_t* src = bgr.ptr<uint8_t>();
-  for (size_t i = 0; i < pixels; ++i, src += 3) {
-    const double b = src[0], g = src[1], r = src[2];
-    uint8_t* d = data.data() + i * channels;
-    switch (type) {
-      case ImageType::kBgr:
-        d[0] = src[0], d[1] = src[1], d[2] = src[2];
-        break;
-      case ImageType::kRgb:
-        d[0] = src[2], d[1] = src[1], d[2] = src[0];
-        break;
-      case ImageType::kYuv444:
-        d[0] = static_cast<uint8_t>(CalcY(r, g, b));
-        d[1] = static_cast<uint8_t>(CalcU(r, g, b));
-        d[2] = static_cast<uint8_t>(CalcV(r, g, b));
-        break;
-      default:  // gray
-        d[0] = static_cast<uint8_t>(CalcY(r, g, b));
-        break;
-    }
+  const int w = bgr.cols, h = bgr.rows, step = static_cast<int>(bgr.step[0]);
+  switch (type) {
+    case ImageType::kBgr:
+    case ImageType::kRgb:
+      ReorderChannels(src, step,
+                      type == ImageType::kRgb ? ChannelOrder::kRgb : ChannelOrder::kBgr,
+                      data.data(), w * 3, w, h);
+      break;
+    case ImageType::kYuv444:
+      RgbToYuv444Calc(src, step, ChannelOrder::kBgr, data.data(), w * 3, w, h);
+      break;
+    default:  // gray
+      RgbToGrayCalc(src, step, ChannelOrder::kBgr, data.data(), w, w, h);
+      break;
   }
   return data;
 }
@@ -665,14 +660,9 @@ std::vector<float> FloatPixels(const cv::Mat& bgr_in, ImageType type, bool float
       case ImageType::kGray:
         FloatRgbToGrayF32(src, w * 3, ChannelOrder::kBgr, hwc.data(), w, w, h);
         break;
-      default: {
-        const bool rgb = type == ImageType::kRgb;
-        for (size_t i = 0; i < pixels; ++i, src += 3) {
-          hwc[i * 3 + 0] = src[rgb ? 2 : 0];
-          hwc[i * 3 + 1] = src[1];
-          hwc[i * 3 + 2] = src[rgb ? 0 : 2];
-        }
-      }
+      default:
+        ReorderChannels(src, w * 3, type == ImageType::kRgb ? ChannelOrder::kRgb : ChannelOrder::kBgr,
+                        hwc.data(), w * 3, w, h);
     }
   } else {
     switch (type) {
@@ -684,15 +674,10 @@ std::vector<float> FloatPixels(const cv::Mat& bgr_in, ImageType type, bool float
         RgbToGrayFloat(bgr.ptr<uint8_t>(), static_cast<int>(bgr.step[0]), ChannelOrder::kBgr,
                        hwc.data(), w, w, h);
         break;
-      default: {
-        const bool rgb = type == ImageType::kRgb;
-        const uint8_t* src = bgr.ptr<uint8_t>();
-        for (size_t i = 0; i < pixels; ++i, src += 3) {
-          hwc[i * 3 + 0] = src[rgb ? 2 : 0];
-          hwc[i * 3 + 1] = src[1];
-          hwc[i * 3 + 2] = src[rgb ? 0 : 2];
-        }
-      }
+      default:
+        ReorderChannels(bgr.ptr<uint8_t>(), static_cast<int>(bgr.step[0]),
+                        type == ImageType::kRgb ? ChannelOrder::kRgb : ChannelOrder::kBgr,
+                        hwc.data(), w * 3, w, h);
     }
   }
   return hwc;
@@ -757,15 +742,7 @@ absl::Status Preparer::Oe1Onnx(int index, int item, const InputDescriptor& input
     std::vector<uint8_t> y, uv(pixels / 2);
     BgrToNv12(bgr, RecipeFor(input, float32), &y, uv.data());
     integral.resize(pixels * 3);
-    for (int r = 0; r < h; ++r) {
-      for (int c = 0; c < w; ++c) {
-        uint8_t* d = integral.data() + (static_cast<size_t>(r) * w + c) * 3;
-        const uint8_t* chroma = uv.data() + (static_cast<size_t>(r / 2) * (w / 2) + c / 2) * 2;
-        d[0] = y[static_cast<size_t>(r) * w + c];
-        d[1] = chroma[0];
-        d[2] = chroma[1];
-      }
-    }
+    Nv12ToYuv444(y.data(), w, uv.data(), w, integral.data(), w * 3, w, h);
   } else if (quantized) {
     integral = PixelsOf(bgr, input.type_rt);
   } else {

@@ -181,6 +181,24 @@ cv::Mat ScratchPlanes::UV(int rows, int cols) {
 }
 
 void ScratchPlanes::ScalePlane(const cv::Mat& src, const cv::Mat& dst, int interpolation) {
+  const int channels = src.channels();
+  if (interpolation == cv::INTER_LINEAR && src.depth() == CV_8U && (channels == 1 || channels == 2)) {
+    Scaler& s = scalers_[channels - 1];
+    if (s.src_w != src.cols || s.src_h != src.rows || s.dst_w != dst.cols || s.dst_h != dst.rows ||
+        s.channels != channels) {
+      s.usable = s.scaler.Reset(src.cols, src.rows, dst.cols, dst.rows, channels);
+      s.src_w = src.cols;
+      s.src_h = src.rows;
+      s.dst_w = dst.cols;
+      s.dst_h = dst.rows;
+      s.channels = channels;
+    }
+    if (s.usable) {
+      s.scaler.Scale(src.ptr<uint8_t>(), static_cast<ptrdiff_t>(src.step[0]), dst.data,
+                     static_cast<ptrdiff_t>(dst.step[0]));
+      return;
+    }
+  }
   cv::Mat out = dst;  // same size and type: cv::resize writes into dst's memory
   cv::resize(src, out, dst.size(), 0, 0, interpolation);
 }

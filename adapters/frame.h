@@ -13,6 +13,7 @@
 #include "adapters/descriptor.h"
 #include "adapters/engine.h"
 #include "adapters/model.h"
+#include "adapters/scale.h"
 #include "opencv2/core/mat.hpp"
 
 namespace hbprep {
@@ -67,10 +68,19 @@ class ScratchPlanes {
   cv::Mat Y(int rows, int cols);
   cv::Mat UV(int rows, int cols);
   // `src` scaled to `dst`'s size, into dst's memory (a view: it is never reallocated).
+  // Bilinear 8-bit planes go through LinearScaler (cv::resize's bytes without its
+  // allocations; its tables kept per plane size), everything else through cv::resize.
   void ScalePlane(const cv::Mat& src, const cv::Mat& dst, int interpolation);
 
  private:
+  // A scaler and the geometry its tables are for.
+  struct Scaler {
+    LinearScaler scaler;
+    int src_w = -1, src_h = -1, dst_w = -1, dst_h = -1, channels = -1;
+    bool usable = false;
+  };
   cv::Mat y_, uv_;
+  Scaler scalers_[2];  // one per channel count: Y (1) and UV (2) keep their tables
 };
 
 // An encoded input's bytes.

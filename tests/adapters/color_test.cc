@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -212,6 +213,52 @@ TEST(RgbToYuv444Float, AndGrayFollowTheFloat64Formulas) {
   EXPECT_EQ(yuv[2], static_cast<float>(0.5 * 30 - 0.419 * 200 - 0.081 * 10 + 128));
   EXPECT_EQ(yuv[3], static_cast<float>(0.299 * 128 + 0.587 * 0 + 0.114 * 255));
   EXPECT_EQ(gray[1], yuv[3]);
+}
+
+}  // namespace
+}  // namespace hbprep
+
+namespace hbprep {
+namespace {
+
+TEST(Color, Nv12ToYuv444RepeatsEachChromaPairOverItsBlock) {
+  // 4x2 luma with a row stride of 6; 2 chroma pairs with a stride of 5.
+  const uint8_t y[] = {1, 2, 3, 4, 0, 0, 5, 6, 7, 8, 0, 0};
+  const uint8_t uv[] = {10, 20, 30, 40, 0};
+  uint8_t out[2 * 12 + 4];
+  std::memset(out, 0xEE, sizeof(out));
+  Nv12ToYuv444(y, 6, uv, 5, out, 14, 4, 2);
+  const uint8_t row0[] = {1, 10, 20, 2, 10, 20, 3, 30, 40, 4, 30, 40};
+  const uint8_t row1[] = {5, 10, 20, 6, 10, 20, 7, 30, 40, 8, 30, 40};
+  EXPECT_EQ(std::memcmp(out, row0, 12), 0);
+  EXPECT_EQ(out[12], 0xEE);  // row padding untouched
+  EXPECT_EQ(std::memcmp(out + 14, row1, 12), 0);
+}
+
+TEST(Color, ReorderChannelsAndTruncatedCalcOfEveryChannelValue) {
+  // Every value in every channel position once: 256 pixels of (v, 255 - v, v / 2).
+  std::vector<uint8_t> bgr(256 * 3);
+  for (int v = 0; v < 256; ++v) {
+    bgr[v * 3] = static_cast<uint8_t>(v);
+    bgr[v * 3 + 1] = static_cast<uint8_t>(255 - v);
+    bgr[v * 3 + 2] = static_cast<uint8_t>(v / 2);
+  }
+  std::vector<uint8_t> rgb(256 * 3), yuv(256 * 3), gray(256);
+  std::vector<float> rgb_float(256 * 3);
+  ReorderChannels(bgr.data(), 256 * 3, ChannelOrder::kRgb, rgb.data(), 256 * 3, 256, 1);
+  ReorderChannels(bgr.data(), 256 * 3, ChannelOrder::kRgb, rgb_float.data(), 256 * 3, 256, 1);
+  RgbToYuv444Calc(bgr.data(), 256 * 3, ChannelOrder::kBgr, yuv.data(), 256 * 3, 256, 1);
+  RgbToGrayCalc(bgr.data(), 256 * 3, ChannelOrder::kBgr, gray.data(), 256, 256, 1);
+  for (int v = 0; v < 256; ++v) {
+    const double b = bgr[v * 3], g = bgr[v * 3 + 1], r = bgr[v * 3 + 2];
+    ASSERT_EQ(rgb[v * 3], r);
+    ASSERT_EQ(rgb[v * 3 + 2], b);
+    ASSERT_EQ(rgb_float[v * 3 + 1], static_cast<float>(g));
+    ASSERT_EQ(yuv[v * 3], static_cast<uint8_t>(CalcY(r, g, b)));
+    ASSERT_EQ(yuv[v * 3 + 1], static_cast<uint8_t>(CalcU(r, g, b)));
+    ASSERT_EQ(yuv[v * 3 + 2], static_cast<uint8_t>(CalcV(r, g, b)));
+    ASSERT_EQ(gray[v], static_cast<uint8_t>(CalcY(r, g, b)));
+  }
 }
 
 }  // namespace
