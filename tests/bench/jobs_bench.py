@@ -49,6 +49,9 @@ def same_tree(a, b):
         same_tree(os.path.join(a, d), os.path.join(b, d)) for d in compared.common_dirs)
 
 
+# Other work on the machine takes the second core from --jobs 2 first: the load average
+# before and after goes into the result, so a busy run shows.
+load_before = os.getloadavg()[0]
 seconds = {1: [], 2: []}
 for run in range(RUNS + 1):  # the first round warms the page cache; not counted
     for jobs in (1, 2):
@@ -66,6 +69,7 @@ def median(values):
 result = {"scenario": "hbprep prepare --jobs 1 / --jobs 2, %d x 1080p JPEG (%d files), "
                       "cls_pyramid (J6), exact; whole process" % (IMAGES, len(frames)),
           "images": IMAGES, "runs": RUNS, "cores": os.cpu_count(),
+          "load_average_before": load_before, "load_average_after": os.getloadavg()[0],
           "seconds_1": median(seconds[1]), "seconds_2": median(seconds[2]),
           "same_output": same_tree(os.path.join(WORK, "jobs1"), os.path.join(WORK, "jobs2"))}
 result["images_per_s_1"] = IMAGES / result["seconds_1"]
@@ -75,5 +79,6 @@ shutil.rmtree(WORK, ignore_errors=True)
 with open(OUT, "w") as f:
     json.dump(result, f, indent=2)
 print("cli jobs %d x 1080p JPEG -> cls_pyramid: --jobs 1 %.0f images/s, --jobs 2 %.0f images/s "
-      "(x%.2f), same output: %s" % (IMAGES, result["images_per_s_1"], result["images_per_s_2"],
-                                    result["speedup"], result["same_output"]))
+      "(x%.2f), same output: %s, load average %.2f -> %.2f" % (
+          IMAGES, result["images_per_s_1"], result["images_per_s_2"], result["speedup"],
+          result["same_output"], result["load_average_before"], result["load_average_after"]))

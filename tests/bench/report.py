@@ -86,9 +86,11 @@ print("\nEnd to end: %s: hbprep %.0f ms, the user's numpy/OpenCV script %.0f ms 
       "planes: %s." % (e2e["scenario"], e2e["hbprep_ms"], e2e["python_ms"], e2e["ratio"],
                        e2e["same_y_planes"]))
 print("\n`hbprep prepare --jobs`: %d x 1080p JPEG -> cls_pyramid, whole process: --jobs 1 %.0f "
-      "images/s, --jobs 2 %.0f images/s (x%.2f, %d cores); same files: %s." % (
+      "images/s, --jobs 2 %.0f images/s (x%.2f, %d cores, load average %.2f before, %.2f "
+      "after); same files: %s." % (
           jobs["images"], jobs["images_per_s_1"], jobs["images_per_s_2"], jobs["speedup"],
-          jobs["cores"], jobs["same_output"]))
+          jobs["cores"], jobs["load_average_before"], jobs["load_average_after"],
+          jobs["same_output"]))
 
 
 def find(name, label):
