@@ -368,6 +368,22 @@ TEST(CliJobs, ServerRequestsRunInParallelAndWriteTheSame) {
   server.Stop();
 }
 
+TEST(ParseJobs, DefaultsToTheCoresInProcessAndToOneWithAServer) {
+  const FlagSpec spec{{"jobs", "server"}, {}};
+  absl::StatusOr<Args> local = Args::Parse({}, spec);
+  ASSERT_TRUE(local.ok());
+  absl::StatusOr<int> cores = ParseJobs(*local);
+  ASSERT_TRUE(cores.ok()) << cores.status();
+  EXPECT_GE(*cores, 1);
+  EXPECT_LE(*cores, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  absl::StatusOr<Args> remote = Args::Parse({"--server", "127.0.0.1:1"}, spec);
+  ASSERT_TRUE(remote.ok());
+  EXPECT_EQ(ParseJobs(*remote).value_or(0), 1);
+  absl::StatusOr<Args> given = Args::Parse({"--server", "127.0.0.1:1", "--jobs", "6"}, spec);
+  ASSERT_TRUE(given.ok());
+  EXPECT_EQ(ParseJobs(*given).value_or(0), 6);
+}
+
 // The runner: order, the window, failures, stopping early.
 TEST(RunInOrder, ConsumesEveryResultInOrderWhateverOrderTheyFinishIn) {
   for (int jobs : {1, 2, 3, 7}) {
