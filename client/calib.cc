@@ -288,8 +288,8 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
     return written < limit;
   };
   RunInOrder<Outcome>(
-      chosen.size(), *jobs, work,
-      [](const Outcome& outcome) { return !outcome.prepared.ok(); }, consume);
+      chosen.size(), *jobs, work, [](const Outcome& outcome) { return !outcome.prepared.ok(); },
+      consume);
   if (status != kExitOk) return status;  // `output` removes its staging folder
   if (tty) Progress(err, limit, limit);
   if (written < kFewestSamples || written > kMostSamples) {

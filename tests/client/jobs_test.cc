@@ -132,8 +132,9 @@ TEST(CliJobs, PrepareWritesTheSameFilesAsOneJob) {
   EXPECT_EQ(one.tree.count("13"), 0u);
 
   // Calibration data, --json's one document, the preview of every request.
-  std::vector<std::string> calibration = {"prepare", "--config", kModels + "/cls_pyramid.yaml",
-                                          "--target", "calibration", "--json", "--preview"};
+  std::vector<std::string> calibration = {"prepare",  "--config",    kModels + "/cls_pyramid.yaml",
+                                          "--target", "calibration", "--json",
+                                          "--preview"};
   calibration.insert(calibration.end(), images.begin(), images.begin() + 7);
   const Outcome json = ExpectSameForAnyJobs(out, calibration);
   ASSERT_EQ(json.status, kExitOk) << json.err;
@@ -144,8 +145,8 @@ TEST(CliJobs, PrepareWritesTheSameFilesAsOneJob) {
 TEST(CliJobs, PrepareKeepsEachRequestsRoisAndWarningsInOrder) {
   TempDir dir;
   // Odd sizes: each resizer image loses its last column or row, with a warning naming it.
-  std::vector<std::string> args = {"prepare", "--config", kModels + "/det_resizer.yaml",
-                                   "--format", "bin"};
+  std::vector<std::string> args = {"prepare", "--config", kModels + "/det_resizer.yaml", "--format",
+                                   "bin"};
   // ROIs for the first four images only.
   for (const char* roi : {"0,0,31,31", "2,2,41,41", "4,4,51,39", "0,0,59,59"}) {
     args.insert(args.end(), {"--roi", roi});
@@ -169,9 +170,8 @@ TEST(CliJobs, MultiInputRequestsKeepTheirFilesTogether) {
     args.push_back(WriteImage(dir, absl::StrCat("m", i, ".png"), 130 + i, 140));
     std::vector<uint8_t> prior(64 * 8 * 8 * 4);
     for (size_t b = 0; b < prior.size(); ++b) prior[b] = static_cast<uint8_t>(b * (i + 3));
-    args.push_back(
-        dir.Write(absl::StrCat("m", i, "_prior.npy"), EncodeNpy(DType::kFloat32, {1, 64, 8, 8},
-                                                                prior)));
+    args.push_back(dir.Write(absl::StrCat("m", i, "_prior.npy"),
+                             EncodeNpy(DType::kFloat32, {1, 64, 8, 8}, prior)));
   }
   const Outcome one = ExpectSameForAnyJobs(dir.path() + "/out", args);
   ASSERT_EQ(one.status, kExitOk) << one.err;
@@ -180,7 +180,8 @@ TEST(CliJobs, MultiInputRequestsKeepTheirFilesTogether) {
 TEST(CliJobs, TheFirstFailingRequestInInputOrderDecidesAsWithOneJob) {
   TempDir dir;
   std::vector<std::string> images;
-  for (int i = 0; i < 12; ++i) images.push_back(WriteImage(dir, absl::StrCat("g", i, ".jpg"), 96, 128));
+  for (int i = 0; i < 12; ++i)
+    images.push_back(WriteImage(dir, absl::StrCat("g", i, ".jpg"), 96, 128));
   // Request 5 fails late (a large PNG whose compressed data breaks near its end: decoded
   // almost to the end); request 6 fails at once (no JPEG at all) and request 9 cannot be
   // read: with several jobs they may fail first, but request 5's message is the one.
@@ -217,9 +218,9 @@ TEST(CliJobs, TheFirstFailingRequestInInputOrderDecidesAsWithOneJob) {
   EXPECT_EQ(missing.err, "hbprep: " + dir.path() + "/missing.jpg: cannot read file\n");
 
   // An earlier result stays as it was.
-  ASSERT_EQ(Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--out", out, images[0]})
-                .status,
-            kExitOk);
+  ASSERT_EQ(
+      Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--out", out, images[0]}).status,
+      kExitOk);
   const std::map<std::string, std::string> before = Tree(out);
   std::vector<std::string> argv = {"prepare", "--jobs", "4", "--out", out};
   argv.insert(argv.end(), args.begin() + 1, args.end());
@@ -270,8 +271,7 @@ TEST(CliJobs, CalibFailsAtTheSameSampleAsOneJob) {
   std::ofstream(set + "/img04.png", std::ios::binary | std::ios::trunc) << "\x89PNG\r\n\x1a\n";
   std::ofstream(set + "/img08.png", std::ios::binary | std::ios::trunc) << "not a png";
   const std::string config = kModels + "/cls_pyramid.yaml";
-  const Outcome one =
-      ExpectSameForAnyJobs(dir.path() + "/cal", {"calib", "--config", config, set});
+  const Outcome one = ExpectSameForAnyJobs(dir.path() + "/cal", {"calib", "--config", config, set});
   EXPECT_EQ(one.status, kExitFailed);
   EXPECT_EQ(one.err, "hbprep: " + set + "/img04.png: truncated or corrupt PNG header\n");
   EXPECT_THAT(one.beside, ElementsAre("set"));
@@ -282,8 +282,8 @@ TEST(CliJobs, CalibIgnoresABrokenFileItsLimitNeverReaches) {
   const std::string set = MakeSet(dir, 12);
   const std::string config = kModels + "/cls_pyramid.yaml";
   const std::string out = dir.path() + "/cal";
-  const std::vector<std::string> args = {"calib", "--config", config, "--limit", "3", "--seed",
-                                         "9", set};
+  const std::vector<std::string> args = {"calib", "--config", config, "--limit",
+                                         "3",     "--seed",   "9",    set};
   const Outcome first = RunJobs(out, args, "1");
   ASSERT_EQ(first.status, kExitOk) << first.err;
   // Break every file the draw did not take: several jobs prepare some of them ahead, and
@@ -346,14 +346,15 @@ TEST(CliJobs, ServerRequestsRunInParallelAndWriteTheSame) {
   for (int i = 0; i < 7; ++i) {
     images.push_back(WriteImage(dir, absl::StrCat("s", i, ".jpg"), 100 + i, 120));
   }
-  std::vector<std::string> remote = {"prepare", "--server", address, "--model", "det_resizer",
-                                     "--format", "bin", "--roi", "0,0,31,31"};
+  std::vector<std::string> remote = {"prepare",  "--server", address, "--model",  "det_resizer",
+                                     "--format", "bin",      "--roi", "0,0,31,31"};
   remote.insert(remote.end(), images.begin(), images.end());
   const std::string out = dir.path() + "/out";
   const Outcome one = ExpectSameForAnyJobs(out, remote);
   ASSERT_EQ(one.status, kExitOk) << one.err;
-  std::vector<std::string> local = {"prepare", "--config", kModels + "/det_resizer.yaml",
-                                    "--format", "bin", "--roi", "0,0,31,31"};
+  std::vector<std::string> local = {"prepare",  "--config", kModels + "/det_resizer.yaml",
+                                    "--format", "bin",      "--roi",
+                                    "0,0,31,31"};
   local.insert(local.end(), images.begin(), images.end());
   EXPECT_EQ(RunJobs(out, local, "3").tree, one.tree);
 
@@ -531,8 +532,10 @@ TEST(RequestBudget, AWaitingRequestStopsWhenCancelled) {
   ASSERT_TRUE(budget.Reserve(0, 100, never, &a).ok());
   std::atomic<bool> cancel{false};
   absl::Status waited;
-  std::thread waiting(
-      [&] { waited = budget.Reserve(1, 10, [&] { return cancel.load(); }, &b); });
+  std::thread waiting([&] {
+    waited = budget.Reserve(
+        1, 10, [&] { return cancel.load(); }, &b);
+  });
   cancel = true;
   waiting.join();
   EXPECT_TRUE(absl::IsCancelled(waited)) << waited;
