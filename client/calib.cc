@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <random>
 #include <string>
@@ -25,6 +26,7 @@
 #include "client/cli.h"
 #include "client/commands.h"
 #include "client/engine_flags.h"
+#include "client/jobs.h"
 #include "client/output.h"
 #include "nlohmann/json.hpp"
 
@@ -119,6 +121,8 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
       return UsageError(err, absl::StrCat("--seed '", *text, "' must be a non-negative integer"));
     }
   }
+  absl::StatusOr<int> jobs = ParseJobs(*args);
+  if (!jobs.ok()) return UsageError(err, jobs.status().message());
   absl::StatusOr<EngineFlags> engine = ParseEngineFlags(*args);
   if (!engine.ok()) return UsageError(err, engine.status().message());
   PrepareOptions& options = engine->options;
@@ -187,66 +191,107 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
   std::optional<Plan> plan;
   std::vector<std::pair<std::string, std::string>> versions;
   size_t written = 0;
-  for (size_t n = 0; n < chosen.size() && written < limit; ++n) {
+  // Jobs read and prepare samples (chosen[n]) ahead; this thread takes them in order, skips
+  // the blank ones and names and writes the rest, until `limit` are written (client/jobs.h).
+  struct Outcome {
+    std::string unreadable;  // the file that could not be read
+    absl::StatusOr<Prepared> prepared;
+    RequestBudget::Hold hold;  // the sample's memory, until it is written
+  };
+  std::optional<RequestBudget> budget;
+  if (*jobs > 1 && options.max_request_bytes > 0) budget.emplace(options.max_request_bytes);
+  const std::function<Outcome(size_t, const std::function<bool()>&)> work =
+      [&](size_t n, const std::function<bool()>& cancelled) {
+        Outcome outcome;
+        const size_t first = chosen[n] * per_sample;
+        std::vector<InputImage> images(per_sample);
+        for (size_t i = 0; i < per_sample; ++i) {
+          images[i].what = files[first + i];
+          if (slots[i].image) images[i].raw = engine->raw;
+          if (!ReadFile(images[i].what, &images[i].bytes)) {
+            if (budget) budget->Pass(n);
+            outcome.unreadable = images[i].what;
+            outcome.prepared = absl::NotFoundError("cannot read file");
+            return outcome;
+          }
+        }
+        PrepareOptions sample_options = options;
+        if (budget) {
+          sample_options.reserve = [&](const RequestCost& cost) {
+            return budget->Reserve(n, cost.peak_bytes, cancelled, &outcome.hold);
+          };
+          sample_options.check_continue = [&cancelled] {
+            return cancelled() ? absl::CancelledError("cancelled") : absl::OkStatus();
+          };
+        }
+        outcome.prepared = (*backend)->Prepare(*info, images, sample_options);
+        if (budget) budget->Pass(n);
+        return outcome;
+      };
+  int status = kExitOk;
+  const std::function<bool(size_t, Outcome)> consume = [&](size_t n, Outcome outcome) {
     if (tty) Progress(err, written, limit);
     const size_t first = chosen[n] * per_sample;
-    std::vector<InputImage> images(per_sample);
-    for (size_t i = 0; i < per_sample; ++i) {
-      images[i].what = files[first + i];
-      if (slots[i].image) images[i].raw = engine->raw;
-      if (!ReadFile(images[i].what, &images[i].bytes)) {
-        err << (tty ? "\n" : "") << "hbprep: " << images[i].what << ": cannot read file\n";
-        return kExitFailed;
-      }
+    if (!outcome.unreadable.empty()) {
+      err << (tty ? "\n" : "") << "hbprep: " << outcome.unreadable << ": cannot read file\n";
+      status = kExitFailed;
+      return false;
     }
-    absl::StatusOr<Prepared> prepared = (*backend)->Prepare(*info, images, options);
-    if (!prepared.ok()) {
+    if (!outcome.prepared.ok()) {
       if (tty) err << "\n";
-      PrintMessages(err, "hbprep: ", prepared.status().message());
-      return kExitFailed;
+      PrintMessages(err, "hbprep: ", outcome.prepared.status().message());
+      status = kExitFailed;
+      return false;
     }
-    for (const std::string& warning : prepared->warnings) warn(warning);
+    Prepared& prepared = *outcome.prepared;
+    for (const std::string& warning : prepared.warnings) warn(warning);
     const double spread =
-        prepared->pixel_stddev.empty()
+        prepared.pixel_stddev.empty()
             ? kBlankStddev
-            : *std::min_element(prepared->pixel_stddev.begin(), prepared->pixel_stddev.end());
+            : *std::min_element(prepared.pixel_stddev.begin(), prepared.pixel_stddev.end());
     if (spread < kBlankStddev) {
       const std::string note = absl::StrFormat(
-          "%s: near-constant image (pixel standard deviation %.2f)%s", images[0].what, spread,
+          "%s: near-constant image (pixel standard deviation %.2f)%s", files[first], spread,
           args->Has("keep-blank") ? "; kept as asked" : "; skipped (--keep-blank keeps it)");
       warn(note);
       if (!args->Has("keep-blank")) {
-        skipped.push_back(images[0].what);
-        continue;
+        skipped.push_back(files[first]);
+        return true;
       }
     }
     nlohmann::ordered_json sample = {{"sources", nlohmann::ordered_json::array()},
                                      {"files", nlohmann::ordered_json::array()}};
-    for (const InputImage& image : images) sample["sources"].push_back(image.what);
-    for (const Tensor& tensor : prepared->tensors) {
+    for (size_t i = 0; i < per_sample; ++i) sample["sources"].push_back(files[first + i]);
+    for (const Tensor& tensor : prepared.tensors) {
       size_t slot = 0;
       while (slot + 1 < slots.size() && slots[slot].input != tensor.spec.input) ++slot;
-      const InputImage& source = images[slot];
+      const std::string& source = files[first + slot];
       const std::string name =
-          absl::StrFormat("%04d_%s.npy", written, fs::path(source.what).stem().string());
+          absl::StrFormat("%04d_%s.npy", written, fs::path(source).stem().string());
       const fs::path relative = fs::path(FileNameOf(tensor.spec.input)) / name;
       if (absl::Status wrote =
               WriteFile(output.dir() / relative,
                         EncodeNpy(tensor.spec.dtype, tensor.dense_shape, tensor.data));
           !wrote.ok()) {
         PrintMessages(err, "hbprep: ", wrote.message());
-        return kExitFailed;
+        status = kExitFailed;
+        return false;
       }
       sample["files"].push_back(relative.string());
     }
     sample["geometry"] = GeometryToJson(prepared->geometry);
     samples.push_back(std::move(sample));
     if (!plan) {
-      plan = prepared->plan;
-      versions = prepared->versions;
+      plan = prepared.plan;
+      versions = prepared.versions;
     }
     ++written;
-  }
+    return written < limit;
+  };
+  RunInOrder<Outcome>(
+      chosen.size(), *jobs, work, [](const Outcome& outcome) { return !outcome.prepared.ok(); },
+      consume);
+  if (status != kExitOk) return status;  // `output` removes its staging folder
   if (tty) Progress(err, limit, limit);
   if (written < kFewestSamples || written > kMostSamples) {
     warn(absl::StrCat("the calibration set has ", written, " samples; the toolchain asks for ",

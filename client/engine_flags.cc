@@ -109,6 +109,7 @@ absl::StatusOr<EngineFlags> ParseEngineFlags(const Args& args) {
 }
 
 absl::StatusOr<Args> ParseWorkCommandFlags(const std::vector<std::string>& argv, FlagSpec spec) {
+  spec.with_value.insert("jobs");  // client/jobs.h
   AddEngineFlags(&spec);
   AddBackendFlags(&spec);
   absl::StatusOr<Args> args = Args::Parse(argv, spec);

@@ -23,8 +23,9 @@ void AddEngineFlags(FlagSpec* spec);
 // INVALID_ARGUMENT naming the flag and value.
 absl::StatusOr<EngineFlags> ParseEngineFlags(const Args& args);
 
-// The flags of a command that prepares data (prepare, calib): `spec` plus the engine flags
-// and the backend flags (client/backend.h), with the backend flags' combination checked.
+// The flags of a command that prepares data (prepare, calib): `spec` plus --jobs
+// (ParseJobs, client/jobs.h), the engine flags and the backend flags (client/backend.h),
+// with the backend flags' combination checked.
 // INVALID_ARGUMENT for any misuse.
 absl::StatusOr<Args> ParseWorkCommandFlags(const std::vector<std::string>& argv, FlagSpec spec);
 

@@ -1,7 +1,11 @@
-// `hbprep prepare`: runs the engine in-process and writes .npy (and .bin) files plus a
-// manifest into a temporary folder that is moved into place only when everything worked.
+// `hbprep prepare`: runs the engine in-process (or asks hbprep-server) and writes .npy (and
+// .bin) files plus a manifest into a temporary folder that is moved into place only when
+// everything worked. With --jobs N, N threads prepare requests and this thread writes them in
+// input order, so the output is the same whatever N.
 
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -20,6 +24,7 @@
 #include "client/cli.h"
 #include "client/commands.h"
 #include "client/engine_flags.h"
+#include "client/jobs.h"
 #include "client/output.h"
 #include "client/preview.h"
 #include "nlohmann/json.hpp"
@@ -163,6 +168,8 @@ int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std:
     if (!roi.ok()) return UsageError(err, roi.status().message());
     rois.push_back(*roi);
   }
+  absl::StatusOr<int> jobs = ParseJobs(*args);
+  if (!jobs.ok()) return UsageError(err, jobs.status().message());
 
   absl::StatusOr<std::unique_ptr<Backend>> backend = MakeBackend(*args);
   if (!backend.ok()) return SetupFailure(err, backend.status());
@@ -203,44 +210,97 @@ int PrepareCommand(const std::vector<std::string>& argv, std::ostream& out, std:
     return kExitFailed;  // `output` removes its staging folder
   };
 
-  nlohmann::ordered_json documents = nlohmann::ordered_json::array();
+  // Each request's ROIs, fixed before any work starts: the i-th --roi goes to the i-th image
+  // that feeds a resizer input, whichever job prepares it.
+  std::vector<std::vector<std::optional<Roi>>> request_rois(
+      requests, std::vector<std::optional<Roi>>(per_request));
   size_t next_roi = 0;
   for (size_t r = 0; r < requests; ++r) {
-    std::vector<InputImage> images(per_request);
     for (size_t i = 0; i < per_request; ++i) {
-      InputImage& image = images[i];
-      image.what = files[r * per_request + i];
-      if (!ReadFile(image.what, &image.bytes))
-        return fail(absl::StrCat(image.what, ": cannot read file"));
-      if (info->slots[i].resizer && next_roi < rois.size()) image.roi = rois[next_roi++];
-      if (info->slots[i].image) image.raw = raw;
+      if (info->slots[i].resizer && next_roi < rois.size()) request_rois[r][i] = rois[next_roi++];
     }
-    absl::StatusOr<Prepared> prepared = (*backend)->Prepare(*info, images, options);
-    if (!prepared.ok()) return fail(prepared.status().message());
+  }
+  // The preview de-normalises with the descriptor when the CLI has it (--config).
+  std::optional<Descriptor> preview_descriptor;
+  if (args->Has("preview")) {
+    if (std::optional<std::string> config = args->Get("config")) {
+      absl::StatusOr<Descriptor> loaded = LoadDescriptorFile(*config, nullptr);
+      if (loaded.ok()) preview_descriptor = *std::move(loaded);
+    }
+  }
+
+  // Jobs read and prepare requests; this thread writes them, in order (client/jobs.h).
+  struct Outcome {
+    absl::StatusOr<Prepared> prepared;
+    RequestBudget::Hold hold;  // the request's memory, until it is written
+  };
+  std::optional<RequestBudget> budget;
+  if (*jobs > 1 && options.max_request_bytes > 0) budget.emplace(options.max_request_bytes);
+  const std::function<Outcome(size_t, const std::function<bool()>&)> work =
+      [&](size_t r, const std::function<bool()>& cancelled) {
+        Outcome outcome;
+        std::vector<InputImage> images(per_request);
+        for (size_t i = 0; i < per_request; ++i) {
+          InputImage& image = images[i];
+          image.what = files[r * per_request + i];
+          if (!ReadFile(image.what, &image.bytes)) {
+            if (budget) budget->Pass(r);
+            outcome.prepared = absl::NotFoundError(absl::StrCat(image.what, ": cannot read file"));
+            return outcome;
+          }
+          image.roi = request_rois[r][i];
+          if (info->slots[i].image) image.raw = raw;
+        }
+        PrepareOptions request_options = options;
+        if (budget) {
+          request_options.reserve = [&](const RequestCost& cost) {
+            return budget->Reserve(r, cost.peak_bytes, cancelled, &outcome.hold);
+          };
+          request_options.check_continue = [&cancelled] {
+            return cancelled() ? absl::CancelledError("cancelled") : absl::OkStatus();
+          };
+        }
+        outcome.prepared = (*backend)->Prepare(*info, images, request_options);
+        if (budget) budget->Pass(r);
+        return outcome;
+      };
+  int status = kExitOk;
+  nlohmann::ordered_json documents = nlohmann::ordered_json::array();
+  const std::function<bool(size_t, Outcome)> consume = [&](size_t r, Outcome outcome) {
+    if (!outcome.prepared.ok()) {
+      status = fail(outcome.prepared.status().message());
+      return false;
+    }
+    Prepared& prepared = *outcome.prepared;
     const fs::path dir = requests == 1 ? output.dir() : output.dir() / std::to_string(r);
     std::error_code error;
     fs::create_directories(dir, error);
-    absl::StatusOr<nlohmann::ordered_json> manifest = WriteResult(*prepared, dir, format == "bin");
-    if (!manifest.ok()) return fail(manifest.status().message());
+    absl::StatusOr<nlohmann::ordered_json> manifest = WriteResult(prepared, dir, format == "bin");
+    if (!manifest.ok()) {
+      status = fail(manifest.status().message());
+      return false;
+    }
     if (args->Has("preview")) {
-      // The folder's tensors as they will be read back, de-normalised with the descriptor
-      // when the CLI has it (--config).
-      std::optional<Descriptor> descriptor;
-      if (std::optional<std::string> config = args->Get("config")) {
-        absl::StatusOr<Descriptor> loaded = LoadDescriptorFile(*config, nullptr);
-        if (loaded.ok()) descriptor = *std::move(loaded);
-      }
+      // The folder's tensors as they will be read back.
       absl::StatusOr<PreviewSummary> preview =
-          RenderPreview(dir.string(), (dir / "preview.png").string(), descriptor);
-      if (!preview.ok()) return fail(preview.status().message());
+          RenderPreview(dir.string(), (dir / "preview.png").string(), preview_descriptor);
+      if (!preview.ok()) {
+        status = fail(preview.status().message());
+        return false;
+      }
       for (const std::string& note : preview->notes) {
-        if (note.find("WARNING") != std::string::npos) prepared->warnings.push_back(note);
+        if (note.find("WARNING") != std::string::npos) prepared.warnings.push_back(note);
       }
     }
-    for (const std::string& warning : prepared->warnings)
+    for (const std::string& warning : prepared.warnings)
       err << "hbprep: warning: " << warning << "\n";
     documents.push_back(*std::move(manifest));
-  }
+    return true;
+  };
+  RunInOrder<Outcome>(
+      requests, *jobs, work, [](const Outcome& outcome) { return !outcome.prepared.ok(); },
+      consume);
+  if (status != kExitOk) return status;  // `output` removes its staging folder
   if (absl::Status committed = output.Commit(); !committed.ok()) return fail(committed.message());
 
   if (args->Has("json")) {

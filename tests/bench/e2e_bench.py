@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""The end-to-end scenario of tests/bench, the way a user runs it: `hbprep prepare` on 30 1080p
-JPEGs for a J6 pyramid model (exact decoding) against the numpy/OpenCV script a user writes
+"""The end-to-end scenario of tests/bench, the way a user runs it: `hbprep prepare --jobs 1` on 30
+1080p JPEGs for a J6 pyramid model (exact decoding) against the numpy/OpenCV script a user writes
 for the same job (tests/bench/user_script.py), each a fresh process, alternating, medians of
 the wall times. Also checks that both wrote the same Y planes (the script's recipe is the
 reference one).
@@ -39,7 +39,8 @@ for i in range(30):
     cv2.imwrite(path, img, [cv2.IMWRITE_JPEG_QUALITY, 92])
     files.append(path)
 
-hbprep = [os.path.join(BUILD, "client", "hbprep"), "prepare", "--config",
+# One job, as the script runs on one thread (jobs_bench.py measures --jobs).
+hbprep = [os.path.join(BUILD, "client", "hbprep"), "prepare", "--jobs", "1", "--config",
           os.path.join(SOURCE, "deploy", "models", "cls_pyramid.yaml"), "--out"]
 script = ["/usr/bin/python3", os.path.join(SOURCE, "tests", "bench", "user_script.py")]
 
