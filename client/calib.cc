@@ -279,7 +279,7 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
       }
       sample["files"].push_back(relative.string());
     }
-    sample["geometry"] = GeometryToJson(prepared->geometry);
+    sample["geometry"] = GeometryToJson(prepared.geometry);
     samples.push_back(std::move(sample));
     if (!plan) {
       plan = prepared.plan;
