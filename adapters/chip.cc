@@ -15,8 +15,8 @@ namespace {
 // preparation (64 bytes on J6P/J6H, 32 on every other J6) and the J6E/M pyramid/resizer
 // deployment notes (32); input_batch ranges from the OE 1.x yaml parser.
 constexpr std::array<ChipInfo, 11> kChips = {{
-    {"bernoulli2", "X3", Toolchain::kOe1, 16, 128},
-    {"bayes", "J5 / RDK Ultra", Toolchain::kOe1, 16, 4096},
+    {"bernoulli2", "X3", Toolchain::kOe1, 16, 128, {"X3 (bernoulli2)", true, 16, 256, true, 0}},
+    {"bayes", "J5 / RDK Ultra", Toolchain::kOe1, 16, 4096, {"J5 (bayes)", false, 2, 4096, false, 4096}},
     {"bayes-e", "X5", Toolchain::kOe1, 16, 4096},
     {"nash-e", "J6E / S100", Toolchain::kJ6, 32, 4096},
     {"nash-m", "J6M / S100P", Toolchain::kJ6, 32, 4096},

@@ -14,6 +14,17 @@ namespace hbprep {
 // OE 1.x takes one packed NV12 tensor per pyramid input, OE 3.x (J6) separate Y and UV.
 enum class Toolchain { kOe1, kJ6 };
 
+// What a chip's BPU resizer accepts of a ROI (inclusive coordinates) beyond lying inside the
+// image; zero: no such rule.
+struct RoiRules {
+  absl::string_view board;  // how messages name it, e.g. "X3 (bernoulli2)"
+  bool even_start_odd_end = false;  // left and top even, right and bottom odd
+  int min_side = 0;                 // width and height at least this
+  int max_side = 0;                 // ... and at most this
+  bool max_exclusive = false;       // ... or below it
+  int max_image_width = 0;          // the image at most this wide
+};
+
 struct ChipInfo {
   absl::string_view march;  // as written in the yaml, e.g. "nash-e"
   absl::string_view chips;  // the boards it means, for messages and docs
@@ -24,6 +35,8 @@ struct ChipInfo {
   // The largest input_batch: the toolchain's own limit on OE 1.x (128 on bernoulli2, 4096 on
   // bayes and bayes-e); hb_compile sets none, and hbprep takes at most 4096 there.
   int max_input_batch;
+  // The resizer's ROI rules (the domain brief section 5; X3's and J5's published limits).
+  RoiRules roi = {};
 };
 
 // Returns the chip for a march name, or nullptr when the name is unknown.
