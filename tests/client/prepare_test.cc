@@ -99,6 +99,10 @@ TEST(CliPrepare, ResizerRoiGoesToATextFileAndTheRunArguments) {
             "--input_file=data_y.bin,data_uv.bin,data_roi.txt "
             "--input_valid_shape=\"1,100,120,1;1,50,60,2;1,4\" "
             "--input_stride=\"12800,128,1,1;6400,128,2,1;16,4\"");
+  // The model sees the 50x60 ROI scaled to its 640x384.
+  EXPECT_EQ(doc["geometry"], nlohmann::json::parse(R"([{"source": [120, 100],
+      "window": [10.0, 20.0, 50.0, 60.0], "scale": [12.8, 6.4], "pad": [0, 0],
+      "content": [640, 384], "size": [120, 100], "roi": [10, 20, 59, 79]}])"));
 }
 
 TEST(CliPrepare, SeveralRequestsGoToNumberedFolders) {

@@ -15,6 +15,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "hbprep/v1/hbprep.grpc.pb.h"
 #include "inference/grpc_predict_v2.grpc.pb.h"
 #include "opencv2/core.hpp"
@@ -356,6 +357,19 @@ TEST_F(OipTest, EveryModelAndTargetMatchesTheNativeApi) {
         EXPECT_EQ(response.parameters().at("target").string_param(), target);
         EXPECT_EQ(response.parameters().at("descriptor_hash").string_param(),
                   expected.descriptor_hash());
+        // The geometry parameter: the manifests' array, one entry per image of the request.
+        const nlohmann::json geometry =
+            nlohmann::json::parse(response.parameters().at("geometry").string_param());
+        ASSERT_EQ(static_cast<int>(geometry.size()), expected.geometry_size());
+        for (int g = 0; g < expected.geometry_size(); ++g) {
+          if (!expected.geometry(g).valid()) {
+            EXPECT_TRUE(geometry[g].is_null());
+            continue;
+          }
+          EXPECT_EQ(geometry[g]["window"][0].get<double>(), expected.geometry(g).window_x());
+          EXPECT_EQ(geometry[g]["scale"][1].get<double>(), expected.geometry(g).scale_y());
+          EXPECT_EQ(geometry[g]["size"][0].get<int>(), expected.geometry(g).width());
+        }
         ASSERT_EQ(response.outputs_size(), expected.tensors_size());
         ASSERT_EQ(response.raw_output_contents_size(), expected.tensors_size());
         for (int i = 0; i < expected.tensors_size(); ++i) {
