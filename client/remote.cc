@@ -296,7 +296,7 @@ absl::StatusOr<Plan> PlanFromProto(const v1::DescribeModelResponse& response) {
   plan.warnings.assign(response.warnings().begin(), response.warnings().end());
   plan.model_info = response.model_info();
   plan.decode =
-      response.decode() == v1::DECODE_MODE_FAST ? DecodeMode::kFast : DecodeMode::kExact;
+      wire::FromWire(wire::kDecodeModes, response.decode()).value_or(DecodeMode::kExact);
   return plan;
 }
 
@@ -435,25 +435,9 @@ void ToProto(const std::vector<InputImage>& images, const std::vector<bool>& is_
   request->set_target(TargetToProto(options.target));
   v1::Options* out = request->mutable_options();
   if (options.nv12_recipe) {
-    switch (*options.nv12_recipe) {
-      case Nv12Recipe::kAuto:
-        out->set_nv12_recipe(v1::NV12_RECIPE_AUTO);
-        break;
-      case Nv12Recipe::kCalc:
-        out->set_nv12_recipe(v1::NV12_RECIPE_CALC);
-        break;
-      case Nv12Recipe::kCalcF32:
-        out->set_nv12_recipe(v1::NV12_RECIPE_CALC_F32);
-        break;
-      case Nv12Recipe::kOpencv:
-        out->set_nv12_recipe(v1::NV12_RECIPE_OPENCV);
-        break;
-    }
+    out->set_nv12_recipe(wire::ToWire(wire::kNv12Recipes, *options.nv12_recipe));
   }
-  if (options.decode) {
-    out->set_decode(*options.decode == DecodeMode::kFast ? v1::DECODE_MODE_FAST
-                                                         : v1::DECODE_MODE_EXACT);
-  }
+  if (options.decode) out->set_decode(wire::ToWire(wire::kDecodeModes, *options.decode));
   out->set_no_range_conversion(!options.convert_range);
   if (options.float_as_uint8) out->set_float_dtype(v1::DATA_TYPE_UINT8);
   out->set_packing(v1::PACKING_DENSE);
@@ -465,15 +449,11 @@ void ToProto(const std::vector<InputImage>& images, const std::vector<bool>& is_
       proto->set_feature(image.bytes);
     } else if (image.raw) {
       v1::RawImage* raw = proto->mutable_raw();
-      static constexpr v1::PixelFormat kFormats[] = {v1::PIXEL_FORMAT_BGR, v1::PIXEL_FORMAT_RGB,
-                                                     v1::PIXEL_FORMAT_GRAY, v1::PIXEL_FORMAT_NV12,
-                                                     v1::PIXEL_FORMAT_I420};
-      raw->set_format(kFormats[static_cast<int>(image.raw->format)]);
+      raw->set_format(wire::ToWire(wire::kPixelFormats, image.raw->format));
       raw->set_width(image.raw->width);
       raw->set_height(image.raw->height);
       raw->set_stride(image.raw->stride);
-      raw->set_range(image.raw->range == ColorRange::kRegular ? v1::COLOR_RANGE_FULL
-                                                              : v1::COLOR_RANGE_VIDEO);
+      raw->set_range(wire::ToWire(wire::kColorRanges, image.raw->range));
       raw->set_data(image.bytes);
     } else {
       proto->set_encoded(image.bytes);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <utility>
 
+#include "adapters/model.h"
 #include "adapters/plan.h"
 #include "hbprep/v1/hbprep.pb.h"
 
@@ -34,6 +35,29 @@ inline constexpr std::pair<TensorLayout, v1::Layout> kLayouts[] = {
     {TensorLayout::kNHWC, v1::LAYOUT_NHWC},
     {TensorLayout::kNCHW, v1::LAYOUT_NCHW},
     {TensorLayout::kNV12, v1::LAYOUT_NV12},
+};
+
+inline constexpr std::pair<RawFormat, v1::PixelFormat> kPixelFormats[] = {
+    {RawFormat::kBgr, v1::PIXEL_FORMAT_BGR},   {RawFormat::kRgb, v1::PIXEL_FORMAT_RGB},
+    {RawFormat::kGray, v1::PIXEL_FORMAT_GRAY}, {RawFormat::kNv12, v1::PIXEL_FORMAT_NV12},
+    {RawFormat::kI420, v1::PIXEL_FORMAT_I420},
+};
+
+inline constexpr std::pair<ColorRange, v1::ColorRange> kColorRanges[] = {
+    {ColorRange::kRegular, v1::COLOR_RANGE_FULL},
+    {ColorRange::kBt601Video, v1::COLOR_RANGE_VIDEO},
+};
+
+inline constexpr std::pair<Nv12Recipe, v1::Nv12Recipe> kNv12Recipes[] = {
+    {Nv12Recipe::kAuto, v1::NV12_RECIPE_AUTO},
+    {Nv12Recipe::kCalc, v1::NV12_RECIPE_CALC},
+    {Nv12Recipe::kCalcF32, v1::NV12_RECIPE_CALC_F32},
+    {Nv12Recipe::kOpencv, v1::NV12_RECIPE_OPENCV},
+};
+
+inline constexpr std::pair<DecodeMode, v1::DecodeMode> kDecodeModes[] = {
+    {DecodeMode::kExact, v1::DECODE_MODE_EXACT},
+    {DecodeMode::kFast, v1::DECODE_MODE_FAST},
 };
 
 // The wire value of an engine value (every engine value has a row).

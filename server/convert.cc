@@ -20,26 +20,12 @@ v1::Layout ToProto(TensorLayout layout) { return wire::ToWire(wire::kLayouts, la
 
 absl::StatusOr<RawImage> FromProto(const v1::RawImage& raw, const std::string& what) {
   RawImage out;
-  switch (raw.format()) {
-    case v1::PIXEL_FORMAT_BGR:
-      out.format = RawFormat::kBgr;
-      break;
-    case v1::PIXEL_FORMAT_RGB:
-      out.format = RawFormat::kRgb;
-      break;
-    case v1::PIXEL_FORMAT_GRAY:
-      out.format = RawFormat::kGray;
-      break;
-    case v1::PIXEL_FORMAT_NV12:
-      out.format = RawFormat::kNv12;
-      break;
-    case v1::PIXEL_FORMAT_I420:
-      out.format = RawFormat::kI420;
-      break;
-    default:
-      return absl::InvalidArgumentError(
-          absl::StrCat(what, ": raw.format ", raw.format(), " is not a pixel format"));
+  const std::optional<RawFormat> format = wire::FromWire(wire::kPixelFormats, raw.format());
+  if (!format) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": raw.format ", raw.format(), " is not a pixel format"));
   }
+  out.format = *format;
   out.width = raw.width();
   out.height = raw.height();
   out.stride = raw.stride();
@@ -47,7 +33,7 @@ absl::StatusOr<RawImage> FromProto(const v1::RawImage& raw, const std::string& w
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": raw.stride ", raw.stride(), " is negative"));
   }
-  out.range = raw.range() == v1::COLOR_RANGE_FULL ? ColorRange::kRegular : ColorRange::kBt601Video;
+  out.range = wire::FromWire(wire::kColorRanges, raw.range()).value_or(ColorRange::kBt601Video);
   return out;
 }
 
@@ -122,29 +108,10 @@ absl::Status FromProto(const v1::PrepareRequest& request, std::vector<InputImage
   absl::StatusOr<Target> target = FromProto(request.target());
   if (!target.ok()) return target.status();
   options->target = *target;
-  switch (request.options().nv12_recipe()) {
-    case v1::NV12_RECIPE_CALC:
-      options->nv12_recipe = Nv12Recipe::kCalc;
-      break;
-    case v1::NV12_RECIPE_CALC_F32:
-      options->nv12_recipe = Nv12Recipe::kCalcF32;
-      break;
-    case v1::NV12_RECIPE_OPENCV:
-      options->nv12_recipe = Nv12Recipe::kOpencv;
-      break;
-    default:
-      options->nv12_recipe.reset();
-  }
-  switch (request.options().decode()) {
-    case v1::DECODE_MODE_EXACT:
-      options->decode = DecodeMode::kExact;
-      break;
-    case v1::DECODE_MODE_FAST:
-      options->decode = DecodeMode::kFast;
-      break;
-    default:
-      options->decode.reset();
-  }
+  // Unset (or auto, or a value this server does not know): the descriptor's own.
+  options->nv12_recipe = wire::FromWire(wire::kNv12Recipes, request.options().nv12_recipe());
+  if (options->nv12_recipe == Nv12Recipe::kAuto) options->nv12_recipe.reset();
+  options->decode = wire::FromWire(wire::kDecodeModes, request.options().decode());
   options->convert_range = !request.options().no_range_conversion();
   options->float_as_uint8 = request.options().float_dtype() == v1::DATA_TYPE_UINT8;
   images->clear();
@@ -258,8 +225,7 @@ void ToProto(const Plan& plan, v1::DescribeModelResponse* response) {
   response->set_norm_type(NormTypeText(plan));
   for (const TensorSpec& spec : plan.tensors) SpecToProto(spec, response->add_tensors());
   response->set_model_info(plan.model_info);
-  response->set_decode(plan.decode == DecodeMode::kFast ? v1::DECODE_MODE_FAST
-                                                        : v1::DECODE_MODE_EXACT);
+  response->set_decode(wire::ToWire(wire::kDecodeModes, plan.decode));
   response->set_hrt_input_stride(HrtInputStride(plan));
   for (const std::string& warning : plan.warnings) response->add_warnings(warning);
   response->set_plan_json(DumpJson(PlanToJson(plan)));
