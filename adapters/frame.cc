@@ -272,6 +272,12 @@ absl::Status CheckFrameView(const FrameView& view, const PrepareOptions& limits,
     if (view.planes[p].data == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat(name(), ": the ", plane, " plane is missing"));
     }
+    // A stride beyond 2^31 bytes is no frame's (and row offsets must not overflow).
+    if (view.planes[p].stride > (int64_t{1} << 31)) {
+      return absl::InvalidArgumentError(absl::StrCat(name(), ": the ", plane, " plane's stride ",
+                                                     view.planes[p].stride,
+                                                     " is beyond 2^31 bytes"));
+    }
     if (view.planes[p].stride != 0 && view.planes[p].stride < row) {
       return absl::InvalidArgumentError(absl::StrCat(name(), ": the ", plane, " plane's stride ",
                                                      view.planes[p].stride,

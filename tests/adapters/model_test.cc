@@ -382,6 +382,12 @@ TEST(Model, RefusesBadFrameViewsNamingTheField) {
                        "cam0: raw nv12 640x480: the Y plane's stride 600 is less than a row's "
                        "640 bytes"));
   v = f.view();
+  v.planes[1].stride = int64_t{1} << 40;
+  EXPECT_THAT(PrepareInto(*model, {InputView::Frame("cam0", v)}, out.views(), scratch),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "cam0: raw nv12 640x480: the UV plane's stride 1099511627776 is beyond "
+                       "2^31 bytes"));
+  v = f.view();
   v.width = 639;
   EXPECT_THAT(PrepareInto(*model, {InputView::Frame("cam0", v)}, out.views(), scratch),
               StatusIs(absl::StatusCode::kInvalidArgument,
@@ -390,6 +396,26 @@ TEST(Model, RefusesBadFrameViewsNamingTheField) {
   v.width = 1 << 20;
   EXPECT_THAT(PrepareInto(*model, {InputView::Frame("cam0", v)}, out.views(), scratch),
               StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("over the limit")));
+}
+
+TEST(Model, RoisAreCheckedAsForPrepare) {
+  absl::StatusOr<Model> model = Model::Compile(Load("det_resizer"), {});
+  ASSERT_THAT(model, IsOk());
+  const CameraFrame f = Camera(320, 240, 320, 11);
+  const InputView bad = InputView::Frame("cam1", f.view(), Roi{10, 10, 400, 100});
+  const std::vector<TensorSpec> specs = *model->OutputSpecs({bad});
+  OutputBuffers out(specs);
+  Scratch scratch;
+  EXPECT_THAT(PrepareInto(*model, {bad}, out.views(), scratch),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "cam1: ROI 10,10,400,100 lies outside the 320x240 image"));
+  absl::StatusOr<Model> pyramid = Model::Compile(Pyramid224(), {});
+  ASSERT_THAT(pyramid, IsOk());
+  OutputBuffers planes(pyramid->plan().tensors);
+  EXPECT_THAT(PrepareInto(*pyramid, {InputView::Frame("cam1", f.view(), Roi{0, 0, 9, 9})},
+                          planes.views(), scratch),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("cam1: a ROI was given but input 'images' is not a resizer")));
 }
 
 TEST(Model, FlushesEveryOutputOnceWithItsLayoutBytes) {
