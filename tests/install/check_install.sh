@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the build into a fresh prefix, checks the files land in the usual places, then
-# builds and runs a consumer against the installed CMake package.
+# builds a consumer program and a consumer shared library (the static engine is
+# position-independent) against the installed CMake package and runs the program.
 # Usage: check_install.sh BUILD_DIR SOURCE_DIR WORK_DIR
 set -euo pipefail
 build=$1 source=$2 work=$3
@@ -17,7 +18,11 @@ grep -q "^ExecStart=$prefix/bin/hbprep-server" "$prefix/lib/systemd/system/hbpre
 "$prefix/bin/hbprep" describe --models "$prefix/etc/hbprep/models" >/dev/null
 cmake -S "$source/tests/install/consumer" -B "$work/consumer" -G Ninja \
   -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
-cmake --build "$work/consumer" >/dev/null
+cmake --build "$work/consumer" >"$work/consumer.log" 2>&1 ||
+  { echo "FAIL: the consumers do not build against the installed package:"
+    grep -E "error|relocation" "$work/consumer.log" | head -n 20; exit 1; }
+[ -e "$work/consumer/libconsumer_plugin.so" ] ||
+  { echo "FAIL: no shared library was linked against the static engine"; exit 1; }
 out=$("$work/consumer/consumer" "$source/deploy/models/cls_pyramid.yaml" \
       "$source/deploy/demo/scene.jpg")
 expected="images_y uint8 1 224 224 1 bytes=50176
@@ -26,4 +31,4 @@ if [ "$out" != "$expected" ]; then
   printf 'FAIL: the consumer printed\n%s\nexpected\n%s\n' "$out" "$expected"
   exit 1
 fi
-echo "installed layout, systemd unit and find_package(hbprep) consumer: 1 passed, 0 failed"
+echo "installed layout, systemd unit and find_package(hbprep) consumers (a program, a shared library): 1 passed, 0 failed"
