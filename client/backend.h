@@ -1,6 +1,7 @@
 // Where the CLI's work runs: in this process (the engine) or on hbprep-server (--server).
 // Both give the same plans and the same tensors, so every command writes the same files
-// either way.
+// either way. The --server half (client/remote_backend.cc) is built with HBPREP_BUILD_REMOTE
+// only; nothing here needs gRPC, so the CLI's in-process commands build without it.
 #ifndef HBPREP_CLIENT_BACKEND_H_
 #define HBPREP_CLIENT_BACKEND_H_
 
@@ -12,7 +13,6 @@
 #include "adapters/engine.h"
 #include "adapters/plan.h"
 #include "client/args.h"
-#include "client/remote.h"
 
 namespace hbprep {
 
@@ -46,10 +46,12 @@ class Backend {
 // --tls-key, --timeout-ms).
 void AddBackendFlags(FlagSpec* spec);
 
-// A client for --server and the connection flags (for commands that need no model).
-absl::StatusOr<std::unique_ptr<RemoteClient>> ConnectFromFlags(const Args& args);
+// INVALID_ARGUMENT (exit 2 with the usage hint) for --server in an hbprep built without
+// HBPREP_BUILD_REMOTE; OK otherwise.
+absl::Status CheckServerFlag(const Args& args);
 
-// Flag combinations that cannot work (exit 2 with the usage hint).
+// Flag combinations that cannot work (exit 2 with the usage hint), CheckServerFlag's among
+// them.
 absl::Status CheckBackendFlags(const Args& args);
 
 // The backend the flags ask for (REQUIRES: CheckBackendFlags(args) is OK): with --server, the
@@ -57,6 +59,24 @@ absl::Status CheckBackendFlags(const Args& args);
 // --model, or sending --config's yaml inline); without, the engine on --config's file.
 // INVALID_ARGUMENT for an invalid descriptor (exit 2), NOT_FOUND for missing files (exit 1).
 absl::StatusOr<std::unique_ptr<Backend>> MakeBackend(const Args& args);
+
+// A server's repository, as `hbprep models --server` lists it.
+struct ServerModel {
+  std::string name, march, descriptor_hash;
+  std::vector<std::string> inputs;
+};
+struct ServerModels {
+  std::vector<ServerModel> models;
+  std::vector<std::string> errors;  // files the server could not load
+};
+
+// The --server half (client/remote_backend.cc), for --server and the connection flags
+// (REQUIRES: CheckServerFlag(args) is OK and args has --server).
+// The server's model for MakeBackend: --model NAME, or --config's yaml sent inline.
+absl::StatusOr<std::unique_ptr<Backend>> MakeRemoteBackend(const Args& args);
+absl::StatusOr<ServerModels> ListServerModels(const Args& args);
+// grpc.health.v1 Check of `service` ("" the whole server): "SERVING", "NOT_SERVING", ...
+absl::StatusOr<std::string> ServerHealth(const Args& args, const std::string& service);
 
 }  // namespace hbprep
 

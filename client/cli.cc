@@ -17,7 +17,6 @@
 #include "client/args.h"
 #include "client/backend.h"
 #include "client/commands.h"
-#include "client/remote.h"
 #include "nlohmann/json.hpp"
 
 namespace hbprep {
@@ -80,6 +79,9 @@ int Models(const std::vector<std::string>& argv, std::ostream& out, std::ostream
   if (args->Has("server") == args->Has("models")) {
     return UsageError(err, "models needs exactly one of --server ADDR or --models DIR");
   }
+  if (absl::Status built = CheckServerFlag(*args); !built.ok()) {
+    return UsageError(err, built.message());
+  }
   struct Row {
     std::string name, march, hash, inputs;
   };
@@ -96,15 +98,13 @@ int Models(const std::vector<std::string>& argv, std::ostream& out, std::ostream
     }
     errors = repository->errors;
   } else {
-    absl::StatusOr<std::unique_ptr<RemoteClient>> client = ConnectFromFlags(*args);
-    if (!client.ok()) return SetupFailure(err, client.status());
-    absl::StatusOr<v1::ListModelsResponse> response = (*client)->ListModels();
-    if (!response.ok()) return SetupFailure(err, response.status());
-    for (const v1::ModelSummary& model : response->models()) {
-      rows.push_back({model.name(), model.march(), model.descriptor_hash(),
-                      absl::StrJoin(model.inputs(), ", ")});
+    absl::StatusOr<ServerModels> list = ListServerModels(*args);
+    if (!list.ok()) return SetupFailure(err, list.status());
+    for (const ServerModel& model : list->models) {
+      rows.push_back(
+          {model.name, model.march, model.descriptor_hash, absl::StrJoin(model.inputs, ", ")});
     }
-    errors.assign(response->errors().begin(), response->errors().end());
+    errors = list->errors;
   }
   for (const std::string& error : errors) PrintMessages(err, "hbprep: ", error);
   if (args->Has("json")) {
@@ -131,9 +131,10 @@ int Health(const std::vector<std::string>& argv, std::ostream& out, std::ostream
   absl::StatusOr<Args> args = Args::Parse(argv, spec);
   if (!args.ok()) return UsageError(err, args.status().message());
   if (!args->Has("server")) return UsageError(err, "health needs --server ADDR");
-  absl::StatusOr<std::unique_ptr<RemoteClient>> client = ConnectFromFlags(*args);
-  if (!client.ok()) return SetupFailure(err, client.status());
-  absl::StatusOr<std::string> status = (*client)->Health(args->Get("service").value_or(""));
+  if (absl::Status built = CheckServerFlag(*args); !built.ok()) {
+    return UsageError(err, built.message());
+  }
+  absl::StatusOr<std::string> status = ServerHealth(*args, args->Get("service").value_or(""));
   if (!status.ok()) return SetupFailure(err, status.status());
   out << *status << "\n";
   return *status == "SERVING" ? kExitOk : kExitFailed;

@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Builds and runs the whole test suite, as CI does (.ci/run calls this and nothing else):
 #   1. installs missing Debian packages (deploy/bootstrap.sh),
-#   2. GCC build with warnings as errors (build/), its tests,
-#   3. clang build with AddressSanitizer + UndefinedBehaviorSanitizer (build-san/), the
+#   2. GCC build with warnings as errors (build/),
+#   3. the engine-only build (build-engine/: HBPREP_BUILD_SERVER and HBPREP_BUILD_REMOTE OFF,
+#      gRPC, Protobuf and spdlog refused if anything looks for them), its tests,
+#   4. build/'s tests,
+#   5. clang build with AddressSanitizer + UndefinedBehaviorSanitizer (build-san/), the
 #      libFuzzer targets run from the seed corpus (30 s each, HBPREP_FUZZ_SECONDS), its tests.
 # Prints how long each stage took; the run ends with CTest's summary.
-# HBPREP_SKIP_SANITIZERS=1 skips stage 3 for a quick local loop (CI never sets it).
+# HBPREP_SKIP_SANITIZERS=1 skips stage 5 for a quick local loop (CI never sets it).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+# ccache (when installed) keys debug builds on the build folder unless told not to; without
+# it the engine-only build could not reuse build/'s engine objects, compiled with the same
+# flags.
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 
 jobs=${HBPREP_JOBS:-2}
 stage_start=$SECONDS
@@ -28,6 +35,19 @@ deploy/bootstrap.sh
 stage "gcc build (-Werror)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHBPREP_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
+
+stage "engine-only build and tests (no gRPC)"
+# With CMAKE_DISABLE_FIND_PACKAGE_*, a (REQUIRED) find_package of them fails the configure.
+cmake -S . -B build-engine -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHBPREP_WERROR=ON \
+  -DHBPREP_BUILD_SERVER=OFF -DHBPREP_BUILD_REMOTE=OFF --no-warn-unused-cli \
+  -DCMAKE_DISABLE_FIND_PACKAGE_gRPC=ON -DCMAKE_DISABLE_FIND_PACKAGE_Protobuf=ON \
+  -DCMAKE_DISABLE_FIND_PACKAGE_spdlog=ON >/dev/null
+cmake --build build-engine -j "$jobs"
+if ! ctest --test-dir build-engine -j "$jobs" --output-on-failure >build-engine/ctest.log 2>&1; then
+  cat build-engine/ctest.log
+  exit 1
+fi
+tail -n 4 build-engine/ctest.log
 
 if [ "${HBPREP_SKIP_SANITIZERS:-0}" != 1 ]; then
   stage "gcc tests"

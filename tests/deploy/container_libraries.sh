@@ -11,7 +11,11 @@ listed=$(sed -n '/^FROM debian:12-slim/,/rm -rf/p' "$source/deploy/Containerfile
 status=0
 for binary in "$build/server/hbprep-server" "$build/client/hbprep"; do
   for lib in $(readelf -d "$binary" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p'); do
-    path=$(ldd "$binary" | awk -v lib="$lib" '$1 == lib {print $3}')
+    # "lib => /path (addr)", or "/path/lib (addr)" for the dynamic loader (NEEDED when
+    # position-independent code uses thread_local: __tls_get_addr).
+    path=$(ldd "$binary" | awk -v lib="$lib" '
+      $1 == lib && !found {print $3; found = 1}
+      {n = split($1, part, "/"); if (n > 1 && part[n] == lib && !found) {print $1; found = 1}}')
     package=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -n 1 | cut -d: -f1 || true)
     [[ -z $package ]] && package=$(dpkg -S "$path" | head -n 1 | cut -d: -f1)
     case $package in libc6|libstdc++6|libgcc-s1) continue ;; esac
