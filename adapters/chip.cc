@@ -1,4 +1,4 @@
-#include "adapters/chip.h"
+#include "hbprep/chip.h"
 
 #include <array>
 

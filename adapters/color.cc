@@ -1,4 +1,4 @@
-#include "adapters/color.h"
+#include "hbprep/color.h"
 
 #include <cstddef>
 

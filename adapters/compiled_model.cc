@@ -1,4 +1,4 @@
-#include "adapters/compiled_model.h"
+#include "hbprep/compiled_model.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "adapters/size_math.h"
-#include "adapters/status_macros.h"
+#include "hbprep/status_macros.h"
 
 namespace hbprep {
 namespace {

@@ -7,10 +7,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "adapters/preparer.h"
-#include "adapters/status_macros.h"
 #include "adapters/jpeg.h"
+#include "adapters/preparer.h"
 #include "adapters/recipe.h"
+#include "hbprep/status_macros.h"
 #include "opencv2/core.hpp"
 
 namespace hbprep {

@@ -1,4 +1,4 @@
-#include "adapters/descriptor.h"
+#include "hbprep/descriptor.h"
 
 #include <cmath>
 #include <fstream>

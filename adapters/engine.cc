@@ -1,4 +1,4 @@
-#include "adapters/engine.h"
+#include "hbprep/engine.h"
 
 #include <jconfig.h>
 
@@ -15,18 +15,18 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "adapters/color.h"
-#include "adapters/compiled_model.h"
 #include "adapters/frame.h"
 #include "adapters/image_io.h"
 #include "adapters/jpeg.h"
-#include "adapters/npy.h"
 #include "adapters/part_sink.h"
 #include "adapters/preparer.h"
 #include "adapters/recipe.h"
 #include "adapters/request_cost.h"
 #include "adapters/size_math.h"
-#include "adapters/status_macros.h"
+#include "hbprep/color.h"
+#include "hbprep/compiled_model.h"
+#include "hbprep/npy.h"
+#include "hbprep/status_macros.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgproc.hpp"
 

@@ -9,14 +9,14 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
-#include "adapters/preparer.h"
-#include "adapters/status_macros.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "adapters/compiled_model.h"
-#include "adapters/npy.h"
+#include "adapters/preparer.h"
 #include "adapters/size_math.h"
+#include "hbprep/compiled_model.h"
+#include "hbprep/npy.h"
+#include "hbprep/status_macros.h"
 
 namespace hbprep {
 namespace {

@@ -8,8 +8,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/preparer.h"
-#include "adapters/status_macros.h"
-#include "adapters/color.h"
+#include "hbprep/color.h"
+#include "hbprep/status_macros.h"
 #include "opencv2/core.hpp"
 
 namespace hbprep {

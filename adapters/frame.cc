@@ -107,52 +107,83 @@ void Frame::Resize(int height, int width, int interpolation) {
   uv = uv_out;
 }
 
+namespace {
+
+// One plane of ScaleWindow: `reduce` frame pixels per plane pixel (2 for chroma), output
+// sample `at` (0.5: its centre) of each pixel, into `out` (sized: the caller's; empty: new).
+void ScalePlaneWindow(const cv::Mat& plane, const cv::Rect2d& window, double reduce,
+                      cv::Size size, double at, int how, ScratchPlanes* planes, cv::Mat& out) {
+  const double sx = window.width / reduce / size.width, sy = window.height / reduce / size.height;
+  if (sx >= 2 && sy >= 2) {
+    // A strong reduction: the window rounded to whole plane pixels (at most half a plane
+    // pixel, under a quarter of an output pixel) and cv::resize, several times faster.
+    // (Shifted by `at` - 0.5 output pixels: where the samples are to sit.)
+    const double dx = (at - 0.5) * sx, dy = (at - 0.5) * sy;
+    const int x0 = std::max(0, static_cast<int>(std::lround(window.x / reduce + dx)));
+    const int y0 = std::max(0, static_cast<int>(std::lround(window.y / reduce + dy)));
+    const int x1 = std::clamp(
+        static_cast<int>(std::lround((window.x + window.width) / reduce + dx)), x0 + 1,
+        plane.cols);
+    const int y1 = std::clamp(
+        static_cast<int>(std::lround((window.y + window.height) / reduce + dy)), y0 + 1,
+        plane.rows);
+    const cv::Mat part = plane(cv::Rect(x0, y0, x1 - x0, y1 - y0));
+    if (planes != nullptr && !out.empty()) {
+      planes->ScalePlane(part, out, how);
+    } else {
+      cv::resize(part, out, size, 0, 0, how);
+    }
+    return;
+  }
+  // Otherwise sub-pixel exact: output pixel i sampled at `at` (0.5: its centre) sits at plane
+  // edge coordinate x + (i + at) * sx, plane pixel-centre coordinate x + (i + at) * sx - 0.5.
+  const cv::Matx23d map(sx, 0, window.x / reduce + at * sx - 0.5,  //
+                        0, sy, window.y / reduce + at * sy - 0.5);
+  cv::warpAffine(plane, out, map, size, how | cv::WARP_INVERSE_MAP, cv::BORDER_REPLICATE);
+}
+
+}  // namespace
+
 void Frame::ScaleWindow(const cv::Rect2d& window, int height, int width, int interpolation) {
   if (window == cv::Rect2d(0, 0, this->width(), this->height()) && !chroma_centered) {
     Resize(height, width, interpolation);
     return;
   }
-  // One plane: `reduce` frame pixels per plane pixel (2 for chroma).
-  auto scale = [&](const cv::Mat& plane, double reduce, cv::Size size, double at,
-                   int how) {
-    const double sx = window.width / reduce / size.width, sy = window.height / reduce / size.height;
-    cv::Mat out;
-    if (sx >= 2 && sy >= 2) {
-      // A strong reduction: the window rounded to whole plane pixels (at most half a plane
-      // pixel, under a quarter of an output pixel) and cv::resize, several times faster.
-      // (Shifted by `at` - 0.5 output pixels: where the samples are to sit.)
-      const double dx = (at - 0.5) * sx, dy = (at - 0.5) * sy;
-      const int x0 = std::max(0, static_cast<int>(std::lround(window.x / reduce + dx)));
-      const int y0 = std::max(0, static_cast<int>(std::lround(window.y / reduce + dy)));
-      const int x1 = std::clamp(
-          static_cast<int>(std::lround((window.x + window.width) / reduce + dx)), x0 + 1,
-          plane.cols);
-      const int y1 = std::clamp(
-          static_cast<int>(std::lround((window.y + window.height) / reduce + dy)), y0 + 1,
-          plane.rows);
-      cv::resize(plane(cv::Rect(x0, y0, x1 - x0, y1 - y0)), out, size, 0, 0, how);
-      return out;
-    }
-    // Otherwise sub-pixel exact: output pixel i sampled at `at` (0.5: its centre) sits at plane
-    // edge coordinate x + (i + at) * sx, plane pixel-centre coordinate x + (i + at) * sx - 0.5.
-    const cv::Matx23d map(sx, 0, window.x / reduce + at * sx - 0.5,  //
-                          0, sy, window.y / reduce + at * sy - 0.5);
-    cv::warpAffine(plane, out, map, size, how | cv::WARP_INVERSE_MAP, cv::BORDER_REPLICATE);
-    return out;
-  };
   if (!nv12) {
-    bgr = scale(bgr, 1, {width, height}, 0.5, interpolation);
+    cv::Mat out;
+    ScalePlaneWindow(bgr, window, 1, {width, height}, 0.5, interpolation, nullptr, out);
+    bgr = out;
     return;
   }
-  y = scale(y, 1, {width, height}, 0.5, interpolation);
+  cv::Mat y_out, uv_out;
+  ScalePlaneWindow(y, window, 1, {width, height}, 0.5, interpolation, nullptr, y_out);
   // Centred chroma (JPEG's planes): each output block's colour at its top-left pixel's centre
   // (where the reference recipes take it), a quarter of a block from the block's centre, and
   // bicubic, which keeps more of the detail that DCT-domain reduction of 4:2:0 chroma leaves.
   // The planes then cover their blocks, like a camera frame's.
-  uv = chroma_centered
-           ? scale(uv, 2, {(width + 1) / 2, (height + 1) / 2}, 0.25, cv::INTER_CUBIC)
-           : scale(uv, 2, {(width + 1) / 2, (height + 1) / 2}, 0.5, interpolation);
+  const cv::Size chroma((width + 1) / 2, (height + 1) / 2);
+  if (chroma_centered) {
+    ScalePlaneWindow(uv, window, 2, chroma, 0.25, cv::INTER_CUBIC, nullptr, uv_out);
+  } else {
+    ScalePlaneWindow(uv, window, 2, chroma, 0.5, interpolation, nullptr, uv_out);
+  }
+  y = y_out;
+  uv = uv_out;
   chroma_centered = false;
+}
+
+void Frame::ScaleWindowInto(const cv::Rect2d& window, int interpolation, ScratchPlanes& planes,
+                            const cv::Mat& y_out, const cv::Mat& uv_out) const {
+  // Camera planes only (chroma covering its blocks), as ScaleWindow scales them.
+  cv::Mat y_dst = y_out, uv_dst = uv_out;
+  if (window == cv::Rect2d(0, 0, width(), height())) {
+    // Resize()'s path: the whole planes.
+    planes.ScalePlane(y, y_dst, interpolation);
+    planes.ScalePlane(uv, uv_dst, interpolation);
+    return;
+  }
+  ScalePlaneWindow(y, window, 1, y_out.size(), 0.5, interpolation, &planes, y_dst);
+  ScalePlaneWindow(uv, window, 2, uv_out.size(), 0.5, interpolation, &planes, uv_dst);
 }
 
 void Frame::ConvertRange(ColorRange target, cv::Mat y_out, cv::Mat uv_out) {

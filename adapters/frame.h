@@ -10,13 +10,15 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "adapters/descriptor.h"
-#include "adapters/engine.h"
-#include "adapters/model.h"
 #include "adapters/scale.h"
+#include "hbprep/descriptor.h"
+#include "hbprep/engine.h"
+#include "hbprep/model.h"
 #include "opencv2/core/mat.hpp"
 
 namespace hbprep {
+
+class ScratchPlanes;
 
 struct Frame {
   bool nv12 = false;
@@ -50,6 +52,11 @@ struct Frame {
   // window.width / width). NV12 frames stay planar: each plane scaled on its own, the chroma
   // window being half the luma's, sampled where `chroma_centered` says.
   void ScaleWindow(const cv::Rect2d& window, int height, int width, int interpolation);
+  // The same into the caller's planes (`y_out` height x width, `uv_out` the chroma's size,
+  // both views that are never reallocated), scaling with `planes` (no allocation for the
+  // bilinear whole-pixel cases) without changing this frame.
+  void ScaleWindowInto(const cv::Rect2d& window, int interpolation, ScratchPlanes& planes,
+                       const cv::Mat& y_out, const cv::Mat& uv_out) const;
   // NV12 planes converted between full and video range (no-op when already `target`). The
   // results go into `y_out` and `uv_out` when they are given with the planes' sizes and
   // types (a caller's buffers), else into new planes.

@@ -1,4 +1,4 @@
-#include "adapters/identity.h"
+#include "hbprep/identity.h"
 
 #include <openssl/evp.h>
 
@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "adapters/compiled_model.h"
+#include "hbprep/compiled_model.h"
 #include "nlohmann/json.hpp"
 
 namespace hbprep {

@@ -1,4 +1,4 @@
-#include "adapters/model.h"
+#include "hbprep/model.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -14,7 +14,7 @@
 #include "adapters/part_sink.h"
 #include "adapters/request_cost.h"
 #include "adapters/size_math.h"
-#include "adapters/status_macros.h"
+#include "hbprep/status_macros.h"
 
 namespace hbprep {
 

@@ -1,4 +1,4 @@
-#include "adapters/model_info.h"
+#include "hbprep/model_info.h"
 
 #include <algorithm>
 #include <cmath>

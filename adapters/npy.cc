@@ -1,4 +1,4 @@
-#include "adapters/npy.h"
+#include "hbprep/npy.h"
 
 #include <algorithm>
 #include <cstring>

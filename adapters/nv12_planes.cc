@@ -10,9 +10,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/preparer.h"
-#include "adapters/status_macros.h"
-#include "adapters/color.h"
 #include "adapters/recipe.h"
+#include "hbprep/color.h"
+#include "hbprep/status_macros.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgproc.hpp"
 
@@ -94,18 +94,20 @@ absl::StatusOr<bool> Preparer::ScaleCameraPlanes(int index, int item,
   }
   HBPREP_ASSIGN_OR_RETURN(const ComposedRecipe recipe,
                           ComposeRecipe(input, frame.width(), frame.height(), image.what));
-  // Resizes only: the recipe's planar scaling is one resize of the whole frame (ScaleWindow).
-  if (recipe.window != cv::Rect2d(0, 0, frame.width(), frame.height())) return false;
+  // The recipe's resizes and crops are one scaling of a window of the frame (ScaleWindow's),
+  // here straight into the outputs.
+  const int h = static_cast<int>(input.height()), w = static_cast<int>(input.width());
+  const bool whole = recipe.window == cv::Rect2d(0, 0, frame.width(), frame.height());
+  if (whole && frame.width() == w && frame.height() == h) return false;  // copied as it is
   if (check_continue_) HBPREP_RETURN_IF_ERROR(check_continue_());
-  HBPREP_RETURN_IF_ERROR(PlanesOut(index, item, input, image, frame,
-                                   static_cast<int>(input.height()),
-                                   static_cast<int>(input.width()), recipe.interpolation));
+  HBPREP_RETURN_IF_ERROR(PlanesOut(index, item, input, image, frame, h, w, recipe.interpolation,
+                                   &recipe.window));
   return true;
 }
 
 absl::Status Preparer::PlanesOut(int index, int item, const InputDescriptor& input,
                                  const InputView& image, const Frame& frame, int h, int w,
-                                 int interpolation) {
+                                 int interpolation, const cv::Rect2d* window) {
   HBPREP_ASSIGN_OR_RETURN(const PlaneRows y, sink_.Plane(index, item, TensorRole::kY, h, w));
   HBPREP_ASSIGN_OR_RETURN(const PlaneRows uv, sink_.Plane(index, item, TensorRole::kUV, h, w));
   const cv::Mat y_out(h, w, CV_8UC1, y.data, static_cast<size_t>(y.stride));
@@ -117,7 +119,7 @@ absl::Status Preparer::PlanesOut(int index, int item, const InputDescriptor& inp
         " range but input '", input.name, "' expects ", ToString(input.range),
         "; passed through unconverted as asked"));
   }
-  const bool scale = frame.width() != w || frame.height() != h;
+  const bool scale = window != nullptr || frame.width() != w || frame.height() != h;
   ScratchPlanes local;
   ScratchPlanes& scratch = scratch_ != nullptr ? *scratch_ : local;
   // Scaled straight into the outputs, or (before a range conversion) into scratch planes.
@@ -130,8 +132,8 @@ absl::Status Preparer::PlanesOut(int index, int item, const InputDescriptor& inp
       scaled.y = y_out;
       scaled.uv = uv_out;
     }
-    scratch.ScalePlane(frame.y, scaled.y, interpolation);
-    scratch.ScalePlane(frame.uv, scaled.uv, interpolation);
+    frame.ScaleWindowInto(window != nullptr ? *window : cv::Rect2d(0, 0, frame.width(), frame.height()),
+                          interpolation, scratch, scaled.y, scaled.uv);
   }
   if (convert) {
     scaled.ConvertRange(input.range, y_out, uv_out);

@@ -14,9 +14,9 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "adapters/frame.h"
-#include "adapters/model.h"
-#include "adapters/plan.h"
 #include "adapters/request_cost.h"
+#include "hbprep/model.h"
+#include "hbprep/plan.h"
 
 namespace hbprep {
 

@@ -1,11 +1,11 @@
-#include "adapters/plan.h"
+#include "hbprep/plan.h"
 
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "adapters/compiled_model.h"
-#include "adapters/identity.h"
+#include "hbprep/compiled_model.h"
+#include "hbprep/identity.h"
 
 namespace hbprep {
 namespace {

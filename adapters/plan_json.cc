@@ -1,4 +1,4 @@
-#include "adapters/plan_json.h"
+#include "hbprep/plan_json.h"
 
 #include "nlohmann/json.hpp"
 

@@ -7,10 +7,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "adapters/color.h"
 #include "adapters/preparer.h"
-#include "adapters/status_macros.h"
 #include "adapters/recipe.h"
+#include "hbprep/color.h"
+#include "hbprep/status_macros.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgproc.hpp"
 

@@ -15,12 +15,12 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "adapters/descriptor.h"
-#include "adapters/engine.h"
 #include "adapters/frame.h"
 #include "adapters/image_io.h"
-#include "adapters/model.h"
 #include "adapters/part_sink.h"
+#include "hbprep/descriptor.h"
+#include "hbprep/engine.h"
+#include "hbprep/model.h"
 #include "opencv2/core/mat.hpp"
 
 namespace hbprep {
@@ -80,16 +80,17 @@ class Preparer {
                                              const ImageHeader& header);
   absl::Status Board(int index, int item, const InputDescriptor& input, const InputView& image,
                      Frame frame);
-  // Camera NV12 planes scaled to the model's size straight into the sink's planes (the
-  // default resize, bilinear, without cv::resize's allocations): false when this frame and
-  // input need the general path.
+  // Camera NV12 planes through the recipe's resizes and crops (one window, as
+  // ApplyRecipePlanar scales it) straight into the sink's planes, bilinear whole-pixel cases
+  // without allocations: false when this frame and input need the general path.
   absl::StatusOr<bool> ScaleCameraPlanes(int index, int item, const InputDescriptor& input,
                                          const InputView& image, const Frame& frame);
-  // NV12 planes into the sink's planes of a height x width image, scaled to it (with
-  // `interpolation`) when they have another size, in the range the model expects.
+  // NV12 planes into the sink's planes of a height x width image, in the range the model
+  // expects: the `window` of the frame scaled to it (ScaleWindow's sampling) when given, the
+  // whole frame scaled when it has another size, else copied.
   absl::Status PlanesOut(int index, int item, const InputDescriptor& input,
                          const InputView& image, const Frame& frame, int height, int width,
-                         int interpolation);
+                         int interpolation, const cv::Rect2d* window = nullptr);
   // The float model's data of a BGR frame; `float32`: the transformers hold it as float32
   // (Frame::float32), so colour conversions compute in float32.
   absl::Status Float(int index, int item, const InputDescriptor& input, const cv::Mat& bgr,

@@ -6,7 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "adapters/status_macros.h"
+#include "hbprep/status_macros.h"
 #include "opencv2/imgproc.hpp"
 
 namespace hbprep {

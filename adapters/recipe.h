@@ -10,8 +10,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "adapters/descriptor.h"
-#include "adapters/model.h"
+#include "hbprep/descriptor.h"
+#include "hbprep/model.h"
 #include "opencv2/core/types.hpp"
 
 namespace hbprep {

@@ -1,4 +1,4 @@
-#include "adapters/repository.h"
+#include "hbprep/repository.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -7,7 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "adapters/compiled_model.h"
+#include "hbprep/compiled_model.h"
 
 namespace hbprep {
 

@@ -11,7 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "adapters/frame.h"
 #include "adapters/recipe.h"
-#include "adapters/status_macros.h"
+#include "hbprep/status_macros.h"
 
 namespace hbprep {
 namespace {

@@ -9,13 +9,13 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "adapters/descriptor.h"
-#include "adapters/engine.h"
 #include "adapters/image_io.h"
-#include "adapters/model.h"
-#include "adapters/plan.h"
 #include "adapters/recipe.h"
 #include "adapters/size_math.h"
+#include "hbprep/descriptor.h"
+#include "hbprep/engine.h"
+#include "hbprep/model.h"
+#include "hbprep/plan.h"
 
 namespace hbprep {
 

@@ -3,8 +3,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "adapters/compiled_model.h"
-#include "adapters/descriptor.h"
+#include "hbprep/compiled_model.h"
+#include "hbprep/descriptor.h"
 
 namespace hbprep {
 namespace {

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "adapters/engine.h"
-#include "adapters/plan.h"
 #include "client/args.h"
+#include "hbprep/engine.h"
+#include "hbprep/plan.h"
 
 namespace hbprep {
 

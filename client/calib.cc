@@ -17,10 +17,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "adapters/descriptor.h"
-#include "adapters/engine.h"
-#include "adapters/npy.h"
-#include "adapters/plan_json.h"
 #include "client/args.h"
 #include "client/backend.h"
 #include "client/cli.h"
@@ -28,6 +24,10 @@
 #include "client/engine_flags.h"
 #include "client/jobs.h"
 #include "client/output.h"
+#include "hbprep/descriptor.h"
+#include "hbprep/engine.h"
+#include "hbprep/npy.h"
+#include "hbprep/plan_json.h"
 #include "nlohmann/json.hpp"
 
 namespace hbprep {

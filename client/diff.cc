@@ -16,14 +16,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "adapters/descriptor.h"
-#include "adapters/npy.h"
-#include "adapters/plan_json.h"
 #include "client/args.h"
 #include "client/cli.h"
 #include "client/commands.h"
 #include "client/output.h"
 #include "client/tensor_folder.h"
+#include "hbprep/descriptor.h"
+#include "hbprep/npy.h"
+#include "hbprep/plan_json.h"
 #include "nlohmann/json.hpp"
 
 namespace hbprep {

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "adapters/engine.h"
 #include "client/args.h"
+#include "hbprep/engine.h"
 
 namespace hbprep {
 

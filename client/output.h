@@ -9,7 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "adapters/plan.h"
+#include "hbprep/plan.h"
 
 namespace hbprep {
 

@@ -14,11 +14,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "adapters/descriptor.h"
-#include "adapters/engine.h"
-#include "adapters/npy.h"
-#include "adapters/plan_json.h"
-#include "adapters/status_macros.h"
 #include "client/args.h"
 #include "client/backend.h"
 #include "client/cli.h"
@@ -27,6 +22,11 @@
 #include "client/jobs.h"
 #include "client/output.h"
 #include "client/preview.h"
+#include "hbprep/descriptor.h"
+#include "hbprep/engine.h"
+#include "hbprep/npy.h"
+#include "hbprep/plan_json.h"
+#include "hbprep/status_macros.h"
 #include "nlohmann/json.hpp"
 
 namespace hbprep {

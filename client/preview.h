@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "adapters/descriptor.h"
+#include "hbprep/descriptor.h"
 
 namespace hbprep {
 

@@ -14,8 +14,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "adapters/engine.h"
-#include "adapters/plan.h"
+#include "hbprep/engine.h"
+#include "hbprep/plan.h"
 #include "hbprep/v1/hbprep.grpc.pb.h"
 
 namespace hbprep {

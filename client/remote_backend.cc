@@ -10,10 +10,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "adapters/compiled_model.h"
 #include "client/backend.h"
 #include "client/output.h"
 #include "client/remote.h"
+#include "hbprep/compiled_model.h"
 
 namespace hbprep {
 namespace {

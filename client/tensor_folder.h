@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "adapters/descriptor.h"
-#include "adapters/npy.h"
+#include "hbprep/descriptor.h"
+#include "hbprep/npy.h"
 
 namespace hbprep {
 

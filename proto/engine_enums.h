@@ -1,4 +1,4 @@
-// The engine's enums (adapters/plan.h) as hbprep.v1 names them: one table per enum, read by
+// The engine's enums (hbprep/plan.h, hbprep/model.h) as hbprep.v1 names them: one table per enum, read by
 // the server (server/convert.cc) and the C++ client (client/remote.cc) alike, so that a new
 // target or dtype is one row here. Header-only: both sides link the engine and the proto
 // library already.
@@ -8,8 +8,8 @@
 #include <optional>
 #include <utility>
 
-#include "adapters/model.h"
-#include "adapters/plan.h"
+#include "hbprep/model.h"
+#include "hbprep/plan.h"
 #include "hbprep/v1/hbprep.pb.h"
 
 namespace hbprep::wire {

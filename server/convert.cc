@@ -6,9 +6,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "adapters/echo.h"
-#include "adapters/plan_json.h"
-#include "proto/engine_enums.h"
+#include "hbprep/plan_json.h"
 #include "nlohmann/json.hpp"
+#include "proto/engine_enums.h"
 #include "yaml-cpp/yaml.h"
 
 namespace hbprep {

@@ -8,9 +8,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "adapters/engine.h"
-#include "adapters/plan.h"
 #include "grpcpp/support/status.h"
+#include "hbprep/engine.h"
+#include "hbprep/plan.h"
 #include "hbprep/v1/hbprep.pb.h"
 
 namespace hbprep {

@@ -23,7 +23,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
-#include "adapters/repository.h"
+#include "hbprep/repository.h"
 
 namespace hbprep {
 

@@ -9,11 +9,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "adapters/echo.h"
-#include "adapters/npy.h"
-#include "adapters/plan_json.h"
+#include "hbprep/npy.h"
+#include "hbprep/plan.h"
+#include "hbprep/plan_json.h"
+#include "hbprep/status_macros.h"
 #include "nlohmann/json.hpp"
-#include "adapters/plan.h"
-#include "adapters/status_macros.h"
 
 namespace hbprep::oip {
 namespace {

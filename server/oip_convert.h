@@ -16,8 +16,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "adapters/descriptor.h"
-#include "adapters/engine.h"
+#include "hbprep/descriptor.h"
+#include "hbprep/engine.h"
 #include "inference/grpc_predict_v2.pb.h"
 
 namespace hbprep::oip {

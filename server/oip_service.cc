@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "adapters/engine.h"
-#include "adapters/status_macros.h"
+#include "hbprep/engine.h"
+#include "hbprep/status_macros.h"
 #include "server/convert.h"
 #include "server/oip_convert.h"
 #include "server/rpc.h"

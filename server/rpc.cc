@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "adapters/echo.h"
-#include "adapters/identity.h"
+#include "hbprep/identity.h"
 
 namespace hbprep {
 namespace {

@@ -8,11 +8,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "adapters/descriptor.h"
+#include "hbprep/descriptor.h"
 #include "hbprep/v1/hbprep.grpc.pb.h"
+#include "server/memory_budget.h"
 #include "server/metrics.h"
 #include "server/model_store.h"
-#include "server/memory_budget.h"
 #include "server/options.h"
 #include "server/worker_pool.h"
 

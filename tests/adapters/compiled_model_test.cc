@@ -1,4 +1,4 @@
-#include "adapters/compiled_model.h"
+#include "hbprep/compiled_model.h"
 
 #include <cmath>
 #include <cstring>
@@ -9,11 +9,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "adapters/engine.h"
-#include "adapters/npy.h"
-#include "adapters/identity.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "hbprep/engine.h"
+#include "hbprep/identity.h"
+#include "hbprep/npy.h"
 #include "tests/testing/status_matchers.h"
 
 namespace hbprep {

@@ -1,4 +1,4 @@
-#include "adapters/descriptor.h"
+#include "hbprep/descriptor.h"
 
 #include <tuple>
 #include <string>
@@ -6,10 +6,10 @@
 
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
-#include "adapters/chip.h"
-#include "adapters/identity.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "hbprep/chip.h"
+#include "hbprep/identity.h"
 #include "tests/testing/descriptor_cases.h"
 #include "tests/testing/status_matchers.h"
 

@@ -1,4 +1,4 @@
-#include "adapters/engine.h"
+#include "hbprep/engine.h"
 
 #include <cmath>
 #include <cstring>
@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "adapters/color.h"
 #include "adapters/frame.h"
-#include "adapters/npy.h"
-#include "adapters/identity.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "hbprep/color.h"
+#include "hbprep/identity.h"
+#include "hbprep/npy.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"

@@ -1,6 +1,6 @@
 // The embeddable core (model.h) against today's Prepare + PackStrided: the same bytes, in
 // the caller's strided buffers, from views of the caller's planes.
-#include "adapters/model.h"
+#include "hbprep/model.h"
 
 #include <cstring>
 #include <random>
@@ -8,11 +8,11 @@
 #include <thread>
 #include <vector>
 
-#include "adapters/engine.h"
-#include "adapters/npy.h"
-#include "adapters/identity.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "hbprep/engine.h"
+#include "hbprep/identity.h"
+#include "hbprep/npy.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
@@ -195,6 +195,27 @@ TEST(Model, CameraPlanesToPyramidEqualPrepareWithPaddingUntouched) {
     EXPECT_DOUBLE_EQ(g.window_height, 1080);
     EXPECT_EQ(g.width, 224);
     EXPECT_FALSE(g.roi.has_value());
+  }
+}
+
+TEST(Model, CameraPlanesThroughAResizeAndCropRecipeEqualPrepare) {
+  // cls_pyramid: ShortSideResize 256, CenterCrop 224: one window of the frame, scaled straight
+  // into the outputs (the whole-pixel window of a strong reduction, and sub-pixel sampling for
+  // a mild one), with and without a range conversion.
+  const Descriptor d = Load("cls_pyramid");
+  absl::StatusOr<Model> model = Model::Compile(d, {});
+  ASSERT_THAT(model, IsOk());
+  Scratch scratch;
+  for (const auto& [w, h] : {std::pair{1920, 1080}, std::pair{320, 288}}) {
+    for (ColorRange range : {ColorRange::kBt601Video, ColorRange::kRegular}) {
+      SCOPED_TRACE(::testing::Message() << w << "x" << h << " range " << static_cast<int>(range));
+      const CameraFrame f = Camera(w, h, w + 64, 12);
+      const InputView view = InputView::Frame("frame", f.view(range));
+      const std::vector<TensorSpec> specs = *model->OutputSpecs({view});
+      OutputBuffers out = Sentinel(specs);
+      ASSERT_THAT(PrepareInto(*model, {view}, out.views(), scratch), IsOk());
+      ExpectEqualsPrepare(*Prepare(d, {RawInput(f, range)}, {}), specs, out);
+    }
   }
 }
 

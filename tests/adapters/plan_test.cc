@@ -1,4 +1,4 @@
-#include "adapters/plan.h"
+#include "hbprep/plan.h"
 
 #include <iterator>
 #include <set>
@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "adapters/npy.h"
-#include "adapters/identity.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "hbprep/identity.h"
+#include "hbprep/npy.h"
 #include "tests/testing/status_matchers.h"
 
 namespace hbprep {

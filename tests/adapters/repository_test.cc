@@ -1,8 +1,8 @@
-#include "adapters/repository.h"
+#include "hbprep/repository.h"
 
-#include "adapters/compiled_model.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "hbprep/compiled_model.h"
 #include "tests/testing/cli.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"

@@ -23,13 +23,13 @@
 #include <string>
 #include <vector>
 
-#include "adapters/descriptor.h"
-#include "adapters/engine.h"
+#include "hbprep/descriptor.h"
+#include "hbprep/engine.h"
 #include "nlohmann/json.hpp"
-#include "tests/bench/board_pipeline.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
+#include "tests/bench/board_pipeline.h"
 
 namespace hbprep::bench {
 namespace {

@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "adapters/engine.h"
-#include "adapters/model.h"
+#include "hbprep/engine.h"
+#include "hbprep/model.h"
 #include "tests/bench/alloc_counter.h"
 
 namespace hbprep::bench {
@@ -206,6 +206,37 @@ compiler_parameters: {input_source: {data: resizer}}
       "board_pipeline.pyramid224", pyramid, camera, std::nullopt, iterations,
       [&](const std::vector<OutputView>& o) {
         libyuv::NV12Scale(camera.y.data(), kStride, camera.uv.data(), kStride, kWidth, kHeight,
+                          static_cast<uint8_t*>(o[0].data), 224, static_cast<uint8_t*>(o[1].data),
+                          224, 224, 224, libyuv::kFilterBilinear);
+      });
+  // The classification recipe (ShortSideResize 256, CenterCrop 224): one window of the frame,
+  // scaled the same way. Floor: libyuv scaling the same window.
+  const Descriptor crop = Parse(R"(
+model_parameters: {onnx_model: m.onnx, march: nash-e}
+input_parameters:
+  input_name: images
+  input_type_train: rgb
+  input_layout_train: NCHW
+  input_type_rt: nv12
+  input_space_and_range: bt601_video
+  input_shape: 1x3x224x224
+  mean_value: 123.675 116.28 103.53
+  std_value: 58.395 57.12 57.375
+compiler_parameters: {input_source: {images: pyramid}}
+hbprep:
+  inputs:
+    images:
+      recipe: [{ShortSideResize: 256}, {CenterCrop: 224}]
+)",
+                                "pyramid224_crop");
+  // 1080 -> 256 makes 1920 -> 455; the 224 crop at (115, 16) is 945 x 945 source pixels at
+  // (485, 67) (even, for NV12's chroma).
+  const int cx = 486, cy = 68, cs = 944;
+  out["pyramid224_center_crop"] = Scenario(
+      "board_pipeline.pyramid224_center_crop", crop, camera, std::nullopt, iterations,
+      [&](const std::vector<OutputView>& o) {
+        libyuv::NV12Scale(camera.y.data() + cy * kStride + cx, kStride,
+                          camera.uv.data() + cy / 2 * kStride + cx, kStride, cs, cs,
                           static_cast<uint8_t*>(o[0].data), 224, static_cast<uint8_t*>(o[1].data),
                           224, 224, 224, libyuv::kFilterBilinear);
       });

@@ -3,10 +3,10 @@
 #include <string>
 #include <vector>
 
-#include "adapters/npy.h"
 #include "client/cli.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "hbprep/npy.h"
 #include "nlohmann/json.hpp"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"

@@ -6,11 +6,11 @@
 #include <vector>
 
 #include "absl/strings/str_replace.h"
-#include "adapters/engine.h"
-#include "adapters/npy.h"
 #include "client/cli.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "hbprep/engine.h"
+#include "hbprep/npy.h"
 #include "nlohmann/json.hpp"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"

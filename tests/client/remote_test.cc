@@ -12,12 +12,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "adapters/npy.h"
 #include "client/cli.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
+#include "hbprep/npy.h"
 #include "hbprep/v1/hbprep.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "opencv2/core.hpp"

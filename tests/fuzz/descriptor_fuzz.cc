@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "adapters/descriptor.h"
-#include "adapters/engine.h"
-#include "adapters/plan.h"
-#include "adapters/plan_json.h"
-#include "adapters/identity.h"
+#include "hbprep/descriptor.h"
+#include "hbprep/engine.h"
+#include "hbprep/identity.h"
+#include "hbprep/plan.h"
+#include "hbprep/plan_json.h"
 #include "nlohmann/json.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "adapters/compiled_model.h"
-#include "adapters/engine.h"
-#include "adapters/model_info.h"
-#include "adapters/npy.h"
-#include "adapters/plan_json.h"
-#include "adapters/identity.h"
+#include "hbprep/compiled_model.h"
+#include "hbprep/engine.h"
+#include "hbprep/identity.h"
+#include "hbprep/model_info.h"
+#include "hbprep/npy.h"
+#include "hbprep/plan_json.h"
 #include "nlohmann/json.hpp"
 
 namespace {

@@ -5,8 +5,8 @@
 #include <cstring>
 #include <string>
 
-#include "adapters/descriptor.h"
-#include "adapters/engine.h"
+#include "hbprep/descriptor.h"
+#include "hbprep/engine.h"
 
 namespace {
 

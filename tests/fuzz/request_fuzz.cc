@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "adapters/descriptor.h"
-#include "adapters/engine.h"
+#include "hbprep/descriptor.h"
+#include "hbprep/engine.h"
 #include "hbprep/v1/hbprep.pb.h"
 #include "inference/grpc_predict_v2.pb.h"
 #include "server/convert.h"

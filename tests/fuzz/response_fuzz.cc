@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "adapters/descriptor.h"
-#include "adapters/engine.h"
-#include "adapters/plan.h"
 #include "client/remote.h"
+#include "hbprep/descriptor.h"
+#include "hbprep/engine.h"
+#include "hbprep/plan.h"
 #include "hbprep/v1/hbprep.pb.h"
 
 namespace {

@@ -10,7 +10,11 @@ build=$1 source=$2 work=$3 with_server=${4:-1}
 rm -rf "$work"
 prefix="$work/prefix"
 cmake --install "$build" --prefix "$prefix" >/dev/null
-for file in bin/hbprep etc/hbprep/models/cls_pyramid.yaml include/hbprep/adapters/engine.h \
+# The engine's internal headers (adapters/) are not part of the package.
+for file in include/hbprep/frame.h include/hbprep/part_sink.h include/hbprep/adapters; do
+  [ ! -e "$prefix/$file" ] || { echo "FAIL: internal header $file is installed"; exit 1; }
+done
+for file in bin/hbprep etc/hbprep/models/cls_pyramid.yaml include/hbprep/model.h include/hbprep/engine.h \
             lib/cmake/hbprep/hbprepConfig.cmake; do
   [ -e "$prefix/$file" ] || { echo "FAIL: $file is not installed"; exit 1; }
 done

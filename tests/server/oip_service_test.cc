@@ -9,15 +9,15 @@
 #include <thread>
 #include <vector>
 
-#include "adapters/engine.h"
-#include "adapters/npy.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
-#include "nlohmann/json.hpp"
+#include "hbprep/engine.h"
+#include "hbprep/npy.h"
 #include "hbprep/v1/hbprep.grpc.pb.h"
 #include "inference/grpc_predict_v2.grpc.pb.h"
+#include "nlohmann/json.hpp"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "server/oip_convert.h"

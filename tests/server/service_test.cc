@@ -10,13 +10,13 @@
 #include <vector>
 
 #include "absl/strings/str_replace.h"
-#include "adapters/engine.h"
-#include "adapters/identity.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
+#include "hbprep/engine.h"
+#include "hbprep/identity.h"
 #include "hbprep/v1/hbprep.grpc.pb.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"

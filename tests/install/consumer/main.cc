@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "adapters/descriptor.h"
-#include "adapters/model.h"
+#include "hbprep/descriptor.h"
+#include "hbprep/model.h"
 
 int main(int argc, char** argv) {
   if (argc != 3) {

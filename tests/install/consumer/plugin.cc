@@ -1,7 +1,7 @@
 // A shared library over the installed static engine, as a Python module or a pipeline's
 // plugin would be: it links only because hbprep::adapters is position-independent code.
-#include "adapters/descriptor.h"
-#include "adapters/plan.h"
+#include "hbprep/descriptor.h"
+#include "hbprep/plan.h"
 
 // The board plan's tensor count of the model at `yaml_path`, or -1.
 extern "C" int consumer_plugin_tensor_count(const char* yaml_path) {

@@ -5,8 +5,8 @@
 // row alignment of Y/UV planes per chip, OE 1.x's packed NV12 tensor, calibration and ONNX
 // shapes. Everything a client needs to allocate, name and stride its buffers is here, before
 // any pixel is touched.
-#ifndef HBPREP_ADAPTERS_PLAN_H_
-#define HBPREP_ADAPTERS_PLAN_H_
+#ifndef HBPREP_PLAN_H_
+#define HBPREP_PLAN_H_
 
 #include <cstdint>
 #include <optional>
@@ -15,7 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "adapters/descriptor.h"
+#include "hbprep/descriptor.h"
 
 namespace hbprep {
 
@@ -170,4 +170,4 @@ std::string NormTypeText(const Plan& plan);
 
 }  // namespace hbprep
 
-#endif  // HBPREP_ADAPTERS_PLAN_H_
+#endif  // HBPREP_PLAN_H_

@@ -7,8 +7,8 @@
 // the whole tensor (one per item after a batch split).
 //
 // Thread-safety: Prepare() is a pure function of its arguments.
-#ifndef HBPREP_ADAPTERS_ENGINE_H_
-#define HBPREP_ADAPTERS_ENGINE_H_
+#ifndef HBPREP_ENGINE_H_
+#define HBPREP_ENGINE_H_
 
 #include <cstdint>
 #include <functional>
@@ -19,9 +19,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "adapters/descriptor.h"
-#include "adapters/model.h"
-#include "adapters/plan.h"
+#include "hbprep/descriptor.h"
+#include "hbprep/model.h"
+#include "hbprep/plan.h"
 
 namespace hbprep {
 
@@ -129,4 +129,4 @@ std::vector<uint8_t> PackStrided(const Tensor& tensor);
 
 }  // namespace hbprep
 
-#endif  // HBPREP_ADAPTERS_ENGINE_H_
+#endif  // HBPREP_ENGINE_H_

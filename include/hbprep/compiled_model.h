@@ -14,8 +14,8 @@
 //     image's int8/uint8, strides that differ from the plan's but are legal.
 // The board plan then follows the compiled model (ResolvePlan): order, dtypes, quantisation
 // (featuremaps become integers: q = clip(nearbyint(x / scale + zero_point))), strides.
-#ifndef HBPREP_ADAPTERS_COMPILED_MODEL_H_
-#define HBPREP_ADAPTERS_COMPILED_MODEL_H_
+#ifndef HBPREP_COMPILED_MODEL_H_
+#define HBPREP_COMPILED_MODEL_H_
 
 #include <optional>
 #include <string>
@@ -23,9 +23,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "adapters/descriptor.h"
-#include "adapters/model_info.h"
-#include "adapters/plan.h"
+#include "hbprep/descriptor.h"
+#include "hbprep/model_info.h"
+#include "hbprep/plan.h"
 
 namespace hbprep {
 
@@ -78,4 +78,4 @@ void ApplyCompiledModel(const CompiledModel& compiled, Plan* plan);
 
 }  // namespace hbprep
 
-#endif  // HBPREP_ADAPTERS_COMPILED_MODEL_H_
+#endif  // HBPREP_COMPILED_MODEL_H_

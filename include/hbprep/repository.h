@@ -3,15 +3,15 @@
 // description beside it (`cls.model_info.txt`, see adapters/compiled_model.h). Files that do
 // not parse, or whose model info disagrees with them, are reported and skipped, so one broken
 // file never hides the others.
-#ifndef HBPREP_ADAPTERS_REPOSITORY_H_
-#define HBPREP_ADAPTERS_REPOSITORY_H_
+#ifndef HBPREP_REPOSITORY_H_
+#define HBPREP_REPOSITORY_H_
 
 #include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "adapters/descriptor.h"
+#include "hbprep/descriptor.h"
 
 namespace hbprep {
 
@@ -34,4 +34,4 @@ absl::StatusOr<Repository> LoadRepository(const std::string& dir);
 
 }  // namespace hbprep
 
-#endif  // HBPREP_ADAPTERS_REPOSITORY_H_
+#endif  // HBPREP_REPOSITORY_H_

@@ -8,8 +8,8 @@
 // defaults are filled in and every field is legal, so plan resolution cannot fail on it.
 //
 // Thread-safety: the types are plain values; the functions are pure.
-#ifndef HBPREP_ADAPTERS_DESCRIPTOR_H_
-#define HBPREP_ADAPTERS_DESCRIPTOR_H_
+#ifndef HBPREP_DESCRIPTOR_H_
+#define HBPREP_DESCRIPTOR_H_
 
 #include <cstdint>
 #include <memory>
@@ -19,7 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "adapters/chip.h"
+#include "hbprep/chip.h"
 
 namespace hbprep {
 
@@ -146,4 +146,4 @@ absl::StatusOr<Descriptor> LoadDescriptorFile(const std::string& path,
 
 }  // namespace hbprep
 
-#endif  // HBPREP_ADAPTERS_DESCRIPTOR_H_
+#endif  // HBPREP_DESCRIPTOR_H_

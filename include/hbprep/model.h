@@ -12,8 +12,8 @@
 // (tests/bench's board_pipeline counts them). Every other input (encoded images, recipes,
 // float targets, featuremaps) takes the engine's general path, whose results are copied into
 // the outputs once. Prepare() (engine.h) is this core writing into dense tensors of its own.
-#ifndef HBPREP_ADAPTERS_MODEL_H_
-#define HBPREP_ADAPTERS_MODEL_H_
+#ifndef HBPREP_MODEL_H_
+#define HBPREP_MODEL_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -27,8 +27,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "adapters/descriptor.h"
-#include "adapters/plan.h"
+#include "hbprep/descriptor.h"
+#include "hbprep/plan.h"
 
 namespace hbprep {
 
@@ -257,4 +257,4 @@ int64_t LayoutBytes(const TensorSpec& spec);
 
 }  // namespace hbprep
 
-#endif  // HBPREP_ADAPTERS_MODEL_H_
+#endif  // HBPREP_MODEL_H_

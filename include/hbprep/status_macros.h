@@ -2,8 +2,8 @@
 //
 // The abseil shipped with Debian 12 (20220623) has no status macros; these are the
 // project's, prefixed so they cannot clash with a later abseil.
-#ifndef HBPREP_ADAPTERS_STATUS_MACROS_H_
-#define HBPREP_ADAPTERS_STATUS_MACROS_H_
+#ifndef HBPREP_STATUS_MACROS_H_
+#define HBPREP_STATUS_MACROS_H_
 
 #include <utility>
 
@@ -30,4 +30,4 @@
   if (!statusor.ok()) return std::move(statusor).status(); \
   lhs = *std::move(statusor)
 
-#endif  // HBPREP_ADAPTERS_STATUS_MACROS_H_
+#endif  // HBPREP_STATUS_MACROS_H_

@@ -1,8 +1,8 @@
 // What hbprep knows about each chip family, keyed by the yaml's `model_parameters.march`.
 //
 // The table is data: a new chip or a newly published limit is one row in chip.cc.
-#ifndef HBPREP_ADAPTERS_CHIP_H_
-#define HBPREP_ADAPTERS_CHIP_H_
+#ifndef HBPREP_CHIP_H_
+#define HBPREP_CHIP_H_
 
 #include <string>
 
@@ -47,4 +47,4 @@ std::string KnownMarches();
 
 }  // namespace hbprep
 
-#endif  // HBPREP_ADAPTERS_CHIP_H_
+#endif  // HBPREP_CHIP_H_

@@ -1,7 +1,7 @@
 // NumPy .npy files (format 1.0/2.0, little-endian, C order): what calibration tools and
 // HBRuntime scripts load with numpy.load, and what featuremap inputs arrive as.
-#ifndef HBPREP_ADAPTERS_NPY_H_
-#define HBPREP_ADAPTERS_NPY_H_
+#ifndef HBPREP_NPY_H_
+#define HBPREP_NPY_H_
 
 #include <cstdint>
 #include <string>
@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "adapters/plan.h"
+#include "hbprep/plan.h"
 
 namespace hbprep {
 
@@ -30,4 +30,4 @@ absl::StatusOr<NpyArray> DecodeNpy(absl::string_view bytes, absl::string_view wh
 
 }  // namespace hbprep
 
-#endif  // HBPREP_ADAPTERS_NPY_H_
+#endif  // HBPREP_NPY_H_

@@ -26,8 +26,8 @@
 //   zero_point data: (0)
 //
 // Everything else in the text (runtime log lines, the output blocks, banners) is skipped.
-#ifndef HBPREP_ADAPTERS_MODEL_INFO_H_
-#define HBPREP_ADAPTERS_MODEL_INFO_H_
+#ifndef HBPREP_MODEL_INFO_H_
+#define HBPREP_MODEL_INFO_H_
 
 #include <cstdint>
 #include <string>
@@ -79,4 +79,4 @@ absl::StatusOr<std::vector<ModelInfoModel>> LoadModelInfoFile(const std::string&
 
 }  // namespace hbprep
 
-#endif  // HBPREP_ADAPTERS_MODEL_INFO_H_
+#endif  // HBPREP_MODEL_INFO_H_

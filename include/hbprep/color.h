@@ -8,8 +8,8 @@
 //
 // The engine is compiled with -ffp-contract=off: these expressions must not be fused into
 // multiply-adds, or they stop matching numpy's float64 results on some inputs.
-#ifndef HBPREP_ADAPTERS_COLOR_H_
-#define HBPREP_ADAPTERS_COLOR_H_
+#ifndef HBPREP_COLOR_H_
+#define HBPREP_COLOR_H_
 
 #include <cstdint>
 
@@ -88,4 +88,4 @@ double CalcV(double r, double g, double b);
 
 }  // namespace hbprep
 
-#endif  // HBPREP_ADAPTERS_COLOR_H_
+#endif  // HBPREP_COLOR_H_

@@ -1,13 +1,13 @@
 // The plan as the JSON document of docs (README "JSON documents"): what `hbprep describe
 // --json` prints and what manifests extend.
-#ifndef HBPREP_ADAPTERS_PLAN_JSON_H_
-#define HBPREP_ADAPTERS_PLAN_JSON_H_
+#ifndef HBPREP_PLAN_JSON_H_
+#define HBPREP_PLAN_JSON_H_
 
 #include <string>
 #include <vector>
 
-#include "adapters/model.h"
-#include "adapters/plan.h"
+#include "hbprep/model.h"
+#include "hbprep/plan.h"
 #include "nlohmann/json_fwd.hpp"
 
 namespace hbprep {
@@ -32,4 +32,4 @@ std::string DumpJson(const nlohmann::ordered_json& document);
 
 }  // namespace hbprep
 
-#endif  // HBPREP_ADAPTERS_PLAN_JSON_H_
+#endif  // HBPREP_PLAN_JSON_H_

@@ -2,12 +2,12 @@
 // descriptor's and the compiled model's (AttachModelInfo) alike, and its hash. It sits above
 // both (descriptor.h knows nothing of compiled models), so that no library part depends on
 // one that depends on it.
-#ifndef HBPREP_ADAPTERS_IDENTITY_H_
-#define HBPREP_ADAPTERS_IDENTITY_H_
+#ifndef HBPREP_IDENTITY_H_
+#define HBPREP_IDENTITY_H_
 
 #include <string>
 
-#include "adapters/descriptor.h"
+#include "hbprep/descriptor.h"
 
 namespace hbprep {
 
@@ -18,4 +18,4 @@ std::string DescriptorHash(const Descriptor& descriptor);
 
 }  // namespace hbprep
 
-#endif  // HBPREP_ADAPTERS_IDENTITY_H_
+#endif  // HBPREP_IDENTITY_H_
