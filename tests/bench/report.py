@@ -77,7 +77,7 @@ print("| scenario | core (PrepareInto) | floor (libyuv) | core / floor | today (
       "PackStrided) | today / core | allocations per frame | bytes allocated per frame | calls/s "
       "1 thread | calls/s all cores |")
 print("|---|---|---|---|---|---|---|---|---|---|")
-for name in ("pyramid224", "resizer_full"):
+for name in board:
     b = board[name]
     print("| %s | %.3f | %.3f | %.2f | %.3f | %.2f | %g | %g | %.0f | %.0f (%d threads) |" % (
         name, b["ms"], b["floor_ms"], b["ms"] / b["floor_ms"], b["today_ms"],
@@ -148,7 +148,7 @@ target("board pipeline: camera NV12 -> full-size resizer input <= 1.1 x a stride
        round(b["ms"] / b["floor_ms"], 3), b["ms"] / b["floor_ms"] <= 1.1)
 target("board pipeline: resizer input >= 3 x faster than Prepare + PackStrided",
        round(b["today_ms"] / b["ms"], 2), b["today_ms"] / b["ms"] >= 3)
-for name in ("pyramid224", "resizer_full"):
+for name in board:
     b = board[name]
     target("board pipeline %s: no allocation per frame" % name,
            "%g allocations, %g bytes" % (b["allocs_per_frame"], b["alloc_bytes_per_frame"]),
