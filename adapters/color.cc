@@ -1,5 +1,7 @@
 #include "hbprep/color.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 
 namespace hbprep {
@@ -228,6 +230,24 @@ void Nv12ToYuv444(const uint8_t* y, int y_stride, const uint8_t* uv, int uv_stri
       d[0] = luma[x];
       d[1] = chroma[(x / 2) * 2];
       d[2] = chroma[(x / 2) * 2 + 1];
+    }
+  }
+}
+
+void Nv12ToBgrJfif(const uint8_t* y, int y_stride, const uint8_t* uv, int uv_stride,
+                   uint8_t* dst, int dst_stride, int width, int height) {
+  auto clamp = [](double value) {
+    return static_cast<uint8_t>(std::min(255.0, std::max(0.0, std::nearbyint(value))));
+  };
+  for (int row = 0; row < height; ++row) {
+    const uint8_t* luma = y + static_cast<ptrdiff_t>(row) * y_stride;
+    const uint8_t* chroma = uv + static_cast<ptrdiff_t>(row / 2) * uv_stride;
+    uint8_t* out = dst + static_cast<ptrdiff_t>(row) * dst_stride;
+    for (int x = 0; x < width; ++x, out += 3) {
+      const double l = luma[x], u = chroma[(x / 2) * 2] - 128.0, v = chroma[(x / 2) * 2 + 1] - 128.0;
+      out[0] = clamp(l + 1.772 * u);
+      out[1] = clamp(l - 0.344136 * u - 0.714136 * v);
+      out[2] = clamp(l + 1.402 * v);
     }
   }
 }

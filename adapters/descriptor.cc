@@ -17,164 +17,13 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/types/span.h"
+#include "adapters/descriptor_names.h"
+#include "adapters/toolchain_rules.h"
+#include "adapters/utf8.h"
 #include "yaml-cpp/yaml.h"
 
 namespace hbprep {
 namespace {
-
-// ---------------------------------------------------------------------------------------
-// Names of enum values, as the toolchain's yaml spells them.
-
-template <typename E>
-struct Named {
-  absl::string_view name;
-  E value;
-};
-
-constexpr Named<ImageType> kTrainTypes[] = {{"rgb", ImageType::kRgb},
-                                            {"bgr", ImageType::kBgr},
-                                            {"yuv444", ImageType::kYuv444},
-                                            {"gray", ImageType::kGray},
-                                            {"featuremap", ImageType::kFeaturemap}};
-constexpr Named<ImageType> kRtTypes[] = {
-    {"nv12", ImageType::kNv12}, {"yuv444", ImageType::kYuv444},
-    {"rgb", ImageType::kRgb},   {"bgr", ImageType::kBgr},
-    {"gray", ImageType::kGray}, {"featuremap", ImageType::kFeaturemap}};
-// Both toolchains also accept input_type_rt yuv444_128: YUV444 minus 128 as int8, which is
-// what hbprep makes of a ddr yuv444 input by default (ddr_dtype int8).
-constexpr absl::string_view kYuv444_128 = "yuv444_128";
-constexpr Named<Layout> kLayouts[] = {{"NCHW", Layout::kNCHW}, {"NHWC", Layout::kNHWC}};
-constexpr Named<InputSource> kSources[] = {{"ddr", InputSource::kDdr},
-                                           {"pyramid", InputSource::kPyramid},
-                                           {"resizer", InputSource::kResizer}};
-constexpr Named<ColorRange> kRanges[] = {{"regular", ColorRange::kRegular},
-                                         {"bt601_video", ColorRange::kBt601Video}};
-constexpr Named<NormType> kNormTypes[] = {{"no_preprocess", NormType::kNoPreprocess},
-                                          {"data_mean", NormType::kDataMean},
-                                          {"data_scale", NormType::kDataScale},
-                                          {"data_mean_and_scale", NormType::kDataMeanAndScale},
-                                          {"data_std", NormType::kDataStd},
-                                          {"data_mean_and_std", NormType::kDataMeanAndStd}};
-constexpr Named<Nv12Recipe> kNv12Recipes[] = {{"auto", Nv12Recipe::kAuto},
-                                              {"calc", Nv12Recipe::kCalc},
-                                              {"calc_f32", Nv12Recipe::kCalcF32},
-                                              {"opencv", Nv12Recipe::kOpencv}};
-constexpr Named<DecodeMode> kDecodeModes[] = {{"exact", DecodeMode::kExact},
-                                             {"fast", DecodeMode::kFast}};
-constexpr Named<Interpolation> kInterpolations[] = {{"linear", Interpolation::kLinear},
-                                                    {"cubic", Interpolation::kCubic},
-                                                    {"nearest", Interpolation::kNearest},
-                                                    {"area", Interpolation::kArea}};
-constexpr Named<RecipeStep::Kind> kStepKinds[] = {
-    {"ShortSideResize", RecipeStep::Kind::kShortSideResize},
-    {"CenterCrop", RecipeStep::Kind::kCenterCrop},
-    {"Resize", RecipeStep::Kind::kResize},
-    {"PadResize", RecipeStep::Kind::kPadResize},
-    {"PaddedCenterCrop", RecipeStep::Kind::kPaddedCenterCrop},
-    {"LongSideCrop", RecipeStep::Kind::kLongSideCrop}};
-
-template <typename E, size_t N>
-std::optional<E> Lookup(const Named<E> (&table)[N], absl::string_view name) {
-  for (const auto& entry : table) {
-    if (absl::EqualsIgnoreCase(entry.name, name)) return entry.value;
-  }
-  return std::nullopt;
-}
-
-template <typename E, size_t N>
-absl::string_view NameOf(const Named<E> (&table)[N], E value) {
-  for (const auto& entry : table) {
-    if (entry.value == value) return entry.name;
-  }
-  return "?";
-}
-
-template <typename E, size_t N>
-std::string NamesOf(const Named<E> (&table)[N]) {
-  return absl::StrJoin(table, ", ", [](std::string* out, const Named<E>& entry) {
-    absl::StrAppend(out, entry.name);
-  });
-}
-
-// Keys the toolchain documents in the three sections hbprep reads. Keys outside these lists
-// draw a warning (a typo in a key hbprep uses would otherwise go unnoticed).
-constexpr absl::string_view kModelKeys[] = {"onnx_model",
-                                            "caffe_model",
-                                            "prototxt",
-                                            "march",
-                                            "output_model_file_prefix",
-                                            "working_dir",
-                                            "layer_out_dump",
-                                            "log_level",
-                                            "remove_node_type",
-                                            "remove_node_name",
-                                            "node_info",
-                                            "debug_mode",
-                                            "output_nodes",
-                                            "set_node_data_type"};
-constexpr absl::string_view kInputKeys[] = {
-    "input_name",    "input_type_train", "input_layout_train",
-    "input_type_rt", "input_layout_rt",  "input_space_and_range",
-    "input_shape",   "input_batch",      "separate_batch",
-    "separate_name", "mean_value",       "scale_value",
-    "std_value",     "norm_type"};
-constexpr absl::string_view kCompilerKeys[] = {
-    "compile_mode",    "debug",      "optimize_level", "input_source",          "core_num",
-    "max_time_per_fc", "jobs",       "advice",         "balance_factor",        "extra_params",
-    "split_dim",       "cache_mode", "cache_path",     "hbdk3_compatible_mode", "ability_entry"};
-
-bool IsOneOf(absl::Span<const absl::string_view> keys, absl::string_view key) {
-  for (absl::string_view known : keys) {
-    if (known == key) return true;
-  }
-  return false;
-}
-
-// Legal input_type_train -> input_type_rt (domain brief section 2).
-bool LegalConversion(ImageType train, ImageType rt) {
-  switch (train) {
-    case ImageType::kRgb:
-    case ImageType::kBgr:
-      return rt == ImageType::kRgb || rt == ImageType::kBgr || rt == ImageType::kNv12 ||
-             rt == ImageType::kYuv444;
-    case ImageType::kYuv444:
-      return rt == ImageType::kYuv444 || rt == ImageType::kNv12;
-    case ImageType::kGray:
-      return rt == ImageType::kGray;
-    case ImageType::kFeaturemap:
-      return rt == ImageType::kFeaturemap;
-    case ImageType::kNv12:
-      return false;
-  }
-  return false;
-}
-
-std::string LegalTargets(ImageType train) {
-  std::vector<absl::string_view> names;
-  for (const auto& rt : kRtTypes) {
-    if (LegalConversion(train, rt.value)) names.push_back(rt.name);
-  }
-  return absl::StrJoin(names, ", ");
-}
-
-bool SourceAccepts(InputSource source, ImageType rt) {
-  switch (source) {
-    case InputSource::kPyramid:
-    case InputSource::kResizer:
-      return rt == ImageType::kNv12 || rt == ImageType::kGray;
-    case InputSource::kDdr:
-      return rt != ImageType::kNv12;
-  }
-  return false;
-}
-
-std::string AcceptedBy(InputSource source) {
-  std::vector<absl::string_view> names;
-  for (const auto& rt : kRtTypes) {
-    if (SourceAccepts(source, rt.value)) names.push_back(rt.name);
-  }
-  return absl::StrJoin(names, ", ");
-}
 
 bool IsNone(absl::string_view text) {
   return text.empty() || text == "None" || text == "none" || text == "null" || text == "~";
@@ -1093,39 +942,6 @@ void Parser::CheckRecipeSize(InputDescriptor& input) {
   }
 }
 
-// The offset of the first byte that breaks UTF-8 (RFC 3629: no overlong forms, no
-// surrogates, nothing above U+10FFFF), or npos.
-size_t InvalidUtf8(absl::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto at = [&](size_t k) { return static_cast<unsigned char>(text[i + k]); };
-    const unsigned char c = at(0);
-    size_t length = 0;
-    unsigned char low = 0x80, high = 0xBF;  // the second byte's range
-    if (c < 0x80) {
-      length = 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      length = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      length = 3;
-      if (c == 0xE0) low = 0xA0;
-      if (c == 0xED) high = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      length = 4;
-      if (c == 0xF0) low = 0x90;
-      if (c == 0xF4) high = 0x8F;
-    } else {
-      return i;
-    }
-    if (i + length > text.size()) return i;
-    if (length > 1 && (at(1) < low || at(1) > high)) return i;
-    for (size_t k = 2; k < length; ++k) {
-      if ((at(k) & 0xC0) != 0x80) return i;
-    }
-    i += length;
-  }
-  return absl::string_view::npos;
-}
 
 absl::StatusOr<Descriptor> Parser::Run(absl::string_view text, std::vector<std::string>* warnings) {
   // YAML is UTF-8 text; names and values end up in JSON documents, which must be too.

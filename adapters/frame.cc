@@ -8,26 +8,13 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "hbprep/color.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgproc.hpp"
 
 namespace hbprep {
 namespace {
 
-uint8_t Clamp(double value) {
-  return static_cast<uint8_t>(std::min(255.0, std::max(0.0, std::nearbyint(value))));
-}
-
-
-// One row of full-range BT.601 (JFIF) NV12 to BGR, each U, V pair covering two pixels.
-void JfifRowToBgr(const uint8_t* y, const uint8_t* uv, int width, uint8_t* out) {
-  for (int x = 0; x < width; ++x, out += 3) {
-    const double luma = y[x], u = uv[(x / 2) * 2] - 128.0, v = uv[(x / 2) * 2 + 1] - 128.0;
-    out[0] = Clamp(luma + 1.772 * u);
-    out[1] = Clamp(luma - 0.344136 * u - 0.714136 * v);
-    out[2] = Clamp(luma + 1.402 * v);
-  }
-}
 
 absl::string_view FormatName(RawFormat format) {
   switch (format) {
@@ -63,9 +50,9 @@ void Frame::ToBgr() {
     cv::cvtColor(packed, even, cv::COLOR_YUV2BGR_NV12);
     bgr = even(cv::Rect(0, 0, w, h)).clone();
   } else {
-    for (int r = 0; r < h; ++r) {
-      JfifRowToBgr(y.ptr<uint8_t>(r), uv.ptr<uint8_t>(r / 2), w, bgr.ptr<uint8_t>(r));
-    }
+    Nv12ToBgrJfif(y.ptr<uint8_t>(), static_cast<int>(y.step[0]), uv.ptr<uint8_t>(),
+                  static_cast<int>(uv.step[0]), bgr.ptr<uint8_t>(), static_cast<int>(bgr.step[0]),
+                  w, h);
   }
   nv12 = false;
   y.release();

@@ -81,6 +81,13 @@ void RgbToGrayCalc(const uint8_t* src, int src_stride, ChannelOrder order, uint8
 void Nv12ToYuv444(const uint8_t* y, int y_stride, const uint8_t* uv, int uv_stride, uint8_t* dst,
                   int dst_stride, int width, int height);
 
+// Full-range BT.601 (JFIF) NV12 to packed BGR, the inverse of the "calc" formulas in float64
+// (Y + 1.772 U', Y - 0.344136 U' - 0.714136 V', Y + 1.402 V' with U' = U - 128, V' = V - 128),
+// rounded to nearest (halves to even, as std::nearbyint) and saturated; each U, V pair covers
+// its 2x2 block (an odd last column or row takes its block's pair).
+void Nv12ToBgrJfif(const uint8_t* y, int y_stride, const uint8_t* uv, int uv_stride,
+                   uint8_t* dst, int dst_stride, int width, int height);
+
 // The float64 expressions for one pixel, for references and tests.
 double CalcY(double r, double g, double b);
 double CalcU(double r, double g, double b);

@@ -16,6 +16,7 @@
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
+#include "tests/testing/camera.h"
 #include "tests/testing/status_matchers.h"
 
 namespace hbprep {
@@ -26,6 +27,8 @@ using ::hbprep::testing::StatusIs;
 using ::testing::DoubleNear;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::hbprep::testing::Camera;
+using ::hbprep::testing::CameraFrame;
 
 constexpr uint8_t kSentinel = 0xA5;
 
@@ -48,76 +51,12 @@ Descriptor Parse(const std::string& yaml, const std::string& name) {
   return *d;
 }
 
-// A pyramid model with the default recipe (resize to the model's size), as camera pipelines
-// use: nash-e, 224x224 NV12, video range.
+// A camera pipeline's pyramid input (nash-e 224x224 NV12, video range, the default recipe).
 Descriptor Pyramid224() {
-  return Parse(R"(
-model_parameters: {onnx_model: m.onnx, march: nash-e}
-input_parameters:
-  input_name: images
-  input_type_train: rgb
-  input_layout_train: NCHW
-  input_type_rt: nv12
-  input_space_and_range: bt601_video
-  input_shape: 1x3x224x224
-  mean_value: 123.675 116.28 103.53
-  std_value: 58.395 57.12 57.375
-compiler_parameters: {input_source: {images: pyramid}}
-)",
-               "pyramid224");
-}
-
-// A camera frame: Y and UV at separate addresses, rows padded to `stride`.
-struct CameraFrame {
-  int width, height, stride;
-  std::vector<uint8_t> y, uv;
-  FrameView view(ColorRange range = ColorRange::kBt601Video) const {
-    FrameView v;
-    v.format = RawFormat::kNv12;
-    v.width = width;
-    v.height = height;
-    v.planes[0] = {y.data(), stride};
-    v.planes[1] = {uv.data(), stride};
-    v.range = range;
-    return v;
-  }
-  // The same frame as one packed buffer (Y rows then UV rows at `stride`), Prepare's form.
-  std::string packed() const {
-    std::string bytes(y.begin(), y.end());
-    bytes.append(uv.begin(), uv.end());
-    return bytes;
-  }
-};
-
-CameraFrame Camera(int width, int height, int stride, unsigned seed) {
-  std::mt19937 rng(seed);
-  CameraFrame f{width, height, stride, {}, {}};
-  f.y.resize(static_cast<size_t>(stride) * height);
-  f.uv.resize(static_cast<size_t>(stride) * height / 2);
-  // Smooth content with noise: scaling has something to interpolate.
-  for (int r = 0; r < height; ++r) {
-    for (int c = 0; c < stride; ++c) {
-      f.y[static_cast<size_t>(r) * stride + c] =
-          static_cast<uint8_t>((r * 3 + c * 5) % 220 + 16 + rng() % 8);
-    }
-  }
-  for (int r = 0; r < height / 2; ++r) {
-    for (int c = 0; c < stride; ++c) {
-      f.uv[static_cast<size_t>(r) * stride + c] =
-          static_cast<uint8_t>((r * 7 + c * 2) % 200 + 20 + rng() % 8);
-    }
-  }
-  return f;
-}
-
-InputImage RawInput(const CameraFrame& f, ColorRange range = ColorRange::kBt601Video,
-                    std::optional<Roi> roi = std::nullopt) {
-  InputImage image;
-  image.what = "frame";
-  image.bytes = f.packed();
-  image.raw = RawImage{RawFormat::kNv12, f.width, f.height, f.stride, range};
-  image.roi = roi;
-  return image;
+  absl::StatusOr<Descriptor> d = LoadDescriptorFile(
+      HBPREP_SOURCE_DIR "/tests/fixtures/pipelines/camera_pyramid224.yaml", nullptr);
+  EXPECT_THAT(d, IsOk());
+  return *d;
 }
 
 // Outputs for `specs` filled with the sentinel, so that untouched padding shows.
@@ -153,6 +92,35 @@ void ExpectEqualsPrepare(const Prepared& prepared, const std::vector<TensorSpec>
   }
 }
 
+// PrepareInto of a camera frame into sentinel-filled outputs equals Prepare of the same frame
+// packed into one buffer (padding untouched); the outputs and their specs for more checks.
+struct CoreRun {
+  std::vector<TensorSpec> specs;
+  OutputBuffers out;
+  PrepareReport report;
+};
+CoreRun ExpectCoreEqualsPrepare(const Descriptor& d, const CameraFrame& f, ColorRange range,
+                                std::optional<Roi> roi, Scratch& scratch) {
+  CoreRun run;
+  absl::StatusOr<Model> model = Model::Compile(d, {});
+  EXPECT_THAT(model, IsOk());
+  if (!model.ok()) return run;
+  const InputView view = InputView::Frame("frame", f.view(range), roi);
+  absl::StatusOr<std::vector<TensorSpec>> specs = model->OutputSpecs({view});
+  EXPECT_THAT(specs, IsOk());
+  if (!specs.ok()) return run;
+  run.specs = *specs;
+  run.out = Sentinel(run.specs);
+  EXPECT_THAT(PrepareInto(*model, {view}, run.out.views(), scratch, &run.report), IsOk());
+  absl::StatusOr<Prepared> prepared = Prepare(d, {f.raw(range, roi)}, {});
+  EXPECT_THAT(prepared, IsOk());
+  if (prepared.ok()) {
+    ExpectEqualsPrepare(*prepared, run.specs, run.out);
+    EXPECT_EQ(run.report.warnings, prepared->warnings);
+  }
+  return run;
+}
+
 TEST(Model, CompilesOnceAndKeepsThePlan) {
   absl::StatusOr<Model> model = Model::Compile(Load("det_resizer"), {});
   ASSERT_THAT(model, IsOk());
@@ -170,24 +138,12 @@ TEST(Model, CompilesOnceAndKeepsThePlan) {
 }
 
 TEST(Model, CameraPlanesToPyramidEqualPrepareWithPaddingUntouched) {
-  const Descriptor d = Pyramid224();
-  absl::StatusOr<Model> model = Model::Compile(d, {});
-  ASSERT_THAT(model, IsOk());
   Scratch scratch;
   for (ColorRange range : {ColorRange::kBt601Video, ColorRange::kRegular}) {
-    const CameraFrame f = Camera(1920, 1080, 2048, 1);
-    const InputView view = InputView::Frame("frame", f.view(range));
-    absl::StatusOr<std::vector<TensorSpec>> specs = model->OutputSpecs({view});
-    ASSERT_THAT(specs, IsOk());
-    OutputBuffers out = Sentinel(*specs);
-    PrepareReport report;
-    ASSERT_THAT(PrepareInto(*model, {view}, out.views(), scratch, &report), IsOk());
-    absl::StatusOr<Prepared> prepared = Prepare(d, {RawInput(f, range)}, {});
-    ASSERT_THAT(prepared, IsOk());
-    ExpectEqualsPrepare(*prepared, *specs, out);
-    EXPECT_EQ(report.warnings, prepared->warnings);
-    ASSERT_EQ(report.geometry.size(), 1u);
-    const ImageGeometry& g = report.geometry[0];
+    const CoreRun run = ExpectCoreEqualsPrepare(Pyramid224(), Camera(1920, 1080, 2048, 1), range,
+                                                std::nullopt, scratch);
+    ASSERT_EQ(run.report.geometry.size(), 1u);
+    const ImageGeometry& g = run.report.geometry[0];
     EXPECT_TRUE(g.valid);
     EXPECT_DOUBLE_EQ(g.scale_x, 224.0 / 1920);
     EXPECT_DOUBLE_EQ(g.scale_y, 224.0 / 1080);
@@ -202,19 +158,12 @@ TEST(Model, CameraPlanesThroughAResizeAndCropRecipeEqualPrepare) {
   // cls_pyramid: ShortSideResize 256, CenterCrop 224: one window of the frame, scaled straight
   // into the outputs (the whole-pixel window of a strong reduction, and sub-pixel sampling for
   // a mild one), with and without a range conversion.
-  const Descriptor d = Load("cls_pyramid");
-  absl::StatusOr<Model> model = Model::Compile(d, {});
-  ASSERT_THAT(model, IsOk());
   Scratch scratch;
   for (const auto& [w, h] : {std::pair{1920, 1080}, std::pair{320, 288}}) {
     for (ColorRange range : {ColorRange::kBt601Video, ColorRange::kRegular}) {
       SCOPED_TRACE(::testing::Message() << w << "x" << h << " range " << static_cast<int>(range));
-      const CameraFrame f = Camera(w, h, w + 64, 12);
-      const InputView view = InputView::Frame("frame", f.view(range));
-      const std::vector<TensorSpec> specs = *model->OutputSpecs({view});
-      OutputBuffers out = Sentinel(specs);
-      ASSERT_THAT(PrepareInto(*model, {view}, out.views(), scratch), IsOk());
-      ExpectEqualsPrepare(*Prepare(d, {RawInput(f, range)}, {}), specs, out);
+      ExpectCoreEqualsPrepare(Load("cls_pyramid"), Camera(w, h, w + 64, 12), range, std::nullopt,
+                              scratch);
     }
   }
 }
@@ -233,70 +182,44 @@ input_parameters:
 compiler_parameters: {input_source: {img: pyramid}}
 )",
                              "padded");
-  absl::StatusOr<Model> model = Model::Compile(d, {});
-  ASSERT_THAT(model, IsOk());
-  ASSERT_EQ(model->plan().tensors[0].strides[1], 128);
-  const CameraFrame f = Camera(640, 480, 640, 2);
-  const InputView view = InputView::Frame("frame", f.view(ColorRange::kRegular));
-  const std::vector<TensorSpec> specs = *model->OutputSpecs({view});
-  OutputBuffers out = Sentinel(specs);
+  ASSERT_EQ(ResolvePlan(d, Target::kBoard).tensors[0].strides[1], 128);
   Scratch scratch;
-  ASSERT_THAT(PrepareInto(*model, {view}, out.views(), scratch), IsOk());
-  ExpectEqualsPrepare(*Prepare(d, {RawInput(f, ColorRange::kRegular)}, {}), specs, out);
+  ExpectCoreEqualsPrepare(d, Camera(640, 480, 640, 2), ColorRange::kRegular, std::nullopt,
+                          scratch);
 }
 
 TEST(Model, Oe1PackedNv12EqualsPrepare) {
   // bayes-e: one packed NV12 tensor per input, Y then UV, the width aligned to 16.
-  const Descriptor d = Load("x5_ssd");
-  absl::StatusOr<Model> model = Model::Compile(d, {});
-  ASSERT_THAT(model, IsOk());
-  const CameraFrame f = Camera(1280, 720, 1280, 3);
-  const InputView view = InputView::Frame("frame", f.view(ColorRange::kRegular));
-  const std::vector<TensorSpec> specs = *model->OutputSpecs({view});
-  OutputBuffers out = Sentinel(specs);
   Scratch scratch;
-  ASSERT_THAT(PrepareInto(*model, {view}, out.views(), scratch), IsOk());
-  ExpectEqualsPrepare(*Prepare(d, {RawInput(f, ColorRange::kRegular)}, {}), specs, out);
+  ExpectCoreEqualsPrepare(Load("x5_ssd"), Camera(1280, 720, 1280, 3), ColorRange::kRegular,
+                          std::nullopt, scratch);
 }
 
 TEST(Model, ResizerTakesTheFrameAndRoiWithConcreteShapes) {
   const Descriptor d = Load("det_resizer");
-  absl::StatusOr<Model> model = Model::Compile(d, {});
-  ASSERT_THAT(model, IsOk());
-  const Roi roi{100, 50, 739, 433};
-  const CameraFrame f = Camera(1920, 1080, 2048, 4);
-  const InputView view = InputView::Frame("frame", f.view(), roi);
-  absl::StatusOr<std::vector<TensorSpec>> specs = model->OutputSpecs({view});
-  ASSERT_THAT(specs, IsOk());
-  ASSERT_EQ(specs->size(), 3u);
-  EXPECT_THAT((*specs)[0].shape, ElementsAre(1, 1080, 1920, 1));
-  EXPECT_THAT((*specs)[1].shape, ElementsAre(1, 540, 960, 2));
-  OutputBuffers out = Sentinel(*specs);
   Scratch scratch;
-  PrepareReport report;
-  ASSERT_THAT(PrepareInto(*model, {view}, out.views(), scratch, &report), IsOk());
-  ExpectEqualsPrepare(*Prepare(d, {RawInput(f, ColorRange::kBt601Video, roi)}, {}), *specs, out);
+  const CoreRun run = ExpectCoreEqualsPrepare(d, Camera(1920, 1080, 2048, 4),
+                                              ColorRange::kBt601Video, Roi{100, 50, 739, 433},
+                                              scratch);
+  ASSERT_EQ(run.specs.size(), 3u);
+  EXPECT_THAT(run.specs[0].shape, ElementsAre(1, 1080, 1920, 1));
+  EXPECT_THAT(run.specs[1].shape, ElementsAre(1, 540, 960, 2));
   int32_t written[4];
-  std::memcpy(written, out.data(2), 16);
+  std::memcpy(written, run.out.data(2), 16);
   EXPECT_THAT(written, ElementsAre(100, 50, 739, 433));
-  const ImageGeometry& g = report.geometry[0];
+  const ImageGeometry& g = run.report.geometry[0];
   ASSERT_TRUE(g.roi.has_value());
   EXPECT_EQ(g.roi->right, 739);
   EXPECT_DOUBLE_EQ(g.window_x, 100);
   EXPECT_DOUBLE_EQ(g.window_width, 640);
-  EXPECT_DOUBLE_EQ(g.scale_x, 1.0);   // 640 ROI columns to the model's 640
-  EXPECT_DOUBLE_EQ(g.scale_y, 1.0);   // 384 rows to 384
+  EXPECT_DOUBLE_EQ(g.scale_x, 1.0);  // 640 ROI columns to the model's 640
+  EXPECT_DOUBLE_EQ(g.scale_y, 1.0);  // 384 rows to 384
   EXPECT_EQ(g.width, 1920);
   EXPECT_EQ(g.content_width, 640);  // the model sees the ROI at its size
   EXPECT_EQ(g.content_height, 384);
-
   // Another frame size: the same scratch, new layouts.
-  const CameraFrame small = Camera(640, 480, 640, 5);
-  const InputView small_view = InputView::Frame("small", small.view());
-  const std::vector<TensorSpec> small_specs = *model->OutputSpecs({small_view});
-  OutputBuffers small_out = Sentinel(small_specs);
-  ASSERT_THAT(PrepareInto(*model, {small_view}, small_out.views(), scratch), IsOk());
-  ExpectEqualsPrepare(*Prepare(d, {RawInput(small)}, {}), small_specs, small_out);
+  ExpectCoreEqualsPrepare(d, Camera(640, 480, 640, 5), ColorRange::kBt601Video, std::nullopt,
+                          scratch);
 }
 
 TEST(Model, EncodedImagesAndFloatTargetsEqualPrepare) {

@@ -13,6 +13,7 @@
 #include "hbprep/engine.h"
 #include "hbprep/model.h"
 #include "tests/bench/alloc_counter.h"
+#include "tests/testing/camera.h"
 
 namespace hbprep::bench {
 namespace {
@@ -30,8 +31,10 @@ double Ms(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-Descriptor Parse(const std::string& yaml, const std::string& name) {
-  absl::StatusOr<Descriptor> d = ParseDescriptor(yaml, name, {}, nullptr);
+// A camera pipeline's descriptor from tests/fixtures/pipelines/.
+Descriptor Fixture(const std::string& name) {
+  absl::StatusOr<Descriptor> d = LoadDescriptorFile(
+      std::string(HBPREP_SOURCE_DIR "/tests/fixtures/pipelines/") + name + ".yaml", nullptr);
   if (!d.ok()) {
     std::fprintf(stderr, "board_pipeline: %s\n", std::string(d.status().message()).c_str());
     std::exit(1);
@@ -39,39 +42,7 @@ Descriptor Parse(const std::string& yaml, const std::string& name) {
   return *d;
 }
 
-// A camera's 1080p NV12 frame, Y and UV apart, rows padded to 2048 bytes, video range.
-struct Camera {
-  std::vector<uint8_t> y = std::vector<uint8_t>(static_cast<size_t>(kStride) * kHeight);
-  std::vector<uint8_t> uv = std::vector<uint8_t>(static_cast<size_t>(kStride) * kHeight / 2);
-  Camera() {
-    for (int r = 0; r < kHeight; ++r) {
-      for (int c = 0; c < kStride; ++c) {
-        y[static_cast<size_t>(r) * kStride + c] = static_cast<uint8_t>(16 + (r * 7 + c * 3 + (r * c) % 13) % 220);
-      }
-    }
-    for (int r = 0; r < kHeight / 2; ++r) {
-      for (int c = 0; c < kStride; ++c) {
-        uv[static_cast<size_t>(r) * kStride + c] = static_cast<uint8_t>(64 + (r * 5 + c) % 128);
-      }
-    }
-  }
-  FrameView view() const {
-    FrameView v;
-    v.format = RawFormat::kNv12;
-    v.width = kWidth;
-    v.height = kHeight;
-    v.planes[0] = {y.data(), kStride};
-    v.planes[1] = {uv.data(), kStride};
-    v.range = ColorRange::kBt601Video;
-    return v;
-  }
-  // Today's form: one buffer, Y rows then UV rows.
-  std::string packed() const {
-    std::string bytes(y.begin(), y.end());
-    bytes.append(uv.begin(), uv.end());
-    return bytes;
-  }
-};
+using ::hbprep::testing::CameraFrame;
 
 void Must(const absl::Status& status) {
   if (!status.ok()) {
@@ -83,24 +54,19 @@ void Must(const absl::Status& status) {
 // One scenario: the core into caller buffers, today's Prepare + PackStrided, and the floor,
 // in turn each round (the machine's noise falls on all alike); then allocations of the
 // steady state; then calls per second from one thread and from every core.
-Json Scenario(const std::string& name, const Descriptor& descriptor, const Camera& camera,
+Json Scenario(const std::string& name, const Descriptor& descriptor, const CameraFrame& camera,
               std::optional<Roi> roi, int iterations,
               const std::function<void(const std::vector<OutputView>&)>& floor) {
   absl::StatusOr<Model> model = Model::Compile(descriptor, {});
   Must(model.status());
   const InputView view = InputView::Frame("camera", camera.view(), roi);
+  const std::vector<InputImage> today_images = {camera.raw(ColorRange::kBt601Video, roi)};
   absl::StatusOr<std::vector<TensorSpec>> specs = model->OutputSpecs({view});
   Must(specs.status());
   OutputBuffers outputs(*specs);
   const std::vector<OutputView> out(outputs.views().begin(), outputs.views().end());
   Scratch scratch;
 
-  InputImage today_input;
-  today_input.what = "camera";
-  today_input.bytes = camera.packed();
-  today_input.raw = RawImage{RawFormat::kNv12, kWidth, kHeight, kStride, ColorRange::kBt601Video};
-  today_input.roi = roi;
-  const std::vector<InputImage> today_images = {today_input};
   std::vector<uint8_t> sink;
 
   std::vector<double> core_ms, today_ms, floor_ms;
@@ -170,36 +136,10 @@ Json Scenario(const std::string& name, const Descriptor& descriptor, const Camer
 }  // namespace
 
 Json BoardPipeline(int iterations) {
-  const Camera camera;
-  // Pyramid 224: the default recipe (the frame resized to the model's size).
-  const Descriptor pyramid = Parse(R"(
-model_parameters: {onnx_model: m.onnx, march: nash-e}
-input_parameters:
-  input_name: images
-  input_type_train: rgb
-  input_layout_train: NCHW
-  input_type_rt: nv12
-  input_space_and_range: bt601_video
-  input_shape: 1x3x224x224
-  mean_value: 123.675 116.28 103.53
-  std_value: 58.395 57.12 57.375
-compiler_parameters: {input_source: {images: pyramid}}
-)",
-                                   "pyramid224");
-  // The resizer: the whole frame and a ROI; the BPU scales the ROI to 384x640.
-  const Descriptor resizer = Parse(R"(
-model_parameters: {onnx_model: m.onnx, march: nash-m}
-input_parameters:
-  input_name: data
-  input_type_train: bgr
-  input_layout_train: NCHW
-  input_type_rt: nv12
-  input_space_and_range: bt601_video
-  input_shape: 1x3x384x640
-  scale_value: 0.003921568627451
-compiler_parameters: {input_source: {data: resizer}}
-)",
-                                   "resizer");
+  const CameraFrame camera = ::hbprep::testing::Camera(kWidth, kHeight, kStride, 7);
+  const Descriptor pyramid = Fixture("camera_pyramid224");
+  const Descriptor crop = Fixture("camera_pyramid224_crop");
+  const Descriptor resizer = Fixture("camera_resizer");
   Json out;
   // Floor: libyuv scaling both planes once, bilinear, into the same strided buffers.
   out["pyramid224"] = Scenario(
@@ -211,24 +151,6 @@ compiler_parameters: {input_source: {data: resizer}}
       });
   // The classification recipe (ShortSideResize 256, CenterCrop 224): one window of the frame,
   // scaled the same way. Floor: libyuv scaling the same window.
-  const Descriptor crop = Parse(R"(
-model_parameters: {onnx_model: m.onnx, march: nash-e}
-input_parameters:
-  input_name: images
-  input_type_train: rgb
-  input_layout_train: NCHW
-  input_type_rt: nv12
-  input_space_and_range: bt601_video
-  input_shape: 1x3x224x224
-  mean_value: 123.675 116.28 103.53
-  std_value: 58.395 57.12 57.375
-compiler_parameters: {input_source: {images: pyramid}}
-hbprep:
-  inputs:
-    images:
-      recipe: [{ShortSideResize: 256}, {CenterCrop: 224}]
-)",
-                                "pyramid224_crop");
   // 1080 -> 256 makes 1920 -> 455; the 224 crop at (115, 16) is 945 x 945 source pixels at
   // (485, 67) (even, for NV12's chroma).
   const int cx = 486, cy = 68, cs = 944;
