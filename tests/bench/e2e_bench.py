@@ -2,8 +2,8 @@
 """The end-to-end scenario of tests/bench, the way a user runs it: `hbprep prepare --jobs 1` on 30
 1080p JPEGs for a J6 pyramid model (exact decoding) against the numpy/OpenCV script a user writes
 for the same job (tests/bench/user_script.py), each a fresh process, alternating, medians of
-the wall times. Also checks that both wrote the same Y planes (the script's recipe is the
-reference one).
+the wall times. Also checks that both wrote the same Y planes (hbprep with the script's NV12
+recipe, calc).
 
 Usage: e2e_bench.py BUILD_DIR SOURCE_DIR WORK_DIR OUT.json [RUNS]
 """
@@ -39,9 +39,13 @@ for i in range(30):
     cv2.imwrite(path, img, [cv2.IMWRITE_JPEG_QUALITY, 92])
     files.append(path)
 
-# One job, as the script runs on one thread (jobs_bench.py measures --jobs).
-hbprep = [os.path.join(BUILD, "client", "hbprep"), "prepare", "--jobs", "1", "--config",
-          os.path.join(SOURCE, "deploy", "models", "cls_pyramid.yaml"), "--out"]
+# One job, as the script runs on one thread (jobs_bench.py measures --jobs). The script
+# applies the NV12 formula in float64 to its uint8 pixels (the calc recipe); hbprep's auto
+# follows the toolchain's transformers, which hold float32 after a resize (calc_f32, a few
+# values 1 apart), so the same recipe is asked for here and the planes can be compared.
+hbprep = [os.path.join(BUILD, "client", "hbprep"), "prepare", "--jobs", "1", "--nv12-recipe",
+          "calc", "--config", os.path.join(SOURCE, "deploy", "models", "cls_pyramid.yaml"),
+          "--out"]
 script = ["/usr/bin/python3", os.path.join(SOURCE, "tests", "bench", "user_script.py")]
 
 
