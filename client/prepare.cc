@@ -69,17 +69,19 @@ std::string HrtArguments(const Prepared& prepared, const std::vector<std::string
       absl::StrAppend(&out, " --roi_infer=true --roi=\"", absl::StrJoin(rois, ";"), "\"");
     return out;
   }
-  std::vector<std::string> strides, shapes;
+  // The plan with this result's concrete shapes and strides (the resizer's follow the image).
+  Plan concrete = prepared.plan;
+  std::vector<std::string> shapes;
   bool dynamic = false;
   for (size_t i = 0; i < prepared.tensors.size(); ++i) {
     const TensorSpec& spec = prepared.tensors[i].spec;
-    strides.push_back(absl::StrJoin(spec.strides, ","));
+    concrete.tensors[i] = spec;
     shapes.push_back(absl::StrJoin(spec.shape, ","));
     dynamic = dynamic || spec.adapter == AdapterKind::kResizer;
   }
   std::string out = absl::StrCat("--input_file=", absl::StrJoin(files, ","));
   if (dynamic) absl::StrAppend(&out, " --input_valid_shape=\"", absl::StrJoin(shapes, ";"), "\"");
-  absl::StrAppend(&out, " --input_stride=\"", absl::StrJoin(strides, ";"), "\"");
+  absl::StrAppend(&out, " ", HrtInputStride(concrete));
   return out;
 }
 

@@ -7,11 +7,12 @@
 //   PrepareInto(model, views, outputs, scratch, &report);        // every frame
 //
 // A camera frame (NV12 planes at their own addresses and strides, as the ISP delivers them)
-// for a pyramid or resizer input is written straight into the output tensors: no copy of the
-// frame, no intermediate image, and once the scratch has seen the sizes, no allocation at all
-// (tests/bench's board_pipeline counts them). Every other input (encoded images, recipes,
-// float targets, featuremaps) takes the engine's general path, whose results are copied into
-// the outputs once. Prepare() (engine.h) is this core writing into dense tensors of its own.
+// for a pyramid input (a recipe of resizes and crops, the default one included) or a resizer
+// input is written straight into the output tensors: no copy of the frame, no intermediate
+// image, and once the scratch has seen the sizes, no allocation at all (tests/bench's
+// board_pipeline counts them). Every other input (encoded images, PadResize, ddr and float
+// targets, featuremaps) takes the engine's general path, whose parts are copied into the
+// outputs once. Prepare() (engine.h) is this core writing into dense tensors of its own.
 #ifndef HBPREP_MODEL_H_
 #define HBPREP_MODEL_H_
 
