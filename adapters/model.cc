@@ -93,6 +93,19 @@ bool Model::TakesRoi(int file) const {
 
 namespace {
 
+// INVALID_ARGUMENT naming output `t` when it is null or smaller than `spec`'s layout.
+absl::Status CheckOutputView(size_t t, const TensorSpec& spec, const OutputView& output) {
+  const int64_t need = LayoutBytes(spec);
+  if (output.data != nullptr && need >= 0 && static_cast<int64_t>(output.size) >= need) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "output ", t, " (tensor '", spec.name, "') has ", output.size, " bytes",
+      output.data == nullptr ? " at a null address" : "", "; its layout (shape ",
+      absl::StrJoin(spec.shape, "x"), ", strides ", absl::StrJoin(spec.strides, ","),
+      ") needs ", need));
+}
+
 // Whether `spec` holds part (index, item, role), and which of its batch items that is.
 bool Holds(const TensorSpec& spec, int index, int item, TensorRole role, int64_t* k) {
   if (spec.input_index != index) return false;
@@ -243,16 +256,7 @@ class StridedSink final : public PartSink {
   }
 
   absl::Status CheckOutput(size_t t) const {
-    const int64_t need = LayoutBytes(scratch_.specs[t]);
-    if (outputs_[t].data == nullptr || need < 0 ||
-        static_cast<int64_t>(outputs_[t].size) < need) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "output ", t, " (tensor '", scratch_.specs[t].name, "') has ", outputs_[t].size,
-          " bytes", outputs_[t].data == nullptr ? " at a null address" : "", "; its layout (shape ",
-          absl::StrJoin(scratch_.specs[t].shape, "x"), ", strides ",
-          absl::StrJoin(scratch_.specs[t].strides, ","), ") needs ", need));
-    }
-    return absl::OkStatus();
+    return CheckOutputView(t, scratch_.specs[t], outputs_[t]);
   }
 
   // A dense part (batch item k, or the whole tensor) into tensor t's layout: rows of its
@@ -293,14 +297,23 @@ class StridedSink final : public PartSink {
   Scratch::State& scratch_;
 };
 
-// The even frame size a resizer input takes from a file: its frame's, or its header's.
-absl::StatusOr<std::pair<int, int>> ResizerSize(const InputView& file) {
+// The even frame size a resizer input takes from a file: its frame's, or its header's, held
+// to the model's limits first (the caller allocates what this sizes).
+absl::StatusOr<std::pair<int, int>> ResizerSize(const InputView& file,
+                                                const PrepareOptions& limits) {
   int64_t width = file.frame.width, height = file.frame.height;
   if (file.kind == InputView::Kind::kEncoded) {
-    HBPREP_ASSIGN_OR_RETURN(const ImageHeader header, ReadImageHeader(BytesOf(file), file.what));
+    DecodeLimits decode;
+    decode.max_width = limits.max_width;
+    decode.max_height = limits.max_height;
+    decode.max_pixels = limits.max_pixels;
+    HBPREP_ASSIGN_OR_RETURN(const ImageHeader header,
+                            CheckImageHeader(BytesOf(file), decode, file.what));
     width = header.width;
     height = header.height;
-  } else if (file.kind != InputView::Kind::kFrame) {
+  } else if (file.kind == InputView::Kind::kFrame) {
+    HBPREP_RETURN_IF_ERROR(CheckFrameView(file.frame, limits, file.what));
+  } else {
     return absl::InvalidArgumentError(absl::StrCat(file.what, ": feature data for a resizer input"));
   }
   return std::make_pair(static_cast<int>(height & ~int64_t{1}),
@@ -318,7 +331,7 @@ absl::StatusOr<std::vector<TensorSpec>> Model::OutputSpecs(
   for (size_t i = 0; i < inputs.size(); ++i) {
     const int index = m.bindings[i], item = items[index]++;
     if (!TakesRoi(static_cast<int>(i))) continue;
-    HBPREP_ASSIGN_OR_RETURN(const auto size, ResizerSize(inputs[i]));
+    HBPREP_ASSIGN_OR_RETURN(const auto size, ResizerSize(inputs[i], m.options));
     for (TensorSpec& spec : specs) {
       if (!IsResizerPlane(spec) || spec.input_index != index ||
           (spec.item >= 0 && spec.item != item)) {
@@ -355,15 +368,9 @@ absl::Status PrepareInto(const Model& model, absl::Span<const InputView> inputs,
   size_t next = 0;
   for (size_t t = 0; t < tensors.size(); ++t) {
     if (IsResizerPlane(tensors[t])) continue;  // sized by their frames
-    const int64_t need = LayoutBytes(tensors[t]);
-    if (outputs[t].data == nullptr || static_cast<int64_t>(outputs[t].size) < need) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "output ", t, " (tensor '", tensors[t].name, "') has ", outputs[t].size, " bytes",
-          outputs[t].data == nullptr ? " at a null address" : "", "; its layout (shape ",
-          absl::StrJoin(tensors[t].shape, "x"), ", strides ", absl::StrJoin(tensors[t].strides, ","),
-          ") needs ", need));
-    }
+    HBPREP_RETURN_IF_ERROR(CheckOutputView(t, tensors[t], outputs[t]));
   }
+
   HBPREP_RETURN_IF_ERROR(Guarded(&inputs, &next, [&] {
     return RunRequest(m.descriptor, m.plan, m.options, inputs, hooks, sink, r, &s.workspace,
                       &next);

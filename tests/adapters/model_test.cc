@@ -425,13 +425,20 @@ TEST(Model, OneModelFromManyThreadsGivesTheSameBytes) {
 }
 
 // Geometry: a recipe's arithmetic, and a bright dot found where the geometry says.
-TEST(Model, GeometryOfShortSideResizeAndCenterCrop) {
-  const Descriptor d = Load("cls_pyramid");  // ShortSideResize 256, CenterCrop 224
-  absl::StatusOr<Model> model = Model::Compile(d, For(Target::kCalibration));
-  ASSERT_THAT(model, IsOk());
-  cv::Mat image(480, 640, CV_8UC3, cv::Scalar::all(0));
-  const int dot_x = 400, dot_y = 300;
-  cv::rectangle(image, cv::Rect(dot_x - 2, dot_y - 2, 5, 5), cv::Scalar::all(255), cv::FILLED);
+struct DotRun {
+  ImageGeometry geometry;
+  double source_x = 0, source_y = 0;  // where the brightest tensor pixel maps back to
+};
+
+// A black height x width image with a white square at `dot`, prepared for the calibration
+// target; the brightest pixel of channel 0 (NCHW float data) mapped back to the source.
+DotRun PrepareDot(const std::string& model_name, int height, int width, const cv::Rect& dot) {
+  DotRun run;
+  absl::StatusOr<Model> model = Model::Compile(Load(model_name), For(Target::kCalibration));
+  EXPECT_THAT(model, IsOk());
+  if (!model.ok()) return run;
+  cv::Mat image(height, width, CV_8UC3, cv::Scalar::all(0));
+  cv::rectangle(image, dot, cv::Scalar::all(255), cv::FILLED);
   std::vector<uint8_t> png;
   cv::imencode(".png", image, png);
   const InputView view = InputView::Encoded("dot.png", png);
@@ -439,8 +446,21 @@ TEST(Model, GeometryOfShortSideResizeAndCenterCrop) {
   OutputBuffers out(specs);
   Scratch scratch;
   PrepareReport report;
-  ASSERT_THAT(PrepareInto(*model, {view}, out.views(), scratch, &report), IsOk());
-  const ImageGeometry& g = report.geometry[0];
+  EXPECT_THAT(PrepareInto(*model, {view}, out.views(), scratch, &report), IsOk());
+  run.geometry = report.geometry[0];
+  const ImageGeometry& g = run.geometry;
+  const float* data = reinterpret_cast<const float*>(out.data(0));
+  int best = 0;
+  for (int i = 1; i < g.width * g.height; ++i) best = data[i] > data[best] ? i : best;
+  run.source_x = g.window_x + (best % g.width + 0.5 - g.pad_left) / g.scale_x;
+  run.source_y = g.window_y + (best / g.width + 0.5 - g.pad_top) / g.scale_y;
+  return run;
+}
+
+TEST(Model, GeometryOfShortSideResizeAndCenterCrop) {
+  // cls_pyramid: ShortSideResize 256, CenterCrop 224.
+  const DotRun run = PrepareDot("cls_pyramid", 480, 640, cv::Rect(398, 298, 5, 5));
+  const ImageGeometry& g = run.geometry;
   // 480 -> 256 (640 -> int(256 * 640 / 480) = 341), then a 224 crop at (58, 16).
   EXPECT_DOUBLE_EQ(g.scale_y, 256.0 / 480);
   EXPECT_DOUBLE_EQ(g.scale_x, 341.0 / 640);
@@ -449,31 +469,14 @@ TEST(Model, GeometryOfShortSideResizeAndCenterCrop) {
   EXPECT_NEAR(g.window_width, 224 * 640.0 / 341, 1e-9);
   EXPECT_EQ(g.pad_left, 0);
   EXPECT_EQ(g.content_width, 224);
-  // The brightest tensor pixel (channel 0 of NCHW float data) maps back onto the dot.
-  const float* data = reinterpret_cast<const float*>(out.data(0));
-  int best = 0;
-  for (int i = 1; i < 224 * 224; ++i) best = data[i] > data[best] ? i : best;
-  const double sx = g.window_x + (best % 224 + 0.5 - g.pad_left) / g.scale_x;
-  const double sy = g.window_y + (best / 224 + 0.5 - g.pad_top) / g.scale_y;
-  EXPECT_THAT(sx, DoubleNear(dot_x + 0.5, 2.0));
-  EXPECT_THAT(sy, DoubleNear(dot_y + 0.5, 2.0));
+  EXPECT_THAT(run.source_x, DoubleNear(400.5, 2.0));  // the dot's centre
+  EXPECT_THAT(run.source_y, DoubleNear(300.5, 2.0));
 }
 
 TEST(Model, GeometryOfPadResizeLetterbox) {
-  const Descriptor d = Load("det_resizer");  // PadResize 384x640, pad 114
-  absl::StatusOr<Model> model = Model::Compile(d, For(Target::kCalibration));
-  ASSERT_THAT(model, IsOk());
-  cv::Mat image(1000, 1000, CV_8UC3, cv::Scalar::all(0));
-  cv::rectangle(image, cv::Rect(797, 197, 7, 7), cv::Scalar::all(255), cv::FILLED);
-  std::vector<uint8_t> png;
-  cv::imencode(".png", image, png);
-  const InputView view = InputView::Encoded("dot.png", png);
-  const std::vector<TensorSpec> specs = *model->OutputSpecs({view});
-  OutputBuffers out(specs);
-  Scratch scratch;
-  PrepareReport report;
-  ASSERT_THAT(PrepareInto(*model, {view}, out.views(), scratch, &report), IsOk());
-  const ImageGeometry& g = report.geometry[0];
+  // det_resizer: PadResize 384x640, pad 114.
+  const DotRun run = PrepareDot("det_resizer", 1000, 1000, cv::Rect(797, 197, 7, 7));
+  const ImageGeometry& g = run.geometry;
   // scale min(640/1000, 384/1000) = 0.384: 384x384 content, centred: 128 columns of padding.
   EXPECT_DOUBLE_EQ(g.scale_x, 0.384);
   EXPECT_DOUBLE_EQ(g.scale_y, 0.384);
@@ -483,11 +486,25 @@ TEST(Model, GeometryOfPadResizeLetterbox) {
   EXPECT_EQ(g.content_height, 384);
   EXPECT_NEAR(g.window_x, 0, 1e-9);
   EXPECT_NEAR(g.window_width, 1000, 1e-9);
-  const float* data = reinterpret_cast<const float*>(out.data(0));
-  int best = 0;
-  for (int i = 1; i < 384 * 640; ++i) best = data[i] > data[best] ? i : best;
-  EXPECT_THAT(g.window_x + (best % 640 + 0.5 - g.pad_left) / g.scale_x, DoubleNear(800.5, 3.0));
-  EXPECT_THAT(g.window_y + (best / 640 + 0.5 - g.pad_top) / g.scale_y, DoubleNear(200.5, 3.0));
+  EXPECT_THAT(run.source_x, DoubleNear(800.5, 3.0));
+  EXPECT_THAT(run.source_y, DoubleNear(200.5, 3.0));
+}
+
+// OutputSpecs sizes what the caller allocates: a header's size is held to the limits first.
+TEST(Model, OutputSpecsHoldsResizerSizesToTheLimits) {
+  PrepareOptions options;
+  options.max_width = 1000;
+  absl::StatusOr<Model> model = Model::Compile(Load("det_resizer"), options);
+  ASSERT_THAT(model, IsOk());
+  cv::Mat wide(8, 1200, CV_8UC3, cv::Scalar::all(0));
+  std::vector<uint8_t> png;
+  cv::imencode(".png", wide, png);
+  EXPECT_THAT(model->OutputSpecs({InputView::Encoded("wide.png", png)}),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("wide.png")));
+  const CameraFrame f = Camera(1200, 8, 1200, 13);
+  EXPECT_THAT(model->OutputSpecs({InputView::Frame("cam", f.view())}),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("cam: raw nv12 1200x8 is over the limit")));
 }
 
 }  // namespace
