@@ -201,7 +201,9 @@ class Model {
 
   // The plan's tensors made concrete for these inputs (resizer planes sized by their frames
   // or image headers): what the caller allocates. INVALID_ARGUMENT for a wrong number of
-  // inputs or an undecodable header.
+  // inputs, an undecodable header or a bad frame view; RESOURCE_EXHAUSTED for a size beyond
+  // the model's limits (options' max_width, max_height, max_pixels), checked before any size
+  // is given out.
   absl::StatusOr<std::vector<TensorSpec>> OutputSpecs(absl::Span<const InputView> inputs) const;
 
  struct State;  // model.cc
