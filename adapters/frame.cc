@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "adapters/resize.h"
 #include "hbprep/color.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgproc.hpp"
@@ -82,14 +83,14 @@ void Frame::Resize(int height, int width, int interpolation) {
   if (height == this->height() && width == this->width()) return;
   if (!nv12) {
     cv::Mat out;
-    cv::resize(bgr, out, cv::Size(width, height), 0, 0, interpolation);
+    hbprep::Resize(bgr, out, cv::Size(width, height), interpolation);
     bgr = out;
     return;
   }
   cv::Mat y_out, uv_out;
-  cv::resize(y, y_out, cv::Size(width, height), 0, 0, interpolation);
+  hbprep::Resize(y, y_out, cv::Size(width, height), interpolation);
   // One chroma sample per 2x2 block, the last block of an odd size included.
-  cv::resize(uv, uv_out, cv::Size((width + 1) / 2, (height + 1) / 2), 0, 0, interpolation);
+  hbprep::Resize(uv, uv_out, cv::Size((width + 1) / 2, (height + 1) / 2), interpolation);
   y = y_out;
   uv = uv_out;
 }
@@ -118,7 +119,7 @@ void ScalePlaneWindow(const cv::Mat& plane, const cv::Rect2d& window, double red
     if (planes != nullptr && !out.empty()) {
       planes->ScalePlane(part, out, how);
     } else {
-      cv::resize(part, out, size, 0, 0, how);
+      Resize(part, out, size, how);
     }
     return;
   }
@@ -217,8 +218,8 @@ void ScratchPlanes::ScalePlane(const cv::Mat& src, const cv::Mat& dst, int inter
       return;
     }
   }
-  cv::Mat out = dst;  // same size and type: cv::resize writes into dst's memory
-  cv::resize(src, out, dst.size(), 0, 0, interpolation);
+  cv::Mat out = dst;  // same size and type: Resize writes into dst's memory
+  Resize(src, out, dst.size(), interpolation);
 }
 
 absl::Status CheckRawImage(absl::string_view bytes, const RawImage& raw,

@@ -10,6 +10,7 @@
 
 #include <jpeglib.h>
 
+#include "adapters/resize.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgproc.hpp"
 
@@ -263,7 +264,7 @@ std::optional<JpegPlanes> DecodeJpegPlanes(absl::string_view jpeg, int min_width
   for (int c = 1; c < 3; ++c) {  // 4:4:4, 4:2:2, 4:4:0, 4:1:1 chroma to 4:2:0's size
     if (planes[c].cols != cw || planes[c].rows != ch) {
       cv::Mat resampled;
-      cv::resize(planes[c], resampled, cv::Size(cw, ch), 0, 0, cv::INTER_AREA);
+      Resize(planes[c], resampled, cv::Size(cw, ch), cv::INTER_AREA);
       planes[c] = resampled;
     }
   }

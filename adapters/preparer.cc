@@ -7,8 +7,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "adapters/preparer.h"
 #include "adapters/recipe.h"
+#include "adapters/resize.h"
 #include "hbprep/color.h"
 #include "hbprep/status_macros.h"
 #include "opencv2/core.hpp"
@@ -58,7 +58,7 @@ absl::Status ApplyRecipe(Frame& frame, const InputDescriptor& input,
       const double scale = std::min(static_cast<double>(tw) / w, static_cast<double>(th) / h);
       const int nh = static_cast<int>(scale * h), nw = static_cast<int>(scale * w);
       cv::Mat scaled;
-      cv::resize(frame.bgr, scaled, cv::Size(nw, nh), 0, 0, cv::INTER_LINEAR);
+      Resize(frame.bgr, scaled, cv::Size(nw, nh), cv::INTER_LINEAR);
       const bool fractional_pad = step.pad_value != std::floor(step.pad_value);
       const int type = scaled.depth() == CV_32F || fractional_pad ? CV_32FC3 : CV_8UC3;
       if (scaled.type() != type) scaled.convertTo(scaled, type);
