@@ -1,0 +1,98 @@
+// hbprep_kernel_probe KERNEL IN.npy OUT.npy [ARG...]: runs one of the engine's image kernels
+// on an H x W x C array and writes its result, so that tests/reference/ can hold each kernel
+// against the library it reproduces (scikit-image, SciPy, Pillow, OpenCV) over many sizes
+// without going through a whole descriptor. A test tool: not installed.
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "hbprep/npy.h"
+#include "opencv2/core.hpp"
+
+namespace hbprep {
+namespace {
+
+using Args = std::vector<std::string>;
+// A kernel: the input as an H x W x C cv::Mat (CV_8U or CV_32F channels), its arguments,
+// the result to fill.
+using Kernel = std::function<absl::Status(const cv::Mat& in, const Args& args, cv::Mat& out)>;
+
+struct Row {
+  const char* name;
+  const char* usage;
+  Kernel run;
+};
+
+// One row per kernel.
+const Row kKernels[] = {
+    {"copy", "(no arguments)",
+     [](const cv::Mat& in, const Args&, cv::Mat& out) {
+       out = in.clone();
+       return absl::OkStatus();
+     }},
+};
+
+absl::StatusOr<cv::Mat> ReadImage(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return absl::NotFoundError("cannot read " + path);
+  std::stringstream bytes;
+  bytes << file.rdbuf();
+  absl::StatusOr<NpyArray> array = DecodeNpy(bytes.str(), path);
+  if (!array.ok()) return array.status();
+  if (array->shape.size() != 3 || (array->dtype != DType::kUint8 && array->dtype != DType::kFloat32)) {
+    return absl::InvalidArgumentError(path + ": needs an H x W x C uint8 or float32 array");
+  }
+  const int depth = array->dtype == DType::kUint8 ? CV_8U : CV_32F;
+  cv::Mat header(static_cast<int>(array->shape[0]), static_cast<int>(array->shape[1]),
+                 CV_MAKETYPE(depth, static_cast<int>(array->shape[2])), array->data.data());
+  return header.clone();
+}
+
+absl::Status WriteImage(const std::string& path, const cv::Mat& image) {
+  if (image.depth() != CV_8U && image.depth() != CV_32F) {
+    return absl::InternalError("the kernel's result is neither uint8 nor float32");
+  }
+  const cv::Mat dense = image.isContinuous() ? image : image.clone();
+  const std::vector<int64_t> shape = {dense.rows, dense.cols, dense.channels()};
+  const std::string npy = EncodeNpy(
+      dense.depth() == CV_8U ? DType::kUint8 : DType::kFloat32, shape,
+      {dense.data, dense.total() * dense.elemSize()});
+  std::ofstream file(path, std::ios::binary);
+  file.write(npy.data(), static_cast<std::streamsize>(npy.size()));
+  return file ? absl::OkStatus() : absl::InternalError("cannot write " + path);
+}
+
+int Main(int argc, char** argv) {
+  auto usage = [] {
+    std::fprintf(stderr, "usage: hbprep_kernel_probe KERNEL IN.npy OUT.npy [ARG...]\n");
+    for (const Row& row : kKernels) std::fprintf(stderr, "  %s %s\n", row.name, row.usage);
+    return 2;
+  };
+  if (argc < 4) return usage();
+  const Row* row = nullptr;
+  for (const Row& r : kKernels) {
+    if (std::strcmp(r.name, argv[1]) == 0) row = &r;
+  }
+  if (row == nullptr) return usage();
+  absl::StatusOr<cv::Mat> in = ReadImage(argv[2]);
+  cv::Mat out;
+  absl::Status status = in.status();
+  if (status.ok()) status = row->run(*in, Args(argv + 4, argv + argc), out);
+  if (status.ok()) status = WriteImage(argv[3], out);
+  if (!status.ok()) {
+    std::fprintf(stderr, "hbprep_kernel_probe: %s\n", status.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace hbprep
+
+int main(int argc, char** argv) { return hbprep::Main(argc, argv); }
