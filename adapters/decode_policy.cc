@@ -10,6 +10,7 @@
 #include "adapters/jpeg.h"
 #include "adapters/preparer.h"
 #include "adapters/recipe.h"
+#include "adapters/steps/step.h"
 #include "hbprep/status_macros.h"
 #include "opencv2/core.hpp"
 
@@ -26,21 +27,8 @@ cv::Size FastDecodeMinimum(const InputDescriptor& input, Target target,
     return {static_cast<int>(input.width()), static_cast<int>(input.height())};
   }
   const RecipeStep& first = input.recipe.front();
-  switch (first.kind) {
-    case RecipeStep::Kind::kShortSideResize:  // the short side at least the size
-      return {first.size[0], first.size[0]};
-    case RecipeStep::Kind::kResize:
-      return {first.size[1], first.size[0]};
-    case RecipeStep::Kind::kPadResize: {
-      const double scale =
-          std::min(static_cast<double>(first.size[1]) / static_cast<double>(header.width),
-                   static_cast<double>(first.size[0]) / static_cast<double>(header.height));
-      return {static_cast<int>(std::ceil(scale * header.width)),
-              static_cast<int>(std::ceil(scale * header.height))};
-    }
-    default:
-      return {0, 0};
-  }
+  return StepTypeOf(first.kind)
+      .decode_minimum(first, static_cast<int>(header.width), static_cast<int>(header.height));
 }
 
 }  // namespace
@@ -57,6 +45,14 @@ absl::StatusOr<Frame> Preparer::Load(const InputView& image, const InputDescript
   if (checked == nullptr) return absl::InternalError(absl::StrCat(image.what, ": no header"));
   const ImageHeader& header = *checked;  // limits checked; it says which decoder to use
   Frame frame;
+  if (input.read != ReadMode::kOpencv) {
+    // The float model's own read: never through fast decoding's planes.
+    HBPREP_ASSIGN_OR_RETURN(frame.bgr,
+                            DecodeForRead(BytesOf(image), header, input.read, image.what));
+    frame.unit_range = input.read == ReadMode::kSkimage;
+    frame.float32 = frame.unit_range;
+    return frame;
+  }
   if (header.format == "JPEG" &&
       options_.decode.value_or(descriptor_.decode) == DecodeMode::kFast) {
     const cv::Size minimum = FastDecodeMinimum(input, options_.target, header);

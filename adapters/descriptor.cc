@@ -1,7 +1,9 @@
 #include "hbprep/descriptor.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <tuple>
 #include <utility>
@@ -18,6 +20,7 @@
 #include "absl/strings/strip.h"
 #include "absl/types/span.h"
 #include "adapters/descriptor_names.h"
+#include "adapters/steps/step.h"
 #include "adapters/toolchain_rules.h"
 #include "adapters/utf8.h"
 #include "yaml-cpp/yaml.h"
@@ -704,7 +707,7 @@ void Parser::ParseHbprepSection(const YAML::Node& section) {
   const YAML::Node inputs = section["inputs"];
   if (inputs.IsDefined() && !inputs.IsNull()) {
     if (!inputs.IsMap()) {
-      Error("hbprep.inputs must be a map {input_name: {recipe, nv12_recipe, ddr_dtype}}");
+      Error("hbprep.inputs must be a map {input_name: {recipe, read, nv12_recipe, ddr_dtype}}");
     } else if (inputs_ok_) {
       for (const auto& item : inputs) {
         const std::string name = item.first.Scalar();
@@ -714,7 +717,7 @@ void Parser::ParseHbprepSection(const YAML::Node& section) {
           continue;
         }
         if (!item.second.IsMap()) {
-          InputError(*input, "hbprep.inputs entry must be a map {recipe, nv12_recipe, ddr_dtype}");
+          InputError(*input, "hbprep.inputs entry must be a map {recipe, read, nv12_recipe, ddr_dtype}");
           continue;
         }
         for (const auto& field : item.second) {
@@ -734,6 +737,14 @@ void Parser::ParseHbprepSection(const YAML::Node& section) {
                                                ToString(input->type_rt)));
               }
             }
+          } else if (key == "read") {
+            auto mode = Lookup(kReadModes, value);
+            if (!mode) {
+              InputError(*input, absl::StrCat("hbprep read '", value, "' is not one of ",
+                                              NamesOf(kReadModes)));
+            } else {
+              input->read = *mode;
+            }
           } else if (key == "ddr_dtype") {
             if (value != "int8" && value != "uint8") {
               InputError(*input,
@@ -748,7 +759,7 @@ void Parser::ParseHbprepSection(const YAML::Node& section) {
             }
           } else {
             InputError(*input, absl::StrCat("hbprep.inputs.", name, ".", key,
-                                            " is not one of recipe, nv12_recipe, ddr_dtype"));
+                                            " is not one of recipe, read, nv12_recipe, ddr_dtype"));
           }
         }
       }
@@ -797,6 +808,155 @@ void Parser::ParseRecipe(InputDescriptor& input, const YAML::Node& node) {
   CheckRecipeSize(input);
 }
 
+namespace {
+
+// A step's YAML arguments as its row asks for them (adapters/steps/step.h).
+class YamlStepArgs : public StepArgs {
+ public:
+  // `args`: the value after the step's name (undefined or null when there is none).
+  YamlStepArgs(const YAML::Node& args, std::function<void(const std::string&)> fail)
+      : args_(args), fail_(std::move(fail)) {
+    if (args_.IsMap()) {
+      for (const auto& field : args_) keys_.push_back({field.first.Scalar(), false});
+    }
+  }
+
+  void Size(SizeForm form, std::vector<int>* size, bool optional) override {
+    asked_size_ = true;
+    YAML::Node value;
+    if (args_.IsMap()) {
+      if (Consume("size")) value = args_["size"];
+    } else if (args_.IsDefined() && !args_.IsNull()) {
+      value = args_;
+      bare_used_ = true;
+    }
+    if (!value.IsDefined() || value.IsNull()) {
+      if (!optional) Fail("needs a size");
+      return;
+    }
+    const bool pair = form != SizeForm::kSquare;
+    if (value.IsSequence()) {
+      if (!pair || value.size() != 2) {
+        Fail(pair ? "size must be [height, width]" : "size must be one integer");
+        return;
+      }
+      size->assign(2, 0);
+      ReadInt(value[0], "height", 1, 65536, &(*size)[0]);
+      ReadInt(value[1], "width", 1, 65536, &(*size)[1]);
+      return;
+    }
+    size->assign(1, 0);
+    ReadInt(value, "size", 1, 65536, &(*size)[0]);
+    if (form == SizeForm::kPair) size->push_back((*size)[0]);
+  }
+
+  void Int(absl::string_view key, int lo, int hi, int* out, bool required) override {
+    if (!Consume(key)) {
+      if (required) Fail(absl::StrCat("needs ", key));
+      return;
+    }
+    ReadInt(args_[std::string(key)], key, lo, hi, out);
+  }
+
+  void Number(absl::string_view key, double lo, double hi, double* out) override {
+    if (!Consume(key)) return;
+    const YAML::Node value = args_[std::string(key)];
+    const std::string text = value.IsScalar() ? value.Scalar() : "";
+    double parsed = 0;
+    if (!value.IsScalar() || !absl::SimpleAtod(text, &parsed) || !(parsed >= lo) ||
+        !(parsed <= hi)) {
+      Fail(absl::StrCat(key, " must be a number from ", lo, " to ", hi, ", got '", text, "'"));
+      return;
+    }
+    *out = parsed;
+  }
+
+  void Choice(absl::string_view key, absl::Span<const absl::string_view> names, int* out,
+              bool required) override {
+    if (!Consume(key)) {
+      if (required) Fail(absl::StrCat("needs ", key, " (", absl::StrJoin(names, ", "), ")"));
+      return;
+    }
+    const YAML::Node value = args_[std::string(key)];
+    const std::string text = value.IsScalar() ? value.Scalar() : "";
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (absl::EqualsIgnoreCase(names[i], text)) {
+        *out = static_cast<int>(i);
+        return;
+      }
+    }
+    Fail(absl::StrCat(key, " '", text, "' is not one of ", absl::StrJoin(names, ", ")));
+  }
+
+  void Interpolation(absl::Span<const ::hbprep::Interpolation> allowed,
+                     ::hbprep::Interpolation* out) override {
+    if (!Consume("interpolation")) return;
+    const YAML::Node value = args_["interpolation"];
+    const std::string text = value.IsScalar() ? value.Scalar() : "";
+    auto interpolation = Lookup(kInterpolations, text);
+    if (!interpolation ||
+        std::find(allowed.begin(), allowed.end(), *interpolation) == allowed.end()) {
+      Fail(absl::StrCat("interpolation '", text, "' is not one of ",
+                        absl::StrJoin(allowed, ", ", [](std::string* o, ::hbprep::Interpolation i) {
+                          absl::StrAppend(o, ToString(i));
+                        })));
+      return;
+    }
+    *out = *interpolation;
+  }
+
+  void None() override {
+    if (args_.IsDefined() && !args_.IsNull() && !(args_.IsMap() && args_.size() == 0)) {
+      Fail("takes no arguments");
+    }
+    bare_used_ = true;
+  }
+
+  void Fail(absl::string_view message) override {
+    ok_ = false;
+    fail_(std::string(message));
+  }
+
+  // After the row's parse: the keys it did not ask for, a bare value it does not take.
+  bool Finish() {
+    for (const auto& [key, used] : keys_) {
+      if (!used) Fail(absl::StrCat("'", key, "' is not an argument of this step"));
+    }
+    if (!args_.IsMap() && args_.IsDefined() && !args_.IsNull() && !bare_used_) {
+      Fail("takes {key: value} arguments");
+    }
+    return ok_;
+  }
+
+ private:
+  bool Consume(absl::string_view key) {
+    for (auto& [name, used] : keys_) {
+      if (name == key) {
+        used = true;
+        return true;
+      }
+    }
+    return false;
+  }
+  void ReadInt(const YAML::Node& value, absl::string_view what, int lo, int hi, int* out) {
+    int parsed = 0;
+    if (!value.IsScalar() || !absl::SimpleAtoi(value.Scalar(), &parsed) || parsed < lo ||
+        parsed > hi) {
+      Fail(absl::StrCat(what, " must be an integer from ", lo, " to ", hi, ", got '",
+                        value.IsScalar() ? value.Scalar() : "(not a number)", "'"));
+      return;
+    }
+    *out = parsed;
+  }
+
+  const YAML::Node args_;
+  std::function<void(const std::string&)> fail_;
+  std::vector<std::pair<std::string, bool>> keys_;  // a map's keys, and whether asked for
+  bool asked_size_ = false, bare_used_ = false, ok_ = true;
+};
+
+}  // namespace
+
 std::optional<RecipeStep> Parser::ParseStep(const InputDescriptor& input, int index,
                                             const YAML::Node& node) {
   std::string name;
@@ -812,136 +972,40 @@ std::optional<RecipeStep> Parser::ParseStep(const InputDescriptor& input, int in
                                       index));
     return std::nullopt;
   }
-  auto kind = Lookup(kStepKinds, name);
-  if (!kind) {
+  const StepType* row = FindStepType(name);
+  if (row == nullptr) {
     InputError(input, absl::StrFormat("hbprep recipe step %d '%s' is not one of %s", index, name,
-                                      NamesOf(kStepKinds)));
+                                      StepNames()));
     return std::nullopt;
   }
   RecipeStep step;
-  step.kind = *kind;
-  const std::string where = absl::StrFormat("hbprep recipe step %d (%s)", index, ToString(*kind));
-  bool ok = true;
-  auto fail = [&](const std::string& message) {
+  step.kind = row->kind;
+  const std::string where = absl::StrFormat("hbprep recipe step %d (%s)", index, row->name);
+  YamlStepArgs reader(args, [&](const std::string& message) {
     InputError(input, absl::StrCat(where, ": ", message));
-    ok = false;
-  };
-  auto read_int = [&](const YAML::Node& value, const char* what, int* out) {
-    int parsed = 0;
-    if (!value.IsScalar() || !absl::SimpleAtoi(value.Scalar(), &parsed) || parsed <= 0 ||
-        parsed > 65536) {
-      fail(absl::StrCat(what, " must be an integer from 1 to 65536, got '",
-                        value.IsScalar() ? value.Scalar() : "(not a number)", "'"));
-      return;
-    }
-    *out = parsed;
-  };
-  // `size` is a single integer (square) or [h, w], depending on the step.
-  const bool two_sizes =
-      *kind == RecipeStep::Kind::kResize || *kind == RecipeStep::Kind::kPadResize;
-  auto read_size = [&](const YAML::Node& value) {
-    if (value.IsSequence()) {
-      if (!two_sizes || value.size() != 2) {
-        fail(two_sizes ? "size must be [height, width]" : "size must be one integer");
-        return;
-      }
-      step.size.assign(2, 0);
-      read_int(value[0], "height", &step.size[0]);
-      read_int(value[1], "width", &step.size[1]);
-    } else {
-      step.size.assign(1, 0);
-      read_int(value, "size", &step.size[0]);
-      if (two_sizes) step.size.push_back(step.size[0]);
-    }
-  };
-  if (*kind == RecipeStep::Kind::kLongSideCrop) {
-    if (args.IsDefined() && !args.IsNull() && !(args.IsMap() && args.size() == 0)) {
-      fail("takes no arguments");
-    }
-    return ok ? std::optional<RecipeStep>(step) : std::nullopt;
-  }
-  if (!args.IsDefined() || args.IsNull()) {
-    fail("needs a size");
-    return std::nullopt;
-  }
-  if (!args.IsMap()) {
-    read_size(args);
-  } else {
-    for (const auto& field : args) {
-      const std::string key = field.first.Scalar();
-      const YAML::Node& value = field.second;
-      const std::string text = value.IsScalar() ? value.Scalar() : "";
-      if (key == "size") {
-        read_size(value);
-      } else if (key == "interpolation" && (*kind == RecipeStep::Kind::kShortSideResize ||
-                                            *kind == RecipeStep::Kind::kResize)) {
-        auto interpolation = Lookup(kInterpolations, text);
-        if (!interpolation) {
-          fail(absl::StrCat("interpolation '", text, "' is not one of ", NamesOf(kInterpolations)));
-        } else {
-          step.interpolation = *interpolation;
-        }
-      } else if (key == "pad_value" && *kind == RecipeStep::Kind::kPadResize) {
-        if (!value.IsScalar() || !absl::SimpleAtod(text, &step.pad_value) || step.pad_value < 0 ||
-            step.pad_value > 255) {
-          fail(absl::StrCat("pad_value must be a number from 0 to 255, got '", text, "'"));
-        }
-      } else if (key == "pad_position" && *kind == RecipeStep::Kind::kPadResize) {
-        if (text == "boundary") {
-          step.pad_centered = true;
-        } else if (text == "top_left") {
-          step.pad_centered = false;
-        } else {
-          fail(absl::StrCat("pad_position '", text, "' is not one of boundary, top_left"));
-        }
-      } else if (key == "padding" && *kind == RecipeStep::Kind::kPaddedCenterCrop) {
-        int padding = 0;
-        if (!value.IsScalar() || !absl::SimpleAtoi(text, &padding) || padding < 0 ||
-            padding > 65536) {
-          fail(absl::StrCat("padding must be an integer from 0 to 65536, got '", text, "'"));
-        } else {
-          step.padding = padding;
-        }
-      } else {
-        fail(absl::StrCat("'", key, "' is not an argument of this step"));
-      }
-    }
-    if (ok && step.size.empty()) fail("needs a size");
-  }
-  return ok ? std::optional<RecipeStep>(step) : std::nullopt;
+  });
+  row->parse(reader, step);
+  if (!reader.Finish()) return std::nullopt;
+  return step;
 }
 
 void Parser::CheckRecipeSize(InputDescriptor& input) {
   if (input.recipe.empty() || input.shape.size() != 4) return;
   // Follow the output size through the steps while it does not depend on the image.
-  std::optional<std::pair<int64_t, int64_t>> size;  // h, w
+  std::optional<cv::Size> size;
   for (const RecipeStep& step : input.recipe) {
-    switch (step.kind) {
-      case RecipeStep::Kind::kCenterCrop:
-        size = std::make_pair<int64_t, int64_t>(step.size[0], step.size[0]);
-        break;
-      case RecipeStep::Kind::kResize:
-      case RecipeStep::Kind::kPadResize:
-        size = std::make_pair<int64_t, int64_t>(step.size[0], step.size[1]);
-        break;
-      case RecipeStep::Kind::kShortSideResize:
-      case RecipeStep::Kind::kPaddedCenterCrop:
-      case RecipeStep::Kind::kLongSideCrop:
-        size.reset();
-        break;
-    }
+    size = StepTypeOf(step.kind).fixed_size(step, size);
   }
   if (!size) {
     InputWarn(input, absl::StrFormat("hbprep recipe ends with a size that depends on the image; "
                                      "hbprep resizes its result to %dx%d (linear)",
                                      input.height(), input.width()));
-  } else if (size->first != input.height() || size->second != input.width()) {
+  } else if (size->height != input.height() || size->width != input.width()) {
     InputError(input, absl::StrFormat("hbprep recipe produces %dx%d but input_shape %s needs %dx%d",
-                                      size->first, size->second, ShapeText(input.shape),
+                                      size->height, size->width, ShapeText(input.shape),
                                       input.height(), input.width()));
   }
 }
-
 
 absl::StatusOr<Descriptor> Parser::Run(absl::string_view text, std::vector<std::string>* warnings) {
   // YAML is UTF-8 text; names and values end up in JSON documents, which must be too.
@@ -1017,7 +1081,8 @@ std::optional<DecodeMode> ParseDecodeMode(absl::string_view name) {
 absl::string_view ToString(Interpolation interpolation) {
   return NameOf(kInterpolations, interpolation);
 }
-absl::string_view ToString(RecipeStep::Kind kind) { return NameOf(kStepKinds, kind); }
+absl::string_view ToString(ReadMode mode) { return NameOf(kReadModes, mode); }
+absl::string_view ToString(ResizeMode mode) { return NameOf(kResizeModes, mode); }
 
 int64_t InputDescriptor::height() const {
   return *layout_train == Layout::kNCHW ? shape[2] : shape[1];

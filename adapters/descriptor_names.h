@@ -55,13 +55,10 @@ inline constexpr Named<Interpolation> kInterpolations[] = {{"linear", Interpolat
                                                     {"cubic", Interpolation::kCubic},
                                                     {"nearest", Interpolation::kNearest},
                                                     {"area", Interpolation::kArea}};
-inline constexpr Named<RecipeStep::Kind> kStepKinds[] = {
-    {"ShortSideResize", RecipeStep::Kind::kShortSideResize},
-    {"CenterCrop", RecipeStep::Kind::kCenterCrop},
-    {"Resize", RecipeStep::Kind::kResize},
-    {"PadResize", RecipeStep::Kind::kPadResize},
-    {"PaddedCenterCrop", RecipeStep::Kind::kPaddedCenterCrop},
-    {"LongSideCrop", RecipeStep::Kind::kLongSideCrop}};
+inline constexpr Named<ReadMode> kReadModes[] = {
+    {"opencv", ReadMode::kOpencv}, {"skimage", ReadMode::kSkimage}, {"pil", ReadMode::kPil}};
+inline constexpr Named<ResizeMode> kResizeModes[] = {{"opencv", ResizeMode::kOpencv},
+                                              {"skimage", ResizeMode::kSkimage}};
 
 template <typename E, size_t N>
 std::optional<E> Lookup(const Named<E> (&table)[N], absl::string_view name) {

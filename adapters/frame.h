@@ -34,6 +34,9 @@ struct Frame {
   // any recipe step or resize (each ends in astype(np.float32)), false for decoded pixels.
   // It decides the precision of the "auto" NV12 formula.
   bool float32 = false;
+  // Whether the data is a skimage read's: RGB floats in [0, 1], scaled back by 255 after the
+  // recipe (ApplyRecipe), as the samples' ScaleTransformer(255) does.
+  bool unit_range = false;
 
   int width() const { return nv12 ? y.cols : bgr.cols; }
   int height() const { return nv12 ? y.rows : bgr.rows; }

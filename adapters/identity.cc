@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "adapters/steps/step.h"
 #include "hbprep/compiled_model.h"
 #include "nlohmann/json.hpp"
 
@@ -14,22 +15,7 @@ namespace {
 
 nlohmann::json CanonicalStep(const RecipeStep& step) {
   nlohmann::json out = {{"step", ToString(step.kind)}, {"size", step.size}};
-  switch (step.kind) {
-    case RecipeStep::Kind::kShortSideResize:
-    case RecipeStep::Kind::kResize:
-      out["interpolation"] = ToString(step.interpolation);
-      break;
-    case RecipeStep::Kind::kPadResize:
-      out["pad_value"] = step.pad_value;
-      out["pad_position"] = step.pad_centered ? "boundary" : "top_left";
-      break;
-    case RecipeStep::Kind::kPaddedCenterCrop:
-      out["padding"] = step.padding;
-      break;
-    case RecipeStep::Kind::kCenterCrop:
-    case RecipeStep::Kind::kLongSideCrop:
-      break;
-  }
+  StepTypeOf(step.kind).canonical(step, out);
   return out;
 }
 
@@ -56,6 +42,7 @@ std::string CanonicalForm(const Descriptor& descriptor) {
       in["range"] = ToString(input.range);
       in["nv12_recipe"] = ToString(input.nv12_recipe);
     }
+    if (input.read != ReadMode::kOpencv) in["read"] = ToString(input.read);
     if (input.source == InputSource::kDdr && input.is_image()) in["ddr_signed"] = input.ddr_signed;
     nlohmann::json recipe = nlohmann::json::array();
     for (const RecipeStep& step : input.recipe) recipe.push_back(CanonicalStep(step));

@@ -6,6 +6,7 @@
 #include "adapters/jpeg.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
+#include "opencv2/imgproc.hpp"
 
 namespace hbprep {
 namespace {
@@ -224,6 +225,97 @@ absl::StatusOr<cv::Mat> DecodeCheckedImage(absl::string_view bytes, const ImageH
                                      "cv2.imread does"));
   }
   return image;
+}
+
+absl::StatusOr<cv::Mat> DecodeForRead(absl::string_view bytes, const ImageHeader& header,
+                                      ReadMode mode, absl::string_view what) {
+  const bool pil = mode == ReadMode::kPil;
+  const absl::string_view name = pil ? "pil" : "skimage";
+  cv::Mat image;
+  if (header.format == "JPEG") {
+    // 8-bit grey or colour; the skimage read rotates by EXIF as cv2.imread does, the pil
+    // read does not.
+    if (std::optional<cv::Mat> bgr = DecodeJpegBgr(bytes)) image = *std::move(bgr);
+  }
+  try {
+    const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
+    if (image.empty() && header.format == "JPEG") {
+      image = cv::imdecode(raw, pil ? cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION
+                                    : cv::IMREAD_COLOR);
+    } else if (image.empty()) {
+      image = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
+    }
+  } catch (const cv::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": ", header.format, " cannot be decoded: ", e.err));
+  }
+  if (image.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": ", header.format, " cannot be decoded (corrupt or truncated)"));
+  }
+  // PNG's IHDR colour type (byte 25): 3 is a palette image.
+  const bool palette = header.format == "PNG" && bytes.size() > 25 && bytes[25] == 3;
+  if (pil && palette) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": a palette PNG read as pil gives its palette indices, not colours; convert it to "
+              "RGB or read it as opencv"));
+  }
+  if (image.channels() == 2 || image.channels() == 4) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": an image with alpha read as ", name,
+        " has 4 channels, which the sample's transformers do not take; drop the alpha or read "
+        "it as opencv"));
+  }
+  const bool grey = image.channels() == 1;
+  if (image.depth() == CV_16U) {
+    if (grey && (pil || header.format != "PNG")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": a 16-bit grey ", header.format, " read as ", name, " is not reproduced (",
+          pil ? "numpy keeps the low byte" : "only 16-bit grey PNG is", "); read it as opencv"));
+    }
+    if (!grey && header.format != "PNG") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": a 16-bit colour ", header.format, " read as ", name,
+          " is not reproduced; read it as opencv"));
+    }
+  } else if (image.depth() != CV_8U) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": ", header.format, " samples of ",
+                                                   image.elemSize1() * 8, " bits read as ", name,
+                                                   " are not reproduced; read it as opencv"));
+  }
+  if (!pil && grey && image.depth() == CV_16U) {
+    cv::Mat unit(image.rows, image.cols, CV_32FC3);
+    for (int r = 0; r < image.rows; ++r) {
+      const uint16_t* s = image.ptr<uint16_t>(r);
+      float* d = unit.ptr<float>(r);
+      for (int c = 0; c < image.cols; ++c) {
+        d[3 * c] = d[3 * c + 1] = d[3 * c + 2] = static_cast<float>(s[c] / 65535.0);
+      }
+    }
+    return unit;
+  }
+  if (image.depth() == CV_16U) {  // colour PNG: Pillow's 8 bits, the high byte
+    cv::Mat high(image.rows, image.cols, CV_8UC3);
+    for (int r = 0; r < image.rows; ++r) {
+      const uint16_t* s = image.ptr<uint16_t>(r);
+      uint8_t* d = high.ptr<uint8_t>(r);
+      for (int i = 0; i < image.cols * 3; ++i) d[i] = static_cast<uint8_t>(s[i] >> 8);
+    }
+    image = high;
+  } else if (grey) {
+    cv::Mat bgr;
+    cv::cvtColor(image, bgr, cv::COLOR_GRAY2BGR);
+    image = bgr;
+  }
+  if (pil) return image;
+  // img_as_float: uint8 * (1 / 255) in float64, then astype(np.float32).
+  cv::Mat unit(image.rows, image.cols, CV_32FC3);
+  for (int r = 0; r < image.rows; ++r) {
+    const uint8_t* s = image.ptr<uint8_t>(r);
+    float* d = unit.ptr<float>(r);
+    for (int i = 0; i < image.cols * 3; ++i) d[i] = static_cast<float>(s[i] * (1.0 / 255.0));
+  }
+  return unit;
 }
 
 }  // namespace hbprep

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "hbprep/descriptor.h"
 #include "opencv2/core/mat.hpp"
 
 namespace hbprep {
@@ -47,6 +48,19 @@ absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, const DecodeLimits&
 absl::StatusOr<cv::Mat> DecodeCheckedImage(absl::string_view bytes, const ImageHeader& header,
                                            absl::string_view what,
                                            std::vector<std::string>* warnings);
+
+// The image as a read mode other than opencv gives it to the float model's pipeline (see
+// ReadMode), for bytes whose header CheckImageHeader has returned:
+//  - kPil, Horizon's loader np.array(Image.open(p)) (no EXIF rotation; grey replicated to
+//    three channels as the loaders do): 8-bit BGR. Palette PNGs (their indices), alpha and
+//    16-bit grey images (wrapped to their low byte) are INVALID_ARGUMENT naming the file.
+//  - kSkimage, img_as_float(skimage.io.imread(p)).astype(np.float32) through imageio's
+//    Pillow reader (EXIF orientation applied, as imageio rotates JPEGs; grey replicated):
+//    CV_32FC3 BGR in [0, 1]: 8-bit samples * (1 / 255), 16-bit grey PNG samples / 65535
+//    (16-bit colour PNGs Pillow reads as 8-bit, their high byte). Alpha and other 16-bit
+//    images are INVALID_ARGUMENT.
+absl::StatusOr<cv::Mat> DecodeForRead(absl::string_view bytes, const ImageHeader& header,
+                                      ReadMode mode, absl::string_view what);
 
 }  // namespace hbprep
 

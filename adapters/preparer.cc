@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "adapters/recipe.h"
 #include "adapters/resize.h"
+#include "adapters/steps/step.h"
 #include "hbprep/color.h"
 #include "hbprep/status_macros.h"
 #include "opencv2/core.hpp"
@@ -45,47 +46,24 @@ absl::Status ApplyRecipe(Frame& frame, const InputDescriptor& input,
     frame.float32 = frame.float32 || !input.recipe.empty() || !model_size;
     return ApplyRecipePlanar(frame, input, what);
   }
-  auto to_float = [&frame] {
-    if (!frame.nv12 && frame.bgr.depth() != CV_32F) frame.bgr.convertTo(frame.bgr, CV_32F);
-  };
   for (const RecipeStep& step : input.recipe) {
     if (check_continue) HBPREP_RETURN_IF_ERROR(check_continue());
-    const int h = frame.height(), w = frame.width();
-    if (step.kind == RecipeStep::Kind::kPadResize) {
-      frame.ToBgr();
-      if (frame.float32) to_float();
-      const int th = step.size[0], tw = step.size[1];
-      const double scale = std::min(static_cast<double>(tw) / w, static_cast<double>(th) / h);
-      const int nh = static_cast<int>(scale * h), nw = static_cast<int>(scale * w);
-      cv::Mat scaled;
-      Resize(frame.bgr, scaled, cv::Size(nw, nh), cv::INTER_LINEAR);
-      const bool fractional_pad = step.pad_value != std::floor(step.pad_value);
-      const int type = scaled.depth() == CV_32F || fractional_pad ? CV_32FC3 : CV_8UC3;
-      if (scaled.type() != type) scaled.convertTo(scaled, type);
-      cv::Mat canvas(th, tw, type, cv::Scalar::all(static_cast<float>(step.pad_value)));
-      const int top = step.pad_centered ? (th - nh) / 2 : 0;
-      const int left = step.pad_centered ? (tw - nw) / 2 : 0;
-      scaled.copyTo(canvas(cv::Rect(left, top, nw, nh)));
-      frame.bgr = canvas;
-      frame.float32 = true;
-      continue;
-    }
-    const StepGeometry g = Geometry(step, w, h);
-    if (g.crop) {
-      HBPREP_RETURN_IF_ERROR(CheckCrop({w, h}, *g.crop, g.crop_step, what));
-      frame.Crop(*g.crop);
-    } else {
-      if (frame.float32 && g.interpolation != cv::INTER_NEAREST) to_float();
-      frame.Resize(g.size->height, g.size->width, g.interpolation);
-    }
-    frame.float32 = true;
+    HBPREP_RETURN_IF_ERROR(StepTypeOf(step.kind).run(step, frame, what));
   }
   if (check_continue) HBPREP_RETURN_IF_ERROR(check_continue());
   if (frame.width() != input.width() || frame.height() != input.height()) {
-    if (frame.float32) to_float();
+    if (frame.float32 && !frame.nv12 && frame.bgr.depth() != CV_32F) {
+      frame.bgr.convertTo(frame.bgr, CV_32F);
+    }
     frame.Resize(static_cast<int>(input.height()), static_cast<int>(input.width()),
                  cv::INTER_LINEAR);
     frame.float32 = true;
+  }
+  if (frame.unit_range) {
+    // The samples' ScaleTransformer(255) after a skimage read: float32 data * 255.
+    frame.ToBgr();
+    frame.bgr.convertTo(frame.bgr, CV_32F, 255.0);
+    frame.unit_range = false;
   }
   return absl::OkStatus();
 }

@@ -1,10 +1,12 @@
-// The geometry of the float model's resize/crop recipe (the `hbprep.inputs.<name>.recipe`
-// steps): what each step does to an image's size, the steps composed into one window, and
-// every size a request's images will take, for the limits (before any pixel is decoded).
+// The geometry of the float model's recipe (the `hbprep.inputs.<name>.recipe` steps, whose
+// rows in adapters/steps/ say what each does): the steps composed into one window, every
+// size a request's images will take, for the limits (before any pixel is decoded), and where
+// the tensor's pixels come from.
 // Internal to the engine: exposes OpenCV's geometry types.
 #ifndef HBPREP_ADAPTERS_RECIPE_H_
 #define HBPREP_ADAPTERS_RECIPE_H_
 
+#include <cstdint>
 #include <optional>
 #include <vector>
 
@@ -23,17 +25,8 @@ int CvInterpolation(Interpolation interpolation);
 absl::Status CheckCrop(const cv::Size& image, const cv::Rect& rect, absl::string_view step,
                        absl::string_view what);
 
-// What one geometric step does to a w x h image: a resize to `size`, or a `crop`. PadResize
-// is neither (it needs the pixels; the engine does it).
-struct StepGeometry {
-  std::optional<cv::Size> size;
-  int interpolation = 1;  // cv::INTER_LINEAR
-  std::optional<cv::Rect> crop;
-  const char* crop_step = nullptr;
-};
-StepGeometry Geometry(const RecipeStep& step, int w, int h);
-
-// The recipe's resizes and crops (no PadResize) composed on a width x height image.
+// The recipe's resizes and crops (steps whose StepShape is kResize or kCrop) composed on a
+// width x height image.
 struct ComposedRecipe {
   cv::Rect2d window;     // what the result shows of the image, in its pixels (fractional)
   int interpolation = 1;  // the last resize's (cv::INTER_LINEAR)
@@ -44,7 +37,8 @@ struct ComposedRecipe {
 absl::StatusOr<ComposedRecipe> ComposeRecipe(const InputDescriptor& input, int width,
                                              int height, absl::string_view what);
 
-// Whether the recipe is resizes and crops only, which ComposeRecipe composes.
+// Whether the recipe is resizes and crops only (StepShape kResize, kCrop), which
+// ComposeRecipe composes.
 bool CanScaleOnce(const InputDescriptor& input);
 
 // Whether NV12 planes can be scaled once through the composed window: resizes and crops,
@@ -55,6 +49,7 @@ bool CanScalePlanar(const InputDescriptor& input);
 // One step of an image through the recipe: its size before and after.
 struct StepSize {
   cv::Size in, out;
+  int64_t scratch_pixels = 0;  // StepShape::scratch_pixels
 };
 
 // The sizes a width x height image takes through the recipe, step by step, ending with the

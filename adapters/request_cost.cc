@@ -145,13 +145,12 @@ absl::Status CheckRequest(const Descriptor& descriptor, const Plan& plan,
           const int64_t in = SizeMul(step.in.width, step.in.height);
           const int64_t out_pixels = SizeMul(step.out.width, step.out.height);
           cost.recipe_pixels = SizeAdd(cost.recipe_pixels, SizeAdd(in, out_pixels));
-          // Source and result (PadResize: its scaled image and its canvas), 3 bytes a pixel for
-          // the first step's 8-bit data, 12 after it (the transformers' float32 data).
-          const bool pads =
-              s < input.recipe.size() && input.recipe[s].kind == RecipeStep::Kind::kPadResize;
-          largest_step =
-              std::max(largest_step,
-                       SizeMul(SizeAdd(in, SizeMul(out_pixels, pads ? 2 : 1)), s == 0 ? 3 : 12));
+          // Source, result and what the step holds besides (StepShape::scratch_pixels), 3
+          // bytes a pixel for the first step's 8-bit data, 12 after it (the transformers'
+          // float32 data).
+          largest_step = std::max(
+              largest_step,
+              SizeMul(SizeAdd(SizeAdd(in, out_pixels), step.scratch_pixels), s == 0 ? 3 : 12));
         }
         transient = SizeAdd(transient, largest_step);
         part = OutputPartBytes(input, options.target, input.width(), input.height(),

@@ -51,6 +51,16 @@ enum class Interpolation { kLinear, kCubic, kNearest, kArea };
 // reduced in the DCT domain when the recipe's first resize is much smaller, never through
 // BGR; close to exact, not equal (other formats decode as in kExact).
 enum class DecodeMode { kExact, kFast };
+// How the float model's data pipeline reads an image file (`hbprep.inputs.<name>.read`, the
+// sample dataset's read mode). kOpencv: cv2.imread (BGR uint8, EXIF orientation applied).
+// kSkimage: skimage.img_as_float(skimage.io.imread(path)).astype(np.float32), RGB in [0, 1]
+// (the recipe then runs on those floats and its result is scaled back by 255 in float32, the
+// samples' ScaleTransformer(255)). kPil: np.array(Image.open(path).convert('RGB')), uint8
+// RGB without EXIF rotation. They differ on 16-bit, grey and alpha images (README).
+enum class ReadMode { kOpencv, kSkimage, kPil };
+// ResizeTransformer's modes: cv2.resize (kOpencv) or its min/max-normalised
+// skimage.transform.resize (kSkimage, the transformer's default).
+enum class ResizeMode { kOpencv, kSkimage };
 
 absl::string_view ToString(ImageType type);
 absl::string_view ToString(Layout layout);
@@ -63,24 +73,38 @@ std::optional<Nv12Recipe> ParseNv12Recipe(absl::string_view name);  // "auto", "
 absl::string_view ToString(DecodeMode mode);
 std::optional<DecodeMode> ParseDecodeMode(absl::string_view name);  // "exact", "fast"
 absl::string_view ToString(Interpolation interpolation);
+absl::string_view ToString(ReadMode mode);
+absl::string_view ToString(ResizeMode mode);
 
-// One geometric step of the float model's recipe, named after the toolchain's transformers
-// (horizon_tc_ui.data.transformer). Sizes are in pixels.
+// One step of the float model's recipe, named after the toolchain's transformer without
+// "Transformer" (horizon_tc_ui.data.transformer) and taking its constructor's arguments.
+// Sizes are in pixels. adapters/steps/ holds one file per step; README lists them.
 struct RecipeStep {
   enum class Kind {
     kShortSideResize,   // short side -> size[0]; long side = int(short * long / short_side)
     kCenterCrop,        // size[0] x size[0] from the centre
-    kResize,            // to size[0] (h) x size[1] (w)
+    kResize,            // to size[0] (h) x size[1] (w), by `mode`
     kPadResize,         // keep aspect into size[0] x size[1], pad with pad_value
     kPaddedCenterCrop,  // side = int(size / (size + padding) * min(h, w)), centred
     kLongSideCrop,      // crop the long side to the short one, centred (square)
+    kPilResize,         // Pillow: short side -> size[0] (one size) or to size[0] x size[1]
+    kPilCenterCrop,     // Pillow's crop of size[0] x size[1] with round()ed offsets
+    kWarpAffine,        // cv2.warpAffine to size[0] x size[1], scale by max(h, w) (centernet)
+    kPad,               // long side -> size[0] (round), zero-pad to a multiple of size_divisor
+    kShortLongResize,   // short side -> size[0] unless the long side passes size[1]
+    kYuv,               // YUVTransformer: video-range I420, chroma repeated (YUV444 data)
   };
   Kind kind;
   std::vector<int> size;  // see Kind
   Interpolation interpolation = Interpolation::kLinear;
-  double pad_value = 127.0;  // kPadResize
-  bool pad_centered = true;  // kPadResize: `boundary` (true) or `top_left`
-  int padding = 32;          // kPaddedCenterCrop
+  ResizeMode mode = ResizeMode::kOpencv;  // kResize
+  int order = 1;                          // kResize in skimage mode: spline order 0..3
+  double pad_value = 127.0;               // kPadResize
+  bool pad_centered = true;               // kPadResize: `boundary` (true) or `top_left`
+  int padding = 32;                       // kPaddedCenterCrop
+  double scale = 1.0;                     // kWarpAffine
+  int size_divisor = 128;                 // kPad
+  bool rgb = true;                        // kYuv: color_sequence RGB (true) or BGR
 };
 absl::string_view ToString(RecipeStep::Kind kind);
 
@@ -104,6 +128,7 @@ struct InputDescriptor {
   // From the `hbprep:` section.
   std::vector<RecipeStep> recipe;  // empty: resize to H x W (contracts: default recipe)
   Nv12Recipe nv12_recipe = Nv12Recipe::kAuto;
+  ReadMode read = ReadMode::kOpencv;  // how encoded images are read (ReadMode)
   // Board dtype of ddr image inputs: int8 holding pixel - 128 (the default on J6 for
   // rgb/bgr/yuv444 and on OE 1.x for every ddr image), or uint8.
   bool ddr_signed = false;

@@ -224,7 +224,8 @@ inline const std::vector<ErrorCase>& DescriptorErrorCases() {
        Yaml("nash-e", kRgbNv12,
             "hbprep:\n  inputs:\n    data:\n      recipe:\n        - RandomCrop: 224\n"),
        {"m.yaml: input 'data': hbprep recipe step 1 'RandomCrop' is not one of ShortSideResize, "
-        "CenterCrop, Resize, PadResize, PaddedCenterCrop, LongSideCrop"}},
+        "CenterCrop, Resize, PadResize, PaddedCenterCrop, LongSideCrop, PILCenterCrop, "
+        "WarpAffine, Pad, ShortLongResize"}},
       {"RecipeBadArguments",
        Yaml("nash-e", kRgbNv12,
             "hbprep:\n  inputs:\n    data:\n      recipe:\n"
@@ -241,7 +242,7 @@ inline const std::vector<ErrorCase>& DescriptorErrorCases() {
             "    img:\n      nv12_recipe: calc\n"),
        {"m.yaml: hbprep.nv12_recipie is not a key of the hbprep section (nv12_recipe, decode, "
         "inputs)",
-        "m.yaml: input 'data': hbprep.inputs.data.dtype is not one of recipe, nv12_recipe, "
+        "m.yaml: input 'data': hbprep.inputs.data.dtype is not one of recipe, read, nv12_recipe, "
         "ddr_dtype",
         "m.yaml: hbprep.inputs names 'img', which is not in input_name"}},
       {"HbprepBadValues",
