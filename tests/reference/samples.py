@@ -4,9 +4,12 @@
 What Horizon's `horizon_model_convert_sample` (OE 1.x; the D-Robotics RDK copies are the same
 files) and horizon_tc_ui's `hb_eval_preprocess` compute for each sample model, from the image
 file to (a) the calibration data `data_preprocess.py` writes and (b) the board input of
-`infer_transformers()`. Written here from the facts recorded in /work/notes/samples.md (which
-names the Horizon files), with the same libraries and dtypes: OpenCV, numpy, scikit-image's
-`resize`, SciPy (through scikit-image), Pillow. Our own code: one function per sample and stage.
+`infer_transformers()`. Sources of the facts: the OE 1.x sample tree (public mirror
+Lin-lucky/intron_horizon_ai_toolchain, ddk/samples/ai_toolchain/horizon_model_convert_sample:
+each sample's mapper/preprocess.py, 02_preprocess.sh and yaml, and 01_common/python/data's
+transformer.py, dataset.py, dataloader.py) and horizon_tc_ui's data/ and eval_preprocess/ (J6
+OE 3.0.31 copy). Written with the same libraries and dtypes: OpenCV, numpy, scikit-image's
+`resize`, SciPy, Pillow. Our own code: one function per sample and stage.
 
 Conventions
 - Images are read by one of three read modes (`read_opencv`, `read_skimage`, `read_pil`).
