@@ -19,6 +19,7 @@ extern const StepType kPilCenterCropStep;     // pil_center_crop.cc
 extern const StepType kWarpAffineStep;        // warp_affine.cc
 extern const StepType kPadStep;               // pad.cc
 extern const StepType kShortLongResizeStep;   // short_long_resize.cc
+extern const StepType kSwapRbStep;            // swap_rb.cc
 
 // A resize or crop shape (StepShape::Kind kResize or kCrop) run on the frame: crops checked
 // against the image (INVALID_ARGUMENT naming the step), NV12 frames kept planar, and the

@@ -73,7 +73,7 @@ namespace {
 const StepType* const kStepTable[] = {
     &kShortSideResizeStep, &kCenterCropStep,    &kResizeStep,           &kPadResizeStep,
     &kPaddedCenterCropStep, &kLongSideCropStep, &kPilCenterCropStep,    &kWarpAffineStep,
-    &kPadStep,              &kShortLongResizeStep,
+    &kPadStep,              &kShortLongResizeStep, &kSwapRbStep,
 };
 
 }  // namespace

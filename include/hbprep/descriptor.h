@@ -87,12 +87,11 @@ struct RecipeStep {
     kPadResize,         // keep aspect into size[0] x size[1], pad with pad_value
     kPaddedCenterCrop,  // side = int(size / (size + padding) * min(h, w)), centred
     kLongSideCrop,      // crop the long side to the short one, centred (square)
-    kPilResize,         // Pillow: short side -> size[0] (one size) or to size[0] x size[1]
     kPilCenterCrop,     // Pillow's crop of size[0] x size[1] with round()ed offsets
     kWarpAffine,        // cv2.warpAffine to size[0] x size[1], scale by max(h, w) (centernet)
     kPad,               // long side -> size[0] (round), zero-pad to a multiple of size_divisor
     kShortLongResize,   // short side -> size[0] unless the long side passes size[1]
-    kYuv,               // YUVTransformer: video-range I420, chroma repeated (YUV444 data)
+    kSwapRb,            // the first and third channels exchanged (an inconsistent sample's)
   };
   Kind kind;
   std::vector<int> size;  // see Kind
@@ -104,7 +103,6 @@ struct RecipeStep {
   int padding = 32;                       // kPaddedCenterCrop
   double scale = 1.0;                     // kWarpAffine
   int size_divisor = 128;                 // kPad
-  bool rgb = true;                        // kYuv: color_sequence RGB (true) or BGR
 };
 absl::string_view ToString(RecipeStep::Kind kind);
 

@@ -1,0 +1,105 @@
+#!/usr/bin/python3
+"""Horizon's sample pipelines, reproduced: for each sample whose preprocessing hbprep can
+express, its descriptor (tests/fixtures/samples/<name>.yaml) through `hbprep prepare
+--target board` against the sample's own infer pipeline (tests/reference/samples.py: the
+transformers as they compute, with Debian's OpenCV, NumPy, scikit-image, SciPy and Pillow),
+byte for byte, on real photos (scikit-image's data folder, from python3-skimage) as PNG and
+re-encoded JPEG, plus a grey and an odd-sized one.
+
+Prints one table row per sample (the README's table) and fails on any difference.
+Usage: check_samples.py HBPREP_BINARY FIXTURES_DIR WORK_DIR   (Debian's /usr/bin/python3)
+"""
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import skimage
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import samples as S  # noqa: E402
+
+HBPREP, FIXTURES, WORK = sys.argv[1:4]
+os.makedirs(WORK, exist_ok=True)
+DATA = os.path.join(os.path.dirname(skimage.__file__), "data")
+
+# (fixture, the sample's infer pipeline returning (y, uv)).
+SAMPLES = [
+    ("mobilenet", S.mobilenet_infer),
+    ("googlenet", S.googlenet_infer),
+    ("yolov2", S.yolov2_infer),
+    ("yolov3", S.yolov3_infer),
+    ("yolov5", S.yolov5_infer),
+    ("mobilenet_ssd", S.mobilenet_ssd_infer),
+    ("efficient_det", S.efficient_det_infer),
+    ("centernet", S.centernet_infer),
+    ("fcos", S.fcos_infer),
+    ("fcos_efficientnetb0", S.fcos_efficientnetb0_eval),
+]
+
+
+def photos():
+    """16 real photos: 9 colour PNG/JPEG files as shipped, 5 re-encoded as JPEG (quality 90,
+    4:2:0), a grey one and an odd-sized crop."""
+    shipped = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg",
+               "hubble_deep_field.jpg", "retina.jpg", "motorcycle_left.png", "ihc.png",
+               "color.png"]
+    out = [os.path.join(DATA, name) for name in shipped]
+    for name in ["astronaut.png", "chelsea.png", "coffee.png", "motorcycle_right.png",
+                 "ihc.png"]:
+        path = os.path.join(WORK, os.path.splitext(name)[0] + "_q90.jpg")
+        cv2.imwrite(path, cv2.imread(os.path.join(DATA, name)), [cv2.IMWRITE_JPEG_QUALITY, 90])
+        out.append(path)
+    out.append(os.path.join(DATA, "camera.png"))  # grey
+    odd = os.path.join(WORK, "coffee_odd.png")
+    cv2.imwrite(odd, cv2.imread(os.path.join(DATA, "coffee.png"))[3:300, 5:418])
+    out.append(odd)
+    return out
+
+
+def run(name, files):
+    out = os.path.join(WORK, name)
+    subprocess.run([HBPREP, "prepare", "--config", os.path.join(FIXTURES, name + ".yaml"),
+                    "--target", "board", "--out", out, *files], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return [lambda tensor, i=i: np.load(os.path.join(out, str(i), tensor + ".npy"))
+            for i in range(len(files))]
+
+
+failures = []
+rows = []
+files = photos()
+for name, pipeline in SAMPLES:
+    loads = run(name, files)
+    identical, differing, worst = 0, 0, 0
+    for path, load in zip(files, loads):
+        y, uv = pipeline(path)
+        got_y, got_uv = load("images_y")[0, :, :, 0], load("images_uv")[0]
+        same = True
+        for plane, got, want in (("y", got_y, y), ("uv", got_uv, uv)):
+            if got.shape != want.shape:
+                failures.append("%s %s %s: hbprep %s, the sample %s" % (
+                    name, os.path.basename(path), plane, got.shape, want.shape))
+                same = False
+                continue
+            diff = np.abs(got.astype(int) - want.astype(int))
+            if diff.any():
+                same = False
+                differing += int((diff > 0).sum())
+                worst = max(worst, int(diff.max()))
+                failures.append("%s %s %s: %d of %d values differ, by up to %d" % (
+                    name, os.path.basename(path), plane, int((diff > 0).sum()), diff.size,
+                    int(diff.max())))
+        identical += same
+    rows.append("| %s | %d/%d identical%s |" % (
+        name, identical, len(files),
+        "" if not differing else ", %d values differ by up to %d" % (differing, worst)))
+print("| sample | board NV12 against the sample's pipeline |")
+print("|---|---|")
+for row in rows:
+    print(row)
+for failure in failures:
+    print("FAIL", failure)
+print("%d samples x %d photos checked, %d mismatches" % (len(SAMPLES), len(files), len(failures)))
+sys.exit(1 if failures else 0)
