@@ -9,6 +9,19 @@
 #include "absl/strings/str_cat.h"
 #include "hbprep/status_macros.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define HBPREP_PIL_SIMD 1
+#define HBPREP_PIL_SSE2 1
+#elif defined(__ARM_NEON) && defined(__aarch64__)
+#include <arm_neon.h>
+#define HBPREP_PIL_SIMD 1
+#define HBPREP_PIL_SSE2 0
+#else
+#define HBPREP_PIL_SIMD 0
+#define HBPREP_PIL_SSE2 0
+#endif
+
 namespace hbprep {
 namespace {
 
@@ -102,6 +115,13 @@ struct AxisTaps {
   int max_count = 0;
   std::vector<int32_t> bounds;   // first, count per output index
   std::vector<int32_t> weights;  // ksize per output index
+#if HBPREP_PIL_SSE2
+  // The weights as w = hi * 2^11 + lo (lo in 0..2047, hi within int16), paired for pmaddwd:
+  // pairs = (ksize + 1) / 2 per output index, tap 2p in the low half, 2p + 1 (or 0) in the
+  // high half.
+  int pairs = 0;
+  std::vector<int32_t> hi_pairs, lo_pairs;
+#endif
 };
 
 // Resample.c's precompute_coeffs for the box (0, in) (Image.py's default: in0 = 0.0f and
@@ -148,7 +168,30 @@ void ComputeTaps(int in_size, int out_size, const FilterTraits& filter, AxisTaps
     taps.bounds[2 * static_cast<size_t>(xx) + 1] = count;
     taps.max_count = std::max(taps.max_count, count);
   }
+#if HBPREP_PIL_SSE2
+  taps.pairs = (ksize + 1) / 2;
+  taps.hi_pairs.assign(static_cast<size_t>(out_size) * taps.pairs, 0);
+  taps.lo_pairs.assign(static_cast<size_t>(out_size) * taps.pairs, 0);
+  for (int xx = 0; xx < out_size; ++xx) {
+    const int32_t* w = &taps.weights[static_cast<size_t>(xx) * ksize];
+    for (int p = 0; p < taps.pairs; ++p) {
+      const int32_t w0 = w[2 * p];
+      const int32_t w1 = 2 * p + 1 < ksize ? w[2 * p + 1] : 0;
+      // Weights stay below 2^23 in magnitude (sums of normalised filter values), so the high
+      // parts fit int16.
+      auto pair = [](int32_t a, int32_t b) {
+        return static_cast<int32_t>(static_cast<uint16_t>(a) |
+                                    (static_cast<uint32_t>(static_cast<uint16_t>(b)) << 16));
+      };
+      const size_t at = static_cast<size_t>(xx) * taps.pairs + p;
+      taps.hi_pairs[at] = pair(w0 >> 11, w1 >> 11);
+      taps.lo_pairs[at] = pair(w0 & 0x7ff, w1 & 0x7ff);
+    }
+  }
+#endif
 }
+
+// --- Portable loops: Resample.c's own, element by element. ---------------------------------
 
 // The horizontal pass over one source row: each output byte is Clip8 of half plus the
 // weighted taps of its channel.
@@ -171,18 +214,212 @@ void HorizontalRow(const uint8_t* src, const AxisTaps& taps, int out_width, uint
 
 using HorizontalFn = void (*)(const uint8_t*, const AxisTaps&, int, uint8_t*);
 
-// The vertical pass for one output row of `n` bytes from `count` rows and their weights; the
-// sums are built tap by tap over the whole row in `acc` (integers: the order changes nothing).
-void VerticalRow(const uint8_t* const* rows, const int32_t* weights, int count, int n,
-                 int32_t* acc, uint8_t* out) {
-  for (int e = 0; e < n; ++e) acc[e] = kHalf;
-  for (int y = 0; y < count; ++y) {
-    const uint8_t* r = rows[y];
-    const int32_t w = weights[y];
-    for (int e = 0; e < n; ++e) acc[e] += r[e] * w;
+// The vertical pass for bytes [begin, end) of one output row from `count` rows.
+void VerticalRow(const uint8_t* const* rows, const int32_t* weights, int count, int begin,
+                 int end, uint8_t* out) {
+  for (int e = begin; e < end; ++e) {
+    int32_t sum = kHalf;
+    for (int y = 0; y < count; ++y) sum += rows[y][e] * weights[y];
+    out[e] = Clip8(sum);
   }
-  for (int e = 0; e < n; ++e) out[e] = Clip8(acc[e]);
 }
+
+// --- SIMD loops: the same integers, 16 output bytes at a time. ------------------------------
+//
+// The horizontal pass runs on blocks of 16 source rows transposed to columns of 16 bytes
+// (one byte per row), so that both passes become weighted sums of 16-byte vectors.
+#if HBPREP_PIL_SIMD
+
+#if HBPREP_PIL_SSE2
+using Vec = __m128i;
+inline Vec Load(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const Vec*>(p)); }
+inline void Store(uint8_t* p, Vec v) { _mm_storeu_si128(reinterpret_cast<Vec*>(p), v); }
+inline Vec Zip8Lo(Vec a, Vec b) { return _mm_unpacklo_epi8(a, b); }
+inline Vec Zip8Hi(Vec a, Vec b) { return _mm_unpackhi_epi8(a, b); }
+inline Vec Zip16Lo(Vec a, Vec b) { return _mm_unpacklo_epi16(a, b); }
+inline Vec Zip16Hi(Vec a, Vec b) { return _mm_unpackhi_epi16(a, b); }
+inline Vec Zip32Lo(Vec a, Vec b) { return _mm_unpacklo_epi32(a, b); }
+inline Vec Zip32Hi(Vec a, Vec b) { return _mm_unpackhi_epi32(a, b); }
+inline Vec Zip64Lo(Vec a, Vec b) { return _mm_unpacklo_epi64(a, b); }
+inline Vec Zip64Hi(Vec a, Vec b) { return _mm_unpackhi_epi64(a, b); }
+#else
+using Vec = uint8x16_t;
+inline Vec Load(const uint8_t* p) { return vld1q_u8(p); }
+inline void Store(uint8_t* p, Vec v) { vst1q_u8(p, v); }
+inline Vec Zip8Lo(Vec a, Vec b) { return vzip1q_u8(a, b); }
+inline Vec Zip8Hi(Vec a, Vec b) { return vzip2q_u8(a, b); }
+inline Vec Zip16Lo(Vec a, Vec b) {
+  return vreinterpretq_u8_u16(vzip1q_u16(vreinterpretq_u16_u8(a), vreinterpretq_u16_u8(b)));
+}
+inline Vec Zip16Hi(Vec a, Vec b) {
+  return vreinterpretq_u8_u16(vzip2q_u16(vreinterpretq_u16_u8(a), vreinterpretq_u16_u8(b)));
+}
+inline Vec Zip32Lo(Vec a, Vec b) {
+  return vreinterpretq_u8_u32(vzip1q_u32(vreinterpretq_u32_u8(a), vreinterpretq_u32_u8(b)));
+}
+inline Vec Zip32Hi(Vec a, Vec b) {
+  return vreinterpretq_u8_u32(vzip2q_u32(vreinterpretq_u32_u8(a), vreinterpretq_u32_u8(b)));
+}
+inline Vec Zip64Lo(Vec a, Vec b) {
+  return vreinterpretq_u8_u64(vzip1q_u64(vreinterpretq_u64_u8(a), vreinterpretq_u64_u8(b)));
+}
+inline Vec Zip64Hi(Vec a, Vec b) {
+  return vreinterpretq_u8_u64(vzip2q_u64(vreinterpretq_u64_u8(a), vreinterpretq_u64_u8(b)));
+}
+#endif
+
+// r[k] = row k's 16 bytes in, column k's 16 bytes (one per row) out: interleaving bytes, then
+// pairs, quads and halves of rows.
+inline void Transpose16x16(Vec r[16]) {
+  Vec a[16], b[16], c[16];
+  for (int i = 0; i < 8; ++i) {  // rows 2i, 2i + 1: columns 0-7 and 8-15
+    a[2 * i] = Zip8Lo(r[2 * i], r[2 * i + 1]);
+    a[2 * i + 1] = Zip8Hi(r[2 * i], r[2 * i + 1]);
+  }
+  for (int g = 0; g < 4; ++g) {  // rows 4g..4g+3: columns 0-3, 4-7, 8-11, 12-15
+    b[4 * g] = Zip16Lo(a[4 * g], a[4 * g + 2]);
+    b[4 * g + 1] = Zip16Hi(a[4 * g], a[4 * g + 2]);
+    b[4 * g + 2] = Zip16Lo(a[4 * g + 1], a[4 * g + 3]);
+    b[4 * g + 3] = Zip16Hi(a[4 * g + 1], a[4 * g + 3]);
+  }
+  for (int h = 0; h < 2; ++h) {  // rows 8h..8h+7: column pairs (2m, 2m + 1)
+    for (int q = 0; q < 4; ++q) {
+      c[8 * h + 2 * q] = Zip32Lo(b[8 * h + q], b[8 * h + 4 + q]);
+      c[8 * h + 2 * q + 1] = Zip32Hi(b[8 * h + q], b[8 * h + 4 + q]);
+    }
+  }
+  for (int m = 0; m < 8; ++m) {  // all 16 rows of columns 2m and 2m + 1
+    r[2 * m] = Zip64Lo(c[m], c[8 + m]);
+    r[2 * m + 1] = Zip64Hi(c[m], c[8 + m]);
+  }
+}
+
+// 16 rows of n bytes to n columns of 16 bytes at `t`.
+void TransposeIn(const uint8_t* const rows[16], int n, uint8_t* t) {
+  int x = 0;
+  for (; x + 16 <= n; x += 16) {
+    Vec r[16];
+    for (int k = 0; k < 16; ++k) r[k] = Load(rows[k] + x);
+    Transpose16x16(r);
+    for (int m = 0; m < 16; ++m) Store(t + (x + m) * 16, r[m]);
+  }
+  for (; x < n; ++x) {
+    for (int k = 0; k < 16; ++k) t[x * 16 + k] = rows[k][x];
+  }
+}
+
+// n columns of 16 bytes at `t` back to the first `valid` of 16 rows.
+void TransposeOut(const uint8_t* t, int n, uint8_t* const rows[16], int valid) {
+  int x = 0;
+  for (; x + 16 <= n; x += 16) {
+    Vec r[16];
+    for (int m = 0; m < 16; ++m) r[m] = Load(t + (x + m) * 16);
+    Transpose16x16(r);
+    for (int k = 0; k < valid; ++k) Store(rows[k] + x, r[k]);
+  }
+  for (; x < n; ++x) {
+    for (int k = 0; k < valid; ++k) rows[k][x] = t[x * 16 + k];
+  }
+}
+
+// 16 output bytes: Clip8(half + sum over taps j of row(j)[0..16) * weight j), for output index
+// `index` of `taps`.
+#if HBPREP_PIL_SSE2
+// pmaddwd on (tap 2p, tap 2p + 1) byte pairs widened to int16, once with the weights' high
+// parts and once with their low parts; (high << 11) + low is the exact sum. The 32-bit lanes
+// may wrap on the way when windows are long; the true sum fits int32, so the wrapped
+// arithmetic ends on it. The packs clamp like Clip8 (the shifted sums lie within +-512).
+template <class RowAt>
+inline void Weigh16(const RowAt& row, const AxisTaps& taps, int index, int count,
+                    uint8_t* out) {
+  const int32_t* hi = &taps.hi_pairs[static_cast<size_t>(index) * taps.pairs];
+  const int32_t* lo = &taps.lo_pairs[static_cast<size_t>(index) * taps.pairs];
+  const Vec zero = _mm_setzero_si128();
+  Vec h[4] = {zero, zero, zero, zero};
+  Vec l[4] = {zero, zero, zero, zero};
+  auto add_pair = [&](Vec a, Vec b, int p) {
+    const Vec wh = _mm_set1_epi32(hi[p]);
+    const Vec wl = _mm_set1_epi32(lo[p]);
+    const Vec ab_lo = _mm_unpacklo_epi8(a, b);
+    const Vec ab_hi = _mm_unpackhi_epi8(a, b);
+    const Vec q[4] = {_mm_unpacklo_epi8(ab_lo, zero), _mm_unpackhi_epi8(ab_lo, zero),
+                      _mm_unpacklo_epi8(ab_hi, zero), _mm_unpackhi_epi8(ab_hi, zero)};
+    for (int i = 0; i < 4; ++i) {
+      h[i] = _mm_add_epi32(h[i], _mm_madd_epi16(q[i], wh));
+      l[i] = _mm_add_epi32(l[i], _mm_madd_epi16(q[i], wl));
+    }
+  };
+  int j = 0;
+  for (; j + 1 < count; j += 2) add_pair(Load(row(j)), Load(row(j + 1)), j / 2);
+  if (j < count) add_pair(Load(row(j)), zero, j / 2);
+  const Vec half = _mm_set1_epi32(kHalf);
+  Vec v[4];
+  for (int i = 0; i < 4; ++i) {
+    v[i] = _mm_srai_epi32(_mm_add_epi32(_mm_add_epi32(_mm_slli_epi32(h[i], 11), l[i]), half),
+                          kPrecisionBits);
+  }
+  Store(out, _mm_packus_epi16(_mm_packs_epi32(v[0], v[1]), _mm_packs_epi32(v[2], v[3])));
+}
+#else
+// Bytes widened to int32 and multiplied-accumulated with the int32 weights (exact: products
+// stay below 2^31); the narrowing clamps like Clip8.
+template <class RowAt>
+inline void Weigh16(const RowAt& row, const AxisTaps& taps, int index, int count,
+                    uint8_t* out) {
+  const int32_t* w = &taps.weights[static_cast<size_t>(index) * taps.ksize];
+  int32x4_t acc[4];
+  for (int i = 0; i < 4; ++i) acc[i] = vdupq_n_s32(kHalf);
+  for (int j = 0; j < count; ++j) {
+    const uint8x16_t a = vld1q_u8(row(j));
+    const uint16x8_t lo = vmovl_u8(vget_low_u8(a));
+    const uint16x8_t hi = vmovl_high_u8(a);
+    acc[0] = vmlaq_n_s32(acc[0], vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(lo))), w[j]);
+    acc[1] = vmlaq_n_s32(acc[1], vreinterpretq_s32_u32(vmovl_high_u16(lo)), w[j]);
+    acc[2] = vmlaq_n_s32(acc[2], vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(hi))), w[j]);
+    acc[3] = vmlaq_n_s32(acc[3], vreinterpretq_s32_u32(vmovl_high_u16(hi)), w[j]);
+  }
+  int16x4_t n[4];
+  for (int i = 0; i < 4; ++i) n[i] = vqmovn_s32(vshrq_n_s32(acc[i], kPrecisionBits));
+  vst1q_u8(out, vcombine_u8(vqmovun_s16(vcombine_s16(n[0], n[1])),
+                            vqmovun_s16(vcombine_s16(n[2], n[3]))));
+}
+#endif
+
+// The horizontal pass over a block of 16 source rows (the first `valid` real, the rest
+// repeats whose results are dropped) into `out_rows`; `t` and `o` hold the transposed
+// source and result.
+void HorizontalBlock(const uint8_t* const src_rows[16], int valid, int in_bytes,
+                     const AxisTaps& taps, int channels, int out_width, uint8_t* t, uint8_t* o,
+                     uint8_t* const out_rows[16]) {
+  TransposeIn(src_rows, in_bytes, t);
+  const ptrdiff_t stride = static_cast<ptrdiff_t>(channels) * 16;  // one tap to the next
+  for (int xx = 0; xx < out_width; ++xx) {
+    const int first = taps.bounds[2 * static_cast<size_t>(xx)];
+    const int count = taps.bounds[2 * static_cast<size_t>(xx) + 1];
+    for (int c = 0; c < channels; ++c) {
+      const uint8_t* base = t + (static_cast<ptrdiff_t>(first) * channels + c) * 16;
+      Weigh16([base, stride](int j) { return base + j * stride; }, taps, xx, count,
+              o + (static_cast<ptrdiff_t>(xx) * channels + c) * 16);
+    }
+  }
+  TransposeOut(o, out_width * channels, out_rows, valid);
+}
+
+// The vertical pass for one output row of n bytes: 16 at a time, the last 16 overlapping
+// the previous ones (the same bytes again) when n is no multiple of 16.
+void VerticalRowSimd(const uint8_t* const* rows, const AxisTaps& taps, int index, int count,
+                     int n, uint8_t* out) {
+  if (n < 16) {
+    VerticalRow(rows, &taps.weights[static_cast<size_t>(index) * taps.ksize], count, 0, n, out);
+    return;
+  }
+  for (int e = 0;; e += 16) {
+    if (e > n - 16) e = n - 16;
+    Weigh16([rows, e](int j) { return rows[j] + e; }, taps, index, count, out + e);
+    if (e == n - 16) break;
+  }
+}
+#endif  // HBPREP_PIL_SIMD
 
 // ImagingResampleInner for the default box: which passes run and their taps, checked before
 // anything is written.
@@ -191,8 +428,12 @@ struct TwoPassPlan {
   bool need_vertical = false;
   AxisTaps horizontal;
   AxisTaps vertical;
-  int64_t window_bytes = 0;  // the ring of horizontally resampled rows, when both passes run
+  // Rows of horizontally resampled bytes in flight when both passes run: a vertical window
+  // and up to one block of 16 rows beyond it.
+  int ring_rows = 0;
 };
+
+constexpr int kBlockRows = 16;
 
 absl::Status PlanTwoPass(const cv::Mat& src, int height, int width, const FilterTraits& filter,
                          TwoPassPlan& plan) {
@@ -204,54 +445,93 @@ absl::Status PlanTwoPass(const cv::Mat& src, int height, int width, const Filter
   if (!plan.need_vertical) return absl::OkStatus();
   ComputeTaps(src.rows, height, filter, plan.vertical);
   if (!plan.need_horizontal) return absl::OkStatus();
+  plan.ring_rows = plan.vertical.max_count + kBlockRows - 1;
   const int64_t row_bytes = int64_t{width} * src.channels();
-  plan.window_bytes = plan.vertical.max_count * row_bytes;
-  if (plan.window_bytes > kMaxWindowBytes) {
+  if (plan.ring_rows * row_bytes > kMaxWindowBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "PIL resize from ", src.rows, " x ", src.cols, " to ", height, " x ", width, " keeps ",
-        plan.vertical.max_count, " rows of ", row_bytes, " bytes in flight, more than ",
-        kMaxWindowBytes, " bytes"));
+        plan.ring_rows, " rows of ", row_bytes, " bytes in flight, more than ", kMaxWindowBytes,
+        " bytes"));
   }
   return absl::OkStatus();
 }
 
-// The two passes: the horizontal one (when the width changes) feeds a ring of the last
-// `max_count` resampled rows, enough for any output row since each row's window starts and
-// ends no earlier than the previous one's; the vertical one (when the height changes) reads
-// its window from there, or straight from the source.
-void RunTwoPass(const cv::Mat& src, const TwoPassPlan& plan, cv::Mat& out) {
-  const int row_bytes = out.cols * src.channels();
-  const HorizontalFn horizontal = src.channels() == 3 ? HorizontalRow<3> : HorizontalRow<1>;
-  if (!plan.need_vertical) {
-    for (int y = 0; y < src.rows; ++y) {
-      horizontal(src.ptr<uint8_t>(y), plan.horizontal, out.cols, out.ptr<uint8_t>(y));
+// The horizontal pass of source rows [begin, end) into out_row(r), in blocks of 16 rows (the
+// SIMD loops) or row by row.
+template <class OutRow>
+void HorizontalRows(const cv::Mat& src, const AxisTaps& taps, int out_width, bool simd,
+                    std::vector<uint8_t>& scratch, int begin, int end, const OutRow& out_row) {
+  const int channels = src.channels();
+#if HBPREP_PIL_SIMD
+  if (simd) {
+    const size_t t_bytes = static_cast<size_t>(src.cols) * channels * kBlockRows;
+    const size_t o_bytes = static_cast<size_t>(out_width) * channels * kBlockRows;
+    scratch.resize(t_bytes + o_bytes);
+    for (int r = begin; r < end; r += kBlockRows) {
+      const int valid = std::min(kBlockRows, end - r);
+      const uint8_t* src_rows[kBlockRows];
+      uint8_t* out_rows[kBlockRows];
+      for (int k = 0; k < kBlockRows; ++k) {
+        src_rows[k] = src.ptr<uint8_t>(r + std::min(k, valid - 1));
+        out_rows[k] = k < valid ? out_row(r + k) : nullptr;
+      }
+      HorizontalBlock(src_rows, valid, src.cols * channels, taps, channels, out_width,
+                      scratch.data(), scratch.data() + t_bytes, out_rows);
     }
     return;
   }
+#else
+  (void)simd;
+  (void)scratch;
+#endif
+  const HorizontalFn horizontal = channels == 3 ? HorizontalRow<3> : HorizontalRow<1>;
+  for (int r = begin; r < end; ++r) horizontal(src.ptr<uint8_t>(r), taps, out_width, out_row(r));
+}
+
+// The two passes: the horizontal one (when the width changes) fills a ring of resampled rows
+// ahead of the vertical one, enough for any output row since each row's window starts and
+// ends no earlier than the previous one's; the vertical one (when the height changes) reads
+// its window from there, or straight from the source.
+void RunTwoPass(const cv::Mat& src, const TwoPassPlan& plan, bool simd, cv::Mat& out) {
+  const int row_bytes = out.cols * src.channels();
+  std::vector<uint8_t> scratch;
+  if (!plan.need_vertical) {
+    HorizontalRows(src, plan.horizontal, out.cols, simd, scratch, 0, src.rows,
+                   [&out](int r) { return out.ptr<uint8_t>(r); });
+    return;
+  }
   const AxisTaps& vertical = plan.vertical;
-  const int window = vertical.max_count;
-  std::vector<uint8_t> ring(static_cast<size_t>(plan.window_bytes));
-  std::vector<const uint8_t*> rows(static_cast<size_t>(window));
-  std::vector<int32_t> acc(static_cast<size_t>(row_bytes));
+  const int ring_rows = plan.ring_rows;
+  std::vector<uint8_t> ring(static_cast<size_t>(ring_rows) * row_bytes);
+  auto slot = [&ring, ring_rows, row_bytes](int r) {
+    return ring.data() + static_cast<size_t>(r % ring_rows) * row_bytes;
+  };
+  std::vector<const uint8_t*> rows(static_cast<size_t>(vertical.max_count));
   int next = 0;  // the first source row the horizontal pass has not done
   for (int yy = 0; yy < out.rows; ++yy) {
     const int first = vertical.bounds[2 * static_cast<size_t>(yy)];
     const int count = vertical.bounds[2 * static_cast<size_t>(yy) + 1];
-    for (int y = 0; y < count; ++y) {
-      const int r = first + y;
-      if (!plan.need_horizontal) {
-        rows[y] = src.ptr<uint8_t>(r);
-        continue;
+    if (plan.need_horizontal) {
+      if (next < first + count) {
+        const int begin = std::max(next, first);
+        // Up to a block beyond the window, within the image: the ring has room for it.
+        const int end = std::min(src.rows, std::max(first + count, begin + (simd ? kBlockRows : 1)));
+        HorizontalRows(src, plan.horizontal, out.cols, simd, scratch, begin, end, slot);
+        next = end;
       }
-      uint8_t* slot = ring.data() + static_cast<size_t>(r % window) * row_bytes;
-      if (r >= next) {
-        horizontal(src.ptr<uint8_t>(r), plan.horizontal, out.cols, slot);
-        next = r + 1;
-      }
-      rows[y] = slot;
+      for (int y = 0; y < count; ++y) rows[y] = slot(first + y);
+    } else {
+      for (int y = 0; y < count; ++y) rows[y] = src.ptr<uint8_t>(first + y);
     }
+    uint8_t* o = out.ptr<uint8_t>(yy);
+#if HBPREP_PIL_SIMD
+    if (simd) {
+      VerticalRowSimd(rows.data(), vertical, yy, count, row_bytes, o);
+      continue;
+    }
+#endif
     VerticalRow(rows.data(), &vertical.weights[static_cast<size_t>(yy) * vertical.ksize], count,
-                row_bytes, acc.data(), out.ptr<uint8_t>(yy));
+                0, row_bytes, o);
   }
 }
 
@@ -320,8 +600,10 @@ absl::StatusOr<PilFilter> PilFilterFromName(absl::string_view name) {
                    "' (NEAREST, BOX, BILINEAR, HAMMING, BICUBIC or LANCZOS)"));
 }
 
-absl::Status PilResize(const cv::Mat& src_arg, int height, int width, PilFilter filter,
-                       cv::Mat& dst) {
+namespace {
+
+absl::Status Resize(const cv::Mat& src_arg, int height, int width, PilFilter filter, bool simd,
+                    cv::Mat& dst) {
   // A header of its own: `dst` may be `src_arg`, and reallocating it must not free the source.
   const cv::Mat src = src_arg;
   if (src.dims != 2 || (src.type() != CV_8UC3 && src.type() != CV_8UC1)) {
@@ -367,10 +649,25 @@ absl::Status PilResize(const cv::Mat& src_arg, int height, int width, PilFilter 
       ScaleNearest<1>(src, out);
     }
   } else {
-    RunTwoPass(src, plan, out);
+    RunTwoPass(src, plan, simd, out);
   }
   if (out.data != dst.data) out.copyTo(dst);
   return absl::OkStatus();
 }
 
+}  // namespace
+
+absl::Status PilResize(const cv::Mat& src, int height, int width, PilFilter filter,
+                       cv::Mat& dst) {
+  return Resize(src, height, width, filter, /*simd=*/HBPREP_PIL_SIMD != 0, dst);
+}
+
+namespace pil_resize_internal {
+
+absl::Status PilResizePortable(const cv::Mat& src, int height, int width, PilFilter filter,
+                               cv::Mat& dst) {
+  return Resize(src, height, width, filter, /*simd=*/false, dst);
+}
+
+}  // namespace pil_resize_internal
 }  // namespace hbprep

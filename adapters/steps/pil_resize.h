@@ -55,11 +55,20 @@ inline constexpr int kPilResizeMaxSide = 65536;
 // into a caller's buffer stays in place, and nothing outside it is written); otherwise it is
 // reallocated. `dst` may be `src` itself (the result then replaces it).
 // INVALID_ARGUMENT for other types, empty sources, sides outside 1..kPilResizeMaxSide, and
-// reductions whose rows in flight (taps of one output row x width x channels) would pass
-// 256 MiB.
-// Allocates the coefficient tables and, for the two-pass filters, one window of horizontally
-// resampled rows per call; nothing per row or pixel. Thread-safe (no shared state).
+// reductions whose rows in flight (taps of one output row + 15, x width x channels) would
+// pass 256 MiB.
+// Allocates per call the coefficient tables, and for the two-pass filters a ring of
+// horizontally resampled rows and two blocks of 16 transposed rows; nothing per row or
+// pixel. SSE2 (x86-64) and NEON (AArch64) loops where the build has them, the same bytes as
+// the portable ones. Thread-safe (no shared state).
 absl::Status PilResize(const cv::Mat& src, int height, int width, PilFilter filter, cv::Mat& dst);
+
+namespace pil_resize_internal {
+// PilResize on the portable loops alone, whatever SIMD the build has: for tests that hold
+// both against Pillow.
+absl::Status PilResizePortable(const cv::Mat& src, int height, int width, PilFilter filter,
+                               cv::Mat& dst);
+}  // namespace pil_resize_internal
 
 }  // namespace hbprep
 

@@ -111,7 +111,7 @@ TEST(PilResize, RefusesWindowsOverTheLimitLeavingDstAlone) {
   cv::Mat dst(1, 65536, CV_8UC3, cv::Scalar::all(0xA5));
   const uint8_t* data = dst.data;
   EXPECT_THAT(PilResize(src, 1, 65536, PilFilter::kBilinear, dst),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("keeps 65536 rows")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("rows of 196608 bytes in flight")));
   EXPECT_EQ(dst.data, data);
   EXPECT_EQ(cv::countNonZero(dst.reshape(1) != 0xA5), 0);
 }

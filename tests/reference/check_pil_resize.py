@@ -10,7 +10,8 @@ must match byte for byte:
   - photos from scikit-image's data to 224 x 224, 299 x 299, short side 256 (the
     transformer's int size) and enlarged, all six filters.
 Small cases run batched: hbprep_kernel_probe's pil_resize_batch row resizes views of one
-packed canvas into views of another, whose pixels outside the views must stay untouched.
+packed canvas into views of another, whose pixels outside the views must stay untouched;
+the grids and random sizes run through both the SIMD loops and the portable ones.
 Usage: check_pil_resize.py KERNEL_PROBE WORK_DIR   (Debian's /usr/bin/python3)
 """
 import os
@@ -63,8 +64,10 @@ def pack(sizes, width):
     return places, y + shelf
 
 
-def run_batch(label, sources, cases):
-    """sources: images of one channel count; cases: (filter, source index, dh, dw)."""
+def run_batch(label, sources, cases, portable=False, wants=None):
+    """sources: images of one channel count; cases: (filter, source index, dh, dw);
+    portable: PilResize's portable loops instead of its SIMD ones; wants: Pillow's results
+    when already known. Returns Pillow's results."""
     width, channels = 2048, sources[0].shape[2]
     src_at, src_h = pack([img.shape[:2] for img in sources], width)
     dst_at, dst_h = pack([(c[2], c[3]) for c in cases], width)
@@ -78,25 +81,32 @@ def run_batch(label, sources, cases):
             f.write("%s %d %d %d %d %d %d %d %d\n" % (name, sy, sx, sh, sw, dy, dx, dh, dw))
     np.save(stem + "_in.npy", canvas)
     subprocess.run([PROBE, "pil_resize_batch", stem + "_in.npy", stem + "_out.npy",
-                    stem + ".txt", str(dst_h), str(width)], check=True)
+                    stem + ".txt", str(dst_h), str(width)] + (["portable"] if portable else []),
+                   check=True)
     out = np.load(stem + "_out.npy")
     untouched = np.ones(out.shape[:2], bool)
-    for (name, i, dh, dw), (dy, dx) in zip(cases, dst_at):
+    if wants is None:
+        wants = [pillow(sources[i], dh, dw, name) for name, i, dh, dw in cases]
+    for (name, i, dh, dw), (dy, dx), want in zip(cases, dst_at, wants):
         sh, sw = sources[i].shape[:2]
         compare("%s %s, %d channels, %d x %d -> %d x %d" % (label, name, channels, sh, sw, dh,
                                                            dw),
-                out[dy:dy + dh, dx:dx + dw], pillow(sources[i], dh, dw, name))
+                out[dy:dy + dh, dx:dx + dw], want)
         untouched[dy:dy + dh, dx:dx + dw] = False
     if (out[untouched] != SENTINEL).any():
         failures.append("%s, %d channels: bytes outside the destination views were written"
                         % (label, channels))
+    return wants
 
 
 def random_batch(label, cases, channels, rng):
-    """cases: (filter, sh, sw, dh, dw), each on a random source of its own."""
+    """cases: (filter, sh, sw, dh, dw), each on a random source of its own, through the SIMD
+    loops and the portable ones."""
     sources = [rng.integers(0, 256, (sh, sw, channels), dtype=np.uint8)
                for _, sh, sw, _, _ in cases]
-    run_batch(label, sources, [(f, i, dh, dw) for i, (f, _, _, dh, dw) in enumerate(cases)])
+    indexed = [(f, i, dh, dw) for i, (f, _, _, dh, dw) in enumerate(cases)]
+    wants = run_batch(label, sources, indexed)
+    run_batch(label + "_portable", sources, indexed, portable=True, wants=wants)
 
 
 def grid_cases(filters, top, rng):

@@ -34,9 +34,13 @@ absl::StatusOr<int> IntArg(const std::string& text) {
 
 // pil_resize_batch: each line of the cases file "FILTER SY SX SH SW DY DX DH DW" resizes the
 // input's SH x SW view at (SY, SX) into the DH x DW view at (DY, DX) of an OUT-H x OUT-W
-// canvas of the input's type, filled with 0xA5 first; the views must stay in place.
+// canvas of the input's type, filled with 0xA5 first; the views must stay in place. A fourth
+// argument "portable" takes PilResize's portable loops instead of its SIMD ones.
 absl::Status PilResizeBatch(const cv::Mat& in, const Args& args, cv::Mat& out) {
-  if (args.size() != 3) return absl::InvalidArgumentError("needs CASES OUT-H OUT-W");
+  const bool portable = args.size() == 4 && args[3] == "portable";
+  if (args.size() != 3 && !portable) {
+    return absl::InvalidArgumentError("needs CASES OUT-H OUT-W [portable]");
+  }
   absl::StatusOr<int> out_h = IntArg(args[1]);
   absl::StatusOr<int> out_w = IntArg(args[2]);
   if (!out_h.ok()) return out_h.status();
@@ -59,7 +63,9 @@ absl::Status PilResizeBatch(const cv::Mat& in, const Args& args, cv::Mat& out) {
     if (!filter.ok()) return filter.status();
     cv::Mat view = out(to);
     const uint8_t* before = view.data;
-    absl::Status status = PilResize(in(from), dh, dw, *filter, view);
+    absl::Status status = portable
+                              ? pil_resize_internal::PilResizePortable(in(from), dh, dw, *filter, view)
+                              : PilResize(in(from), dh, dw, *filter, view);
     if (!status.ok()) return absl::Status(status.code(), absl::StrCat("case ", line, ": ", status.message()));
     if (view.data != before) {
       return absl::InternalError(absl::StrCat("case ", line, ": the destination view was reallocated"));
@@ -93,7 +99,7 @@ const Row kKernels[] = {
        if (!filter.ok()) return filter.status();
        return PilResize(in, *h, *w, *filter, out);
      }},
-    {"pil_resize_batch", "CASES OUT-H OUT-W (lines: FILTER SY SX SH SW DY DX DH DW)", PilResizeBatch},
+    {"pil_resize_batch", "CASES OUT-H OUT-W [portable] (lines: FILTER SY SX SH SW DY DX DH DW)", PilResizeBatch},
 };
 
 absl::StatusOr<cv::Mat> ReadImage(const std::string& path) {
