@@ -43,8 +43,7 @@ double HammingFilter(double x) {
   if (x == 0.0) return 1.0;
   if (x >= 1.0) return 0.0;
   x = x * kPi;
-  return std::sin(x) / x *
-         (static_cast<double>(0.54f) + static_cast<double>(0.46f) * std::cos(x));
+  return std::sin(x) / x * (static_cast<double>(0.54f) + static_cast<double>(0.46f) * std::cos(x));
 }
 
 // Keys' cubic convolution with a = -0.5: (a + 2) = 1.5 and (a + 3) = 2.5 are exact.
@@ -177,8 +176,8 @@ void ComputeTaps(int in_size, int out_size, const FilterTraits& filter, AxisTaps
     for (int p = 0; p < taps.pairs; ++p) {
       const int32_t w0 = w[2 * p];
       const int32_t w1 = 2 * p + 1 < ksize ? w[2 * p + 1] : 0;
-      // Weights stay below 2^23 in magnitude (sums of normalised filter values), so the high
-      // parts fit int16.
+      // Normalised weights stay within +-1.29 (LANCZOS at a 2-pixel edge; their absolute
+      // sums within 1.58, so no sum leaves int32), i.e. below 2^23: the high parts fit int16.
       auto pair = [](int32_t a, int32_t b) {
         return static_cast<int32_t>(static_cast<uint16_t>(a) |
                                     (static_cast<uint32_t>(static_cast<uint16_t>(b)) << 16));
@@ -215,8 +214,8 @@ void HorizontalRow(const uint8_t* src, const AxisTaps& taps, int out_width, uint
 using HorizontalFn = void (*)(const uint8_t*, const AxisTaps&, int, uint8_t*);
 
 // The vertical pass for bytes [begin, end) of one output row from `count` rows.
-void VerticalRow(const uint8_t* const* rows, const int32_t* weights, int count, int begin,
-                 int end, uint8_t* out) {
+void VerticalRow(const uint8_t* const* rows, const int32_t* weights, int count, int begin, int end,
+                 uint8_t* out) {
   for (int e = begin; e < end; ++e) {
     int32_t sum = kHalf;
     for (int y = 0; y < count; ++y) sum += rows[y][e] * weights[y];
@@ -228,6 +227,7 @@ void VerticalRow(const uint8_t* const* rows, const int32_t* weights, int count, 
 //
 // The horizontal pass runs on blocks of 16 source rows transposed to columns of 16 bytes
 // (one byte per row), so that both passes become weighted sums of 16-byte vectors.
+constexpr int kBlockRows = 16;
 #if HBPREP_PIL_SIMD
 
 #if HBPREP_PIL_SSE2
@@ -330,8 +330,7 @@ void TransposeOut(const uint8_t* t, int n, uint8_t* const rows[16], int valid) {
 // may wrap on the way when windows are long; the true sum fits int32, so the wrapped
 // arithmetic ends on it. The packs clamp like Clip8 (the shifted sums lie within +-512).
 template <class RowAt>
-inline void Weigh16(const RowAt& row, const AxisTaps& taps, int index, int count,
-                    uint8_t* out) {
+inline void Weigh16(const RowAt& row, const AxisTaps& taps, int index, int count, uint8_t* out) {
   const int32_t* hi = &taps.hi_pairs[static_cast<size_t>(index) * taps.pairs];
   const int32_t* lo = &taps.lo_pairs[static_cast<size_t>(index) * taps.pairs];
   const Vec zero = _mm_setzero_si128();
@@ -364,8 +363,7 @@ inline void Weigh16(const RowAt& row, const AxisTaps& taps, int index, int count
 // Bytes widened to int32 and multiplied-accumulated with the int32 weights (exact: products
 // stay below 2^31); the narrowing clamps like Clip8.
 template <class RowAt>
-inline void Weigh16(const RowAt& row, const AxisTaps& taps, int index, int count,
-                    uint8_t* out) {
+inline void Weigh16(const RowAt& row, const AxisTaps& taps, int index, int count, uint8_t* out) {
   const int32_t* w = &taps.weights[static_cast<size_t>(index) * taps.ksize];
   int32x4_t acc[4];
   for (int i = 0; i < 4; ++i) acc[i] = vdupq_n_s32(kHalf);
@@ -407,8 +405,8 @@ void HorizontalBlock(const uint8_t* const src_rows[16], int valid, int in_bytes,
 
 // The vertical pass for one output row of n bytes: 16 at a time, the last 16 overlapping
 // the previous ones (the same bytes again) when n is no multiple of 16.
-void VerticalRowSimd(const uint8_t* const* rows, const AxisTaps& taps, int index, int count,
-                     int n, uint8_t* out) {
+void VerticalRowSimd(const uint8_t* const* rows, const AxisTaps& taps, int index, int count, int n,
+                     uint8_t* out) {
   if (n < 16) {
     VerticalRow(rows, &taps.weights[static_cast<size_t>(index) * taps.ksize], count, 0, n, out);
     return;
@@ -433,8 +431,6 @@ struct TwoPassPlan {
   int ring_rows = 0;
 };
 
-constexpr int kBlockRows = 16;
-
 absl::Status PlanTwoPass(const cv::Mat& src, int height, int width, const FilterTraits& filter,
                          TwoPassPlan& plan) {
   plan.need_horizontal = width != src.cols;
@@ -448,10 +444,10 @@ absl::Status PlanTwoPass(const cv::Mat& src, int height, int width, const Filter
   plan.ring_rows = plan.vertical.max_count + kBlockRows - 1;
   const int64_t row_bytes = int64_t{width} * src.channels();
   if (plan.ring_rows * row_bytes > kMaxWindowBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "PIL resize from ", src.rows, " x ", src.cols, " to ", height, " x ", width, " keeps ",
-        plan.ring_rows, " rows of ", row_bytes, " bytes in flight, more than ", kMaxWindowBytes,
-        " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("PIL resize from ", src.rows, " x ", src.cols, " to ", height, " x ", width,
+                     " keeps ", plan.ring_rows, " rows of ", row_bytes,
+                     " bytes in flight, more than ", kMaxWindowBytes, " bytes"));
   }
   return absl::OkStatus();
 }
@@ -515,7 +511,8 @@ void RunTwoPass(const cv::Mat& src, const TwoPassPlan& plan, bool simd, cv::Mat&
       if (next < first + count) {
         const int begin = std::max(next, first);
         // Up to a block beyond the window, within the image: the ring has room for it.
-        const int end = std::min(src.rows, std::max(first + count, begin + (simd ? kBlockRows : 1)));
+        const int end =
+            std::min(src.rows, std::max(first + count, begin + (simd ? kBlockRows : 1)));
         HorizontalRows(src, plan.horizontal, out.cols, simd, scratch, begin, end, slot);
         next = end;
       }
@@ -530,8 +527,8 @@ void RunTwoPass(const cv::Mat& src, const TwoPassPlan& plan, bool simd, cv::Mat&
       continue;
     }
 #endif
-    VerticalRow(rows.data(), &vertical.weights[static_cast<size_t>(yy) * vertical.ksize], count,
-                0, row_bytes, o);
+    VerticalRow(rows.data(), &vertical.weights[static_cast<size_t>(yy) * vertical.ksize], count, 0,
+                row_bytes, o);
   }
 }
 
@@ -618,9 +615,8 @@ absl::Status Resize(const cv::Mat& src_arg, int height, int width, PilFilter fil
                                                    kPilResizeMaxSide));
   }
   if (!side_ok(height) || !side_ok(width)) {
-    return absl::InvalidArgumentError(absl::StrCat("PIL resize to ", height, " x ", width,
-                                                   ": sides must be from 1 to ",
-                                                   kPilResizeMaxSide));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "PIL resize to ", height, " x ", width, ": sides must be from 1 to ", kPilResizeMaxSide));
   }
   const FilterTraits& traits = TraitsOf(filter);
   const bool copy = height == src.rows && width == src.cols;  // Image.py: a copy
@@ -631,8 +627,8 @@ absl::Status Resize(const cv::Mat& src_arg, int height, int width, PilFilter fil
 
   // Write into `dst` in place when it is kept and does not overlap the source; else into a
   // new image, copied into a kept `dst` at the end.
-  const bool keeps_dst = dst.dims == 2 && dst.rows == height && dst.cols == width &&
-                         dst.type() == src.type();
+  const bool keeps_dst =
+      dst.dims == 2 && dst.rows == height && dst.cols == width && dst.type() == src.type();
   cv::Mat out;
   if (keeps_dst && Overlaps(dst, src)) {
     out.create(height, width, src.type());
@@ -657,8 +653,7 @@ absl::Status Resize(const cv::Mat& src_arg, int height, int width, PilFilter fil
 
 }  // namespace
 
-absl::Status PilResize(const cv::Mat& src, int height, int width, PilFilter filter,
-                       cv::Mat& dst) {
+absl::Status PilResize(const cv::Mat& src, int height, int width, PilFilter filter, cv::Mat& dst) {
   return Resize(src, height, width, filter, /*simd=*/HBPREP_PIL_SIMD != 0, dst);
 }
 

@@ -82,8 +82,7 @@ TEST(PilResize, ViewOverlappingTheSourceGetsTheSameBytesInPlace) {
 TEST(PilResize, RefusesOtherTypes) {
   cv::Mat dst;
   for (int type : {CV_8UC2, CV_8UC4, CV_16UC3, CV_32FC1}) {
-    EXPECT_THAT(PilResize(cv::Mat(4, 4, type, cv::Scalar::all(0)), 2, 2, PilFilter::kBilinear,
-                          dst),
+    EXPECT_THAT(PilResize(cv::Mat(4, 4, type, cv::Scalar::all(0)), 2, 2, PilFilter::kBilinear, dst),
                 StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("8-bit images")));
   }
   EXPECT_THAT(PilResize(cv::Mat(), 2, 2, PilFilter::kBilinear, dst),
@@ -99,8 +98,7 @@ TEST(PilResize, RefusesSidesOutOfRange) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("to 4 x -3")));
   EXPECT_THAT(PilResize(src, 65537, 5, PilFilter::kLanczos, dst),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("to 65537 x 5")));
-  EXPECT_THAT(PilResize(cv::Mat(65537, 1, CV_8UC1, cv::Scalar::all(0)), 4, 4, PilFilter::kBox,
-                        dst),
+  EXPECT_THAT(PilResize(cv::Mat(65537, 1, CV_8UC1, cv::Scalar::all(0)), 4, 4, PilFilter::kBox, dst),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("source of 65537 x 1")));
 }
 
@@ -110,8 +108,9 @@ TEST(PilResize, RefusesWindowsOverTheLimitLeavingDstAlone) {
   const cv::Mat src(65536, 1, CV_8UC3, cv::Scalar::all(3));
   cv::Mat dst(1, 65536, CV_8UC3, cv::Scalar::all(0xA5));
   const uint8_t* data = dst.data;
-  EXPECT_THAT(PilResize(src, 1, 65536, PilFilter::kBilinear, dst),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("rows of 196608 bytes in flight")));
+  EXPECT_THAT(
+      PilResize(src, 1, 65536, PilFilter::kBilinear, dst),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("rows of 196608 bytes in flight")));
   EXPECT_EQ(dst.data, data);
   EXPECT_EQ(cv::countNonZero(dst.reshape(1) != 0xA5), 0);
 }

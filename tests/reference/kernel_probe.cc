@@ -63,15 +63,20 @@ absl::Status PilResizeBatch(const cv::Mat& in, const Args& args, cv::Mat& out) {
     if (!filter.ok()) return filter.status();
     cv::Mat view = out(to);
     const uint8_t* before = view.data;
-    absl::Status status = portable
-                              ? pil_resize_internal::PilResizePortable(in(from), dh, dw, *filter, view)
-                              : PilResize(in(from), dh, dw, *filter, view);
-    if (!status.ok()) return absl::Status(status.code(), absl::StrCat("case ", line, ": ", status.message()));
+    absl::Status status =
+        portable ? pil_resize_internal::PilResizePortable(in(from), dh, dw, *filter, view)
+                 : PilResize(in(from), dh, dw, *filter, view);
+    if (!status.ok()) {
+      return absl::Status(status.code(), absl::StrCat("case ", line, ": ", status.message()));
+    }
     if (view.data != before) {
-      return absl::InternalError(absl::StrCat("case ", line, ": the destination view was reallocated"));
+      return absl::InternalError(
+          absl::StrCat("case ", line, ": the destination view was reallocated"));
     }
   }
-  if (!cases.eof()) return absl::InvalidArgumentError(absl::StrCat(args[0], ": bad line after case ", line));
+  if (!cases.eof()) {
+    return absl::InvalidArgumentError(absl::StrCat(args[0], ": bad line after case ", line));
+  }
   return absl::OkStatus();
 }
 
@@ -99,7 +104,8 @@ const Row kKernels[] = {
        if (!filter.ok()) return filter.status();
        return PilResize(in, *h, *w, *filter, out);
      }},
-    {"pil_resize_batch", "CASES OUT-H OUT-W [portable] (lines: FILTER SY SX SH SW DY DX DH DW)", PilResizeBatch},
+    {"pil_resize_batch", "CASES OUT-H OUT-W [portable] (lines: FILTER SY SX SH SW DY DX DH DW)",
+     PilResizeBatch},
 };
 
 absl::StatusOr<cv::Mat> ReadImage(const std::string& path) {
