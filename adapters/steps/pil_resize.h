@@ -23,9 +23,11 @@
 //    LANCZOS (3), in Resample.c's own operation order and float constants;
 //  - Pillow keeps "RGB" as 4 bytes per pixel; the fourth byte takes no part in the other
 //    three's sums, so three bytes per pixel here give the same values.
-// This follows the arithmetic of the x86-64 build (no fused multiply-add) on every
+// This follows the arithmetic of Debian's x86-64 build (no fused multiply-add) on every
 // architecture, and needs a C library whose sin() and cos() are Pillow's (glibc's) for
-// HAMMING and LANCZOS.
+// HAMMING and LANCZOS. Debian's arm64 build fuses the center's multiply-add (harmless: it
+// adds 0), BICUBIC's polynomials and HAMMING's 0.54 + 0.46 cos(x) (found by disassembly);
+// simulated, those changed no byte over 2506 sizes, 1920 x 1080 included.
 #ifndef HBPREP_ADAPTERS_STEPS_PIL_RESIZE_H_
 #define HBPREP_ADAPTERS_STEPS_PIL_RESIZE_H_
 
