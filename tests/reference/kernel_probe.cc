@@ -12,6 +12,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "adapters/steps/pil_resize.h"
 #include "hbprep/npy.h"
 #include "opencv2/core.hpp"
 
@@ -22,6 +25,60 @@ using Args = std::vector<std::string>;
 // A kernel: the input as an H x W x C cv::Mat (CV_8U or CV_32F channels), its arguments,
 // the result to fill.
 using Kernel = std::function<absl::Status(const cv::Mat& in, const Args& args, cv::Mat& out)>;
+
+absl::StatusOr<int> IntArg(const std::string& text) {
+  int value = 0;
+  if (!absl::SimpleAtoi(text, &value)) return absl::InvalidArgumentError("not an integer: " + text);
+  return value;
+}
+
+// pil_resize_batch: each line of the cases file "FILTER SY SX SH SW DY DX DH DW" resizes the
+// input's SH x SW view at (SY, SX) into the DH x DW view at (DY, DX) of an OUT-H x OUT-W
+// canvas of the input's type, filled with 0xA5 first; the views must stay in place. A fourth
+// argument "portable" takes PilResize's portable loops instead of its SIMD ones.
+absl::Status PilResizeBatch(const cv::Mat& in, const Args& args, cv::Mat& out) {
+  const bool portable = args.size() == 4 && args[3] == "portable";
+  if (args.size() != 3 && !portable) {
+    return absl::InvalidArgumentError("needs CASES OUT-H OUT-W [portable]");
+  }
+  absl::StatusOr<int> out_h = IntArg(args[1]);
+  absl::StatusOr<int> out_w = IntArg(args[2]);
+  if (!out_h.ok()) return out_h.status();
+  if (!out_w.ok()) return out_w.status();
+  std::ifstream cases(args[0]);
+  if (!cases) return absl::NotFoundError("cannot read " + args[0]);
+  out.create(*out_h, *out_w, in.type());
+  out.setTo(cv::Scalar::all(0xA5));
+  std::string name;
+  int sy, sx, sh, sw, dy, dx, dh, dw;
+  int line = 0;
+  while (cases >> name >> sy >> sx >> sh >> sw >> dy >> dx >> dh >> dw) {
+    ++line;
+    const cv::Rect from(sx, sy, sw, sh), to(dx, dy, dw, dh);
+    if ((from & cv::Rect(0, 0, in.cols, in.rows)) != from ||
+        (to & cv::Rect(0, 0, out.cols, out.rows)) != to) {
+      return absl::InvalidArgumentError(absl::StrCat("case ", line, ": a view outside its image"));
+    }
+    absl::StatusOr<PilFilter> filter = PilFilterFromName(name);
+    if (!filter.ok()) return filter.status();
+    cv::Mat view = out(to);
+    const uint8_t* before = view.data;
+    absl::Status status =
+        portable ? pil_resize_internal::PilResizePortable(in(from), dh, dw, *filter, view)
+                 : PilResize(in(from), dh, dw, *filter, view);
+    if (!status.ok()) {
+      return absl::Status(status.code(), absl::StrCat("case ", line, ": ", status.message()));
+    }
+    if (view.data != before) {
+      return absl::InternalError(
+          absl::StrCat("case ", line, ": the destination view was reallocated"));
+    }
+  }
+  if (!cases.eof()) {
+    return absl::InvalidArgumentError(absl::StrCat(args[0], ": bad line after case ", line));
+  }
+  return absl::OkStatus();
+}
 
 struct Row {
   const char* name;
@@ -36,6 +93,19 @@ const Row kKernels[] = {
        out = in.clone();
        return absl::OkStatus();
      }},
+    {"pil_resize", "H W FILTER (Pillow's name: NEAREST, BOX, BILINEAR, HAMMING, BICUBIC, LANCZOS)",
+     [](const cv::Mat& in, const Args& args, cv::Mat& out) {
+       if (args.size() != 3) return absl::InvalidArgumentError("needs H W FILTER");
+       absl::StatusOr<int> h = IntArg(args[0]);
+       absl::StatusOr<int> w = IntArg(args[1]);
+       absl::StatusOr<PilFilter> filter = PilFilterFromName(args[2]);
+       if (!h.ok()) return h.status();
+       if (!w.ok()) return w.status();
+       if (!filter.ok()) return filter.status();
+       return PilResize(in, *h, *w, *filter, out);
+     }},
+    {"pil_resize_batch", "CASES OUT-H OUT-W [portable] (lines: FILTER SY SX SH SW DY DX DH DW)",
+     PilResizeBatch},
 };
 
 absl::StatusOr<cv::Mat> ReadImage(const std::string& path) {
