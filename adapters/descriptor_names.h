@@ -54,7 +54,10 @@ inline constexpr Named<DecodeMode> kDecodeModes[] = {{"exact", DecodeMode::kExac
 inline constexpr Named<Interpolation> kInterpolations[] = {{"linear", Interpolation::kLinear},
                                                     {"cubic", Interpolation::kCubic},
                                                     {"nearest", Interpolation::kNearest},
-                                                    {"area", Interpolation::kArea}};
+                                                    {"area", Interpolation::kArea},
+                                                    {"box", Interpolation::kBox},
+                                                    {"hamming", Interpolation::kHamming},
+                                                    {"lanczos", Interpolation::kLanczos}};
 inline constexpr Named<ReadMode> kReadModes[] = {
     {"opencv", ReadMode::kOpencv}, {"skimage", ReadMode::kSkimage}, {"pil", ReadMode::kPil}};
 inline constexpr Named<ResizeMode> kResizeModes[] = {{"opencv", ResizeMode::kOpencv},

@@ -30,6 +30,10 @@ int CvInterpolation(Interpolation interpolation) {
       return cv::INTER_NEAREST;
     case Interpolation::kArea:
       return cv::INTER_AREA;
+    case Interpolation::kBox:  // Pillow's alone: no OpenCV step accepts them
+    case Interpolation::kHamming:
+    case Interpolation::kLanczos:
+      break;
   }
   return cv::INTER_LINEAR;
 }

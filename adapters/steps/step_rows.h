@@ -16,6 +16,7 @@ extern const StepType kPadResizeStep;         // pad_resize.cc
 extern const StepType kPaddedCenterCropStep;  // padded_center_crop.cc
 extern const StepType kLongSideCropStep;      // long_side_crop.cc
 extern const StepType kPilCenterCropStep;     // pil_center_crop.cc
+extern const StepType kPilResizeStep;         // pil_resize.cc
 extern const StepType kWarpAffineStep;        // warp_affine.cc
 extern const StepType kPadStep;               // pad.cc
 extern const StepType kShortLongResizeStep;   // short_long_resize.cc

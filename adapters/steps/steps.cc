@@ -71,9 +71,9 @@ namespace {
 
 // In the order the README lists them.
 const StepType* const kStepTable[] = {
-    &kShortSideResizeStep, &kCenterCropStep,    &kResizeStep,           &kPadResizeStep,
-    &kPaddedCenterCropStep, &kLongSideCropStep, &kPilCenterCropStep,    &kWarpAffineStep,
-    &kPadStep,              &kShortLongResizeStep, &kSwapRbStep,
+    &kShortSideResizeStep, &kCenterCropStep,     &kResizeStep,       &kPadResizeStep,
+    &kPaddedCenterCropStep, &kLongSideCropStep,  &kPilResizeStep,    &kPilCenterCropStep,
+    &kWarpAffineStep,      &kPadStep,            &kShortLongResizeStep, &kSwapRbStep,
 };
 
 }  // namespace

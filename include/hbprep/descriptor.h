@@ -45,7 +45,8 @@ enum class NormType {
 // float64 (kCalc) when the decoded uint8 pixels go straight in. A regular input keeps kAuto
 // after parsing; the engine decides per image.
 enum class Nv12Recipe { kAuto, kCalc, kCalcF32, kOpencv };
-enum class Interpolation { kLinear, kCubic, kNearest, kArea };
+// A step's resampling filter. kBox, kHamming and kLanczos are Pillow's (PILResize) alone.
+enum class Interpolation { kLinear, kCubic, kNearest, kArea, kBox, kHamming, kLanczos };
 // How JPEG images are decoded. kExact: the full image to BGR, pixels identical to
 // cv2.imread, as the reference recipes see them. kFast: straight to JPEG's YCbCr planes,
 // reduced in the DCT domain when the recipe's first resize is much smaller, never through
@@ -91,6 +92,7 @@ struct RecipeStep {
     kWarpAffine,        // cv2.warpAffine to size[0] x size[1], scale by max(h, w) (centernet)
     kPad,               // long side -> size[0] (round), zero-pad to a multiple of size_divisor
     kShortLongResize,   // short side -> size[0] unless the long side passes size[1]
+    kPilResize,         // Pillow: short side -> size[0] (one size) or to size[0] x size[1]
     kSwapRb,            // the first and third channels exchanged (an inconsistent sample's)
   };
   Kind kind;

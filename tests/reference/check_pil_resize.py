@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Cross-check of hbprep's PilResize (adapters/steps/pil_resize.h) against Pillow 9.4 itself,
+"""Cross-check of hbprep's PilResize (adapters/steps/pillow_resample.h) against Pillow 9.4 itself,
 called as Horizon's PILResizeTransformer calls it: Image.fromarray(data.astype('uint8'),
 'RGB') (mode 'L' for one channel), img.resize((ow, oh), filter), np.array(...). Every result
 must match byte for byte:

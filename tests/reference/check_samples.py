@@ -28,6 +28,8 @@ DATA = os.path.join(os.path.dirname(skimage.__file__), "data")
 SAMPLES = [
     ("mobilenet", S.mobilenet_infer),
     ("googlenet", S.googlenet_infer),
+    ("mobilenetv2", S.mobilenetv2_infer),
+    ("resnet50", S.resnet50_eval),
     ("yolov2", S.yolov2_infer),
     ("yolov3", S.yolov3_infer),
     ("yolov5", S.yolov5_infer),

@@ -14,7 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "adapters/steps/pil_resize.h"
+#include "adapters/steps/pillow_resample.h"
 #include "hbprep/npy.h"
 #include "opencv2/core.hpp"
 

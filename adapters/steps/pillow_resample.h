@@ -28,8 +28,8 @@
 // HAMMING and LANCZOS. Debian's arm64 build fuses the center's multiply-add (harmless: it
 // adds 0), BICUBIC's polynomials and HAMMING's 0.54 + 0.46 cos(x) (found by disassembly);
 // simulated, those changed no byte over 2506 sizes, 1920 x 1080 included.
-#ifndef HBPREP_ADAPTERS_STEPS_PIL_RESIZE_H_
-#define HBPREP_ADAPTERS_STEPS_PIL_RESIZE_H_
+#ifndef HBPREP_ADAPTERS_STEPS_PILLOW_RESAMPLE_H_
+#define HBPREP_ADAPTERS_STEPS_PILLOW_RESAMPLE_H_
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -74,4 +74,4 @@ absl::Status PilResizePortable(const cv::Mat& src, int height, int width, PilFil
 
 }  // namespace hbprep
 
-#endif  // HBPREP_ADAPTERS_STEPS_PIL_RESIZE_H_
+#endif  // HBPREP_ADAPTERS_STEPS_PILLOW_RESAMPLE_H_

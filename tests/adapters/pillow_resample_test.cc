@@ -1,4 +1,4 @@
-#include "adapters/steps/pil_resize.h"
+#include "adapters/steps/pillow_resample.h"
 
 #include <cstdint>
 #include <random>
