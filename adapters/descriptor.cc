@@ -910,6 +910,7 @@ class YamlStepArgs : public StepArgs {
       Fail("takes no arguments");
     }
     bare_used_ = true;
+    for (auto& key : keys_) key.second = true;  // reported once, above
   }
 
   void Fail(absl::string_view message) override {

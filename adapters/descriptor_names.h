@@ -59,7 +59,10 @@ inline constexpr Named<Interpolation> kInterpolations[] = {{"linear", Interpolat
                                                     {"hamming", Interpolation::kHamming},
                                                     {"lanczos", Interpolation::kLanczos}};
 inline constexpr Named<ReadMode> kReadModes[] = {
-    {"opencv", ReadMode::kOpencv}, {"skimage", ReadMode::kSkimage}, {"pil", ReadMode::kPil}};
+    {"opencv", ReadMode::kOpencv},
+    {"skimage", ReadMode::kSkimage},
+    {"caffe", ReadMode::kSkimage},  // the samples' other name for it
+    {"pil", ReadMode::kPil}};
 inline constexpr Named<ResizeMode> kResizeModes[] = {{"opencv", ResizeMode::kOpencv},
                                               {"skimage", ResizeMode::kSkimage}};
 

@@ -5,6 +5,7 @@
 // right angle) and cv2.warpAffine(INTER_LINEAR, BORDER_CONSTANT 0) to W x H; then
 // astype(np.float32). The map is between pixel indices, with no half-pixel offset.
 #include <algorithm>
+#include <cmath>
 
 #include "adapters/frame.h"
 #include "adapters/steps/step_rows.h"
@@ -25,8 +26,9 @@ void Canonical(const RecipeStep& step, nlohmann::json& out) { out["scale"] = ste
 // cv2.getAffineTransform returns it.
 cv::Mat Matrix(const RecipeStep& step, int w, int h) {
   const int out_h = step.size[0], out_w = step.size[1];
-  const float cx = static_cast<float>(static_cast<int>(w * step.scale) / 2.0);
-  const float cy = static_cast<float>(static_cast<int>(h * step.scale) / 2.0);
+  // int(w * scale) / 2. (a double: the product may pass int's range for hostile scales).
+  const float cx = static_cast<float>(std::trunc(w * step.scale) / 2.0);
+  const float cy = static_cast<float>(std::trunc(h * step.scale) / 2.0);
   const double s = std::max(h, w);
   // The points as float32 arrays hold them: each is exact for any size hbprep accepts.
   const cv::Point2f src[3] = {
@@ -47,8 +49,8 @@ StepShape Shape(const RecipeStep& step, int w, int h) {
   const int out_w = step.size[1];
   const double s = std::max(h, w);
   const double k = out_w / s;
-  const double tx = out_w * 0.5 - k * (static_cast<int>(w * step.scale) / 2.0);
-  const double ty = step.size[0] * 0.5 - k * (static_cast<int>(h * step.scale) / 2.0);
+  const double tx = out_w * 0.5 - k * (std::trunc(w * step.scale) / 2.0);
+  const double ty = step.size[0] * 0.5 - k * (std::trunc(h * step.scale) / 2.0);
   shape.scale_x = shape.scale_y = 1 / k;
   shape.offset_x = 0.5 - (0.5 + tx) / k;
   shape.offset_y = 0.5 - (0.5 + ty) / k;

@@ -236,6 +236,34 @@ inline const std::vector<ErrorCase>& DescriptorErrorCases() {
         "m.yaml: input 'data': hbprep recipe step 1 (ShortSideResize): interpolation 'lanczos' "
         "is not one of linear, cubic, nearest, area",
         "m.yaml: input 'data': hbprep recipe step 2 (Resize): size must be [height, width]"}},
+      {"RecipeNewStepsBadArguments",
+       Yaml("nash-e", kRgbNv12,
+            "hbprep:\n  inputs:\n    data:\n      read: opencv2\n      recipe:\n"
+            "        - Pad: 512\n"
+            "        - ShortLongResize: {short: 600}\n"
+            "        - WarpAffine: {size: [512, 512], scale: 0}\n"
+            "        - PILResize: {size: 256, interpolation: area}\n"
+            "        - Resize: {size: 224, order: 3}\n"
+            "        - SwapRB: {x: 1}\n"
+            "        - Resize: {size: 224, mode: skimage, interpolation: cubic}\n"
+            "        - Resize: {size: 224, mode: scipy}\n"
+            "        - PadResize: {size: 224, pad_position: bottom}\n"),
+       {"m.yaml: input 'data': hbprep read 'opencv2' is not one of opencv, skimage, caffe, pil",
+        "m.yaml: input 'data': hbprep recipe step 1 (Pad): takes {key: value} arguments",
+        "m.yaml: input 'data': hbprep recipe step 2 (ShortLongResize): needs long",
+        "m.yaml: input 'data': hbprep recipe step 3 (WarpAffine): scale must be a number from "
+        "1e-06 to 1e+06, got '0'",
+        "m.yaml: input 'data': hbprep recipe step 4 (PILResize): interpolation 'area' is not "
+        "one of linear, nearest, box, hamming, cubic, lanczos",
+        "m.yaml: input 'data': hbprep recipe step 5 (Resize): order is an argument of mode "
+        "skimage",
+        "m.yaml: input 'data': hbprep recipe step 6 (SwapRB): takes no arguments",
+        "m.yaml: input 'data': hbprep recipe step 7 (Resize): interpolation is an argument of "
+        "mode opencv; mode skimage takes order",
+        "m.yaml: input 'data': hbprep recipe step 8 (Resize): mode 'scipy' is not one of "
+        "opencv, skimage",
+        "m.yaml: input 'data': hbprep recipe step 9 (PadResize): pad_position 'bottom' is not "
+        "one of boundary, top_left, bottom_right"}},
       {"HbprepUnknownKeys",
        Yaml("nash-e", kRgbNv12,
             "hbprep:\n  nv12_recipie: calc\n  inputs:\n    data:\n      dtype: uint8\n"
