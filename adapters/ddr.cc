@@ -12,7 +12,7 @@
 
 namespace hbprep {
 
-std::vector<uint8_t> PixelsOf(const cv::Mat& bgr_in, ImageType type) {
+std::vector<uint8_t> PixelsOf(const cv::Mat& bgr_in, ImageType type, bool yuv444) {
   cv::Mat bgr = AsUint8(bgr_in);
   if (!bgr.isContinuous()) bgr = bgr.clone();
   const size_t pixels = bgr.total();
@@ -28,7 +28,11 @@ std::vector<uint8_t> PixelsOf(const cv::Mat& bgr_in, ImageType type) {
                       data.data(), w * 3, w, h);
       break;
     case ImageType::kYuv444:
-      RgbToYuv444Calc(src, step, ChannelOrder::kBgr, data.data(), w * 3, w, h);
+      if (yuv444) {  // already Y, U, V
+        ReorderChannels(src, step, ChannelOrder::kBgr, data.data(), w * 3, w, h);
+      } else {
+        RgbToYuv444Calc(src, step, ChannelOrder::kBgr, data.data(), w * 3, w, h);
+      }
       break;
     default:  // gray
       RgbToGrayCalc(src, step, ChannelOrder::kBgr, data.data(), w, w, h);
@@ -40,7 +44,7 @@ std::vector<uint8_t> PixelsOf(const cv::Mat& bgr_in, ImageType type) {
 absl::Status Preparer::Ddr(int index, int item, const InputDescriptor& input, Frame& frame) {
   frame.ToBgr();
   const size_t pixels = frame.bgr.total();
-  std::vector<uint8_t> data = PixelsOf(frame.bgr, input.type_rt);
+  std::vector<uint8_t> data = PixelsOf(frame.bgr, input.type_rt, frame.yuv444);
   const int channels = input.type_rt == ImageType::kGray ? 1 : 3;
   const bool ddr = input.source == InputSource::kDdr;
   if (ddr && input.ddr_signed) {

@@ -91,6 +91,8 @@ class Parser {
   std::optional<RecipeStep> ParseStep(const InputDescriptor& input, int index,
                                       const YAML::Node& node);
   void CheckRecipeSize(InputDescriptor& input);
+  // The YUV step (recipe step `index`) makes YUV444 data: input_type_train must be yuv444.
+  void CheckYuvStep(InputDescriptor& input, int index);
 
   void ParseShape(InputDescriptor& input, const std::string& text);
   std::vector<double> ParseValues(InputDescriptor& input, const char* key, const std::string& text);
@@ -803,7 +805,10 @@ void Parser::ParseRecipe(InputDescriptor& input, const YAML::Node& node) {
   int index = 0;
   for (const auto& element : node) {
     ++index;
-    if (auto step = ParseStep(input, index, element)) input.recipe.push_back(*step);
+    if (auto step = ParseStep(input, index, element)) {
+      if (step->kind == RecipeStep::Kind::kYuv) CheckYuvStep(input, index);
+      input.recipe.push_back(*step);
+    }
   }
   CheckRecipeSize(input);
 }
@@ -988,6 +993,22 @@ std::optional<RecipeStep> Parser::ParseStep(const InputDescriptor& input, int in
   row->parse(reader, step);
   if (!reader.Finish()) return std::nullopt;
   return step;
+}
+
+void Parser::CheckYuvStep(InputDescriptor& input, int index) {
+  if (input.type_train != ImageType::kYuv444) {
+    InputError(input, absl::StrFormat("hbprep recipe step %d (YUV) makes YUV444 data, but "
+                                      "input_type_train is %s",
+                                      index, ToString(input.type_train)));
+  } else if (input.type_rt != ImageType::kNv12 && input.type_rt != ImageType::kYuv444) {
+    InputError(input, absl::StrFormat("hbprep recipe step %d (YUV) makes YUV444 data, which "
+                                      "input_type_rt %s does not take",
+                                      index, ToString(input.type_rt)));
+  } else if (input.type_rt == ImageType::kNv12 && input.range == ColorRange::kRegular) {
+    InputWarn(input, absl::StrFormat("hbprep recipe step %d (YUV) makes video-range YUV "
+                                     "(OpenCV's I420) but input_space_and_range is regular",
+                                     index));
+  }
 }
 
 void Parser::CheckRecipeSize(InputDescriptor& input) {

@@ -18,7 +18,10 @@ namespace {
 // The float pixels of `type` (interleaved, or gray) of a BGR frame, as the float model's
 // data holds them; `float32`: the transformers hold the data as float32 (Frame::float32), so
 // colour conversions compute in float32.
-std::vector<float> FloatPixels(const cv::Mat& bgr_in, ImageType type, bool float32) {
+// `yuv444`: the frame already holds Y, U, V (the YUV step), copied as they are.
+std::vector<float> FloatPixels(const cv::Mat& bgr_in, ImageType type, bool float32,
+                               bool yuv444) {
+  if (yuv444) type = ImageType::kBgr;  // an identity copy of the three channels
   cv::Mat bgr = bgr_in.isContinuous() ? bgr_in : bgr_in.clone();
   const int w = bgr.cols, h = bgr.rows;
   const size_t pixels = static_cast<size_t>(w) * h;
@@ -66,13 +69,13 @@ bool Normalises(const Descriptor& descriptor, const InputDescriptor& input) {
 }
 
 absl::Status Preparer::Float(int index, int item, const InputDescriptor& input,
-                             const cv::Mat& bgr, bool float32) {
+                             const cv::Mat& bgr, bool float32, bool yuv444) {
   if (options_.target == Target::kOe1FloatOnnx || options_.target == Target::kOe1QuantizedOnnx) {
-    return Oe1Onnx(index, item, input, bgr, float32);
+    return Oe1Onnx(index, item, input, bgr, float32, yuv444);
   }
   const size_t pixels = bgr.total();
   const int channels = input.type_train == ImageType::kGray ? 1 : 3;
-  std::vector<float> hwc = FloatPixels(bgr, input.type_train, float32);
+  std::vector<float> hwc = FloatPixels(bgr, input.type_train, float32, yuv444);
   if (options_.float_as_uint8) {  // only where nothing is normalised (checked up front)
     std::vector<uint8_t> data(hwc.size());
     const bool nchw = *input.layout_train == Layout::kNCHW;
@@ -110,7 +113,7 @@ absl::Status Preparer::Float(int index, int item, const InputDescriptor& input,
 }
 
 absl::Status Preparer::Oe1Onnx(int index, int item, const InputDescriptor& input,
-                               const cv::Mat& bgr, bool float32) {
+                               const cv::Mat& bgr, bool float32, bool yuv444) {
   const bool quantized = options_.target == Target::kOe1QuantizedOnnx;
   const int w = bgr.cols, h = bgr.rows;
   const size_t pixels = static_cast<size_t>(w) * h;
@@ -122,13 +125,13 @@ absl::Status Preparer::Oe1Onnx(int index, int item, const InputDescriptor& input
   if (input.type_rt == ImageType::kNv12) {
     // YUV444 from the board's NV12: each U and V sample serves its 2x2 block (nearest).
     std::vector<uint8_t> y, uv(pixels / 2);
-    BgrToNv12(bgr, RecipeFor(input, float32), &y, uv.data());
+    BgrToNv12(bgr, RecipeFor(input, float32), &y, uv.data(), yuv444);
     integral.resize(pixels * 3);
     Nv12ToYuv444(y.data(), w, uv.data(), w, integral.data(), w * 3, w, h);
   } else if (quantized) {
-    integral = PixelsOf(bgr, input.type_rt);
+    integral = PixelsOf(bgr, input.type_rt, yuv444);
   } else {
-    fractional = FloatPixels(bgr, input.type_rt, float32);
+    fractional = FloatPixels(bgr, input.type_rt, float32, yuv444);
   }
   const bool nchw = quantized ? input.layout_rt == Layout::kNCHW
                               : *input.layout_train == Layout::kNCHW;

@@ -37,6 +37,8 @@ struct Frame {
   // Whether the data is a skimage read's: RGB floats in [0, 1], scaled back by 255 after the
   // recipe (ApplyRecipe), as the samples' ScaleTransformer(255) does.
   bool unit_range = false;
+  // Whether the channels hold Y, U, V (after the YUV step) rather than B, G, R.
+  bool yuv444 = false;
 
   int width() const { return nv12 ? y.cols : bgr.cols; }
   int height() const { return nv12 ? y.rows : bgr.rows; }

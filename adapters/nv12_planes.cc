@@ -18,9 +18,26 @@
 
 namespace hbprep {
 
-void BgrToNv12(const cv::Mat& bgr_in, Nv12Recipe recipe, std::vector<uint8_t>* y, uint8_t* uv) {
+void BgrToNv12(const cv::Mat& bgr_in, Nv12Recipe recipe, std::vector<uint8_t>* y, uint8_t* uv,
+               bool yuv444) {
   const int w = bgr_in.cols, h = bgr_in.rows;
   const size_t pixels = static_cast<size_t>(w) * h;
+  if (yuv444) {
+    const cv::Mat yuv = AsUint8(bgr_in);
+    y->resize(pixels);
+    for (int r = 0; r < h; ++r) {
+      const uint8_t* s = yuv.ptr<uint8_t>(r);
+      uint8_t* dy = y->data() + static_cast<size_t>(r) * w;
+      for (int c = 0; c < w; ++c) dy[c] = s[3 * c];
+      if (r % 2 != 0) continue;
+      uint8_t* duv = uv + static_cast<size_t>(r / 2) * w;
+      for (int c = 0; c < w; c += 2) {
+        duv[c] = s[3 * c + 1];
+        duv[c + 1] = s[3 * c + 2];
+      }
+    }
+    return;
+  }
   if (bgr_in.depth() == CV_32F && recipe != Nv12Recipe::kOpencv) {
     // Fractional float32 data: the formula on the float values.
     const cv::Mat bgr = bgr_in.isContinuous() ? bgr_in : bgr_in.clone();
@@ -177,7 +194,7 @@ absl::Status Preparer::Board(int index, int item, const InputDescriptor& input,
   if (input.type_rt == ImageType::kNv12) {
     if (frame.nv12) return PlanesOut(index, item, input, image, frame, h, w, cv::INTER_LINEAR);
     std::vector<uint8_t> y, uv(pixels / 2);
-    BgrToNv12(frame.bgr, RecipeFor(input, frame.float32), &y, uv.data());
+    BgrToNv12(frame.bgr, RecipeFor(input, frame.float32), &y, uv.data(), frame.yuv444);
     HBPREP_RETURN_IF_ERROR(sink_.Put(index, item, TensorRole::kY, std::move(y)));
     return sink_.Put(index, item, TensorRole::kUV, std::move(uv));
   }

@@ -159,7 +159,7 @@ absl::Status Preparer::Input(int index, int item, const InputView& image,
   cv::Scalar mean, stddev;
   cv::meanStdDev(frame.bgr, mean, stddev);
   report_.pixel_stddev.push_back(std::max({stddev[0], stddev[1], stddev[2]}));
-  return Float(index, item, input, frame.bgr, frame.float32);
+  return Float(index, item, input, frame.bgr, frame.float32, frame.yuv444);
 }
 
 absl::Status RunRequest(const Descriptor& descriptor, const Plan& plan,

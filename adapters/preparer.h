@@ -42,11 +42,15 @@ absl::Status ApplyRecipe(Frame& frame, const InputDescriptor& input,
 cv::Mat AsUint8(const cv::Mat& bgr);
 
 // NV12 planes of a BGR image with the given recipe: `y` becomes the Y plane, `uv` (w * h / 2
-// bytes) receives the interleaved chroma. REQUIRES: even width and height (nv12_planes.cc).
-void BgrToNv12(const cv::Mat& bgr_in, Nv12Recipe recipe, std::vector<uint8_t>* y, uint8_t* uv);
+// bytes) receives the interleaved chroma. `yuv444`: the image already holds Y, U, V (the
+// YUV step, Frame::yuv444): Y as it is, chroma from each 2x2 block's top-left pixel, as
+// uint8 (the recipe then does not apply). REQUIRES: even width and height (nv12_planes.cc).
+void BgrToNv12(const cv::Mat& bgr_in, Nv12Recipe recipe, std::vector<uint8_t>* y, uint8_t* uv,
+               bool yuv444 = false);
 
-// The interleaved (or gray) uint8 pixels of `type` the board takes from a BGR frame (ddr.cc).
-std::vector<uint8_t> PixelsOf(const cv::Mat& bgr_in, ImageType type);
+// The interleaved (or gray) uint8 pixels of `type` the board takes from a BGR frame, or from
+// a frame that already holds YUV444 (`yuv444`; type is then yuv444) (ddr.cc).
+std::vector<uint8_t> PixelsOf(const cv::Mat& bgr_in, ImageType type, bool yuv444 = false);
 
 // J6 calibration data and ONNX inputs are normalised; on OE 1.x the model holds the
 // normalisation node, so its data stops before mean/scale (float_image.cc).
@@ -94,7 +98,7 @@ class Preparer {
   // The float model's data of a BGR frame; `float32`: the transformers hold it as float32
   // (Frame::float32), so colour conversions compute in float32.
   absl::Status Float(int index, int item, const InputDescriptor& input, const cv::Mat& bgr,
-                     bool float32);
+                     bool float32, bool yuv444);
   // The data of OE 1.x's generated ONNX models (Target::kOe1FloatOnnx, kOe1QuantizedOnnx): they
   // begin with hb_mapper's HzPreprocess node and take input_type_rt's "intermediate type"
   // minus 128 (nv12 and yuv444 as YUV444, rgb/bgr/gray as they are; hb_mapper's docs, "the
@@ -103,7 +107,7 @@ class Preparer {
   // HB_ONNXRuntime subtracts the 128 itself from uint8 data for HzPreprocess models, which is
   // why the samples feed uint8 with input_offset=128.
   absl::Status Oe1Onnx(int index, int item, const InputDescriptor& input, const cv::Mat& bgr,
-                       bool float32);
+                       bool float32, bool yuv444);
   absl::Status Featuremap(int index, int item, const InputDescriptor& input,
                           const InputView& image);
   absl::Status CheckRoi(const Roi& roi, int width, int height, const InputView& image);

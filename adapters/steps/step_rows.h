@@ -21,6 +21,7 @@ extern const StepType kWarpAffineStep;        // warp_affine.cc
 extern const StepType kPadStep;               // pad.cc
 extern const StepType kShortLongResizeStep;   // short_long_resize.cc
 extern const StepType kSwapRbStep;            // swap_rb.cc
+extern const StepType kYuvStep;               // yuv.cc
 
 // A resize or crop shape (StepShape::Kind kResize or kCrop) run on the frame: crops checked
 // against the image (INVALID_ARGUMENT naming the step), NV12 frames kept planar, and the

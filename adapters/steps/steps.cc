@@ -74,6 +74,7 @@ const StepType* const kStepTable[] = {
     &kShortSideResizeStep, &kCenterCropStep,     &kResizeStep,       &kPadResizeStep,
     &kPaddedCenterCropStep, &kLongSideCropStep,  &kPilResizeStep,    &kPilCenterCropStep,
     &kWarpAffineStep,      &kPadStep,            &kShortLongResizeStep, &kSwapRbStep,
+    &kYuvStep,
 };
 
 }  // namespace

@@ -93,6 +93,7 @@ struct RecipeStep {
     kPad,               // long side -> size[0] (round), zero-pad to a multiple of size_divisor
     kShortLongResize,   // short side -> size[0] unless the long side passes size[1]
     kPilResize,         // Pillow: short side -> size[0] (one size) or to size[0] x size[1]
+    kYuv,               // YUVTransformer: video-range I420, chroma repeated (YUV444 data)
     kSwapRb,            // the first and third channels exchanged (an inconsistent sample's)
   };
   Kind kind;
@@ -105,6 +106,7 @@ struct RecipeStep {
   int padding = 32;                       // kPaddedCenterCrop
   double scale = 1.0;                     // kWarpAffine
   int size_divisor = 128;                 // kPad
+  bool rgb_sequence = true;               // kYuv: color_sequence RGB (true) or BGR
 };
 absl::string_view ToString(RecipeStep::Kind kind);
 

@@ -22,7 +22,7 @@ using ::hbprep::testing::IsOk;
 
 TEST(StepTable, EveryKindHasItsOwnRowFoundByItsName) {
   std::set<std::string> names;
-  for (int k = 0; k <= static_cast<int>(RecipeStep::Kind::kPilResize); ++k) {
+  for (int k = 0; k <= static_cast<int>(RecipeStep::Kind::kYuv); ++k) {
     const auto kind = static_cast<RecipeStep::Kind>(k);
     const StepType& row = StepTypeOf(kind);
     EXPECT_EQ(static_cast<int>(row.kind), k) << row.name;

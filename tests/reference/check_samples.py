@@ -38,6 +38,21 @@ SAMPLES = [
     ("centernet", S.centernet_infer),
     ("fcos", S.fcos_infer),
     ("fcos_efficientnetb0", S.fcos_efficientnetb0_eval),
+    # The YUV step's NV12: Y and each block's top-left chroma of its YUV444, which is
+    # OpenCV's I420 of the same data.
+    ("yuv_step", lambda p: S._nv12_opencv(S._center_crop(
+        S._f32(S._short_side_resize(S.read_opencv(p), 256)), 224), cv2.COLOR_BGR2YUV_I420)),
+]
+
+# (fixture, --dtype, the sample's calibration pipeline returning the saved array).
+CALIBRATION = [
+    ("mobilenet", "float32", S.mobilenet_calibration),
+    ("googlenet", "uint8", S.googlenet_calibration),
+    ("mobilenetv2", "uint8", S.mobilenetv2_calibration),
+    ("yolov2", "float32", S.yolov2_calibration),
+    ("efficient_det", "float32", S.efficient_det_calibration),
+    ("yuv_step", "float32", lambda p: S._yuv_transformer(S._center_crop(
+        S._f32(S._short_side_resize(S.read_opencv(p), 256)), 224), "BGR")),
 ]
 
 
@@ -60,10 +75,10 @@ def photos():
     return out
 
 
-def run(name, files):
-    out = os.path.join(WORK, name)
+def run(name, files, target="board", extra=()):
+    out = os.path.join(WORK, name + "_" + target)
     subprocess.run([HBPREP, "prepare", "--config", os.path.join(FIXTURES, name + ".yaml"),
-                    "--target", "board", "--out", out, *files], check=True,
+                    "--target", target, "--out", out, *extra, *files], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return [lambda tensor, i=i: np.load(os.path.join(out, str(i), tensor + ".npy"))
             for i in range(len(files))]
@@ -97,11 +112,28 @@ for name, pipeline in SAMPLES:
     rows.append("| %s | %d/%d identical%s |" % (
         name, identical, len(files),
         "" if not differing else ", %d values differ by up to %d" % (differing, worst)))
-print("| sample | board NV12 against the sample's pipeline |")
+for name, dtype, pipeline in CALIBRATION:
+    loads = run(name, files, "calibration", ["--dtype", dtype])
+    identical = 0
+    for path, load in zip(files, loads):
+        want = pipeline(path)[None]
+        got = load("images")
+        if got.dtype != want.dtype or got.shape != want.shape:
+            failures.append("%s calibration %s: hbprep %s %s, the sample %s %s" % (
+                name, os.path.basename(path), got.dtype, got.shape, want.dtype, want.shape))
+        elif not np.array_equal(got, want):
+            failures.append("%s calibration %s: %d values differ, by up to %g" % (
+                name, os.path.basename(path), int((got != want).sum()),
+                float(np.abs(got.astype(np.float64) - want).max())))
+        else:
+            identical += 1
+    rows.append("| %s calibration (%s) | %d/%d identical |" % (name, dtype, identical, len(files)))
+print("| sample | against the sample's pipeline |")
 print("|---|---|")
 for row in rows:
     print(row)
 for failure in failures:
     print("FAIL", failure)
-print("%d samples x %d photos checked, %d mismatches" % (len(SAMPLES), len(files), len(failures)))
+print("%d pipelines x %d photos checked, %d mismatches" % (len(SAMPLES) + len(CALIBRATION),
+                                                          len(files), len(failures)))
 sys.exit(1 if failures else 0)

@@ -225,7 +225,7 @@ inline const std::vector<ErrorCase>& DescriptorErrorCases() {
             "hbprep:\n  inputs:\n    data:\n      recipe:\n        - RandomCrop: 224\n"),
        {"m.yaml: input 'data': hbprep recipe step 1 'RandomCrop' is not one of ShortSideResize, "
         "CenterCrop, Resize, PadResize, PaddedCenterCrop, LongSideCrop, PILResize, PILCenterCrop, "
-        "WarpAffine, Pad, ShortLongResize, SwapRB"}},
+        "WarpAffine, Pad, ShortLongResize, SwapRB, YUV"}},
       {"RecipeBadArguments",
        Yaml("nash-e", kRgbNv12,
             "hbprep:\n  inputs:\n    data:\n      recipe:\n"
