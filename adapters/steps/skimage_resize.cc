@@ -53,10 +53,11 @@
 //    widen), float32 for float32 ones; then .astype(np.float32).
 // A constant image (im_max <= im_min) gives an array filled with im_min.
 //
-// SciPy's C code runs each stage over the whole image; here the Gaussian passes of orders
-// 0 and 1 run only over the rows the interpolation reads, and the prefilter's second and
-// third passes only over those rows: every element computed is computed by the same
-// operations, the rest is never read.
+// SciPy's C code runs each stage over the whole image; here, for orders 0 and 1, the
+// Gaussian runs only over the rows the interpolation reads (and its axis 1 pass only over
+// the columns it reads), and for orders 2 and 3 the prefilter's axis 1 and 2 passes only
+// over those rows: every element computed is computed by the same operations, the others
+// are never read.
 
 namespace hbprep {
 namespace {
@@ -408,15 +409,16 @@ struct SkimageResizer::Scratch {
   std::vector<float> blurred_float;    // the Gaussian's output rows (gauss_rows), of T
   std::vector<double> blurred_double;
   std::vector<double> acc, line, coefficients, lanes;
-  std::vector<const uint8_t*> rows_u8;
-  std::vector<const float*> rows_float;
-  std::vector<const double*> rows_double;
+  std::vector<const uint8_t*> rows_u8;       // uint8 images: the source's rows
+  std::vector<const float*> rows_float;      // float32 images: normalized's rows
+  std::vector<const float*> blurred_rows_float;  // per source row, or null
+  std::vector<const double*> blurred_rows_double;
+  std::vector<const double*> coefficient_rows;   // per source row, or null
 
   std::vector<float>& Blurred(float) { return blurred_float; }
   std::vector<double>& Blurred(double) { return blurred_double; }
-  std::vector<const uint8_t*>& Rows(uint8_t) { return rows_u8; }
-  std::vector<const float*>& Rows(float) { return rows_float; }
-  std::vector<const double*>& Rows(double) { return rows_double; }
+  std::vector<const float*>& BlurredRows(float) { return blurred_rows_float; }
+  std::vector<const double*>& BlurredRows(double) { return blurred_rows_double; }
 };
 
 namespace {
@@ -468,15 +470,16 @@ void ResizeNormalized(SkimageResizer::Scratch& s, const std::vector<const In*>& 
     }
     s.lanes.resize(static_cast<size_t>(std::max(row_len, in_w)));
     SplineFilter(s.coefficients.data(), in_h, row_len, row_len, 1, pole, s.lanes.data());
-    s.rows_double.assign(static_cast<size_t>(in_h), nullptr);
+    s.coefficient_rows.assign(static_cast<size_t>(in_h), nullptr);
     for (int64_t y = 0; y < in_h; ++y) {
       if (!s.read[y]) continue;
       double* row = s.coefficients.data() + y * row_len;
       SplineFilter(row, in_w, channels, channels, 1, pole, s.lanes.data());
       SplineFilter(row, channels, 1, in_w, channels, pole, s.lanes.data());
-      s.rows_double[y] = row;
+      s.coefficient_rows[y] = row;
     }
-    Interpolate<T>(s.rows_double, Widen(), channels, order, s.zy, s.zx, s.zc, final, dst);
+    Interpolate<T>(s.coefficient_rows, Widen(), channels, order, s.zy, s.zx, s.zc, final,
+                   dst);
   };
 
   if (!gy.active && !gx.active) {
@@ -511,7 +514,7 @@ void ResizeNormalized(SkimageResizer::Scratch& s, const std::vector<const In*>& 
       CorrelateLine(gx, s.line.data() + gx.radius * channels, channels, s.gauss_columns, row);
     }
   }
-  std::vector<const T*>& rows = s.Rows(T());
+  std::vector<const T*>& rows = s.BlurredRows(T());
   rows.assign(static_cast<size_t>(in_h), nullptr);
   for (size_t k = 0; k < s.gauss_rows.size(); ++k) {
     rows[s.gauss_rows[k]] = blurred.data() + k * row_len;
@@ -560,6 +563,8 @@ absl::Status SkimageResizer::Resize(const cv::Mat& src, int height, int width, i
   const int64_t row_len = in_w * channels;
   const int type = CV_MAKETYPE(CV_32F, channels);
   const cv::Mat elements = src.reshape(1);  // H x (W * C), one channel
+  // image.min() and image.max() (the same values; only a constant image of mixed +0 and -0
+  // could fill with the other zero).
   double lo_value = 0, hi_value = 0;
   cv::minMaxIdx(elements, &lo_value, &hi_value);
 
