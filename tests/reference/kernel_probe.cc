@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/steps/pillow_resample.h"
+#include "adapters/steps/skimage_resize.h"
 #include "hbprep/npy.h"
 #include "opencv2/core.hpp"
 
@@ -25,6 +26,10 @@ using Args = std::vector<std::string>;
 // A kernel: the input as an H x W x C cv::Mat (CV_8U or CV_32F channels), its arguments,
 // the result to fill.
 using Kernel = std::function<absl::Status(const cv::Mat& in, const Args& args, cv::Mat& out)>;
+
+// Defined below the table; rows that take further images read and write them with these.
+absl::StatusOr<cv::Mat> ReadImage(const std::string& path);
+absl::Status WriteImage(const std::string& path, const cv::Mat& image);
 
 absl::StatusOr<int> IntArg(const std::string& text) {
   int value = 0;
@@ -80,6 +85,38 @@ absl::Status PilResizeBatch(const cv::Mat& in, const Args& args, cv::Mat& out) {
   return absl::OkStatus();
 }
 
+// skimage_resize HEIGHT WIDTH ORDER [IN.npy OUT.npy HEIGHT WIDTH ORDER]...: the input, then
+// each further image, through one SkimageResizer (so the cases also hold its reuse of
+// buffers across sizes; process start-up would otherwise dominate the reference's time).
+absl::Status SkimageResizeRow(const cv::Mat& in, const Args& args, cv::Mat& out) {
+  if (args.size() < 3 || (args.size() - 3) % 5 != 0) {
+    return absl::InvalidArgumentError("needs HEIGHT WIDTH ORDER, then groups of five");
+  }
+  SkimageResizer resizer;
+  // The case whose HEIGHT WIDTH ORDER start at args[at].
+  auto resize = [&](size_t at, const cv::Mat& image, cv::Mat& result) -> absl::Status {
+    absl::StatusOr<int> height = IntArg(args[at]);
+    absl::StatusOr<int> width = IntArg(args[at + 1]);
+    absl::StatusOr<int> order = IntArg(args[at + 2]);
+    if (!height.ok()) return height.status();
+    if (!width.ok()) return width.status();
+    if (!order.ok()) return order.status();
+    return resizer.Resize(image, *height, *width, *order, result);
+  };
+  absl::Status status = resize(0, in, out);
+  for (size_t i = 3; status.ok() && i < args.size(); i += 5) {
+    absl::StatusOr<cv::Mat> image = ReadImage(args[i]);
+    cv::Mat result;
+    status = image.status();
+    if (status.ok()) status = resize(i + 2, *image, result);
+    if (status.ok()) status = WriteImage(args[i + 1], result);
+    if (!status.ok()) {
+      status = absl::Status(status.code(), absl::StrCat(args[i], ": ", status.message()));
+    }
+  }
+  return status;
+}
+
 struct Row {
   const char* name;
   const char* usage;
@@ -106,6 +143,9 @@ const Row kKernels[] = {
      }},
     {"pil_resize_batch", "CASES OUT-H OUT-W [portable] (lines: FILTER SY SX SH SW DY DX DH DW)",
      PilResizeBatch},
+    // adapters/steps/skimage_resize.h: ResizeTransformer(mode='skimage').
+    {"skimage_resize", "HEIGHT WIDTH ORDER [IN.npy OUT.npy HEIGHT WIDTH ORDER]...",
+     SkimageResizeRow},
 };
 
 absl::StatusOr<cv::Mat> ReadImage(const std::string& path) {
