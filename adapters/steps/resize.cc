@@ -3,8 +3,10 @@
 // W x H, then astype(np.float32). skimage (the transformer's default mode): the image's own
 // min/max scaled to [0, 1], skimage.transform.resize with spline `order` (Gaussian
 // anti-aliasing when shrinking), scaled back (skimage_resize.h).
+#include "absl/strings/str_cat.h"
 #include "adapters/frame.h"
 #include "adapters/recipe.h"
+#include "adapters/steps/skimage_resize.h"
 #include "adapters/steps/step_rows.h"
 #include "nlohmann/json.hpp"
 
@@ -45,14 +47,29 @@ void Canonical(const RecipeStep& step, nlohmann::json& out) {
 StepShape Shape(const RecipeStep& step, int w, int h) {
   StepShape shape = ResizeShape(w, h, cv::Size(step.size[1], step.size[0]),
                                 CvInterpolation(step.interpolation));
-  if (step.mode == ResizeMode::kSkimage) shape.kind = StepShape::Kind::kPixels;
+  if (step.mode == ResizeMode::kSkimage) {
+    shape.kind = StepShape::Kind::kPixels;
+    // The normalised image and its Gaussian-filtered copy, in float64 (two data pixels each).
+    shape.scratch_pixels = 4 * int64_t{w} * h;
+  }
   return shape;
 }
 
 cv::Size DecodeMinimum(const RecipeStep& step, int, int) { return {step.size[1], step.size[0]}; }
 
 absl::Status Run(const RecipeStep& step, Frame& frame, absl::string_view what) {
-  return RunShape(step, Shape(step, frame.width(), frame.height()), frame, what);
+  if (step.mode == ResizeMode::kOpencv) {
+    return RunShape(step, Shape(step, frame.width(), frame.height()), frame, what);
+  }
+  // On the data's dtype as the transformer receives it: uint8 pixels (float64 arithmetic)
+  // until a step made them float32.
+  AsTransformerInput(frame);
+  cv::Mat out;
+  const absl::Status status = SkimageResize(frame.bgr, step.size[0], step.size[1], step.order, out);
+  if (!status.ok()) return absl::InvalidArgumentError(absl::StrCat(what, ": ", status.message()));
+  frame.bgr = out;
+  frame.float32 = true;
+  return absl::OkStatus();
 }
 
 }  // namespace

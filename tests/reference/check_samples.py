@@ -38,6 +38,12 @@ SAMPLES = [
     ("centernet", S.centernet_infer),
     ("fcos", S.fcos_infer),
     ("fcos_efficientnetb0", S.fcos_efficientnetb0_eval),
+    ("vargconvnet", S.vargconvnet_eval),
+    ("yolov3_vargdarknet", S.yolov3_vargdarknet_eval),
+] + [("efficientnet_lite%d" % k, lambda p, size=size: S.efficientnet_lite_infer(p, size))
+     for k, size in sorted(S.EFFICIENTNET_LITE_SIZES.items())] + [
+    # 1024 x 2048: four photos are enough (and the reference is slow there).
+    ("mobilenet_unet", S.mobilenet_unet_infer, 4),
     # The YUV step's NV12: Y and each block's top-left chroma of its YUV444, which is
     # OpenCV's I420 of the same data.
     ("yuv_step", lambda p: S._nv12_opencv(S._center_crop(
@@ -51,6 +57,8 @@ CALIBRATION = [
     ("mobilenetv2", "uint8", S.mobilenetv2_calibration),
     ("yolov2", "float32", S.yolov2_calibration),
     ("efficient_det", "float32", S.efficient_det_calibration),
+    ("centernet_calibration", "float32", S.centernet_calibration),
+    ("mobilenet_unet_calibration", "float32", S.mobilenet_unet_calibration, 4),
     ("yuv_step", "float32", lambda p: S._yuv_transformer(S._center_crop(
         S._f32(S._short_side_resize(S.read_opencv(p), 256)), 224), "BGR")),
 ]
@@ -86,8 +94,9 @@ def run(name, files, target="board", extra=()):
 
 failures = []
 rows = []
-files = photos()
-for name, pipeline in SAMPLES:
+all_files = photos()
+for name, pipeline, *count in SAMPLES:
+    files = all_files[:count[0]] if count else all_files
     loads = run(name, files)
     identical, differing, worst = 0, 0, 0
     for path, load in zip(files, loads):
@@ -112,7 +121,8 @@ for name, pipeline in SAMPLES:
     rows.append("| %s | %d/%d identical%s |" % (
         name, identical, len(files),
         "" if not differing else ", %d values differ by up to %d" % (differing, worst)))
-for name, dtype, pipeline in CALIBRATION:
+for name, dtype, pipeline, *count in CALIBRATION:
+    files = all_files[:count[0]] if count else all_files
     loads = run(name, files, "calibration", ["--dtype", dtype])
     identical = 0
     for path, load in zip(files, loads):
@@ -134,6 +144,6 @@ for row in rows:
     print(row)
 for failure in failures:
     print("FAIL", failure)
-print("%d pipelines x %d photos checked, %d mismatches" % (len(SAMPLES) + len(CALIBRATION),
-                                                          len(files), len(failures)))
+print("%d pipelines on up to %d photos checked, %d mismatches" % (
+    len(SAMPLES) + len(CALIBRATION), len(all_files), len(failures)))
 sys.exit(1 if failures else 0)
