@@ -270,7 +270,6 @@ bool ExactResizer::ResetSeparable() {
   float w[4];
   for (int dx = 0; dx < shape_.dst_width; ++dx) {
     Tap tap = TapFor(dx, scale_x, shape_.inv_scale_x, area);
-    if (cn < 4 && tap.first + 2 > src_w - 2) simd_end = std::min(simd_end, dx);
     // The first column whose taps all lie inside bounds the edge formula on the left, the
     // first whose last tap is outside on the right. Linear moves outside taps onto the edge
     // column with weight 1; cubic keeps them (its edge formula clamps each tap).
@@ -282,6 +281,7 @@ bool ExactResizer::ResetSeparable() {
       xmax = std::min(xmax, dx);
       if (tap.first >= src_w - 1 && !cubic) tap = {src_w - 1, 0.f};
     }
+    if (cn < 4 && tap.first + half > src_w - 2) simd_end = std::min(simd_end, dx);
     if (cubic) {
       CubicWeights(tap.fraction, w);
     } else {
@@ -302,7 +302,7 @@ bool ExactResizer::ResetSeparable() {
   }
   xmin_ = xmin * cn;
   xmax_ = xmax * cn;
-  xsimd_end_ = cubic ? std::min(simd_end, xmax) : 0;
+  xsimd_end_ = std::min(simd_end, xmax);
 
   // Rows keep their tap and weights wherever they fall; the passes clamp the rows they read.
   const size_t m = static_cast<size_t>(shape_.dst_height);
@@ -340,6 +340,33 @@ bool ExactResizer::ResetArea() {
   // cv::resize asserts that every output row has entries.
   for (int dy = 0; dy < shape_.dst_height; ++dy) {
     if (ystart_[dy] == ystart_[dy + 1]) return false;
+  }
+  // One 8-bit channel: four output pixels per SIMD step, their entries side by side; a pixel
+  // with fewer entries than the others of its group is padded with weight 0 on a valid
+  // source pixel, which adds s * 0 = +0 and so changes no sum (the sums start at +0 and add
+  // products of non-negative bytes and positive weights: never -0).
+  group_start_.clear();
+  group_src_.clear();
+  group_alpha_.clear();
+  if (shape_.channels == 1 && depth_ == Depth::kU8) {
+    const int groups = (shape_.dst_width + 3) / 4;
+    group_start_.assign(static_cast<size_t>(groups) + 1, 0);
+    for (int g = 0; g < groups; ++g) {
+      group_start_[g] = static_cast<int32_t>(group_alpha_.size() / 4);
+      int steps = 0;
+      for (int l = 0; l < 4 && 4 * g + l < shape_.dst_width; ++l) {
+        steps = std::max(steps, xstart_[4 * g + l + 1] - xstart_[4 * g + l]);
+      }
+      for (int m = 0; m < steps; ++m) {
+        for (int l = 0; l < 4; ++l) {
+          const int dx = 4 * g + l;
+          const bool real = dx < shape_.dst_width && xstart_[dx] + m < xstart_[dx + 1];
+          group_src_.push_back(real ? xsrc_[xstart_[dx] + m] : 0);
+          group_alpha_.push_back(real ? xalpha_[xstart_[dx] + m] : 0.f);
+        }
+      }
+    }
+    group_start_[groups] = static_cast<int32_t>(group_alpha_.size() / 4);
   }
   // The SIMD pass reads 4 elements per entry: it stops at the first pixel with an entry on the
   // row's last pixel (entries ascend) unless pixels are 4 elements wide.
@@ -461,12 +488,38 @@ inline I4 TapPairU8(const uint8_t* p0, const uint8_t* p1, int16_t w0, int16_t w1
 inline I4 AddI4(I4 a, I4 b) { return vaddq_s32(a, b); }
 #endif
 
+#if HBPREP_RESIZE_SIMD
+// The first cn (2 to 4) lanes of v to p, each size a constant so that the copies inline.
+inline void StoreLanes(float* p, F4 v, int cn) {
+  float t[4];
+  StoreF4(t, v);
+  if (cn == 4) {
+    std::memcpy(p, t, 16);
+  } else if (cn == 3) {
+    std::memcpy(p, t, 12);
+  } else {
+    std::memcpy(p, t, 8);
+  }
+}
+inline void StoreLanes(int32_t* p, I4 v, int cn) {
+  int32_t t[4];
+  StoreI4(t, v);
+  if (cn == 4) {
+    std::memcpy(p, t, 16);
+  } else if (cn == 3) {
+    std::memcpy(p, t, 12);
+  } else {
+    std::memcpy(p, t, 8);
+  }
+}
+#endif
+
 // Horizontal passes over one source row `s` into `out` (n = dst_width * cn elements).
 
-// 8-bit linear: exact int sums; from xmax on, the tap column times 2048.
+// 8-bit linear, elements [begin, n): exact int sums; from xmax on, the tap column times 2048.
 void HorizontalLinearU8(const uint8_t* s, const int32_t* xofs, const int16_t* w, int cn, int n,
-                        int xmax, int32_t* out) {
-  int j = 0;
+                        int begin, int xmax, int32_t* out) {
+  int j = begin;
   for (; j < xmax; ++j) {
     const int sx = xofs[j];
     out[j] = s[sx] * w[2 * j] + s[sx + cn] * w[2 * j + 1];
@@ -516,9 +569,9 @@ void HorizontalCubicPixelsU8(const uint8_t* s, const int32_t* xofs, const int16_
     const int j = dx * cn;
     const uint8_t* p = s + xofs[j] - cn;
     const int16_t* a = w + 4 * j;
-    int32_t v[4];
-    StoreI4(v, AddI4(TapPairU8(p, p + cn, a[0], a[1]), TapPairU8(p + 2 * cn, p + 3 * cn, a[2], a[3])));
-    std::memcpy(out + j, v, sizeof(int32_t) * cn);
+    StoreLanes(out + j,
+               AddI4(TapPairU8(p, p + cn, a[0], a[1]), TapPairU8(p + 2 * cn, p + 3 * cn, a[2], a[3])),
+               cn);
   }
 }
 
@@ -531,9 +584,30 @@ void HorizontalCubicPixelsF32(const float* s, const int32_t* xofs, const float* 
     const F4 v = Add(Add(Add(Mul(LoadF4(p), SetF4(a[0])), Mul(LoadF4(p + cn), SetF4(a[1]))),
                          Mul(LoadF4(p + 2 * cn), SetF4(a[2]))),
                      Mul(LoadF4(p + 3 * cn), SetF4(a[3])));
-    float t[4];
-    StoreF4(t, v);
-    std::memcpy(out + j, t, sizeof(float) * cn);
+    StoreLanes(out + j, v, cn);
+  }
+}
+#endif
+
+#if HBPREP_RESIZE_SIMD
+// Linear, pixels [0, end) of 2 to 4 channels, the channels as lanes (same reads as the cubic
+// ones above): s0 * w0 + s1 * w1 per channel.
+void HorizontalLinearPixelsU8(const uint8_t* s, const int32_t* xofs, const int16_t* w, int cn,
+                              int end, int32_t* out) {
+  for (int dx = 0; dx < end; ++dx) {
+    const int j = dx * cn;
+    const uint8_t* p = s + xofs[j];
+    StoreLanes(out + j, TapPairU8(p, p + cn, w[2 * j], w[2 * j + 1]), cn);
+  }
+}
+
+void HorizontalLinearPixelsF32(const float* s, const int32_t* xofs, const float* w, int cn,
+                               int end, float* out) {
+  for (int dx = 0; dx < end; ++dx) {
+    const int j = dx * cn;
+    const float* p = s + xofs[j];
+    StoreLanes(out + j, Add(Mul(LoadF4(p), SetF4(w[2 * j])), Mul(LoadF4(p + cn), SetF4(w[2 * j + 1]))),
+               cn);
   }
 }
 #endif
@@ -681,7 +755,15 @@ void ExactResizer::RunSeparableU8(const uint8_t* src, ptrdiff_t src_stride, uint
   RowCache<int32_t> cache(ksize_, static_cast<size_t>(n));
   auto h = [&](int sy, int32_t* out) {
     const uint8_t* s = src + sy * src_stride;
-    if (!cubic) return HorizontalLinearU8(s, xofs, w, cn, n, xmax_, out);
+    if (!cubic) {
+#if HBPREP_RESIZE_SIMD
+      if (simd && cn >= 2 && xsimd_end_ > 0) {
+        HorizontalLinearPixelsU8(s, xofs, w, cn, xsimd_end_, out);
+        return HorizontalLinearU8(s, xofs, w, cn, n, xsimd_end_ * cn, xmax_, out);
+      }
+#endif
+      return HorizontalLinearU8(s, xofs, w, cn, n, 0, xmax_, out);
+    }
     // Edge elements before xmin and from max(xmin, xmax) on; inside in between.
     const int inside_end = std::max(xmin_, xmax_);
     HorizontalCubicEdge(s, xofs, w, cn, width, 0, xmin_, out);
@@ -728,6 +810,12 @@ void ExactResizer::RunSeparableF32(const uint8_t* src, ptrdiff_t src_stride, uin
     if (!cubic) {
       // s0 * w0 + s1 * w1 up to xmax; the tap column times 1 after.
       int j = 0;
+#if HBPREP_RESIZE_SIMD
+      if (simd && cn >= 2 && xsimd_end_ > 0) {
+        HorizontalLinearPixelsF32(s, xofs, w, cn, xsimd_end_, out);
+        j = xsimd_end_ * cn;
+      }
+#endif
       for (; j < xmax_; ++j) out[j] = s[xofs[j]] * w[2 * j] + s[xofs[j] + cn] * w[2 * j + 1];
       for (; j < n; ++j) out[j] = s[xofs[j]] * 1.f;
       return;
@@ -791,9 +879,30 @@ void HorizontalAreaPixels(const T* s, const int32_t* start, const int32_t* xsrc,
     for (int e = start[dx]; e < start[dx + 1]; ++e) {
       v = Add(v, Mul(LoadF4(s + xsrc[e] * cn), SetF4(alpha[e])));
     }
-    float t[4];
-    StoreF4(t, v);
-    std::memcpy(out + dx * cn, t, sizeof(float) * cn);
+    StoreLanes(out + dx * cn, v, cn);
+  }
+}
+#endif
+
+#if HBPREP_RESIZE_SIMD
+// One 8-bit channel, four output pixels per step (lanes), over the group tables.
+void HorizontalAreaGroupsU8(const uint8_t* s, const int32_t* group_start, const int32_t* src,
+                            const float* alpha, int dst_w, float* out) {
+  const int groups = (dst_w + 3) / 4;
+  for (int g = 0; g < groups; ++g) {
+    F4 v = SetF4(0.f);
+    for (int m = group_start[g]; m < group_start[g + 1]; ++m) {
+      const int32_t* i = src + 4 * m;
+      const int32_t bytes[4] = {s[i[0]], s[i[1]], s[i[2]], s[i[3]]};
+      v = Add(v, Mul(ToF4(LoadI4(bytes)), LoadF4(alpha + 4 * m)));
+    }
+    if (4 * g + 4 <= dst_w) {
+      StoreF4(out + 4 * g, v);
+    } else {
+      float t[4];
+      StoreF4(t, v);
+      std::memcpy(out + 4 * g, t, sizeof(float) * (dst_w - 4 * g));
+    }
   }
 }
 #endif
@@ -843,6 +952,10 @@ void ExactResizer::RunArea(const uint8_t* src, ptrdiff_t src_stride, uint8_t* ds
         HorizontalAreaPixels(s, xstart_.data(), xsrc_.data(), xalpha_.data(), cn, 0, xsimd_end_,
                              buf.data());
         dx = xsimd_end_;
+      } else if (simd && !group_start_.empty()) {
+        HorizontalAreaGroupsU8(reinterpret_cast<const uint8_t*>(s), group_start_.data(),
+                               group_src_.data(), group_alpha_.data(), dst_w, buf.data());
+        dx = dst_w;
       }
 #endif
       HorizontalArea(s, xstart_.data(), xsrc_.data(), xalpha_.data(), cn, dx, dst_w, buf.data());

@@ -157,9 +157,14 @@ class ExactResizer {
   std::vector<float> xalpha_;
   std::vector<int32_t> ystart_, ysrc_;
   std::vector<float> yalpha_;
+  // Area on one 8-bit channel: per group of 4 output pixels its steps
+  // [group_start_[g], group_start_[g + 1]), each 4 source columns and 4 weights.
+  std::vector<int32_t> group_start_, group_src_;
+  std::vector<float> group_alpha_;
 
-  // Output pixels [first inside, xsimd_end_) (cubic) or [0, xsimd_end_) (area) read no source
-  // pixel past the row's next-to-last, so a SIMD step may read 4 elements at each of them.
+  // Output pixels [0 or the first inside, xsimd_end_) take the interior formula and read no
+  // source pixel past the row's next-to-last (unless pixels are 4 elements wide), so a SIMD
+  // step may read 4 elements at each of their taps.
   int xsimd_end_ = 0;
 };
 
