@@ -30,8 +30,7 @@ bool OpenCvIsExact(ResizePath path, int depth, const ResizeShape& shape) {
     case ResizePath::kAreaFast:
       return true;
     case ResizePath::kLinear:
-      return depth == CV_8U &&
-             (kLinkedOpenCvIsReference || LinearCoordinatesFuseInvariant(shape));
+      return depth == CV_8U && (kLinkedOpenCvIsReference || LinearCoordinatesFuseInvariant(shape));
     default:
       return false;
   }
@@ -46,8 +45,8 @@ void Resize(const cv::Mat& src_in, cv::Mat& dst, cv::Size size, double fx, doubl
   const cv::Mat src = src_in;
   const int depth = src.depth(), cn = src.channels();
   // cv::resize turns INTER_LINEAR_EXACT on float data into INTER_LINEAR.
-  const int how = interpolation == cv::INTER_LINEAR_EXACT && depth == CV_32F ? cv::INTER_LINEAR
-                                                                              : interpolation;
+  const int how =
+      interpolation == cv::INTER_LINEAR_EXACT && depth == CV_32F ? cv::INTER_LINEAR : interpolation;
   ResizeShape shape;
   shape.src_width = src.cols;
   shape.src_height = src.rows;
@@ -57,7 +56,8 @@ void Resize(const cv::Mat& src_in, cv::Mat& dst, cv::Size size, double fx, doubl
     // cv::resize's size for a scale: each side rounded half to even, and the scale itself
     // (not the size ratio) maps coordinates.
     if (fx > 0 && fy > 0) {
-      out_size = cv::Size(cv::saturate_cast<int>(src.cols * fx), cv::saturate_cast<int>(src.rows * fy));
+      out_size =
+          cv::Size(cv::saturate_cast<int>(src.cols * fx), cv::saturate_cast<int>(src.rows * fy));
     }
     shape.inv_scale_x = fx;
     shape.inv_scale_y = fy;

@@ -186,8 +186,8 @@ ResizePath OpenCvResizePath(const ResizeShape& shape, int interpolation) {
   // cv::hal::resize: integer ratios within DBL_EPSILON of their rounding.
   const double scale_x = 1. / shape.inv_scale_x, scale_y = 1. / shape.inv_scale_y;
   const int iscale_x = RoundToInt(scale_x), iscale_y = RoundToInt(scale_y);
-  const bool area_fast = std::abs(scale_x - iscale_x) < DBL_EPSILON &&
-                         std::abs(scale_y - iscale_y) < DBL_EPSILON;
+  const bool area_fast =
+      std::abs(scale_x - iscale_x) < DBL_EPSILON && std::abs(scale_y - iscale_y) < DBL_EPSILON;
   if (interpolation == kInterLinear && area_fast && iscale_x == 2 && iscale_y == 2) {
     interpolation = kInterArea;
   }
@@ -448,8 +448,8 @@ inline I4 TapPairU8(const uint8_t* p0, const uint8_t* p1, int16_t w0, int16_t w1
   const __m128i z = _mm_setzero_si128();
   const __m128i a = _mm_unpacklo_epi8(_mm_cvtsi32_si128(Load32(p0)), z);
   const __m128i b = _mm_unpacklo_epi8(_mm_cvtsi32_si128(Load32(p1)), z);
-  const int32_t pair = static_cast<int32_t>((static_cast<uint32_t>(static_cast<uint16_t>(w1)) << 16) |
-                                            static_cast<uint16_t>(w0));
+  const int32_t pair = static_cast<int32_t>(
+      (static_cast<uint32_t>(static_cast<uint16_t>(w1)) << 16) | static_cast<uint16_t>(w0));
   return _mm_madd_epi16(_mm_unpacklo_epi16(a, b), _mm_set1_epi32(pair));
 }
 inline I4 AddI4(I4 a, I4 b) { return _mm_add_epi32(a, b); }
@@ -471,9 +471,7 @@ inline F4 Add(F4 a, F4 b) { return vaddq_f32(a, b); }
 inline int16x4_t BytesS16(const uint8_t* p) {
   return vreinterpret_s16_u16(vget_low_u16(vmovl_u8(vreinterpret_u8_u32(vdup_n_u32(Load32(p))))));
 }
-inline F4 BytesF4(const uint8_t* p) {
-  return vcvtq_f32_s32(vmovl_s16(BytesS16(p)));
-}
+inline F4 BytesF4(const uint8_t* p) { return vcvtq_f32_s32(vmovl_s16(BytesS16(p))); }
 inline I4 LoadI4(const int32_t* p) { return vld1q_s32(p); }
 inline void StoreI4(int32_t* p, I4 v) { vst1q_s32(p, v); }
 inline F4 ToF4(I4 v) { return vcvtq_f32_s32(v); }
@@ -536,8 +534,8 @@ inline int ClampElement(int e, int c, int cn, int width) {
 // Cubic, elements [begin, end) that have a tap outside the row: each tap clamped, the four
 // products added one by one onto 0 (int for 8 bits, exact; float in that order).
 template <typename T, typename W, typename Acc>
-void HorizontalCubicEdge(const T* s, const int32_t* xofs, const W* w, int cn, int width,
-                         int begin, int end, Acc* out) {
+void HorizontalCubicEdge(const T* s, const int32_t* xofs, const W* w, int cn, int width, int begin,
+                         int end, Acc* out) {
   for (int j = begin; j < end; ++j) {
     const int c = j % cn;
     const W* a = w + 4 * j;
@@ -550,8 +548,8 @@ void HorizontalCubicEdge(const T* s, const int32_t* xofs, const W* w, int cn, in
 // Cubic, elements [begin, end) whose taps are inside: s0 * w0 + s1 * w1 + s2 * w2 + s3 * w3,
 // left to right.
 template <typename T, typename W, typename Acc>
-void HorizontalCubicInside(const T* s, const int32_t* xofs, const W* w, int cn, int begin,
-                           int end, Acc* out) {
+void HorizontalCubicInside(const T* s, const int32_t* xofs, const W* w, int cn, int begin, int end,
+                           Acc* out) {
   for (int j = begin; j < end; ++j) {
     const int sx = xofs[j];
     const W* a = w + 4 * j;
@@ -569,9 +567,9 @@ void HorizontalCubicPixelsU8(const uint8_t* s, const int32_t* xofs, const int16_
     const int j = dx * cn;
     const uint8_t* p = s + xofs[j] - cn;
     const int16_t* a = w + 4 * j;
-    StoreLanes(out + j,
-               AddI4(TapPairU8(p, p + cn, a[0], a[1]), TapPairU8(p + 2 * cn, p + 3 * cn, a[2], a[3])),
-               cn);
+    StoreLanes(
+        out + j,
+        AddI4(TapPairU8(p, p + cn, a[0], a[1]), TapPairU8(p + 2 * cn, p + 3 * cn, a[2], a[3])), cn);
   }
 }
 
@@ -601,13 +599,13 @@ void HorizontalLinearPixelsU8(const uint8_t* s, const int32_t* xofs, const int16
   }
 }
 
-void HorizontalLinearPixelsF32(const float* s, const int32_t* xofs, const float* w, int cn,
-                               int end, float* out) {
+void HorizontalLinearPixelsF32(const float* s, const int32_t* xofs, const float* w, int cn, int end,
+                               float* out) {
   for (int dx = 0; dx < end; ++dx) {
     const int j = dx * cn;
     const float* p = s + xofs[j];
-    StoreLanes(out + j, Add(Mul(LoadF4(p), SetF4(w[2 * j])), Mul(LoadF4(p + cn), SetF4(w[2 * j + 1]))),
-               cn);
+    StoreLanes(out + j,
+               Add(Mul(LoadF4(p), SetF4(w[2 * j])), Mul(LoadF4(p + cn), SetF4(w[2 * j + 1]))), cn);
   }
 }
 #endif
@@ -666,8 +664,7 @@ void VerticalLinearU8(const int32_t* const* r, const int16_t* beta, int n, bool 
 // 8-bit cubic: OpenCV's SIMD blocks of 8 elements from the row's start compute in float
 // (weights times 2^-22, exact), nested: v0 * b0 + (v1 * b1 + (v2 * b2 + v3 * b3)), rounded half
 // to even, saturated. The remaining n mod 8 elements take its scalar tail's int arithmetic.
-void VerticalCubicU8(const int32_t* const* r, const int16_t* beta, int n, bool simd,
-                     uint8_t* out) {
+void VerticalCubicU8(const int32_t* const* r, const int16_t* beta, int n, bool simd, uint8_t* out) {
   const float scale = 1.f / (kCoefScale * kCoefScale);
   const float f0 = beta[0] * scale, f1 = beta[1] * scale, f2 = beta[2] * scale,
               f3 = beta[3] * scale;
@@ -872,8 +869,8 @@ void HorizontalArea(const T* s, const int32_t* start, const int32_t* xsrc, const
 // per entry: REQUIRES every entry's pixel at most the row's next-to-last when cn < 4).
 inline F4 LoadF4(const uint8_t* p) { return BytesF4(p); }
 template <typename T>
-void HorizontalAreaPixels(const T* s, const int32_t* start, const int32_t* xsrc,
-                          const float* alpha, int cn, int begin, int end, float* out) {
+void HorizontalAreaPixels(const T* s, const int32_t* start, const int32_t* xsrc, const float* alpha,
+                          int cn, int begin, int end, float* out) {
   for (int dx = begin; dx < end; ++dx) {
     F4 v = SetF4(0.f);
     for (int e = start[dx]; e < start[dx + 1]; ++e) {

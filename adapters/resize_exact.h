@@ -124,8 +124,8 @@ class ExactResizer {
  private:
   void RunSeparableU8(const uint8_t* src, ptrdiff_t src_stride, uint8_t* dst, ptrdiff_t dst_stride,
                       int row_begin, int row_end) const;
-  void RunSeparableF32(const uint8_t* src, ptrdiff_t src_stride, uint8_t* dst,
-                       ptrdiff_t dst_stride, int row_begin, int row_end) const;
+  void RunSeparableF32(const uint8_t* src, ptrdiff_t src_stride, uint8_t* dst, ptrdiff_t dst_stride,
+                       int row_begin, int row_end) const;
   template <typename T>
   void RunArea(const uint8_t* src, ptrdiff_t src_stride, uint8_t* dst, ptrdiff_t dst_stride,
                int row_begin, int row_end) const;

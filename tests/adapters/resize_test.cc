@@ -91,8 +91,8 @@ struct Call {
 };
 
 std::string Describe(const Call& c) {
-  std::string s = std::to_string(c.src_w) + "x" + std::to_string(c.src_h) + " " +
-                  TypeName(c.type) + " " + InterName(c.interpolation) + " -> ";
+  std::string s = std::to_string(c.src_w) + "x" + std::to_string(c.src_h) + " " + TypeName(c.type) +
+                  " " + InterName(c.interpolation) + " -> ";
   if (c.size.empty()) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "fx %.17g fy %.17g", c.fx, c.fy);
@@ -138,8 +138,8 @@ std::string FirstDifference(const cv::Mat& got, const cv::Mat& want) {
       std::snprintf(buf, sizeof buf, "row %d pixel %d channel %d: got %d, cv::resize %d", y, x, c,
                     got.ptr<uint8_t>(y)[i], want.ptr<uint8_t>(y)[i]);
     } else {
-      std::snprintf(buf, sizeof buf, "row %d pixel %d channel %d: got %.9g, cv::resize %.9g", y,
-                    x, c, got.ptr<float>(y)[i], want.ptr<float>(y)[i]);
+      std::snprintf(buf, sizeof buf, "row %d pixel %d channel %d: got %.9g, cv::resize %.9g", y, x,
+                    c, got.ptr<float>(y)[i], want.ptr<float>(y)[i]);
     }
     return buf;
   }
@@ -207,12 +207,18 @@ TEST(Resize, CubicMatchesOpenCvOnEverySmallSize8U) {
 
 // Float: every width pair (heights along with them), one orientation.
 TEST(Resize, FloatMatchesOpenCvOnEverySmallSize) {
-  EXPECT_DIGEST(RunGroup(EverySmallSize(CV_32FC1, cv::INTER_AREA, false), 5), 0x6c1a837decaa467eull);
-  EXPECT_DIGEST(RunGroup(EverySmallSize(CV_32FC3, cv::INTER_AREA, false), 6), 0xef3c6f2e9538d613ull);
-  EXPECT_DIGEST(RunGroup(EverySmallSize(CV_32FC1, cv::INTER_CUBIC, false), 7), 0xada4a5e3c6c5d09bull);
-  EXPECT_DIGEST(RunGroup(EverySmallSize(CV_32FC3, cv::INTER_CUBIC, false), 8), 0x8a836e3ddb8f3837ull);
-  EXPECT_DIGEST(RunGroup(EverySmallSize(CV_32FC1, cv::INTER_LINEAR, false), 9), 0xa95a355fb068135aull);
-  EXPECT_DIGEST(RunGroup(EverySmallSize(CV_32FC3, cv::INTER_LINEAR, false), 10), 0x21d1d06b1c26778full);
+  EXPECT_DIGEST(RunGroup(EverySmallSize(CV_32FC1, cv::INTER_AREA, false), 5),
+                0x6c1a837decaa467eull);
+  EXPECT_DIGEST(RunGroup(EverySmallSize(CV_32FC3, cv::INTER_AREA, false), 6),
+                0xef3c6f2e9538d613ull);
+  EXPECT_DIGEST(RunGroup(EverySmallSize(CV_32FC1, cv::INTER_CUBIC, false), 7),
+                0xada4a5e3c6c5d09bull);
+  EXPECT_DIGEST(RunGroup(EverySmallSize(CV_32FC3, cv::INTER_CUBIC, false), 8),
+                0x8a836e3ddb8f3837ull);
+  EXPECT_DIGEST(RunGroup(EverySmallSize(CV_32FC1, cv::INTER_LINEAR, false), 9),
+                0xa95a355fb068135aull);
+  EXPECT_DIGEST(RunGroup(EverySmallSize(CV_32FC3, cv::INTER_LINEAR, false), 10),
+                0x21d1d06b1c26778full);
 }
 
 // Every type the callers use and the rest of 1..4 channels, random sizes up to 480 x 360 both
@@ -267,8 +273,8 @@ TEST(Resize, MatchesOpenCvOnIntegerRatios) {
     for (int rx = 1; rx <= 4; ++rx) {
       for (int ry = 1; ry <= 4; ++ry) {
         calls.push_back({37 * rx, 23 * ry, type, cv::Size(37, 23), 0, 0, cv::INTER_AREA});
-        calls.push_back({37 * rx + 1, 23 * ry, type, cv::Size(), 1.0 / rx, 1.0 / ry,
-                         cv::INTER_AREA});
+        calls.push_back(
+            {37 * rx + 1, 23 * ry, type, cv::Size(), 1.0 / rx, 1.0 / ry, cv::INTER_AREA});
       }
     }
     calls.push_back({64, 48, type, cv::Size(32, 24), 0, 0, cv::INTER_LINEAR});
@@ -407,7 +413,8 @@ TEST(ExactResizer, PortableLoopsAndRowRangesMatch) {
         cv::Mat simd(size, type), portable(size, type), pieces(size, type);
         resizer.Run(src.data, src.step, simd.data, simd.step, 0, size.height);
         for (int y = 0; y < size.height; y += 7) {
-          resizer.Run(src.data, src.step, pieces.data, pieces.step, y, std::min(y + 7, size.height));
+          resizer.Run(src.data, src.step, pieces.data, pieces.step, y,
+                      std::min(y + 7, size.height));
         }
         resizer.set_portable_only(true);
         resizer.Run(src.data, src.step, portable.data, portable.step, 0, size.height);
