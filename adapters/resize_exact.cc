@@ -141,34 +141,32 @@ class RowCache {
   void Rows(const int* needed, const T** rows, H&& h) {
     bool used[4] = {false, false, false, false};
     for (int k = 0; k < ksize_; ++k) {
-      rows[k] = nullptr;
-      for (int b = 0; b < ksize_; ++b) {
-        if (held_[b] == needed[k]) {
-          rows[k] = Buffer(b);
-          used[b] = true;
-        }
-      }
+      const int b = Holding(needed[k]);
+      rows[k] = b < 0 ? nullptr : Buffer(b);
+      if (b >= 0) used[b] = true;
     }
     for (int k = 0; k < ksize_; ++k) {
       if (rows[k] != nullptr) continue;
-      int b = 0;
-      for (int i = 0; i < ksize_; ++i) {
-        if (held_[i] == needed[k]) b = i + 100;  // computed for an earlier tap of this row
+      int b = Holding(needed[k]);  // computed for an earlier tap of this row (a clamped repeat)
+      if (b < 0) {
+        b = 0;
+        while (used[b]) ++b;  // a buffer no tap of this row reads: ksize buffers, ksize taps
+        h(needed[k], Buffer(b));
+        held_[b] = needed[k];
+        used[b] = true;
       }
-      if (b >= 100) {
-        rows[k] = Buffer(b - 100);
-        continue;
-      }
-      while (used[b]) ++b;  // a buffer no tap of this row reads: there are ksize of them
-      h(needed[k], Buffer(b));
-      held_[b] = needed[k];
-      used[b] = true;
       rows[k] = Buffer(b);
     }
   }
 
  private:
   T* Buffer(int b) { return data_.data() + static_cast<size_t>(b) * n_; }
+  int Holding(int row) const {
+    for (int b = 0; b < ksize_; ++b) {
+      if (held_[b] == row) return b;
+    }
+    return -1;
+  }
 
   int ksize_;
   size_t n_;
