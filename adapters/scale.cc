@@ -39,15 +39,10 @@ struct Tap {
   float fraction;
 };
 Tap TapFor(int d, double scale) {
-#if defined(__aarch64__)
-  // Debian's arm64 build of OpenCV compiles this expression to one fused multiply-add (fmadd
-  // in its hal::resize: GCC contracts by default there), rounding once where x86's SSE2 build
-  // rounds the product and the difference apart. No size up to 2100 x 1100 was found where
-  // that changes a weight, but this is the expression each library evaluates.
-  float f = static_cast<float>(std::fma(d + 0.5, scale, -0.5));
-#else
+  // amd64's expression on every architecture (the engine builds without contraction):
+  // Debian's arm64 OpenCV fuses it into one multiply-add, which changes a weight for a few
+  // size pairs; hbprep gives amd64's bytes everywhere (resize.h).
   float f = static_cast<float>((d + 0.5) * scale - 0.5);
-#endif
   const int first = static_cast<int>(std::floor(f));
   f -= static_cast<float>(first);
   return {first, f};
