@@ -50,6 +50,17 @@ SAMPLES = [
         S._f32(S._short_side_resize(S.read_opencv(p), 256)), 224), cv2.COLOR_BGR2YUV_I420)),
 ]
 
+def yuv444_128(img):
+    """BGR2YUV444_128Transformer('HWC') on float32 data: the full-range formulas in float32,
+    then += -128. (float32)."""
+    b, g, r = img[:, :, 0], img[:, :, 1], img[:, :, 2]
+    yuv = np.array([0.299 * r + 0.587 * g + 0.114 * b,
+                    -0.169 * r - 0.331 * g + 0.5 * b + 128,
+                    0.5 * r - 0.419 * g - 0.081 * b + 128]).transpose((1, 2, 0))
+    yuv += -128.
+    return yuv.astype(np.float32)
+
+
 # (fixture, --dtype, the sample's calibration pipeline returning the saved array).
 CALIBRATION = [
     ("mobilenet", "float32", S.mobilenet_calibration),
@@ -59,6 +70,8 @@ CALIBRATION = [
     ("efficient_det", "float32", S.efficient_det_calibration),
     ("centernet_calibration", "float32", S.centernet_calibration),
     ("mobilenet_unet_calibration", "float32", S.mobilenet_unet_calibration, 4),
+    ("yuv444_128", "float32", lambda p: yuv444_128(S._center_crop(
+        S._f32(S._short_side_resize(S.read_opencv(p), 256)), 224))),
     ("yuv_step", "float32", lambda p: S._yuv_transformer(S._center_crop(
         S._f32(S._short_side_resize(S.read_opencv(p), 256)), 224), "BGR")),
 ]
