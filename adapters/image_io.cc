@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/jpeg.h"
+#include "hbprep/status_macros.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
@@ -200,17 +201,15 @@ absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, const DecodeLimits&
   return DecodeCheckedImage(bytes, *header, what, warnings);
 }
 
-absl::StatusOr<cv::Mat> DecodeCheckedImage(absl::string_view bytes, const ImageHeader& header,
-                                           absl::string_view what,
-                                           std::vector<std::string>* warnings) {
-  if (header.format == "JPEG") {
-    // TurboJPEG straight into one buffer: the pixels imdecode gives, without its overhead.
-    if (std::optional<cv::Mat> bgr = DecodeJpegBgr(bytes)) return *std::move(bgr);
-  }
+namespace {
+
+// cv::imdecode with `flags`; INVALID_ARGUMENT naming `what` when it throws or gives nothing.
+absl::StatusOr<cv::Mat> Imdecode(absl::string_view bytes, int flags, const ImageHeader& header,
+                                 absl::string_view what) {
   cv::Mat image;
   try {
     const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
-    image = cv::imdecode(raw, cv::IMREAD_COLOR);
+    image = cv::imdecode(raw, flags);
   } catch (const cv::Exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": ", header.format, " cannot be decoded: ", e.err));
@@ -219,6 +218,19 @@ absl::StatusOr<cv::Mat> DecodeCheckedImage(absl::string_view bytes, const ImageH
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": ", header.format, " cannot be decoded (corrupt or truncated)"));
   }
+  return image;
+}
+
+}  // namespace
+
+absl::StatusOr<cv::Mat> DecodeCheckedImage(absl::string_view bytes, const ImageHeader& header,
+                                           absl::string_view what,
+                                           std::vector<std::string>* warnings) {
+  if (header.format == "JPEG") {
+    // TurboJPEG straight into one buffer: the pixels imdecode gives, without its overhead.
+    if (std::optional<cv::Mat> bgr = DecodeJpegBgr(bytes)) return *std::move(bgr);
+  }
+  HBPREP_ASSIGN_OR_RETURN(cv::Mat image, Imdecode(bytes, cv::IMREAD_COLOR, header, what));
   if (header.bit_depth > 8 && warnings != nullptr) {
     warnings->push_back(absl::StrCat(what, ": ", header.bit_depth,
                                      "-bit image reduced to 8 bits per sample (high byte), as "
@@ -234,24 +246,17 @@ absl::StatusOr<cv::Mat> DecodeForRead(absl::string_view bytes, const ImageHeader
   cv::Mat image;
   if (header.format == "JPEG") {
     // 8-bit grey or colour; the skimage read rotates by EXIF as cv2.imread does, the pil
-    // read does not.
-    if (std::optional<cv::Mat> bgr = DecodeJpegBgr(bytes)) image = *std::move(bgr);
-  }
-  try {
-    const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
-    if (image.empty() && header.format == "JPEG") {
-      image = cv::imdecode(raw, pil ? cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION
-                                    : cv::IMREAD_COLOR);
-    } else if (image.empty()) {
-      image = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
+    // read does not (TurboJPEG only takes unrotated JPEGs).
+    if (std::optional<cv::Mat> bgr = DecodeJpegBgr(bytes)) {
+      image = *std::move(bgr);
+    } else {
+      HBPREP_ASSIGN_OR_RETURN(
+          image, Imdecode(bytes, pil ? cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION
+                                     : cv::IMREAD_COLOR,
+                          header, what));
     }
-  } catch (const cv::Exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": ", header.format, " cannot be decoded: ", e.err));
-  }
-  if (image.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": ", header.format, " cannot be decoded (corrupt or truncated)"));
+  } else {
+    HBPREP_ASSIGN_OR_RETURN(image, Imdecode(bytes, cv::IMREAD_UNCHANGED, header, what));
   }
   // PNG's IHDR colour type (byte 25): 3 is a palette image.
   const bool palette = header.format == "PNG" && bytes.size() > 25 && bytes[25] == 3;

@@ -16,6 +16,7 @@ import sys
 import cv2
 import numpy as np
 import skimage
+from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import samples as S  # noqa: E402
@@ -90,6 +91,14 @@ def photos():
         cv2.imwrite(path, cv2.imread(os.path.join(DATA, name)), [cv2.IMWRITE_JPEG_QUALITY, 90])
         out.append(path)
     out.append(os.path.join(DATA, "camera.png"))  # grey
+    # An EXIF-rotated JPEG (orientation 6): cv2.imread and skimage.io.imread (imageio)
+    # rotate it, Pillow's Image.open does not.
+    rotated = os.path.join(WORK, "chelsea_exif6.jpg")
+    image = Image.fromarray(cv2.imread(os.path.join(DATA, "chelsea.png"))[:, :, ::-1])
+    exif = image.getexif()
+    exif[0x0112] = 6
+    image.save(rotated, quality=92, exif=exif.tobytes())
+    out.append(rotated)
     odd = os.path.join(WORK, "coffee_odd.png")
     cv2.imwrite(odd, cv2.imread(os.path.join(DATA, "coffee.png"))[3:300, 5:418])
     out.append(odd)
@@ -151,6 +160,20 @@ for name, dtype, pipeline, *count in CALIBRATION:
         else:
             identical += 1
     rows.append("| %s calibration (%s) | %d/%d identical |" % (name, dtype, identical, len(files)))
+# What a read would turn into something else is refused with the reason (exit 1).
+REFUSED = [
+    ("resnet50", "logo.png", "an image with alpha read as pil has 4 channels"),
+    ("mobilenet", "logo.png", "an image with alpha read as skimage has 4 channels"),
+    ("resnet50", "palette_color.png", "a palette PNG read as pil gives its palette indices"),
+]
+for name, image, message in REFUSED:
+    result = subprocess.run(
+        [HBPREP, "prepare", "--config", os.path.join(FIXTURES, name + ".yaml"), "--target",
+         "board", "--out", os.path.join(WORK, "refused"), os.path.join(DATA, image)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if result.returncode != 1 or message not in result.stderr:
+        failures.append("%s on %s: exit %d, %r; expected exit 1 with %r" % (
+            name, image, result.returncode, result.stderr.strip(), message))
 print("| sample | against the sample's pipeline |")
 print("|---|---|")
 for row in rows:
