@@ -29,8 +29,11 @@ set(CMAKE_SYSROOT "${HBPREP_ARM64_SYSROOT}")
 set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
 set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
 
-# Libraries, headers and CMake packages from the tree only; programs from the host only.
-set(CMAKE_FIND_ROOT_PATH "${HBPREP_ARM64_SYSROOT}")
+# Libraries, headers and CMake packages from the tree (and any other root given with
+# -DCMAKE_FIND_ROOT_PATH, e.g. an extracted arm64 package) only; programs from the host only.
+if(NOT HBPREP_ARM64_SYSROOT IN_LIST CMAKE_FIND_ROOT_PATH)
+  list(APPEND CMAKE_FIND_ROOT_PATH "${HBPREP_ARM64_SYSROOT}")
+endif()
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
