@@ -13,12 +13,13 @@ that fails in one build only, and on a file that one build wrote and the other d
 
 The inputs are made here with the host's numpy, OpenCV and Pillow: a photo-like 1080p frame as
 baseline and progressive JPEG, a 4:4:4 JPEG, odd-sized JPEG and PNG, WebP, TIFF, the 1080p
-frame as raw NV12 and I420, and a featuremap. The cases: every example model of deploy/models
+frame as raw NV12 and I420, a small NV12 frame, and a featuremap. The cases: every example model of deploy/models
 with each of its targets, the NV12 recipes (auto, calc, calc_f32, opencv), fast JPEG decode,
 uint8 calibration data, resizer ROIs, the raw frames; and recipe variants (area, cubic,
 nearest, resizes of float32 data, PadResize with integer and fractional padding,
 PaddedCenterCrop, LongSideCrop) on a J6 pyramid model, an int8 ddr model and an OE 1.x model,
-from encoded images, fast-decoded JPEG and raw NV12.
+from encoded images, fast-decoded JPEG and raw NV12 (the 1080p frame's windows are reduced
+with cv::resize, the small frame's, less than 2x, with warpAffine).
 """
 import concurrent.futures
 import os
@@ -77,6 +78,13 @@ def make_inputs():
     v = i420[h + h // 4:].reshape(h // 2, w // 2)
     nv12 = np.concatenate([i420[:h].reshape(-1), np.stack([u, v], -1).reshape(-1)])
     nv12.tofile(os.path.join(INPUTS, "frame1080.nv12"))
+    # A small frame, 416x300: the recipes' windows of it are reduced less than 2x, which
+    # takes the sub-pixel path (warpAffine) where the 1080p frame's take cv::resize.
+    small = cv2.cvtColor(np.ascontiguousarray(img[400:700, 600:1016]), cv2.COLOR_BGR2YUV_I420)
+    u = small[300:375].reshape(150, 208)
+    v = small[375:].reshape(150, 208)
+    np.concatenate([small[:300].reshape(-1), np.stack([u, v], -1).reshape(-1)]).tofile(
+        os.path.join(INPUTS, "frame416x300.nv12"))
     prior = os.path.join(INPUTS, "prior.npy")
     np.save(prior, rng.standard_normal((1, 64, 8, 8)).astype(np.float32))
     return files, prior
@@ -139,6 +147,7 @@ def cases(images, prior):
     jpegs = [images[n] for n in ("photo1080.jpg", "photo_444.jpg", "odd.jpg")]
     nv12 = ["--raw", "nv12:1920x1080"], [os.path.join(INPUTS, "frame1080.nv12")]
     i420 = ["--raw", "i420:1920x1080"], [os.path.join(INPUTS, "frame1080.i420")]
+    small = ["--raw", "nv12:416x300"], [os.path.join(INPUTS, "frame416x300.nv12")]
     model = lambda name: os.path.join(MODELS, name + ".yaml")  # noqa: E731
     with_prior = lambda files: [f for image in files for f in (image, prior)]  # noqa: E731
     out = []
@@ -177,7 +186,7 @@ def cases(images, prior):
     add("x5_ssd-board-bin", model("x5_ssd"), "board", ["--format", "bin"], few)
 
     # Raw camera frames: planar NV12/I420 to NV12 outputs, BGR for the others.
-    for raw_name, (flags, files) in (("nv12", nv12), ("i420", i420)):
+    for raw_name, (flags, files) in (("nv12", nv12), ("i420", i420), ("nv12small", small)):
         for target in ("board", "calibration"):
             add("cls_pyramid-%s-%s" % (target, raw_name), model("cls_pyramid"), target, flags, files)
             add("x5_ssd-%s-%s" % (target, raw_name), model("x5_ssd"), target, flags, files)
@@ -194,9 +203,10 @@ def cases(images, prior):
     for base, side, runs in (
             ("cls_pyramid", 224, (("board", [], few), ("calibration", [], few),
                                   ("board-fast", ["--decode", "fast"], jpegs),
-                                  ("board-nv12",) + nv12)),
+                                  ("board-nv12",) + nv12, ("board-nv12small",) + small)),
             ("fusion_multi", 128, (("board", [], with_prior(few)),
-                                   ("board-nv12", nv12[0], with_prior(nv12[1])))),
+                                   ("board-nv12", nv12[0], with_prior(nv12[1])),
+                                   ("board-nv12small", small[0], with_prior(small[1])))),
             ("x5_ssd", 300, (("board", [], few),))):
         for name, recipe in recipes(side).items():
             descriptor = variant(base, name, recipe)
