@@ -192,8 +192,9 @@ def cases(images, prior):
             add("x5_ssd-%s-%s" % (target, raw_name), model("x5_ssd"), target, flags, files)
             add("fusion_multi-%s-%s" % (target, raw_name), model("fusion_multi"), target, flags,
                 with_prior(files))
+        roi = "2,4,101,203" if raw_name == "nv12small" else "96,48,415,367"
         add("det_resizer-board-" + raw_name, model("det_resizer"), "board",
-            flags + ["--roi", "96,48,415,367"], files)
+            flags + ["--roi", roi], files)
     add("cls_pyramid-board-nv12-full", model("cls_pyramid"), "board",
         ["--raw", "nv12:1920x1080:range=full"], nv12[1])
 
