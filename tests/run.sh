@@ -6,9 +6,12 @@
 #      gRPC, Protobuf and spdlog refused if anything looks for them), its tests,
 #   4. build/'s tests,
 #   5. clang build with AddressSanitizer + UndefinedBehaviorSanitizer (build-san/), the
-#      libFuzzer targets run from the seed corpus (30 s each, HBPREP_FUZZ_SECONDS), its tests.
-# Prints how long each stage took; the run ends with CTest's summary.
-# HBPREP_SKIP_SANITIZERS=1 skips stage 5 for a quick local loop (CI never sets it).
+#      libFuzzer targets run from the seed corpus (30 s each, HBPREP_FUZZ_SECONDS), its tests,
+#   6. the aarch64 stage (tests/aarch64.sh): the cross-build (build-arm64/), its tests under
+#      qemu, its Debian packages, and the golden set compared with build/'s outputs.
+# Prints how long each stage took; the run ends with the aarch64 stage's golden count.
+# HBPREP_SKIP_SANITIZERS=1 skips stage 5, HBPREP_SKIP_AARCH64=1 stage 6, for a quick local
+# loop (CI sets neither).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -75,4 +78,9 @@ else
   stage "gcc tests"
   printf '== total so far: %ds\n' $((SECONDS - run_start))
   ctest --test-dir build -j "$jobs" --output-on-failure
+fi
+
+if [ "${HBPREP_SKIP_AARCH64:-0}" != 1 ]; then
+  stage "aarch64: cross-build, tests under qemu, golden set"
+  tests/aarch64.sh build
 fi

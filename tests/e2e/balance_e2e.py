@@ -17,11 +17,11 @@ import numpy as np
 
 import harness
 BUILD, SOURCE, WORK, check = harness.setup()
-from harness import start_server  # noqa: E402
+from harness import binary, start_server  # noqa: E402
 from hbprep_client import Client, HbprepError  # noqa: E402
 
 
-HBPREP = os.path.join(BUILD, "client", "hbprep")
+HBPREP = binary(BUILD, "client/hbprep")
 
 
 def start(index):
@@ -39,7 +39,7 @@ cv2.imwrite(image, np.random.default_rng(1).integers(0, 256, (240, 320, 3), dtyp
 servers = [start(i) for i in range(3)]
 try:
     targets = ",".join("127.0.0.1:%d" % port for _, _, port in servers)
-    run = subprocess.run([HBPREP, "models", "--server", targets], capture_output=True, text=True,
+    run = subprocess.run([*HBPREP, "models", "--server", targets], capture_output=True, text=True,
                          timeout=60)
     check("the CLI takes a comma list of servers", run.returncode == 0 and "cls_pyramid" in run.stdout,
           run.stderr)

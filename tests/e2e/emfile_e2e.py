@@ -34,7 +34,7 @@ def limited():
 
 def start(name, *flags):
     log = open(os.path.join(WORK, name + ".log"), "w+")
-    process = subprocess.Popen([os.path.join(BUILD, "server", "hbprep-server"), "--models",
+    process = subprocess.Popen([*harness.binary(BUILD, "server/hbprep-server"), "--models",
                                 MODELS, *flags], stdout=log, stderr=subprocess.STDOUT,
                                preexec_fn=limited)
     deadline = time.time() + 20
@@ -82,7 +82,7 @@ for round in range(3):
                 tensors = len(rpc.InputAdapterStub(channel).Prepare(good, timeout=10).tensors)
             except grpc.RpcError as error:
                 tensors = error.code()
-        health = subprocess.run([os.path.join(BUILD, "client", "hbprep"), "health", "--server",
+        health = subprocess.run([*harness.binary(BUILD, "client/hbprep"), "health", "--server",
                                  address], capture_output=True, text=True, timeout=30).stdout
         check("flood %d: a new %s request is served by the same process" % (round, name),
               tensors == 2 and process.poll() is None, tensors)

@@ -1,12 +1,26 @@
-"""Shared pieces of the end-to-end tests: their setup, counting checks, and hbprep-server
-processes started on a free loopback port (read back from the server's log)."""
+"""Shared pieces of the end-to-end tests: their setup, counting checks, the commands that run
+hbprep's binaries, and hbprep-server processes started on a free loopback port (read back from
+the server's log)."""
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import time
+
+
+# The emulator the binaries under test run in, as the cross-build's CTest sets it
+# (HBPREP_EMULATOR="qemu-aarch64 -L /opt/hbprep/arm64-sysroot": aarch64 binaries, from
+# cmake/aarch64-linux-gnu.cmake's CMAKE_CROSSCOMPILING_EMULATOR); empty for a native build.
+EMULATOR = shlex.split(os.environ.get("HBPREP_EMULATOR", ""))
+
+
+def binary(build, path):
+    """The command that runs BUILD's `path` ("client/hbprep", "server/hbprep-server"), under
+    the emulator when there is one; arguments are appended to it."""
+    return [*EMULATOR, os.path.join(build, *path.split("/"))]
 
 
 class Checks:
@@ -32,8 +46,8 @@ def start_server(build, work, name, models, *flags, preexec_fn=None):
     (e.g. to lower a resource limit)."""
     log = open(os.path.join(work, name + ".log"), "w+")
     process = subprocess.Popen(
-        [os.path.join(build, "server", "hbprep-server"), "--models", models, "--listen",
-         "127.0.0.1:0", *flags], stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
+        [*binary(build, "server/hbprep-server"), "--models", models, "--listen", "127.0.0.1:0",
+         *flags], stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
     deadline = time.time() + 20
     while time.time() < deadline:
         time.sleep(0.05)

@@ -71,7 +71,7 @@ OUT = os.path.join(RUN, "a", "out")
 
 
 def prepare(model="det_resizer", files=(image,)):
-    return subprocess.run([os.path.join(BUILD, "client", "hbprep"), "prepare", "--server",
+    return subprocess.run([*harness.binary(BUILD, "client/hbprep"), "prepare", "--server",
                            ADDRESS, "--model", model, "--format", "bin", "--out", OUT, *files],
                           capture_output=True, text=True, timeout=60)
 

@@ -26,7 +26,7 @@ from hbprep.v1 import hbprep_pb2_grpc as rpc  # noqa: E402
 
 
 MODELS = os.path.join(SOURCE, "deploy", "models")
-SERVER = os.path.join(BUILD, "server", "hbprep-server")
+SERVER = harness.binary(BUILD, "server/hbprep-server")
 
 
 def models(address):
@@ -41,7 +41,7 @@ def models(address):
 # A second server on the first one's unix socket.
 first = Server(BUILD, WORK, "first", MODELS)
 check("the first server answers on its socket", len(models(first.unix)) == 5)
-second = subprocess.run([SERVER, "--models", MODELS, "--listen", first.unix],
+second = subprocess.run([*SERVER, "--models", MODELS, "--listen", first.unix],
                         capture_output=True, text=True, timeout=30)
 check("a second server on the same socket exits 1", second.returncode == 1, second.returncode)
 want = ("cannot start: UNAVAILABLE: cannot listen on %s: another hbprep-server serves it "
@@ -78,7 +78,7 @@ broken = png[:33] + chunk + png[33:]  # after the signature and IHDR
 image = os.path.join(WORK, "iccp.png")
 with open(image, "wb") as f:
     f.write(broken)
-run = subprocess.run([os.path.join(BUILD, "client", "hbprep"), "prepare", "--config",
+run = subprocess.run([*harness.binary(BUILD, "client/hbprep"), "prepare", "--config",
                       os.path.join(MODELS, "cls_pyramid.yaml"), "--out", os.path.join(WORK, "out"),
                       image], capture_output=True, text=True, timeout=60)
 check("the CLI prepares the PNG", run.returncode == 0, run.stderr)

@@ -24,11 +24,11 @@ from hbprep_client import Client, HbprepError  # noqa: E402
 import grpc  # noqa: E402
 
 
-HBPREP = os.path.join(BUILD, "client", "hbprep")
+HBPREP = harness.binary(BUILD, "client/hbprep")
 
 
 def cli(*args):
-    return subprocess.run([HBPREP, *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([*HBPREP, *args], capture_output=True, text=True, timeout=120)
 
 
 def Server(name, models, *flags):

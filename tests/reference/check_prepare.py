@@ -5,9 +5,12 @@ the toolchain's reference recipes (the way users write them today, domain brief 
 
 Integer tensors must match byte for byte, float tensors within 1e-5 relative.
 Usage: check_prepare.py HBPREP_BINARY MODELS_DIR WORK_DIR   (Debian's /usr/bin/python3)
+HBPREP_EMULATOR (the cross-build's CTest sets it, e.g. "qemu-aarch64 -L SYSROOT") runs an
+aarch64 HBPREP_BINARY; the reference itself always runs natively, with the host's OpenCV.
 """
 import json
 import os
+import shlex
 import subprocess
 import sys
 
@@ -20,6 +23,7 @@ from recipes import (IMAGENET_MEAN, cls_recipe, cls_transformers, float_input,  
 import transformers as T  # noqa: E402
 
 HBPREP, MODELS, WORK = sys.argv[1:4]
+HBPREP = [*shlex.split(os.environ.get("HBPREP_EMULATOR", "")), HBPREP]
 os.makedirs(WORK, exist_ok=True)
 
 
@@ -51,7 +55,7 @@ PRIOR_QUANT = read_prior_quantisation()
 # --- one check per model and target --------------------------------------------------------
 def run(model, target, files, extra=()):
     out = os.path.join(WORK, "%s_%s" % (model, target))
-    cmd = [HBPREP, "prepare", "--config", os.path.join(MODELS, model + ".yaml"),
+    cmd = [*HBPREP, "prepare", "--config", os.path.join(MODELS, model + ".yaml"),
            "--target", target, "--out", out, *extra, *files]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     # Each tensor's file, as the manifest names it (names are encoded into file names).
@@ -196,7 +200,7 @@ PIPELINES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixt
 
 def run_fixture(name, target, files):
     out = os.path.join(WORK, "pipeline_%s_%s" % (name, target))
-    subprocess.run([HBPREP, "prepare", "--config", os.path.join(PIPELINES, name + ".yaml"),
+    subprocess.run([*HBPREP, "prepare", "--config", os.path.join(PIPELINES, name + ".yaml"),
                     "--target", target, "--out", out, *files], check=True,
                    stdout=subprocess.DEVNULL)
     return lambda tensor: np.load(os.path.join(out, tensor + ".npy"))
