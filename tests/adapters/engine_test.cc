@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "adapters/frame.h"
+#include "adapters/resize.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hbprep/color.h"
@@ -286,8 +287,8 @@ TEST(EngineRaw, Nv12FrameReachesNv12PlanesWithoutBgr) {
   const cv::Mat uv_plane(h / 2, w / 2, CV_8UC2, const_cast<char*>(frame.data()) + stride * h,
                          stride);
   cv::Mat y_want, uv_want;
-  cv::resize(y_plane, y_want, cv::Size(96, 64), 0, 0, cv::INTER_LINEAR);
-  cv::resize(uv_plane, uv_want, cv::Size(48, 32), 0, 0, cv::INTER_LINEAR);
+  Resize(y_plane, y_want, cv::Size(96, 64), cv::INTER_LINEAR);
+  Resize(uv_plane, uv_want, cv::Size(48, 32), cv::INTER_LINEAR);
   EXPECT_EQ(p->tensors[0].data, std::vector<uint8_t>(y_want.datastart, y_want.dataend));
   EXPECT_EQ(p->tensors[1].data, std::vector<uint8_t>(uv_want.datastart, uv_want.dataend));
   EXPECT_TRUE(p->warnings.empty());
@@ -680,20 +681,20 @@ TEST(EngineExactDecode, RecipesThatReadPartOfEachRowMatchAFullDecode) {
     if (which == "long side crop + cubic resize") {
       const int side = std::min(h, w);
       bgr(cv::Rect((w - side) / 2, (h - side) / 2, side, side)).convertTo(crop, CV_32F);
-      cv::resize(crop, out, {224, 224}, 0, 0, cv::INTER_CUBIC);
+      Resize(crop, out, {224, 224}, cv::INTER_CUBIC);
       return out;
     }
     if (which == "padded centre crop") {
       const int side = static_cast<int>(224.0 / (224 + 32) * std::min(h, w));
       bgr(cv::Rect(((w - side) + 1) / 2, ((h - side) + 1) / 2, side, side)).convertTo(crop, CV_32F);
-      cv::resize(crop, out, {224, 224}, 0, 0, cv::INTER_LINEAR);
+      Resize(crop, out, {224, 224}, cv::INTER_LINEAR);
       return out;
     }
     const int interpolation = which == "area short side + centre crop" ? cv::INTER_AREA
                                                                        : cv::INTER_LINEAR;
     cv::Mat resized;
-    cv::resize(bgr, resized, cv::Size(static_cast<int>(256 * (static_cast<double>(w) / h)), 256),
-               0, 0, interpolation);
+    Resize(bgr, resized, cv::Size(static_cast<int>(256 * (static_cast<double>(w) / h)), 256),
+           interpolation);
     return cv::Mat(resized(cv::Rect(resized.cols / 2 - 112, 16, 224, 224)));
   };
   std::vector<std::string> jpegs = {CameraJpeg(1280, 720), CameraJpeg(1000, 562)};
@@ -765,8 +766,8 @@ TEST(EngineRaw, AreaRecipesAverageThePlanes) {
   const cv::Mat y_plane(h, w, CV_8UC1, const_cast<char*>(frame.data()));
   const cv::Mat uv_plane(h / 2, w / 2, CV_8UC2, const_cast<char*>(frame.data()) + w * h);
   cv::Mat y_want, uv_want;
-  cv::resize(y_plane(cv::Rect(30, 4, 92, 92)), y_want, cv::Size(64, 64), 0, 0, cv::INTER_AREA);
-  cv::resize(uv_plane(cv::Rect(15, 2, 46, 46)), uv_want, cv::Size(32, 32), 0, 0, cv::INTER_AREA);
+  Resize(y_plane(cv::Rect(30, 4, 92, 92)), y_want, cv::Size(64, 64), cv::INTER_AREA);
+  Resize(uv_plane(cv::Rect(15, 2, 46, 46)), uv_want, cv::Size(32, 32), cv::INTER_AREA);
   EXPECT_EQ(p->tensors[0].data, std::vector<uint8_t>(y_want.datastart, y_want.dataend));
   EXPECT_EQ(p->tensors[1].data, std::vector<uint8_t>(uv_want.datastart, uv_want.dataend));
 }

@@ -15,6 +15,7 @@ the grids and random sizes run through both the SIMD loops and the portable ones
 Usage: check_pil_resize.py KERNEL_PROBE WORK_DIR   (Debian's /usr/bin/python3)
 """
 import os
+import shlex
 import subprocess
 import sys
 
@@ -22,6 +23,8 @@ import numpy as np
 from PIL import Image
 
 PROBE, WORK = sys.argv[1:3]
+# A cross-build's CTest sets HBPREP_EMULATOR: the probe runs under it, Pillow natively.
+EMULATOR = shlex.split(os.environ.get("HBPREP_EMULATOR", ""))
 os.makedirs(WORK, exist_ok=True)
 DATA = "/usr/lib/python3/dist-packages/skimage/data"
 FILTERS = {"NEAREST": Image.NEAREST, "BOX": Image.BOX, "BILINEAR": Image.BILINEAR,
@@ -80,7 +83,7 @@ def run_batch(label, sources, cases, portable=False, wants=None):
             (sy, sx), (sh, sw) = src_at[i], sources[i].shape[:2]
             f.write("%s %d %d %d %d %d %d %d %d\n" % (name, sy, sx, sh, sw, dy, dx, dh, dw))
     np.save(stem + "_in.npy", canvas)
-    subprocess.run([PROBE, "pil_resize_batch", stem + "_in.npy", stem + "_out.npy",
+    subprocess.run([*EMULATOR, PROBE, "pil_resize_batch", stem + "_in.npy", stem + "_out.npy",
                     stem + ".txt", str(dst_h), str(width)] + (["portable"] if portable else []),
                    check=True)
     out = np.load(stem + "_out.npy")
@@ -158,7 +161,7 @@ def probe_errors():
     for args, text in [(["0", "5", "BILINEAR"], "to 0 x 5"),
                        (["4", "70000", "BOX"], "to 4 x 70000"),
                        (["4", "5", "bilinear"], "'bilinear'")]:
-        r = subprocess.run([PROBE, "pil_resize", src, os.path.join(WORK, "x.npy"), *args],
+        r = subprocess.run([*EMULATOR, PROBE, "pil_resize", src, os.path.join(WORK, "x.npy"), *args],
                            capture_output=True, text=True)
         if r.returncode != 1 or text not in r.stderr:
             failures.append("probe %s: exit %d, %r (wanted exit 1 naming %s)"
@@ -179,7 +182,7 @@ for name, img in images:
     np.save(path, img)
     for oh, ow in photo_targets(*img.shape[:2]):
         out = os.path.join(WORK, "photo_out.npy")
-        subprocess.run([PROBE, "pil_resize", path, out, str(oh), str(ow), "BILINEAR"],
+        subprocess.run([*EMULATOR, PROBE, "pil_resize", path, out, str(oh), str(ow), "BILINEAR"],
                        check=True)
         compare("%s BILINEAR -> %d x %d" % (name, oh, ow), np.load(out),
                 pillow(img, oh, ow, "BILINEAR"))

@@ -10,6 +10,7 @@ Prints one table row per sample (the README's table) and fails on any difference
 Usage: check_samples.py HBPREP_BINARY FIXTURES_DIR WORK_DIR   (Debian's /usr/bin/python3)
 """
 import os
+import shlex
 import subprocess
 import sys
 
@@ -22,6 +23,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import samples as S  # noqa: E402
 
 HBPREP, FIXTURES, WORK = sys.argv[1:4]
+# A cross-build's CTest sets HBPREP_EMULATOR ("qemu-aarch64 -L SYSROOT"): hbprep runs under it,
+# the reference natively.
+EMULATOR = shlex.split(os.environ.get("HBPREP_EMULATOR", ""))
 os.makedirs(WORK, exist_ok=True)
 DATA = os.path.join(os.path.dirname(skimage.__file__), "data")
 
@@ -107,7 +111,7 @@ def photos():
 
 def run(name, files, target="board", extra=()):
     out = os.path.join(WORK, name + "_" + target)
-    subprocess.run([HBPREP, "prepare", "--config", os.path.join(FIXTURES, name + ".yaml"),
+    subprocess.run([*EMULATOR, HBPREP, "prepare", "--config", os.path.join(FIXTURES, name + ".yaml"),
                     "--target", target, "--out", out, *extra, *files], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return [lambda tensor, i=i: np.load(os.path.join(out, str(i), tensor + ".npy"))
@@ -168,7 +172,7 @@ REFUSED = [
 ]
 for name, image, message in REFUSED:
     result = subprocess.run(
-        [HBPREP, "prepare", "--config", os.path.join(FIXTURES, name + ".yaml"), "--target",
+        [*EMULATOR, HBPREP, "prepare", "--config", os.path.join(FIXTURES, name + ".yaml"), "--target",
          "board", "--out", os.path.join(WORK, "refused"), os.path.join(DATA, image)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if result.returncode != 1 or message not in result.stderr:

@@ -18,6 +18,7 @@ python3-skimage (and its SciPy), python3-opencv and python3-imageio.
 """
 
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -70,7 +71,9 @@ class Probe:
             files.append(result)
             arguments += [source, result, str(height), str(width), str(order)]
         # The first case takes the probe's IN and OUT; the others follow the arguments.
-        command = [self.path, "skimage_resize", arguments[0], arguments[1]] + arguments[2:]
+        # A cross-build's CTest sets HBPREP_EMULATOR: the probe runs under it.
+        command = [*shlex.split(os.environ.get("HBPREP_EMULATOR", "")), self.path,
+                   "skimage_resize", arguments[0], arguments[1]] + arguments[2:]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             return done.returncode, done.stderr, None
