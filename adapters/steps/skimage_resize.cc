@@ -54,7 +54,7 @@
 //      that order too. Otherwise orders 2 and 3 differ (the prefilter's causal sum starts at
 //      the line's first element; the middle channel's taps, mirrored, are channels 0, 1, 2, 1
 //      in the array's order), in the last float64 bit, which the float32 result keeps
-//      where the values are tiny.
+//      where the values are tiny (and now and then as one float32 ulp elsewhere).
 // 5. _clip_warp_output: np.clip to [im_std.min(), im_std.max()] = [0, 1] in T.
 // 6. resized * (im_max - im_min) + im_min: float64 for uint8 images (the uint8 scalars
 //    widen), float32 for float32 ones; then .astype(np.float32).

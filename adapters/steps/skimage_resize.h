@@ -33,7 +33,8 @@ namespace hbprep {
 // from the array's first channel to its last, and sums each output element's channel taps
 // in the array's order: the same colours in the other order round their float64 sums
 // differently, which the float32 results keep where the values are tiny (the 1e-15 residues
-// the spline leaves in a black region). Orders 0 and 1 give the same bits either way.
+// the spline leaves in a black region) and, now and then, as one float32 ulp elsewhere.
+// Orders 0 and 1 give the same bits either way.
 enum class SkimageChannels { kSame, kReversed };
 
 // ResizeTransformer(target_size=(height, width), mode='skimage', method=order) on an
