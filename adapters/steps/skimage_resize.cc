@@ -626,8 +626,8 @@ absl::Status SkimageResizer::Resize(const cv::Mat& src, int height, int width, i
     const double offset = lo;
     const double* quotient = s.quotient;
     ResizeNormalized<double>(
-        s, s.rows_u8, [quotient](uint8_t v) { return quotient[v]; }, in_w, channels, reversed, order,
-        [scale, offset](double r) { return static_cast<float>(r * scale + offset); }, out);
+        s, s.rows_u8, [quotient](uint8_t v) { return quotient[v]; }, in_w, channels, reversed,
+        order, [scale, offset](double r) { return static_cast<float>(r * scale + offset); }, out);
     dst = out;
     return absl::OkStatus();
   }
