@@ -50,6 +50,7 @@ absl::StatusOr<Frame> Preparer::Load(const InputView& image, const InputDescript
     HBPREP_ASSIGN_OR_RETURN(frame.bgr,
                             DecodeForRead(BytesOf(image), header, input.read, image.what));
     frame.unit_range = input.read == ReadMode::kSkimage;
+    frame.reversed_channels = true;  // both reads give R, G, B arrays
     frame.float32 = frame.unit_range;
     return frame;
   }

@@ -39,6 +39,10 @@ struct Frame {
   bool unit_range = false;
   // Whether the channels hold Y, U, V (after the YUV step) rather than B, G, R.
   bool yuv444 = false;
+  // Whether the transformers' array holds this frame's channels in the reverse order: R, G, B
+  // for a skimage or pil read (the frame holds B, G, R), flipped by SwapRB, cleared by the
+  // YUV step (Y, U, V in both). Orders 2 and 3 of a skimage-mode Resize depend on it.
+  bool reversed_channels = false;
 
   int width() const { return nv12 ? y.cols : bgr.cols; }
   int height() const { return nv12 ? y.rows : bgr.rows; }

@@ -62,10 +62,14 @@ absl::Status Run(const RecipeStep& step, Frame& frame, absl::string_view what) {
     return RunShape(step, Shape(step, frame.width(), frame.height()), frame, what);
   }
   // On the data's dtype as the transformer receives it: uint8 pixels (float64 arithmetic)
-  // until a step made them float32.
+  // until a step made them float32; and in its channel order (R, G, B after a skimage or pil
+  // read), which orders 2 and 3 depend on.
   AsTransformerInput(frame);
   cv::Mat out;
-  const absl::Status status = SkimageResize(frame.bgr, step.size[0], step.size[1], step.order, out);
+  const SkimageChannels channels =
+      frame.reversed_channels ? SkimageChannels::kReversed : SkimageChannels::kSame;
+  const absl::Status status =
+      SkimageResize(frame.bgr, step.size[0], step.size[1], step.order, channels, out);
   if (!status.ok()) return absl::InvalidArgumentError(absl::StrCat(what, ": ", status.message()));
   frame.bgr = out;
   frame.float32 = true;

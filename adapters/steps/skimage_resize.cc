@@ -48,6 +48,13 @@
 //    - every output element is one float64 sum over all (order + 1)^3 taps, rows outermost
 //      and channels innermost, of ((value * w_row) * w_col) * w_channel, stored as T.
 //      It is not separable: the products are formed per tap, so this code forms them so.
+//    - the channel axis's prefilter line and its taps run in the array's channel order: for
+//      a frame stored in the reverse order (SkimageChannels::kReversed) the prefilter runs
+//      from the last stored channel to the first and each element sums its channel taps in
+//      that order too. Otherwise orders 2 and 3 differ (the prefilter's causal sum starts at
+//      the line's first element; the middle channel's taps, mirrored, are channels 0, 1, 2, 1
+//      in the array's order), in the last float64 bit, which the float32 result keeps
+//      where the values are tiny (and now and then as one float32 ulp elsewhere).
 // 5. _clip_warp_output: np.clip to [im_std.min(), im_std.max()] = [0, 1] in T.
 // 6. resized * (im_max - im_min) + im_min: float64 for uint8 images (the uint8 scalars
 //    widen), float32 for float32 ones; then .astype(np.float32).
@@ -246,6 +253,22 @@ void MakeZoomAxis(int64_t in_len, int64_t out_len, int order, ZoomAxis& axis) {
   }
 }
 
+// The channel axis for an image stored in the array's reverse channel order: stored
+// channel m is the array's C - 1 - m, so its row of taps is that channel's, each tap mapped
+// the same way. The taps keep the array's order, and so does each sum over them.
+void ReverseChannelAxis(ZoomAxis& axis) {
+  const int64_t taps = axis.taps;
+  const int64_t n = static_cast<int64_t>(axis.index.size()) / taps;
+  for (int64_t m = 0; 2 * m + 1 < n; ++m) {  // the middle row stays
+    int64_t* a = axis.index.data() + m * taps;
+    int64_t* b = axis.index.data() + (n - 1 - m) * taps;
+    for (int64_t f = 0; f < taps; ++f) std::swap(a[f], b[f]);
+    std::swap_ranges(axis.weight.begin() + m * taps, axis.weight.begin() + (m + 1) * taps,
+                     axis.weight.begin() + (n - 1 - m) * taps);
+  }
+  for (int64_t& i : axis.index) i = n - 1 - i;
+}
+
 // One axis of the Gaussian: weights by distance from the centre, and the source index of
 // every position of the mirrored line, offset by the radius.
 struct GaussianAxis {
@@ -424,15 +447,17 @@ struct SkimageResizer::Scratch {
 namespace {
 
 // Steps 2 to 6. `in` holds im_std's rows (H x W x C, read through `load`), T is im_std's
-// dtype.
+// dtype; `reversed`: the array's channel c is in's channel C - 1 - c.
 template <typename T, typename In, typename Load, typename Final>
 void ResizeNormalized(SkimageResizer::Scratch& s, const std::vector<const In*>& in, Load load,
-                      int64_t in_w, int64_t channels, int order, Final final, cv::Mat& dst) {
+                      int64_t in_w, int64_t channels, bool reversed, int order, Final final,
+                      cv::Mat& dst) {
   const int64_t in_h = static_cast<int64_t>(in.size());
   const int64_t row_len = in_w * channels;
   MakeZoomAxis(in_h, dst.rows, order, s.zy);
   MakeZoomAxis(in_w, dst.cols, order, s.zx);
   MakeZoomAxis(channels, channels, order, s.zc);
+  if (reversed) ReverseChannelAxis(s.zc);
   MakeGaussianAxis(in_h, dst.rows, s.gy);
   MakeGaussianAxis(in_w, dst.cols, s.gx);
   const GaussianAxis& gy = s.gy;
@@ -475,7 +500,12 @@ void ResizeNormalized(SkimageResizer::Scratch& s, const std::vector<const In*>& 
       if (!s.read[y]) continue;
       double* row = s.coefficients.data() + y * row_len;
       SplineFilter(row, in_w, channels, channels, 1, pole, s.lanes.data());
-      SplineFilter(row, channels, 1, in_w, channels, pole, s.lanes.data());
+      // Along the channels in the array's order: from the last stored one when reversed.
+      if (reversed) {
+        SplineFilter(row + (channels - 1), channels, -1, in_w, channels, pole, s.lanes.data());
+      } else {
+        SplineFilter(row, channels, 1, in_w, channels, pole, s.lanes.data());
+      }
       s.coefficient_rows[y] = row;
     }
     Interpolate<T>(s.coefficient_rows, Widen(), channels, order, s.zy, s.zx, s.zc, final,
@@ -553,7 +583,7 @@ SkimageResizer::SkimageResizer(SkimageResizer&&) noexcept = default;
 SkimageResizer& SkimageResizer::operator=(SkimageResizer&&) noexcept = default;
 
 absl::Status SkimageResizer::Resize(const cv::Mat& src, int height, int width, int order,
-                                    cv::Mat& dst) {
+                                    SkimageChannels channel_order, cv::Mat& dst) {
   absl::Status status = CheckArguments(src, height, width, order);
   if (!status.ok()) return status;
   Scratch& s = *scratch_;
@@ -562,6 +592,7 @@ absl::Status SkimageResizer::Resize(const cv::Mat& src, int height, int width, i
   const int64_t in_w = src.cols;
   const int64_t row_len = in_w * channels;
   const int type = CV_MAKETYPE(CV_32F, channels);
+  const bool reversed = channel_order == SkimageChannels::kReversed && channels > 1;
   const cv::Mat elements = src.reshape(1);  // H x (W * C), one channel
   // image.min() and image.max() (the same values; only a constant image of mixed +0 and -0
   // could fill with the other zero).
@@ -595,8 +626,8 @@ absl::Status SkimageResizer::Resize(const cv::Mat& src, int height, int width, i
     const double offset = lo;
     const double* quotient = s.quotient;
     ResizeNormalized<double>(
-        s, s.rows_u8, [quotient](uint8_t v) { return quotient[v]; }, in_w, channels, order,
-        [scale, offset](double r) { return static_cast<float>(r * scale + offset); }, out);
+        s, s.rows_u8, [quotient](uint8_t v) { return quotient[v]; }, in_w, channels, reversed,
+        order, [scale, offset](double r) { return static_cast<float>(r * scale + offset); }, out);
     dst = out;
     return absl::OkStatus();
   }
@@ -643,14 +674,15 @@ absl::Status SkimageResizer::Resize(const cv::Mat& src, int height, int width, i
   dst.create(height, width, type);  // src was read in full: dst may be src
   // float32 * float32 scalar + float32 scalar.
   ResizeNormalized<float>(
-      s, s.rows_float, Widen(), in_w, channels, order,
+      s, s.rows_float, Widen(), in_w, channels, reversed, order,
       [range, lo](float r) { return r * range + lo; }, dst);
   return absl::OkStatus();
 }
 
-absl::Status SkimageResize(const cv::Mat& src, int height, int width, int order, cv::Mat& dst) {
+absl::Status SkimageResize(const cv::Mat& src, int height, int width, int order,
+                           SkimageChannels channels, cv::Mat& dst) {
   SkimageResizer resizer;
-  return resizer.Resize(src, height, width, order, dst);
+  return resizer.Resize(src, height, width, order, channels, dst);
 }
 
 }  // namespace hbprep

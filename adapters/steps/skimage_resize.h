@@ -24,9 +24,23 @@
 
 namespace hbprep {
 
+// How `src`'s channels stand to those of the array the transformer resizes.
+//  - kSame: channel c is the array's channel c (an opencv read: both B, G, R).
+//  - kReversed: channel c is the array's channel C - 1 - c (a B, G, R frame whose
+//    transformer holds R, G, B, as after a skimage or pil read); the result keeps `src`'s
+//    order.
+// Orders 2 and 3 depend on it: SciPy runs the spline prefilter along the channel axis too,
+// from the array's first channel to its last, and sums each output element's channel taps
+// in the array's order: the same colours in the other order round their float64 sums
+// differently, which the float32 results keep where the values are tiny (the 1e-15 residues
+// the spline leaves in a black region) and, now and then, as one float32 ulp elsewhere.
+// Orders 0 and 1 give the same bits either way.
+enum class SkimageChannels { kSame, kReversed };
+
 // ResizeTransformer(target_size=(height, width), mode='skimage', method=order) on an
-// H x W x C image (C = 1 or 3; CV_8U or CV_32F channels): a CV_32FC(C) height x width result
-// in `dst` (reused when it already has that size and type; `dst` may be `src` itself).
+// H x W x C image (C = 1 or 3; CV_8U or CV_32F channels) whose channels stand to the
+// transformer's as `channels` says: a CV_32FC(C) height x width result in `dst` (reused when
+// it already has that size and type; `dst` may be `src` itself).
 //
 // INVALID_ARGUMENT for an order outside 0..3, a non-positive size, an empty image, another
 // channel count or depth, and float images holding NaN or infinity (the transformer's NumPy
@@ -42,7 +56,8 @@ namespace hbprep {
 // The Gaussian kernel's weights go through NumPy's float64 exp, which on CPUs with
 // AVX-512 (F, CD, BW, DQ, VL) is Intel's SVML and elsewhere the C library's exp: this
 // follows whichever the running CPU selects, as NumPy does.
-absl::Status SkimageResize(const cv::Mat& src, int height, int width, int order, cv::Mat& dst);
+absl::Status SkimageResize(const cv::Mat& src, int height, int width, int order,
+                           SkimageChannels channels, cv::Mat& dst);
 
 // The same, keeping its working arrays from one call to the next (a pipeline keeps one per
 // thread: calls of the same or smaller sizes then allocate nothing). Not thread-safe.
@@ -53,7 +68,8 @@ class SkimageResizer {
   SkimageResizer(SkimageResizer&&) noexcept;
   SkimageResizer& operator=(SkimageResizer&&) noexcept;
 
-  absl::Status Resize(const cv::Mat& src, int height, int width, int order, cv::Mat& dst);
+  absl::Status Resize(const cv::Mat& src, int height, int width, int order,
+                      SkimageChannels channels, cv::Mat& dst);
 
   struct Scratch;  // defined in skimage_resize.cc
 

@@ -25,6 +25,7 @@ absl::Status Run(const RecipeStep&, Frame& frame, absl::string_view) {
   cv::Mat swapped;
   cv::cvtColor(frame.bgr, swapped, cv::COLOR_BGR2RGB);
   frame.bgr = swapped;
+  frame.reversed_channels = !frame.reversed_channels;  // the sample's array is unchanged
   return absl::OkStatus();
 }
 

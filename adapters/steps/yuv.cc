@@ -62,6 +62,7 @@ absl::Status Run(const RecipeStep&, Frame& frame, absl::string_view what) {
   }
   frame.bgr = yuv;
   frame.yuv444 = true;
+  frame.reversed_channels = false;
   frame.float32 = true;
   return absl::OkStatus();
 }

@@ -73,6 +73,8 @@ CALIBRATION = [
     ("mobilenetv2", "uint8", S.mobilenetv2_calibration),
     ("yolov2", "float32", S.yolov2_calibration),
     ("efficient_det", "float32", S.efficient_det_calibration),
+    # Order 3 on a skimage read: the float32 bits hold the resize's channel order (RGB).
+    ("efficientnet_lite0", "float32", lambda p: S.efficientnet_lite_calibration(p, 224)),
     ("centernet_calibration", "float32", S.centernet_calibration),
     ("mobilenet_unet_calibration", "float32", S.mobilenet_unet_calibration, 4),
     ("yuv444_128", "float32", lambda p: yuv444_128(S._center_crop(

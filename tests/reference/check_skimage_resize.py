@@ -12,8 +12,15 @@ as that reference: random sizes from 1 to 40 both ways (shrinking, enlarging, in
 non-integer ratios, single pixels, rows and columns, constant images), orders 0 to 3,
 uint8 images, float32 images in [0, 1] (img_as_float(uint8).astype(float32), what a
 skimage read gives) and non-integer float32 in [0, 255], 1 and 3 channels; scikit-image's
-own photos shrunk to 224x224 and 300x300 and enlarged; a 1920x1080 frame to 224x224. Bad
-arguments must be refused with a message naming them. Needs Debian's python3-numpy,
+own photos shrunk to 224x224 and 300x300 and enlarged; a 1920x1080 frame to 224x224;
+images with large exact-zero regions enlarged by non-integer factors (orders 2 and 3: the
+spline leaves ~1e-15 residues there, whose bits show any change in the order of the
+float64 sums); EfficientNet-lite0's pipeline (PaddedCenterCrop 224, crop_pad 32, order 3)
+on retina.jpg and color.png. Colour cases marked "stored BGR" go through the
+`skimage_resize_reversed` row as the pipeline stores a skimage or pil read (the
+transformer's RGB array with its channels reversed) and come back reversed: they must give
+the RGB array's bits too (orders 2 and 3 run along the channel axis in the array's order).
+Bad arguments must be refused with a message naming them. Needs Debian's python3-numpy,
 python3-skimage (and its SciPy), python3-opencv and python3-imageio.
 """
 
@@ -58,8 +65,9 @@ class Probe:
         code, err, results = self.run_many([(image, height, width, order)])
         return code, err, results[0] if results else None
 
-    def run_many(self, batch):
-        """(returncode, stderr, results or None) for [(image, height, width, order)]."""
+    def run_many(self, batch, row="skimage_resize"):
+        """(returncode, stderr, results or None) for [(image, height, width, order)] through
+        the probe's `row` (skimage_resize or skimage_resize_reversed)."""
         files = []
         arguments = []
         for index, (image, height, width, order) in enumerate(batch):
@@ -72,8 +80,8 @@ class Probe:
             arguments += [source, result, str(height), str(width), str(order)]
         # The first case takes the probe's IN and OUT; the others follow the arguments.
         # A cross-build's CTest sets HBPREP_EMULATOR: the probe runs under it.
-        command = [*shlex.split(os.environ.get("HBPREP_EMULATOR", "")), self.path,
-                   "skimage_resize", arguments[0], arguments[1]] + arguments[2:]
+        command = [*shlex.split(os.environ.get("HBPREP_EMULATOR", "")), self.path, row,
+                   arguments[0], arguments[1]] + arguments[2:]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             return done.returncode, done.stderr, None
@@ -98,7 +106,35 @@ def as_kind(photo, kind):
     return photo.astype(np.float32) * np.float32(0.9) + np.float32(0.37)
 
 
+def padded_center_crop(image, image_size, crop_pad=32):
+    """EfficientNet's PaddedCenterCrop as Horizon's transformer computes it."""
+    h, w = image.shape[:2]
+    side = int((float(image_size) / (image_size + crop_pad)) * np.minimum(h, w))
+    top, left = ((h - side) + 1) // 2, ((w - side) + 1) // 2
+    return image[top:top + side, left:left + side, :].astype(np.float32)
+
+
+def zero_regions(shape, kind, rng):
+    """An image of `kind` whose left third and top half (and a random speckle) are exactly 0."""
+    image = image_of(kind, shape, rng)
+    H, W = shape[:2]
+    image[:(H + 1) // 2] = 0
+    image[:, :(W + 2) // 3] = 0
+    image[rng.random(shape[:2]) < 0.1] = 0
+    return image
+
+
 def cases():
+    """(name, image, height, width, order, reversed): `reversed`, the image goes to the probe
+    with its channels reversed (the pipeline's BGR frame of an RGB read)."""
+    for case in plain_cases():
+        yield case + (False,)
+        image = case[1]
+        if image.shape[-1] == 3 and (case[4] >= 2 or case[0].startswith("random")):
+            yield (case[0] + " stored BGR",) + case[1:] + (True,)
+
+
+def plain_cases():
     """(name, image, height, width, order)."""
     rng = np.random.default_rng(20240611)
     kinds = ("u8", "f01", "f255")
@@ -157,6 +193,21 @@ def cases():
                        interpolation=cv2.INTER_CUBIC)
     frame = skimage.img_as_float(frame).astype(np.float32)
     yield "coffee 1920x1080 f01 -> 224x224 order 1", frame, 224, 224, 1
+    # Exact zeros enlarged by non-integer factors (close to 1 and not), orders 2 and 3.
+    for i in range(48):
+        H, W = (int(v) for v in rng.integers(8, 61, 2))
+        fy, fx = rng.uniform(1.02, 1.6, 2)
+        h, w = int(H * fy) + 1, int(W * fx) + 1
+        kind, C = kinds[i % 3], (3, 1)[(i // 3) % 4 == 3]
+        yield (f"zeros {H}x{W}x{C} {kind} -> {h}x{w} order {2 + i % 2}",
+               zero_regions((H, W, C), kind, rng), h, w, 2 + i % 2)
+    # EfficientNet-lite0's pipeline: read skimage, PaddedCenterCrop(224, crop_pad=32), order 3
+    # (retina.jpg: 1411 -> 1234 -> 224 over a black surround; color.png: 370 -> 323 -> 224).
+    for file in ("retina.jpg", "color.png"):
+        photo = skimage.img_as_float(imageio.imread(os.path.join(DATA, file))).astype(
+            np.float32)
+        yield (f"{file} f01 PaddedCenterCrop 224 -> 224x224 order 3",
+               padded_center_crop(photo[:, :, :3], 224), 224, 224, 3)
 
 
 def main():
@@ -167,16 +218,24 @@ def main():
     failures = []
     count = 0
     started = time.monotonic()
-    # Cases go to the probe in batches (its start-up would otherwise dominate).
-    batch = []
-    batch_bytes = 0
+    # Cases go to the probe in batches (its start-up would otherwise dominate), one per row:
+    # plain cases and reversed ones apart.
+    pending = {False: [], True: []}
 
-    def flush():
-        code, err, results = probe.run_many([case[1:5] for case in batch])
+    def flush(reversed_channels):
+        batch = pending[reversed_channels]
+        pending[reversed_channels] = []
+        # A reversed case's image goes in with its channels reversed and comes back so.
+        flip = (lambda a: np.ascontiguousarray(a[..., ::-1])) if reversed_channels else (
+            lambda a: a)
+        code, err, results = probe.run_many(
+            [(flip(image), height, width, order) for _, image, height, width, order, _ in batch],
+            "skimage_resize_reversed" if reversed_channels else "skimage_resize")
         if code != 0:
             failures.append(f"the probe failed on a batch from {batch[0][0]!r}: {err.strip()}")
             return
         for (name, image, height, width, order, expected), got in zip(batch, results):
+            got = flip(got)
             if got.shape != expected.shape or got.dtype != np.float32:
                 failures.append(f"{name}: shape {got.shape} {got.dtype}, expected "
                                 f"{expected.shape} float32")
@@ -186,16 +245,16 @@ def main():
                 failures.append(f"{name}: {int(differ.sum())} of {got.size} elements differ, "
                                 f"by at most {worst:g}")
 
-    for name, image, height, width, order in cases():
+    for name, image, height, width, order, reverse in cases():
         count += 1
+        batch = pending[reverse]
         batch.append((name, image, height, width, order,
                       transformer(image, height, width, order)))
-        batch_bytes += image.nbytes
-        if len(batch) == 200 or batch_bytes > 64 << 20:
-            flush()
-            batch, batch_bytes = [], 0
-    if batch:
-        flush()
+        if len(batch) == 200 or sum(case[1].nbytes for case in batch) > 64 << 20:
+            flush(reverse)
+    for reverse in (False, True):
+        if pending[reverse]:
+            flush(reverse)
 
     # Bad arguments: refused, naming the value.
     pixel = np.zeros((4, 4, 3), np.uint8)

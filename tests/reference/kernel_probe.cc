@@ -88,7 +88,9 @@ absl::Status PilResizeBatch(const cv::Mat& in, const Args& args, cv::Mat& out) {
 // skimage_resize HEIGHT WIDTH ORDER [IN.npy OUT.npy HEIGHT WIDTH ORDER]...: the input, then
 // each further image, through one SkimageResizer (so the cases also hold its reuse of
 // buffers across sizes; process start-up would otherwise dominate the reference's time).
-absl::Status SkimageResizeRow(const cv::Mat& in, const Args& args, cv::Mat& out) {
+// `channels`: how the images' channels stand to the transformer's array.
+absl::Status SkimageResizeRow(const cv::Mat& in, const Args& args, SkimageChannels channels,
+                              cv::Mat& out) {
   if (args.size() < 3 || (args.size() - 3) % 5 != 0) {
     return absl::InvalidArgumentError("needs HEIGHT WIDTH ORDER, then groups of five");
   }
@@ -101,7 +103,7 @@ absl::Status SkimageResizeRow(const cv::Mat& in, const Args& args, cv::Mat& out)
     if (!height.ok()) return height.status();
     if (!width.ok()) return width.status();
     if (!order.ok()) return order.status();
-    return resizer.Resize(image, *height, *width, *order, result);
+    return resizer.Resize(image, *height, *width, *order, channels, result);
   };
   absl::Status status = resize(0, in, out);
   for (size_t i = 3; status.ok() && i < args.size(); i += 5) {
@@ -145,7 +147,14 @@ const Row kKernels[] = {
      PilResizeBatch},
     // adapters/steps/skimage_resize.h: ResizeTransformer(mode='skimage').
     {"skimage_resize", "HEIGHT WIDTH ORDER [IN.npy OUT.npy HEIGHT WIDTH ORDER]...",
-     SkimageResizeRow},
+     [](const cv::Mat& in, const Args& args, cv::Mat& out) {
+       return SkimageResizeRow(in, args, SkimageChannels::kSame, out);
+     }},
+    // The same on images stored in the transformer's reverse channel order (its RGB as BGR).
+    {"skimage_resize_reversed", "HEIGHT WIDTH ORDER [IN.npy OUT.npy HEIGHT WIDTH ORDER]...",
+     [](const cv::Mat& in, const Args& args, cv::Mat& out) {
+       return SkimageResizeRow(in, args, SkimageChannels::kReversed, out);
+     }},
 };
 
 absl::StatusOr<cv::Mat> ReadImage(const std::string& path) {
