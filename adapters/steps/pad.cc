@@ -29,10 +29,7 @@ void Canonical(const RecipeStep& step, nlohmann::json& out) {
 
 cv::Size Scaled(const RecipeStep& step, int w, int h) {
   const double scale = static_cast<double>(step.size[0]) / std::max(h, w);
-  auto round = [](double v) {  // Python's round(): halves to even
-    return static_cast<int>(std::min(std::nearbyint(v), 2147483647.0));
-  };
-  return {round(w * scale), round(h * scale)};
+  return {PythonRoundSize(w * scale), PythonRoundSize(h * scale)};
 }
 
 int Padded(int side, int divisor) {

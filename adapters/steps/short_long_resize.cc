@@ -31,16 +31,14 @@ double Scale(const RecipeStep& step, int w, int h) {
 
 StepShape Shape(const RecipeStep& step, int w, int h) {
   const double scale = Scale(step, w, h);
-  auto round = [](double v) { return static_cast<int>(std::min(std::nearbyint(v), 2147483647.0)); };
   StepShape shape;
-  shape.size = cv::Size(round(w * scale), round(h * scale));
+  shape.size = cv::Size(PythonRoundSize(w * scale), PythonRoundSize(h * scale));
   shape.scale_x = shape.scale_y = 1 / scale;
   return shape;
 }
 
 absl::Status Run(const RecipeStep& step, Frame& frame, absl::string_view) {
-  frame.ToBgr();  // the data as it is: uint8 stays uint8, float32 float32
-  if (frame.float32 && frame.bgr.depth() != CV_32F) frame.bgr.convertTo(frame.bgr, CV_32F);
+  AsTransformerInput(frame);  // the data as it is: uint8 stays uint8, float32 float32
   const double scale = Scale(step, frame.width(), frame.height());
   cv::Mat out;
   Resize(frame.bgr, out, cv::Size(), scale, scale, cv::INTER_LINEAR);

@@ -34,6 +34,10 @@ absl::Status RunShape(const RecipeStep& step, const StepShape& shape, Frame& fra
 // CV_32F when the transformers hold the data as float32 (Frame::float32).
 void AsTransformerInput(Frame& frame);
 
+// Python's round(v) of a size (halves to even), as an int; INT_MAX beyond it (the limits
+// then refuse the size).
+int PythonRoundSize(double v);
+
 }  // namespace hbprep
 
 #endif  // HBPREP_ADAPTERS_STEPS_STEP_ROWS_H_

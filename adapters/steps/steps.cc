@@ -1,5 +1,6 @@
 // The step table and what its rows share.
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
@@ -42,6 +43,10 @@ std::optional<cv::Size> FixedSizeHW(const RecipeStep& step, std::optional<cv::Si
 }
 cv::Size FullDecode(const RecipeStep&, int, int) { return {0, 0}; }
 void NoCanonicalArgs(const RecipeStep&, nlohmann::json&) {}
+
+int PythonRoundSize(double v) {
+  return static_cast<int>(std::min(std::nearbyint(v), 2147483647.0));
+}
 
 void AsTransformerInput(Frame& frame) {
   frame.ToBgr();
