@@ -1,98 +1,32 @@
 // `hbprep calib`: a calibration set, one .npy per sample and input, as the toolchain's
-// calibration step reads it (cal_data_dir per input).
+// calibration step reads it (cal_data_dir per input), written by hbprep/calibration_set.h's
+// writer; this file is the flags, the jobs and what the command prints.
 
 #include <unistd.h>
 
-#include <algorithm>
-#include <cstdio>
-#include <filesystem>
 #include <functional>
 #include <iostream>
-#include <random>
+#include <optional>
 #include <string>
-#include <system_error>
+#include <utility>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "client/args.h"
 #include "client/backend.h"
 #include "client/cli.h"
 #include "client/commands.h"
 #include "client/engine_flags.h"
 #include "client/jobs.h"
-#include "client/output.h"
-#include "hbprep/descriptor.h"
+#include "hbprep/calibration_set.h"
 #include "hbprep/engine.h"
-#include "hbprep/npy.h"
+#include "hbprep/output_folder.h"
 #include "hbprep/plan_json.h"
 #include "nlohmann/json.hpp"
 
 namespace hbprep {
 namespace {
-
-namespace fs = std::filesystem;
-
-// The toolchain asks for 20 to 100 calibration samples.
-constexpr int kFewestSamples = 20;
-constexpr int kMostSamples = 100;
-// A pixel standard deviation below this (0..255 units) marks a blank or single-colour image.
-constexpr double kBlankStddev = 2.0;
-
-bool IsSampleFile(const fs::path& path) {
-  const std::string ext = absl::AsciiStrToLower(path.extension().string());
-  for (const char* known : {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".npy"}) {
-    if (ext == known) return true;
-  }
-  return false;
-}
-
-// Files as given, folders expanded to their sample files (recursively, sorted by path).
-bool ExpandInputs(const std::vector<std::string>& args, std::vector<std::string>* files,
-                  std::string* error_message) {
-  for (const std::string& arg : args) {
-    std::error_code error;
-    if (!fs::is_directory(arg, error)) {
-      files->push_back(arg);
-      continue;
-    }
-    std::vector<std::string> found;
-    for (fs::recursive_directory_iterator it(arg, error), end; !error && it != end;
-         it.increment(error)) {
-      if (it->is_regular_file(error) && IsSampleFile(it->path())) {
-        found.push_back(it->path().string());
-      }
-    }
-    if (error) {
-      *error_message = absl::StrCat(arg, ": cannot read folder: ", error.message());
-      return false;
-    }
-    std::sort(found.begin(), found.end());
-    files->insert(files->end(), found.begin(), found.end());
-  }
-  return true;
-}
-
-// 0 .. total-1 shuffled reproducibly from `seed`: Fisher-Yates over mt19937_64, whose
-// sequence the C++ standard fixes, with an unbiased draw of our own (std::shuffle and the
-// standard distributions differ between library implementations).
-std::vector<size_t> Shuffled(size_t total, uint64_t seed) {
-  std::vector<size_t> order(total);
-  for (size_t i = 0; i < total; ++i) order[i] = i;
-  std::mt19937_64 rng(seed);
-  for (size_t i = 0; i + 1 < total; ++i) {
-    const uint64_t range = total - i;
-    const uint64_t limit = UINT64_MAX - UINT64_MAX % range;
-    uint64_t draw;
-    do {
-      draw = rng();
-    } while (draw >= limit);
-    std::swap(order[i], order[i + draw % range]);
-  }
-  return order;
-}
 
 void Progress(std::ostream& err, size_t done, size_t total) {
   constexpr int kWidth = 30;
@@ -138,59 +72,39 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
   if (absl::Status names = CheckTensorNames(info->plan); !names.ok()) {
     return UsageError(err, names.message());
   }
-  std::vector<std::string> files;
-  std::string expand_error;
-  if (!ExpandInputs(args->positional(), &files, &expand_error)) {
-    err << "hbprep: " << expand_error << "\n";
+  absl::StatusOr<std::vector<std::string>> expanded = ExpandSampleFiles(args->positional());
+  if (!expanded.ok()) {
+    PrintMessages(err, "hbprep: ", expanded.status().message());
     return kExitFailed;
   }
+  const std::vector<std::string>& files = *expanded;
   const std::vector<Slot>& slots = info->slots;
   const size_t per_sample = slots.size();
   if (files.empty() || files.size() % per_sample != 0) {
     return UsageError(err, absl::StrCat("model '", info->plan.model, "' takes ", per_sample,
                                         " file(s) per calibration sample; got ", files.size()));
   }
-  const size_t available = files.size() / per_sample;
   // With --limit, samples are taken in a seeded random order until `limit` are written
   // (near-constant images skipped on the way); otherwise every sample in file order.
-  std::vector<size_t> chosen;
-  if (limit > 0 && limit < available) {
-    chosen = Shuffled(available, seed);
-  } else {
-    for (size_t i = 0; i < available; ++i) chosen.push_back(i);
-    limit = available;
-  }
+  const std::pair<std::vector<size_t>, size_t> order =
+      CalibrationOrder(files.size() / per_sample, limit, seed);
+  const std::vector<size_t>& chosen = order.first;
+  limit = order.second;
 
   StagedOutput output(*args->Get("out"));
   if (absl::Status opened = output.Open(); !opened.ok()) {
     PrintMessages(err, "hbprep: ", opened.message());
     return kExitFailed;
   }
-  // The inputs, in order, each once (a batch input has several slots).
-  std::vector<std::string> inputs;
-  for (const Slot& slot : slots) {
-    if (std::find(inputs.begin(), inputs.end(), slot.input) == inputs.end()) {
-      inputs.push_back(slot.input);
-    }
-  }
-  std::error_code error;
-  // One folder per input, named by FileNameOf(input): none can leave the output folder.
-  for (const std::string& input : inputs) {
-    fs::create_directories(output.dir() / FileNameOf(input), error);
+  std::vector<std::string> slot_inputs;
+  for (const Slot& slot : slots) slot_inputs.push_back(slot.input);
+  CalibrationSetWriter writer(output.dir(), slot_inputs, args->Has("keep-blank"), limit);
+  if (absl::Status opened = writer.Open(); !opened.ok()) {
+    PrintMessages(err, "hbprep: ", opened.message());
+    return kExitFailed;
   }
 
   const bool tty = ::isatty(STDERR_FILENO) && &err == &std::cerr;
-  std::vector<std::string> warnings;  // each once, in the order they arose
-  auto warn = [&warnings](const std::string& warning) {
-    if (std::find(warnings.begin(), warnings.end(), warning) == warnings.end()) {
-      warnings.push_back(warning);
-    }
-  };
-  nlohmann::ordered_json samples = nlohmann::ordered_json::array();
-  nlohmann::ordered_json skipped = nlohmann::ordered_json::array();
-  std::optional<Plan> plan;
-  std::vector<std::pair<std::string, std::string>> versions;
-  size_t written = 0;
   // Jobs read and prepare samples (chosen[n]) ahead; this thread takes them in order, skips
   // the blank ones and names and writes the rest, until `limit` are written (client/jobs.h).
   struct Outcome {
@@ -230,7 +144,7 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
       };
   int status = kExitOk;
   const std::function<bool(size_t, Outcome)> consume = [&](size_t n, Outcome outcome) {
-    if (tty) Progress(err, written, limit);
+    if (tty) Progress(err, writer.written(), limit);
     const size_t first = chosen[n] * per_sample;
     if (!outcome.unreadable.empty()) {
       err << (tty ? "\n" : "") << "hbprep: " << outcome.unreadable << ": cannot read file\n";
@@ -243,91 +157,45 @@ int CalibCommand(const std::vector<std::string>& argv, std::ostream& out, std::o
       status = kExitFailed;
       return false;
     }
-    Prepared& prepared = *outcome.prepared;
-    for (const std::string& warning : prepared.warnings) warn(warning);
-    const double spread =
-        prepared.pixel_stddev.empty()
-            ? kBlankStddev
-            : *std::min_element(prepared.pixel_stddev.begin(), prepared.pixel_stddev.end());
-    if (spread < kBlankStddev) {
-      const std::string note = absl::StrFormat(
-          "%s: near-constant image (pixel standard deviation %.2f)%s", files[first], spread,
-          args->Has("keep-blank") ? "; kept as asked" : "; skipped (--keep-blank keeps it)");
-      warn(note);
-      if (!args->Has("keep-blank")) {
-        skipped.push_back(files[first]);
-        return true;
-      }
+    const std::vector<std::string> sources(files.begin() + first,
+                                           files.begin() + first + per_sample);
+    absl::StatusOr<bool> more = writer.Add(sources, *outcome.prepared);
+    if (!more.ok()) {
+      PrintMessages(err, "hbprep: ", more.status().message());
+      status = kExitFailed;
+      return false;
     }
-    nlohmann::ordered_json sample = {{"sources", nlohmann::ordered_json::array()},
-                                     {"files", nlohmann::ordered_json::array()}};
-    for (size_t i = 0; i < per_sample; ++i) sample["sources"].push_back(files[first + i]);
-    for (const Tensor& tensor : prepared.tensors) {
-      size_t slot = 0;
-      while (slot + 1 < slots.size() && slots[slot].input != tensor.spec.input) ++slot;
-      const std::string& source = files[first + slot];
-      const std::string name =
-          absl::StrFormat("%04d_%s.npy", written, fs::path(source).stem().string());
-      const fs::path relative = fs::path(FileNameOf(tensor.spec.input)) / name;
-      if (absl::Status wrote =
-              WriteFile(output.dir() / relative,
-                        EncodeNpy(tensor.spec.dtype, tensor.dense_shape, tensor.data));
-          !wrote.ok()) {
-        PrintMessages(err, "hbprep: ", wrote.message());
-        status = kExitFailed;
-        return false;
-      }
-      sample["files"].push_back(relative.string());
-    }
-    sample["geometry"] = GeometryToJson(prepared.geometry);
-    samples.push_back(std::move(sample));
-    if (!plan) {
-      plan = prepared.plan;
-      versions = prepared.versions;
-    }
-    ++written;
-    return written < limit;
+    return *more;
   };
   RunInOrder<Outcome>(
       chosen.size(), *jobs, work, [](const Outcome& outcome) { return !outcome.prepared.ok(); },
       consume);
   if (status != kExitOk) return status;  // `output` removes its staging folder
   if (tty) Progress(err, limit, limit);
-  if (written < kFewestSamples || written > kMostSamples) {
-    warn(absl::StrCat("the calibration set has ", written, " samples; the toolchain asks for ",
-                      kFewestSamples, " to ", kMostSamples));
-  }
-  if (!plan) {
-    err << "hbprep: no usable sample: every image was near-constant (--keep-blank keeps them)\n";
-    return kExitFailed;
-  }
-  nlohmann::ordered_json manifest = PlanToJson(*plan);
-  manifest["samples"] = std::move(samples);
-  manifest["skipped"] = std::move(skipped);
-  manifest["warnings"] = warnings;
-  manifest["versions"] = nlohmann::ordered_json::object();
-  for (const auto& [name, version] : versions) manifest["versions"][name] = version;
-  if (absl::Status wrote = WriteFile(output.dir() / "manifest.json", DumpJson(manifest) + "\n");
-      !wrote.ok()) {
-    PrintMessages(err, "hbprep: ", wrote.message());
+  absl::StatusOr<nlohmann::ordered_json> manifest = writer.Finish();
+  if (!manifest.ok()) {
+    PrintMessages(err, "hbprep: ", manifest.status().message());
     return kExitFailed;
   }
   if (absl::Status committed = output.Commit(); !committed.ok()) {
     PrintMessages(err, "hbprep: ", committed.message());
     return kExitFailed;
   }
-  for (const std::string& warning : warnings) err << "hbprep: warning: " << warning << "\n";
+  for (const std::string& warning : writer.warnings()) {
+    err << "hbprep: warning: " << warning << "\n";
+  }
   if (args->Has("json")) {
-    out << DumpJson(manifest) << "\n";
+    out << DumpJson(*manifest) << "\n";
     return kExitOk;
   }
-  out << "wrote " << written << " calibration sample(s) of model " << info->plan.model << " to "
-      << *args->Get("out") << " (";
+  out << "wrote " << writer.written() << " calibration sample(s) of model " << info->plan.model
+      << " to " << *args->Get("out") << " (";
+  const std::vector<std::string>& inputs = writer.input_folders();
   for (size_t i = 0; i < inputs.size(); ++i) {
     out << (i ? ", " : "") << FileNameOf(inputs[i]) << "/";
   }
   out << ")";
-  if (!manifest["skipped"].empty()) out << ", " << manifest["skipped"].size() << " skipped";
+  if (writer.skipped() > 0) out << ", " << writer.skipped() << " skipped";
   out << "\n";
   return kExitOk;
 }

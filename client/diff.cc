@@ -19,10 +19,10 @@
 #include "client/args.h"
 #include "client/cli.h"
 #include "client/commands.h"
-#include "client/output.h"
 #include "client/tensor_folder.h"
 #include "hbprep/descriptor.h"
 #include "hbprep/npy.h"
+#include "hbprep/output_folder.h"
 #include "hbprep/plan_json.h"
 #include "nlohmann/json.hpp"
 

@@ -11,9 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "client/backend.h"
-#include "client/output.h"
 #include "client/remote.h"
 #include "hbprep/compiled_model.h"
+#include "hbprep/output_folder.h"
 
 namespace hbprep {
 namespace {

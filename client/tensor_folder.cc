@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "client/output.h"
+#include "hbprep/output_folder.h"
 #include "nlohmann/json.hpp"
 
 namespace hbprep {

@@ -1,6 +1,8 @@
-// Files the CLI reads and writes, and output folders written all or nothing.
-#ifndef HBPREP_CLIENT_OUTPUT_H_
-#define HBPREP_CLIENT_OUTPUT_H_
+// Files hbprep reads and writes, and output folders written all or nothing: what `hbprep
+// prepare` and `hbprep calib` write through, and the Python module's calib (python/) with
+// them, so a folder is the same whoever writes it.
+#ifndef HBPREP_OUTPUT_FOLDER_H_
+#define HBPREP_OUTPUT_FOLDER_H_
 
 #include <filesystem>
 #include <optional>
@@ -37,9 +39,11 @@ absl::Status CheckTensorNames(const Plan& plan);
 // no partial files behind. `out` may be missing, an empty folder or an earlier hbprep result
 // (a folder holding hbprep's manifest.json, or numbered folders each holding one); anything
 // else (a file, a folder of other files) is refused by Open() and Commit(), untouched.
+// Messages name `out` after `label`, how the caller asked for it (the CLI's "--out", the
+// Python module's "out").
 class StagedOutput {
  public:
-  explicit StagedOutput(std::filesystem::path out);
+  explicit StagedOutput(std::filesystem::path out, std::string label = "--out");
   ~StagedOutput();
   StagedOutput(const StagedOutput&) = delete;
   StagedOutput& operator=(const StagedOutput&) = delete;
@@ -53,10 +57,11 @@ class StagedOutput {
 
  private:
   std::filesystem::path out_;
+  std::string label_;
   std::filesystem::path staging_;
   bool committed_ = false;
 };
 
 }  // namespace hbprep
 
-#endif  // HBPREP_CLIENT_OUTPUT_H_
+#endif  // HBPREP_OUTPUT_FOLDER_H_

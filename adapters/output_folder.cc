@@ -1,4 +1,4 @@
-#include "client/output.h"
+#include "hbprep/output_folder.h"
 
 #include <unistd.h>
 
@@ -57,13 +57,13 @@ bool HoldsManifest(const fs::path& dir) {
 
 // OK when `out` may be replaced: missing, an empty folder, or an earlier hbprep result (its
 // manifest, or numbered folders of several requests each with its manifest).
-absl::Status CheckReplaceable(const fs::path& out) {
+absl::Status CheckReplaceable(const fs::path& out, absl::string_view label) {
   std::error_code error;
   const fs::file_status status = fs::symlink_status(out, error);
   if (status.type() == fs::file_type::not_found) return absl::OkStatus();
   if (status.type() != fs::file_type::directory) {
     return absl::FailedPreconditionError(
-        absl::StrCat("--out '", out.string(), "' exists and is not a folder; not replaced"));
+        absl::StrCat(label, " '", out.string(), "' exists and is not a folder; not replaced"));
   }
   if (HoldsManifest(out)) return absl::OkStatus();
   bool empty = true, numbered = true;
@@ -79,11 +79,11 @@ absl::Status CheckReplaceable(const fs::path& out) {
   }
   if (error) {
     return absl::FailedPreconditionError(
-        absl::StrCat("--out '", out.string(), "' cannot be read: ", error.message()));
+        absl::StrCat(label, " '", out.string(), "' cannot be read: ", error.message()));
   }
   if (empty || numbered) return absl::OkStatus();
   return absl::FailedPreconditionError(
-      absl::StrCat("--out '", out.string(),
+      absl::StrCat(label, " '", out.string(),
                    "' is a folder that holds no hbprep result (no manifest.json); not replaced"));
 }
 
@@ -145,7 +145,8 @@ absl::Status CheckTensorNames(const Plan& plan) {
   return absl::OkStatus();
 }
 
-StagedOutput::StagedOutput(fs::path out) : out_(std::move(out)) {
+StagedOutput::StagedOutput(fs::path out, std::string label)
+    : out_(std::move(out)), label_(std::move(label)) {
   staging_ = out_;
   staging_ += absl::StrCat(".hbprep-tmp-", ::getpid());
 }
@@ -157,7 +158,8 @@ StagedOutput::~StagedOutput() {
 }
 
 absl::Status StagedOutput::Open() {
-  if (absl::Status replaceable = CheckReplaceable(out_); !replaceable.ok()) return replaceable;
+  if (absl::Status replaceable = CheckReplaceable(out_, label_); !replaceable.ok())
+    return replaceable;
   std::error_code error;
   fs::remove_all(staging_, error);
   if (!fs::create_directories(staging_, error)) {
@@ -169,7 +171,8 @@ absl::Status StagedOutput::Open() {
 
 absl::Status StagedOutput::Commit() {
   // Again: the folder may have changed while the work ran.
-  if (absl::Status replaceable = CheckReplaceable(out_); !replaceable.ok()) return replaceable;
+  if (absl::Status replaceable = CheckReplaceable(out_, label_); !replaceable.ok())
+    return replaceable;
   std::error_code error;
   fs::path old;
   if (fs::exists(out_, error)) {

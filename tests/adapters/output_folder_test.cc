@@ -1,11 +1,12 @@
-#include "client/output.h"
+#include "hbprep/output_folder.h"
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/cli.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -14,9 +15,13 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::hbprep::testing::IsOk;
-using ::hbprep::testing::Read;
 using ::hbprep::testing::StatusIs;
 using ::hbprep::testing::TempDir;
+
+std::string Read(const std::string& path) {
+  std::string bytes;
+  return ReadFile(path, &bytes) ? bytes : "";
+}
 
 TEST(FileNameOf, PlainNamesStayAndEverythingElseIsPercentEncoded) {
   EXPECT_EQ(FileNameOf("images_y"), "images_y");
