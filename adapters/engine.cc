@@ -256,9 +256,34 @@ absl::StatusOr<RequestCost> EstimateCost(const Descriptor& descriptor,
   return checked.cost;
 }
 
+namespace {
+
+// The core writing into dense tensors of its own (DenseSink), for either Prepare().
+absl::Status PrepareDense(const Model& model, absl::Span<const InputView> inputs,
+                          const CallHooks& hooks, size_t* next, Prepared& out) {
+  HBPREP_RETURN_IF_ERROR(
+      CheckFileCount(model.descriptor(), model.options().target, inputs.size()));
+  out.plan = model.plan();
+  out.versions = LibraryVersions();
+  DenseSink sink(model.descriptor(), out);
+  PrepareReport report;
+  HBPREP_RETURN_IF_ERROR(RunRequest(model.descriptor(), out.plan, model.options(), inputs, hooks,
+                                    sink, report, nullptr, next));
+  const auto start = Clock::now();
+  HBPREP_RETURN_IF_ERROR(sink.Assemble());
+  out.pack_us = MicrosSince(start);
+  out.warnings = std::move(report.warnings);
+  out.pixel_stddev = std::move(report.pixel_stddev);
+  out.geometry = std::move(report.geometry);
+  out.decode_us = report.decode_us;
+  out.transform_us = report.transform_us;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<Prepared> Prepare(const Descriptor& descriptor, absl::Span<const InputImage> images,
                                  const PrepareOptions& options) {
-  // The core (model.h) writing into dense tensors of its own.
   Prepared out;
   std::vector<InputView> views;
   absl::Span<const InputView> named;  // the files messages name, once they are views
@@ -271,23 +296,19 @@ absl::StatusOr<Prepared> Prepare(const Descriptor& descriptor, absl::Span<const 
       HBPREP_ASSIGN_OR_RETURN(views.emplace_back(), ViewOf(image, options));
     }
     named = views;
-    out.plan = model.plan();
-    out.versions = LibraryVersions();
-    DenseSink sink(model.descriptor(), out);
-    PrepareReport report;
     const CallHooks hooks{options.check_continue, options.reserve, {}};
-    HBPREP_RETURN_IF_ERROR(RunRequest(model.descriptor(), out.plan, model.options(), views, hooks,
-                                      sink, report, nullptr, &next));
-    const auto start = Clock::now();
-    HBPREP_RETURN_IF_ERROR(sink.Assemble());
-    out.pack_us = MicrosSince(start);
-    out.warnings = std::move(report.warnings);
-    out.pixel_stddev = std::move(report.pixel_stddev);
-    out.geometry = std::move(report.geometry);
-    out.decode_us = report.decode_us;
-    out.transform_us = report.transform_us;
-    return absl::OkStatus();
+    return PrepareDense(model, views, hooks, &next, out);
   });
+  if (!status.ok()) return status;
+  return out;
+}
+
+absl::StatusOr<Prepared> Prepare(const Model& model, absl::Span<const InputView> inputs,
+                                 const CallHooks& hooks) {
+  Prepared out;
+  size_t next = 0;
+  const absl::Status status = Guarded(
+      &inputs, &next, [&]() -> absl::Status { return PrepareDense(model, inputs, hooks, &next, out); });
   if (!status.ok()) return status;
   return out;
 }

@@ -115,6 +115,13 @@ absl::StatusOr<RequestCost> EstimateCost(const Descriptor& descriptor,
 absl::StatusOr<Prepared> Prepare(const Descriptor& descriptor, absl::Span<const InputImage> images,
                                  const PrepareOptions& options);
 
+// Prepare() over a compiled model (model.h) and views of the caller's memory (camera planes at
+// their own strides, a Python array's pixels): the same tensors, warnings, geometry and
+// statuses, without the copy of each input into an InputImage. The views are read during the
+// call only. Thread-safety: as PrepareInto, any number of calls on one model at once.
+absl::StatusOr<Prepared> Prepare(const Model& model, absl::Span<const InputView> inputs,
+                                 const CallHooks& hooks = {});
+
 // Whether PackStrided can lay out `data_bytes` dense bytes of a tensor of `spec` within
 // bounds: a concrete shape (every dimension >= 1), one positive stride per dimension, data
 // bytes exactly what the shape holds, strides that keep each row (or image plane) apart and

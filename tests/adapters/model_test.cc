@@ -248,6 +248,67 @@ TEST(Model, EncodedImagesAndFloatTargetsEqualPrepare) {
   }
 }
 
+TEST(Model, PrepareOfViewsEqualsPrepareOfImages) {
+  // Prepare(model, views): the dense tensors, warnings and geometry of Prepare(descriptor,
+  // images), for a camera frame at its own strides (a resizer input and a pyramid one) and
+  // an encoded image on every target.
+  const CameraFrame frame = Camera(640, 480, 704, 6);
+  for (const char* name : {"det_resizer", "cls_pyramid"}) {
+    SCOPED_TRACE(name);
+    const Descriptor d = Load(name);
+    absl::StatusOr<Model> model = Model::Compile(d, {});
+    ASSERT_THAT(model, IsOk());
+    const std::optional<Roi> roi =
+        std::string(name) == "det_resizer" ? std::optional<Roi>(Roi{2, 4, 301, 203}) : std::nullopt;
+    absl::StatusOr<Prepared> got =
+        Prepare(*model, {InputView::Frame("frame", frame.view(ColorRange::kBt601Video), roi)});
+    absl::StatusOr<Prepared> want = Prepare(d, {frame.raw(ColorRange::kBt601Video, roi)}, {});
+    ASSERT_THAT(got, IsOk());
+    ASSERT_THAT(want, IsOk());
+    ASSERT_EQ(got->tensors.size(), want->tensors.size());
+    for (size_t t = 0; t < got->tensors.size(); ++t) {
+      EXPECT_EQ(got->tensors[t].spec.shape, want->tensors[t].spec.shape);
+      EXPECT_EQ(got->tensors[t].dense_shape, want->tensors[t].dense_shape);
+      EXPECT_EQ(got->tensors[t].data, want->tensors[t].data) << got->tensors[t].spec.name;
+    }
+    EXPECT_EQ(got->warnings, want->warnings);
+    ASSERT_EQ(got->geometry.size(), 1u);
+    EXPECT_EQ(got->geometry[0].width, want->geometry[0].width);
+    EXPECT_EQ(got->geometry[0].roi.has_value(), roi.has_value());
+    EXPECT_EQ(got->versions, LibraryVersions());
+  }
+  cv::Mat image(210, 333, CV_8UC3);
+  cv::randu(image, 0, 255);
+  std::vector<uint8_t> png;
+  cv::imencode(".png", image, png);
+  InputImage input;
+  input.what = "p.png";
+  input.bytes.assign(png.begin(), png.end());
+  for (Target target : {Target::kBoard, Target::kCalibration, Target::kOe1FloatOnnx}) {
+    SCOPED_TRACE(std::string(ToString(target)));
+    const Descriptor d = Load("x5_ssd");
+    absl::StatusOr<Model> model = Model::Compile(d, For(target));
+    ASSERT_THAT(model, IsOk());
+    absl::StatusOr<Prepared> got = Prepare(*model, {InputView::Encoded("p.png", png)});
+    absl::StatusOr<Prepared> want = Prepare(d, {input}, For(target));
+    ASSERT_THAT(got, IsOk());
+    ASSERT_THAT(want, IsOk());
+    ASSERT_EQ(got->tensors.size(), want->tensors.size());
+    for (size_t t = 0; t < got->tensors.size(); ++t) {
+      EXPECT_EQ(got->tensors[t].data, want->tensors[t].data) << got->tensors[t].spec.name;
+    }
+    EXPECT_EQ(got->pixel_stddev, want->pixel_stddev);
+  }
+  // The same statuses: a wrong file count, an undecodable image named by its view.
+  absl::StatusOr<Model> model = Model::Compile(Load("cls_pyramid"), {});
+  ASSERT_THAT(model, IsOk());
+  EXPECT_THAT(Prepare(*model, {}), StatusIs(absl::StatusCode::kInvalidArgument,
+                                            HasSubstr("takes 1 file(s) per request")));
+  const std::vector<uint8_t> junk = {1, 2, 3};
+  EXPECT_THAT(Prepare(*model, {InputView::Encoded("junk.jpg", junk)}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("junk.jpg")));
+}
+
 TEST(Model, TypedFeatureViewsEqualNpyFiles) {
   const Descriptor d = Load("fusion_multi");
   ASSERT_EQ(d.inputs.size(), 2u);
