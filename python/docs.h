@@ -60,7 +60,8 @@ inline constexpr char kBindingsDoc[] = R"(The files one request takes for a targ
 
 Returns [{"input": name, "image": bool, "resizer": bool}]: one entry per file (one image per
 batch item, one feature file per featuremap input, or per item after a batch split); "image"
-False for featuremap files, "resizer" True for images that take a ROI.
+False for featuremap files, which also give the "shape" and "dtype" their data has; "resizer"
+True for images that take a ROI.
 )";
 
 inline constexpr char kOutputSpecsDoc[] =

@@ -113,6 +113,7 @@ class TestGate {
   // From the engine (no GIL): the first call waits to be opened.
   absl::Status Pass() {
     std::unique_lock<std::mutex> lock(mutex_);
+    if (!failure_.ok()) return failure_;
     if (passed_) return absl::OkStatus();
     waiting_ = true;
     changed_.notify_all();
@@ -142,12 +143,18 @@ class TestGate {
     std::lock_guard<std::mutex> lock(mutex_);
     return waiting_;
   }
+  // Every check then fails with this status (how the tests reach each exception class).
+  void Fail(int code, const std::string& message) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    failure_ = absl::Status(static_cast<absl::StatusCode>(code), message);
+  }
 
  private:
   const double timeout_s_;
   std::mutex mutex_;
   std::condition_variable changed_;
   bool waiting_ = false, opened_ = false, passed_ = false;
+  absl::Status failure_;
 };
 
 std::mutex g_gate_mutex;
@@ -343,6 +350,12 @@ class PyModel {
       slot["input"] = input.name;
       slot["image"] = input.is_image();
       slot["resizer"] = model.TakesRoi(static_cast<int>(i));
+      if (!input.is_image()) {
+        // What the featuremap's file holds (a .npy's shape and dtype, or a bare .bin's).
+        slot["shape"] = FeaturemapFileShape(descriptor_, input, model.options().target);
+        slot["dtype"] =
+            std::string(ToString(FeaturemapFileDType(descriptor_, input, model.options().target)));
+      }
       out.append(slot);
     }
     return out;
@@ -596,10 +609,11 @@ class PyModel {
       wanted_limit = static_cast<size_t>(value);
     }
     const std::string out_dir = fs_path(out);
+    const CallHooks hooks = HooksForCall();
     absl::StatusOr<nlohmann::ordered_json> manifest;
     {
       py::gil_scoped_release release;
-      manifest = WriteCalibrationSet(model, args, out_dir, wanted_limit, seed, keep_blank);
+      manifest = WriteCalibrationSet(model, args, out_dir, wanted_limit, seed, keep_blank, hooks);
     }
     ThrowIfError(manifest.status());
     return ToPython(*manifest);
@@ -678,11 +692,9 @@ class PyModel {
   }
 
   // `hbprep calib`'s work (client/calib.cc) on one thread, without the GIL.
-  absl::StatusOr<nlohmann::ordered_json> WriteCalibrationSet(const Model& model,
-                                                             const std::vector<std::string>& args,
-                                                             const std::string& out_dir,
-                                                             size_t limit, uint64_t seed,
-                                                             bool keep_blank) const {
+  absl::StatusOr<nlohmann::ordered_json> WriteCalibrationSet(
+      const Model& model, const std::vector<std::string>& args, const std::string& out_dir,
+      size_t limit, uint64_t seed, bool keep_blank, const CallHooks& hooks) const {
     HBPREP_RETURN_IF_ERROR(CheckTensorNames(model.plan()));
     HBPREP_ASSIGN_OR_RETURN(const std::vector<std::string> files, ExpandSampleFiles(args));
     std::vector<std::string> inputs;
@@ -698,7 +710,6 @@ class PyModel {
     HBPREP_RETURN_IF_ERROR(output.Open());
     CalibrationSetWriter writer(output.dir(), inputs, keep_blank, order.second, "keep_blank=True");
     HBPREP_RETURN_IF_ERROR(writer.Open());
-    const CallHooks hooks;
     for (size_t n : order.first) {
       const std::vector<std::string> sources(files.begin() + n * per_sample,
                                              files.begin() + (n + 1) * per_sample);
@@ -926,6 +937,7 @@ void DefineModule(py::module_& m) {
       .def(py::init<double>(), py::arg("timeout_s"))
       .def("wait_until_reached", &TestGate::WaitUntilReached, py::arg("timeout_s"))
       .def("open", &TestGate::Open)
+      .def("fail", &TestGate::Fail, py::arg("code"), py::arg("message"))
       .def_property_readonly("reached", &TestGate::reached);
   m.def(
       "_set_test_gate",

@@ -100,12 +100,14 @@ CallerOutput ReadCallerOutput(py::handle object, size_t t, const std::string& te
   out.writable = array.writeable();
   out.c_contiguous = (array.flags() & py::array::c_style) != 0;
   out.nbytes = array.nbytes();
-  // The memory the array lies in: its owner's (the last base that is an array, or the buffer
-  // a view was made over), else the array's own elements.
+  // The memory the array lies in: its owner's (the end of its chain of bases: an array that
+  // owns its data, or the buffer a view was made over; numpy's as_strided puts an
+  // __array_interface__ holder in the chain), else the array's own elements.
   const std::pair<int64_t, int64_t> own = Extent(out.shape, out.strides, array.itemsize());
   int64_t start = own.first, end = own.second;  // offsets from `data`
   py::object owner = array;
-  while (py::isinstance<py::array>(owner) && !owner.attr("base").is_none()) {
+  while ((py::isinstance<py::array>(owner) || py::hasattr(owner, "__array_interface__")) &&
+         py::hasattr(owner, "base") && !owner.attr("base").is_none()) {
     owner = owner.attr("base");
   }
   const auto* base = reinterpret_cast<const uint8_t*>(out.data);
