@@ -20,6 +20,8 @@ def load(name):
 
 engine, python, server, e2e, jobs = (load(n) for n in ("engine.json", "python.json",
                                                        "server.json", "e2e.json", "jobs.json"))
+# The Python module's figures, when the build has the module.
+api = load("python_api.json") if os.path.exists(os.path.join(OUT, "python_api.json")) else None
 
 
 def cpu_model():
@@ -106,6 +108,29 @@ print("\n`hbprep prepare --jobs`: %d x 1080p JPEG -> cls_pyramid, whole process:
           jobs["cores"], jobs["load_average_before"], jobs["load_average_after"],
           jobs["same_output"]))
 
+if api:
+    ms, cpu = api["median_ms"], api["median_thread_cpu_ms"]
+    print("\n## Python module (`import hbprep`): %s, median ms per image\n" % api["scenario"])
+    print("| contender | wall ms | thread CPU ms | / module |")
+    print("|---|---|---|---|")
+    rows_api = [("C++ engine (Prepare, in the same process)", "engine", "module_alone"),
+                ("model.prepare", "module_alone", "module_alone"),
+                ("model.prepare_into (caller arrays)", "module_prepare_into", "module_alone"),
+                ("model.prepare, beside the pipelines below", "module", "module"),
+                ("gRPC client, hbprep-server on a unix socket", "grpc_client_unix", "module"),
+                ("the user's numpy/OpenCV script", "user_script", "module"),
+                ("Horizon's transformers (ShortSideResize, CenterCrop, BGR2NV12)",
+                 "horizon_transformers", "module")]
+    for label, key, base in rows_api:
+        print("| %s | %.3f | %.3f | %.2f |" % (label, ms[key], cpu[key], ms[key] / ms[base]))
+    print("\nmodel.prepare on 2 Python threads: %.0f images/s against %.0f on 1 (x%.2f, %d cores, "
+          "load average %.2f before, %.2f after); the same planes as Horizon's pipeline: %s, as "
+          "the gRPC client's: %s." % (
+              api["images_per_s_2_threads"], api["images_per_s_1_thread"],
+              api["threads_speedup"], api["cores"], api["load_average_before"],
+              api["load_average_after"], api["same_as_horizon_pipeline"],
+              api["same_as_grpc_client"]))
+
 
 def find(name, label):
     return next(r for r in rows if r["scenario"] == name and r["input"].startswith(label))
@@ -161,11 +186,18 @@ target("hbprep prepare >= 10% faster than the user's script", round(e2e["ratio"]
        e2e["ratio"] <= 0.9)
 target("hbprep prepare --jobs 2 >= 1.8 x the images/s of --jobs 1 (1080p JPEG; needs 2 free "
        "cores)", round(jobs["speedup"], 3), jobs["speedup"] >= 1.8 and jobs["same_output"])
+if api:
+    target("model.prepare <= 1.05 x the C++ engine (1080p JPEG -> pyramid 224, wall; thread CPU "
+           "x%.3f)" % api["module_vs_engine_cpu"], round(api["module_vs_engine"], 3),
+           api["module_vs_engine"] <= 1.05)
+    target("model.prepare on 2 Python threads >= 1.8 x one (needs 2 free cores)",
+           round(api["threads_speedup"], 3), api["threads_speedup"] >= 1.8)
 
 print("\n## Targets\n")
 for t in targets:
     print("- [%s] %s: %s" % ("x" if t["met"] else " ", t["target"], t["value"]))
 with open(os.path.join(OUT, "report.json"), "w") as f:
     json.dump({"machine": machine, "engine": rows, "board_pipeline": board, "server": server,
-               "e2e": e2e, "cli_jobs": jobs, "targets": targets}, f, indent=2)
+               "e2e": e2e, "cli_jobs": jobs, "python_api": api, "targets": targets}, f,
+              indent=2)
 print("\nwrote %s" % os.path.join(OUT, "report.json"))
