@@ -3,7 +3,8 @@
 hbprep-server: the kserve_v2 helper of the Python client against the native API (hbprep.v1)
 for every example model and target, over TCP and a unix socket; a request written with the
 bare protocol stubs, the way a standard client builds it; streaming; errors; limits; auth;
-metrics.
+metrics. And the native client's arrays against the in-process Python module's (`import
+hbprep`), when the build has it.
 
 Usage: kserve_e2e.py BUILD_DIR SOURCE_DIR WORK_DIR   (Debian's /usr/bin/python3)
 Prints one line per check and a closing "N passed, N failed" line; exits 1 on any failure.
@@ -23,6 +24,8 @@ from hbprep_client.kserve_v2 import InferenceClient  # noqa: E402
 import grpc  # noqa: E402
 from inference import grpc_predict_v2_pb2 as pb  # noqa: E402
 from inference import grpc_predict_v2_pb2_grpc as rpc  # noqa: E402
+import hbprep  # noqa: E402  the stubs' package: the in-process module too when it is built
+MODULE = hbprep if hasattr(hbprep, "Model") else None
 
 
 rng = np.random.default_rng(10)
@@ -76,6 +79,17 @@ try:
                 files = images + ([npy(PRIOR)] if features else [])
                 want = native.prepare(model, files, target=target, rois=rois,
                                       features=[len(images)] if features else None)
+                if MODULE and n == 0:
+                    # The gRPC client and the in-process module: one dict, the same arrays.
+                    local = MODULE.Model(os.path.join(SOURCE, "deploy", "models", model + ".yaml"))
+                    got = local.prepare(files, target, rois=rois,
+                                        features=[len(images)] if features else None)
+                    check("%s %s: the gRPC client's arrays are the Python module's" %
+                          (model, target),
+                          list(got) == list(want) and
+                          all(got[k].dtype == want[k].dtype and got[k].shape == want[k].shape and
+                              np.array_equal(got[k], want[k]) for k in want),
+                          {k: (v.dtype, v.shape) for k, v in got.items()})
                 got = oip.infer(model, images=images, rois=rois, features=features,
                                 target=target, binary=(n == 0))
                 same = (list(got) == list(want) and
