@@ -129,6 +129,7 @@ CallerOutput ReadCallerOutput(py::handle object, size_t t, const std::string& te
     }
   }
   out.available = start <= 0 && end > 0 ? end : 0;
+  out.elements_end = own.second;
   return out;
 }
 
@@ -155,9 +156,10 @@ absl::Status CheckCallerOutput(size_t t, const TensorSpec& spec, const CallerOut
     }
     if (!fits)
       return refuse(absl::StrCat("its strides ", Tuple(out.strides), " are not the layout's"));
-    if (out.available < need) {
-      return refuse(absl::StrCat("the memory it lies in holds ", out.available,
-                                 " bytes from its start, the layout ", need));
+    if (out.available < out.elements_end) {
+      return refuse(absl::StrCat("its elements run ", out.elements_end,
+                                 " bytes from its start, beyond the ", out.available,
+                                 " bytes of the memory it lies in"));
     }
   } else if (out.dtype == "uint8" && out.c_contiguous) {
     if (out.nbytes < need) return refuse(absl::StrCat("a uint8 buffer of ", out.nbytes, " bytes"));

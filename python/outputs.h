@@ -52,8 +52,10 @@ struct CallerOutput {
   pybind11::object object;  // held for the call
   uint8_t* data = nullptr;
   // Bytes from `data` to the end of the memory the array lies in (its base buffer's, when
-  // the array is a view over one).
+  // the array is a view over one; its own elements' when nothing tells more), and to the end
+  // of its last element.
   int64_t available = 0;
+  int64_t elements_end = 0;
   std::string dtype;  // numpy's name
   std::vector<int64_t> shape, strides;
   bool writable = false;
@@ -64,10 +66,12 @@ struct CallerOutput {
 CallerOutput ReadCallerOutput(pybind11::handle object, size_t t, const std::string& tensor);
 
 // The OutputView for output `t` when `out` can take `spec`'s layout: the tensor's dtype and
-// LayoutOf's shape and strides (dimensions of one element excepted), or a C-contiguous uint8
-// buffer of at least LayoutBytes(spec); writable; the layout's bytes inside `available`.
-// INVALID_ARGUMENT naming the output, its tensor and the bytes needed otherwise. No GIL
-// needed.
+// LayoutOf's shape and strides (dimensions of one element excepted) with every element inside
+// the memory the array lies in, or a C-contiguous uint8 buffer of at least LayoutBytes(spec);
+// writable. The view claims the layout's bytes: the engine writes the elements alone, never
+// the padding (model.h), so an array that ends with its last element (a runtime's tensor
+// without its last row's padding) takes it too. INVALID_ARGUMENT naming the output, its
+// tensor and the bytes needed otherwise. No GIL needed.
 absl::Status CheckCallerOutput(size_t t, const TensorSpec& spec, const CallerOutput& out,
                                OutputView* view);
 

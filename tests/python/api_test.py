@@ -233,6 +233,16 @@ padding = outputs["data_y"].base.reshape(300, 448)[:, 430:]
 check("prepare_into: the caller's arrays hold prepare's tensors, padding untouched",
       all(written[k] is outputs[k] for k in outputs) and
       all(np.array_equal(outputs[k], dense[k]) for k in dense) and (padding == 0xA5).all())
+# A runtime's tensor as an array: its memory ends with its last element (no padding after the
+# last row), as numpy's own bound for a view lets it.
+tight = {k: np.ndarray(v.shape, v.dtype, buffer=bytearray(v.base.nbytes - (448 - v.shape[2] *
+                                                                          v.shape[3])),
+                       strides=v.strides) if k != "data_roi" else np.zeros((1, 4), np.int32)
+         for k, v in outputs.items()}
+det.prepare_into(tight, [frame], rois=[ROI])
+check("prepare_into a strided array whose memory ends with its last element",
+      all(np.array_equal(tight[k], dense[k]) for k in dense) and
+      len(tight["data_y"].base) == 134382, {k: v.base and len(v.base) for k, v in tight.items()})
 flat = {k: np.zeros(v.nbytes, np.uint8) for k, v in board.items()}
 det.prepare_into(list(flat.values()), [frame], rois=[ROI])
 check("prepare_into flat uint8 buffers (a list in plan order) equals strided=True",
@@ -262,8 +272,8 @@ refusals = {
     "a view beyond its memory (as_strided over 100 bytes)": (
         {"data_y": np.lib.stride_tricks.as_strided(small, (1, 300, 430, 1),
                                                    (134400, 448, 1, 1))},
-        "output 0 (tensor 'data_y'): the memory it lies in holds 100 bytes from its start, the "
-        "layout 134400; " + takes_y),
+        "output 0 (tensor 'data_y'): its elements run 134382 bytes from its start, beyond the "
+        "100 bytes of the memory it lies in; " + takes_y),
     "a non-contiguous uint8 buffer": (
         {"data_y": np.zeros(2 * 134400, np.uint8)[::2]},
         "output 0 (tensor 'data_y'): a non-contiguous uint8 array of shape (134400,); " +
