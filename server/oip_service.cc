@@ -11,6 +11,7 @@
 #include "hbprep/status_macros.h"
 #include "server/convert.h"
 #include "server/oip_convert.h"
+#include "server/grpc_call.h"
 #include "server/rpc.h"
 #include "spdlog/spdlog.h"
 
@@ -44,7 +45,8 @@ grpc::ServerUnaryReactor* AnswerNow(InferenceService* service, const char* metho
                                     grpc::CallbackServerContext* context, bool authorize,
                                     Work work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status status = authorize ? Authorize(service->options(), context) : absl::OkStatus();
+  absl::Status status =
+      authorize ? Authorize(service->options(), GrpcCallContext(context)) : absl::OkStatus();
   if (status.ok()) status = work();
   LogFailure(method, status);
   RecordCall(service->metrics(), method, status);
@@ -59,8 +61,8 @@ class InferStreamReactor final
     : public grpc::ServerBidiReactor<ModelInferRequest, ModelStreamInferResponse> {
  public:
   InferStreamReactor(InferenceService* service, grpc::CallbackServerContext* context)
-      : service_(service), context_(context) {
-    if (absl::Status auth = Authorize(service_->options(), context_); !auth.ok()) {
+      : service_(service), call_(context) {
+    if (absl::Status auth = Authorize(service_->options(), call_); !auth.ok()) {
       LogFailure("ModelStreamInfer", auth);
       RecordCall(service_->metrics(), "ModelStreamInfer", auth);
       Finish(ToGrpcStatus(auth));
@@ -99,10 +101,10 @@ class InferStreamReactor final
   void Process() {
     InferenceService::InferStats stats;
     stats.queue_us = MicrosSince(queued_);
-    absl::Status status = CheckContinue(context_);
+    absl::Status status = CheckContinue(&call_);
     if (status.ok()) {
       status = Guarded([&] {
-        return service_->RunInfer(request_, response_.mutable_infer_response(), context_, &stats,
+        return service_->RunInfer(request_, response_.mutable_infer_response(), &call_, &stats,
                                   &hold_);
       });
     }
@@ -133,7 +135,7 @@ class InferStreamReactor final
   }
 
   InferenceService* service_;
-  grpc::CallbackServerContext* context_;
+  const GrpcCallContext call_;
   ModelInferRequest request_;
   ModelStreamInferResponse response_;
   Clock::time_point queued_;
@@ -206,28 +208,28 @@ grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
 
 absl::Status InferenceService::RunInfer(const ModelInferRequest& request,
                                         ModelInferResponse* response,
-                                        grpc::CallbackServerContext* context, InferStats* stats,
+                                        const CallContext* call, InferStats* stats,
                                         MemoryBudget::Reservation* hold) {
   const std::shared_ptr<const Repository> repository = store_->snapshot();
   HBPREP_ASSIGN_OR_RETURN(const RepositoryModel* model,
                           FindModel(*repository, request.model_name()));
   stats->model = request.model_name();
   HBPREP_RETURN_IF_ERROR(oip::CheckVersion(request.model_name(), request.model_version()));
-  HBPREP_ASSIGN_OR_RETURN(oip::InferCall call,
+  HBPREP_ASSIGN_OR_RETURN(oip::InferCall infer,
                           oip::FromInferRequest(request, model->descriptor));
-  stats->target = std::string(ToString(call.options.target));
-  HBPREP_RETURN_IF_ERROR(CheckPinnedHash(model->descriptor, call.pinned_hash));
+  stats->target = std::string(ToString(infer.options.target));
+  HBPREP_RETURN_IF_ERROR(CheckPinnedHash(model->descriptor, infer.pinned_hash));
   std::vector<std::string> warnings = model->warnings;
-  warnings.insert(warnings.end(), call.warnings.begin(), call.warnings.end());
+  warnings.insert(warnings.end(), infer.warnings.begin(), infer.warnings.end());
   HBPREP_ASSIGN_OR_RETURN(
       const Prepared prepared,
-      PrepareForCall(options_, budget_, model->descriptor, call.images, call.options, warnings,
-                     context, hold));
+      PrepareForCall(options_, budget_, model->descriptor, infer.images, infer.options, warnings,
+                     call, hold));
   stats->decode_us = prepared.decode_us;
   stats->transform_us = prepared.transform_us;
   stats->pack_us = prepared.pack_us;
   spdlog::debug("ModelInfer model={} target={} images={} tensors={}", model->descriptor.name,
-                stats->target, call.images.size(), prepared.tensors.size());
+                stats->target, infer.images.size(), prepared.tensors.size());
   return oip::ToInferResponse(request, prepared, response);
 }
 
@@ -238,9 +240,10 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
   auto stats = std::make_shared<InferStats>();  // filled on the worker, read by `record`
   return SubmitUnary(
       options_, pool_, "ModelInfer", context,
-      [this, context, request, response, queued, stats](MemoryBudget::Reservation* hold) {
+      [this, request, response, queued, stats](const CallContext& call,
+                                               MemoryBudget::Reservation* hold) {
         stats->queue_us = MicrosSince(queued);
-        return RunInfer(*request, response, context, stats.get(), hold);
+        return RunInfer(*request, response, &call, stats.get(), hold);
       },
       [this, request, response, queued, stats](const absl::Status& status) {
         RecordInfer(metrics_, "ModelInfer", *request, *response, status, *stats,

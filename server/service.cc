@@ -15,6 +15,7 @@
 #include "hbprep/plan.h"
 #include "hbprep/status_macros.h"
 #include "server/convert.h"
+#include "server/grpc_call.h"
 #include "server/rpc.h"
 #include "spdlog/spdlog.h"
 
@@ -53,8 +54,8 @@ class PrepareStreamReactor final
     : public grpc::ServerBidiReactor<v1::PrepareRequest, v1::PrepareResponse> {
  public:
   PrepareStreamReactor(InputAdapterService* service, grpc::CallbackServerContext* context)
-      : service_(service), context_(context) {
-    if (absl::Status auth = Authorize(service_->options(), context_); !auth.ok()) {
+      : service_(service), call_(context) {
+    if (absl::Status auth = Authorize(service_->options(), call_); !auth.ok()) {
       LogFailure("PrepareStream", auth);
       Finish(ToGrpcStatus(auth));
       return;
@@ -89,9 +90,9 @@ class PrepareStreamReactor final
  private:
   void Process() {
     const auto start = Clock::now();
-    absl::Status status = CheckContinue(context_);
+    absl::Status status = CheckContinue(&call_);
     if (status.ok()) {
-      status = Guarded([&] { return service_->RunPrepare(request_, &response_, context_, &hold_); });
+      status = Guarded([&] { return service_->RunPrepare(request_, &response_, &call_, &hold_); });
     }
     RecordPrepare(service_->metrics(), "PrepareStream", request_, response_, status,
                   MicrosSince(start));
@@ -116,7 +117,7 @@ class PrepareStreamReactor final
   }
 
   InputAdapterService* service_;
-  grpc::CallbackServerContext* context_;
+  const GrpcCallContext call_;
   v1::PrepareRequest request_;
   v1::PrepareResponse response_;
   // The memory of the one request in flight; a stream reads its next request only once this
@@ -168,7 +169,7 @@ absl::StatusOr<Descriptor> InputAdapterService::Resolve(
 
 absl::Status InputAdapterService::RunPrepare(const v1::PrepareRequest& request,
                                              v1::PrepareResponse* response,
-                                             grpc::CallbackServerContext* context,
+                                             const CallContext* call,
                                              MemoryBudget::Reservation* hold) {
   const auto start = Clock::now();
   std::vector<std::string> warnings;
@@ -184,7 +185,7 @@ absl::Status InputAdapterService::RunPrepare(const v1::PrepareRequest& request,
     return converted;
   }
   absl::StatusOr<Prepared> prepared =
-      PrepareForCall(options_, budget_, *descriptor, images, options, warnings, context, hold);
+      PrepareForCall(options_, budget_, *descriptor, images, options, warnings, call, hold);
   if (!prepared.ok()) return prepared.status();
   HBPREP_RETURN_IF_ERROR(ToProto(&*prepared, request.options().packing(), response));
   response->set_request_id(request.request_id());
@@ -201,9 +202,10 @@ grpc::ServerUnaryReactor* InputAdapterService::Prepare(grpc::CallbackServerConte
   const auto queued = Clock::now();
   return SubmitUnary(
       options_, pool_, "Prepare", context,
-      [this, context, request, response, queued](MemoryBudget::Reservation* hold) {
+      [this, request, response, queued](const CallContext& call,
+                                        MemoryBudget::Reservation* hold) {
         const int64_t queue_us = MicrosSince(queued);
-        absl::Status status = RunPrepare(*request, response, context, hold);
+        absl::Status status = RunPrepare(*request, response, &call, hold);
         response->mutable_timing()->set_queue_us(queue_us);
         return status;
       },
