@@ -1,5 +1,6 @@
-// The gRPC side of the server's common layer (server/rpc.h): the CallContext of a gRPC call
-// and unary calls run through AdmitUnary.
+// The gRPC side of the server's common layer (server/rpc.h): the CallContext of a gRPC call,
+// unary calls run through AdmitUnary, and the one ordered-stream reactor both streaming
+// methods (hbprep.v1 PrepareStream, the Open Inference Protocol's ModelStreamInfer) share.
 // Only the gRPC services include this; the common layer never does.
 #ifndef HBPREP_SERVER_GRPC_CALL_H_
 #define HBPREP_SERVER_GRPC_CALL_H_
@@ -69,6 +70,100 @@ grpc::ServerUnaryReactor* SubmitUnary(const ServerOptions& options, WorkerPool* 
       authorize);
   return reactor;
 }
+
+// A bidirectional stream whose requests are read, run on the worker pool and answered one at a
+// time, so responses keep the request order and a stream holds at most one request's memory
+// (a client that does not read holds one response, charged to the budget; the next request is
+// read only once it is written). Streams run concurrently with each other. The token is checked
+// once, when the stream opens; a full pool answers the request with RESOURCE_EXHAUSTED; a
+// failed request is answered in the stream (Handler::ToErrorResponse) unless
+// Handler::EndsStream says the stream ends with it; the client closing its side ends the
+// stream with OK.
+//
+// `Handler` is what one streaming method adds (a copyable value holding its service):
+//   using Request = ...; using Response = ...;
+//   static constexpr char kMethod[];               // for logs and metrics
+//   struct Tally { explicit Tally(Clock::time_point queued); };  // one request's metrics
+//   const ServerOptions& options() const;  WorkerPool* pool() const;
+//   void RecordRefused(const absl::Status&) const;                  // no token
+//   void RecordBusy(const Request&, const Response&, const absl::Status&) const;
+//   absl::Status Run(const Request&, Response*, const CallContext&,
+//                    MemoryBudget::Reservation*, Tally*) const;     // on a worker
+//   void Record(const Request&, const Response&, const absl::Status&, const Tally&) const;
+//   bool EndsStream(const Request&, const absl::Status&) const;
+//   void ToErrorResponse(const Request&, const absl::Status&, Response*) const;  // cleared
+template <typename Handler>
+class OrderedStreamReactor final
+    : public grpc::ServerBidiReactor<typename Handler::Request, typename Handler::Response> {
+ public:
+  OrderedStreamReactor(Handler handler, grpc::CallbackServerContext* context)
+      : handler_(std::move(handler)), call_(context) {
+    if (absl::Status auth = Authorize(handler_.options(), call_); !auth.ok()) {
+      LogFailure(Handler::kMethod, auth);
+      handler_.RecordRefused(auth);
+      this->Finish(ToGrpcStatus(auth));
+      return;
+    }
+    this->StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client finished sending (or went away)
+      this->Finish(grpc::Status::OK);
+      return;
+    }
+    response_.Clear();
+    queued_ = Clock::now();
+    if (!handler_.pool()->TrySubmit([this] { Process(); })) {
+      const absl::Status busy = BusyError(*handler_.pool());
+      handler_.RecordBusy(request_, response_, busy);
+      Fail(busy);
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    hold_.Reset();  // the response is sent: its memory goes back to the budget
+    if (!ok) {
+      this->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the stream was closed"));
+      return;
+    }
+    this->StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void Process() {
+    typename Handler::Tally tally(queued_);
+    const absl::Status status = RunChecked(
+        &call_, [&] { return handler_.Run(request_, &response_, call_, &hold_, &tally); });
+    handler_.Record(request_, response_, status, tally);
+    if (status.ok()) {
+      this->StartWrite(&response_);
+    } else {
+      Fail(status);
+    }
+  }
+
+  void Fail(const absl::Status& status) {
+    LogFailure(Handler::kMethod, status);
+    if (handler_.EndsStream(request_, status)) {
+      this->Finish(ToGrpcStatus(status));
+      return;
+    }
+    response_.Clear();
+    handler_.ToErrorResponse(request_, status, &response_);
+    this->StartWrite(&response_);
+  }
+
+  const Handler handler_;
+  const GrpcCallContext call_;
+  typename Handler::Request request_;
+  typename Handler::Response response_;
+  Clock::time_point queued_;
+  // The memory of the one request in flight.
+  MemoryBudget::Reservation hold_;
+};
 
 }  // namespace hbprep
 

@@ -54,93 +54,58 @@ grpc::ServerUnaryReactor* AnswerNow(InferenceService* service, const char* metho
   return reactor;
 }
 
-// ModelStreamInfer as Triton publishes it: requests are read, prepared and answered one at a
-// time, in order; a failed request is answered with error_message (the native API's message)
-// and the stream goes on, until the client cancels or the stream's deadline passes.
-class InferStreamReactor final
-    : public grpc::ServerBidiReactor<ModelInferRequest, ModelStreamInferResponse> {
+// ModelStreamInfer as Triton publishes it, on the ordered stream (server/grpc_call.h): a
+// failed request is answered with error_message (the native API's message) and the stream goes
+// on, until the client cancels or the stream's deadline passes.
+class InferStreamHandler {
  public:
-  InferStreamReactor(InferenceService* service, grpc::CallbackServerContext* context)
-      : service_(service), call_(context) {
-    if (absl::Status auth = Authorize(service_->options(), call_); !auth.ok()) {
-      LogFailure("ModelStreamInfer", auth);
-      RecordCall(service_->metrics(), "ModelStreamInfer", auth);
-      Finish(ToGrpcStatus(auth));
-      return;
+  using Request = ModelInferRequest;
+  using Response = ModelStreamInferResponse;
+  static constexpr char kMethod[] = "ModelStreamInfer";
+  struct Tally {
+    explicit Tally(Clock::time_point queued_at) : queued(queued_at) {
+      stats.queue_us = MicrosSince(queued);
     }
-    StartRead(&request_);
-  }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) {  // the client finished sending (or went away)
-      Finish(grpc::Status::OK);
-      return;
-    }
-    response_.Clear();
-    queued_ = Clock::now();
-    if (!service_->pool()->TrySubmit([this] { Process(); })) {
-      const absl::Status busy = BusyError(*service_->pool());
-      RecordInfer(service_->metrics(), "ModelStreamInfer", request_, response_.infer_response(),
-                  busy, {}, 0);
-      Fail(busy);
-    }
-  }
-
-  void OnWriteDone(bool ok) override {
-    hold_.Reset();  // the response is sent: its memory goes back to the budget
-    if (!ok) {
-      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the stream was closed"));
-      return;
-    }
-    StartRead(&request_);
-  }
-
-  void OnDone() override { delete this; }
-
- private:
-  void Process() {
+    Clock::time_point queued;  // the request was read
     InferenceService::InferStats stats;
-    stats.queue_us = MicrosSince(queued_);
-    absl::Status status = CheckContinue(&call_);
-    if (status.ok()) {
-      status = Guarded([&] {
-        return service_->RunInfer(request_, response_.mutable_infer_response(), &call_, &stats,
-                                  &hold_);
-      });
-    }
-    RecordInfer(service_->metrics(), "ModelStreamInfer", request_, response_.infer_response(),
-                status, stats, MicrosSince(queued_));
-    if (status.ok()) {
-      StartWrite(&response_);
-    } else {
-      Fail(status);
-    }
-  }
+  };
 
-  void Fail(const absl::Status& status) {
-    LogFailure("ModelStreamInfer", status);
-    if (absl::IsCancelled(status) || absl::IsDeadlineExceeded(status)) {
-      Finish(ToGrpcStatus(status));
-      return;
-    }
-    response_.Clear();
-    response_.set_error_message(StatusText(status));
-    ModelInferResponse* answer = response_.mutable_infer_response();
-    answer->set_model_name(request_.model_name());
-    answer->set_model_version(request_.model_version());
-    answer->set_id(request_.id());
+  explicit InferStreamHandler(InferenceService* service) : service_(service) {}
+  const ServerOptions& options() const { return service_->options(); }
+  WorkerPool* pool() const { return service_->pool(); }
+  void RecordRefused(const absl::Status& status) const {
+    RecordCall(service_->metrics(), kMethod, status);
+  }
+  void RecordBusy(const Request& request, const Response& response,
+                  const absl::Status& status) const {
+    RecordInfer(service_->metrics(), kMethod, request, response.infer_response(), status, {}, 0);
+  }
+  absl::Status Run(const Request& request, Response* response, const CallContext& call,
+                   MemoryBudget::Reservation* hold, Tally* tally) const {
+    return service_->RunInfer(request, response->mutable_infer_response(), &call, &tally->stats,
+                              hold);
+  }
+  void Record(const Request& request, const Response& response, const absl::Status& status,
+              const Tally& tally) const {
+    RecordInfer(service_->metrics(), kMethod, request, response.infer_response(), status,
+                tally.stats, MicrosSince(tally.queued));
+  }
+  bool EndsStream(const Request&, const absl::Status& status) const {
+    return absl::IsCancelled(status) || absl::IsDeadlineExceeded(status);
+  }
+  void ToErrorResponse(const Request& request, const absl::Status& status,
+                       Response* response) const {
+    response->set_error_message(StatusText(status));
+    ModelInferResponse* answer = response->mutable_infer_response();
+    answer->set_model_name(request.model_name());
+    answer->set_model_version(request.model_version());
+    answer->set_id(request.id());
     (*answer->mutable_parameters())["error_code"].set_string_param(
         absl::StatusCodeToString(status.code()));
-    StartWrite(&response_);
   }
 
+ private:
   InferenceService* service_;
-  const GrpcCallContext call_;
-  ModelInferRequest request_;
-  ModelStreamInferResponse response_;
-  Clock::time_point queued_;
-  // The memory of the one request in flight (one unread response at most per stream).
-  MemoryBudget::Reservation hold_;
 };
 
 }  // namespace
@@ -253,7 +218,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
 
 grpc::ServerBidiReactor<ModelInferRequest, ModelStreamInferResponse>*
 InferenceService::ModelStreamInfer(grpc::CallbackServerContext* context) {
-  return new InferStreamReactor(this, context);
+  return new OrderedStreamReactor<InferStreamHandler>(InferStreamHandler(this), context);
 }
 
 }  // namespace hbprep
