@@ -11,6 +11,7 @@
 #include "hbprep/status_macros.h"
 #include "server/convert.h"
 #include "server/oip_convert.h"
+#include "server/grpc_call.h"
 #include "server/rpc.h"
 #include "spdlog/spdlog.h"
 
@@ -44,7 +45,8 @@ grpc::ServerUnaryReactor* AnswerNow(InferenceService* service, const char* metho
                                     grpc::CallbackServerContext* context, bool authorize,
                                     Work work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status status = authorize ? Authorize(service->options(), context) : absl::OkStatus();
+  absl::Status status =
+      authorize ? Authorize(service->options(), GrpcCallContext(context)) : absl::OkStatus();
   if (status.ok()) status = work();
   LogFailure(method, status);
   RecordCall(service->metrics(), method, status);
@@ -52,93 +54,58 @@ grpc::ServerUnaryReactor* AnswerNow(InferenceService* service, const char* metho
   return reactor;
 }
 
-// ModelStreamInfer as Triton publishes it: requests are read, prepared and answered one at a
-// time, in order; a failed request is answered with error_message (the native API's message)
-// and the stream goes on, until the client cancels or the stream's deadline passes.
-class InferStreamReactor final
-    : public grpc::ServerBidiReactor<ModelInferRequest, ModelStreamInferResponse> {
+// ModelStreamInfer as Triton publishes it, on the ordered stream (server/grpc_call.h): a
+// failed request is answered with error_message (the native API's message) and the stream goes
+// on, until the client cancels or the stream's deadline passes.
+class InferStreamHandler {
  public:
-  InferStreamReactor(InferenceService* service, grpc::CallbackServerContext* context)
-      : service_(service), context_(context) {
-    if (absl::Status auth = Authorize(service_->options(), context_); !auth.ok()) {
-      LogFailure("ModelStreamInfer", auth);
-      RecordCall(service_->metrics(), "ModelStreamInfer", auth);
-      Finish(ToGrpcStatus(auth));
-      return;
+  using Request = ModelInferRequest;
+  using Response = ModelStreamInferResponse;
+  static constexpr char kMethod[] = "ModelStreamInfer";
+  struct Tally {
+    explicit Tally(Clock::time_point queued_at) : queued(queued_at) {
+      stats.queue_us = MicrosSince(queued);
     }
-    StartRead(&request_);
-  }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) {  // the client finished sending (or went away)
-      Finish(grpc::Status::OK);
-      return;
-    }
-    response_.Clear();
-    queued_ = Clock::now();
-    if (!service_->pool()->TrySubmit([this] { Process(); })) {
-      const absl::Status busy = BusyError(*service_->pool());
-      RecordInfer(service_->metrics(), "ModelStreamInfer", request_, response_.infer_response(),
-                  busy, {}, 0);
-      Fail(busy);
-    }
-  }
-
-  void OnWriteDone(bool ok) override {
-    hold_.Reset();  // the response is sent: its memory goes back to the budget
-    if (!ok) {
-      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the stream was closed"));
-      return;
-    }
-    StartRead(&request_);
-  }
-
-  void OnDone() override { delete this; }
-
- private:
-  void Process() {
+    Clock::time_point queued;  // the request was read
     InferenceService::InferStats stats;
-    stats.queue_us = MicrosSince(queued_);
-    absl::Status status = CheckContinue(context_);
-    if (status.ok()) {
-      status = Guarded([&] {
-        return service_->RunInfer(request_, response_.mutable_infer_response(), context_, &stats,
-                                  &hold_);
-      });
-    }
-    RecordInfer(service_->metrics(), "ModelStreamInfer", request_, response_.infer_response(),
-                status, stats, MicrosSince(queued_));
-    if (status.ok()) {
-      StartWrite(&response_);
-    } else {
-      Fail(status);
-    }
-  }
+  };
 
-  void Fail(const absl::Status& status) {
-    LogFailure("ModelStreamInfer", status);
-    if (absl::IsCancelled(status) || absl::IsDeadlineExceeded(status)) {
-      Finish(ToGrpcStatus(status));
-      return;
-    }
-    response_.Clear();
-    response_.set_error_message(StatusText(status));
-    ModelInferResponse* answer = response_.mutable_infer_response();
-    answer->set_model_name(request_.model_name());
-    answer->set_model_version(request_.model_version());
-    answer->set_id(request_.id());
+  explicit InferStreamHandler(InferenceService* service) : service_(service) {}
+  const ServerOptions& options() const { return service_->options(); }
+  WorkerPool* pool() const { return service_->pool(); }
+  void RecordRefused(const absl::Status& status) const {
+    RecordCall(service_->metrics(), kMethod, status);
+  }
+  void RecordBusy(const Request& request, const Response& response,
+                  const absl::Status& status) const {
+    RecordInfer(service_->metrics(), kMethod, request, response.infer_response(), status, {}, 0);
+  }
+  absl::Status Run(const Request& request, Response* response, const CallContext& call,
+                   MemoryBudget::Reservation* hold, Tally* tally) const {
+    return service_->RunInfer(request, response->mutable_infer_response(), &call, &tally->stats,
+                              hold);
+  }
+  void Record(const Request& request, const Response& response, const absl::Status& status,
+              const Tally& tally) const {
+    RecordInfer(service_->metrics(), kMethod, request, response.infer_response(), status,
+                tally.stats, MicrosSince(tally.queued));
+  }
+  bool EndsStream(const Request&, const absl::Status& status) const {
+    return absl::IsCancelled(status) || absl::IsDeadlineExceeded(status);
+  }
+  void ToErrorResponse(const Request& request, const absl::Status& status,
+                       Response* response) const {
+    response->set_error_message(StatusText(status));
+    ModelInferResponse* answer = response->mutable_infer_response();
+    answer->set_model_name(request.model_name());
+    answer->set_model_version(request.model_version());
+    answer->set_id(request.id());
     (*answer->mutable_parameters())["error_code"].set_string_param(
         absl::StatusCodeToString(status.code()));
-    StartWrite(&response_);
   }
 
+ private:
   InferenceService* service_;
-  grpc::CallbackServerContext* context_;
-  ModelInferRequest request_;
-  ModelStreamInferResponse response_;
-  Clock::time_point queued_;
-  // The memory of the one request in flight (one unread response at most per stream).
-  MemoryBudget::Reservation hold_;
 };
 
 }  // namespace
@@ -206,28 +173,28 @@ grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
 
 absl::Status InferenceService::RunInfer(const ModelInferRequest& request,
                                         ModelInferResponse* response,
-                                        grpc::CallbackServerContext* context, InferStats* stats,
+                                        const CallContext* call, InferStats* stats,
                                         MemoryBudget::Reservation* hold) {
   const std::shared_ptr<const Repository> repository = store_->snapshot();
   HBPREP_ASSIGN_OR_RETURN(const RepositoryModel* model,
                           FindModel(*repository, request.model_name()));
   stats->model = request.model_name();
   HBPREP_RETURN_IF_ERROR(oip::CheckVersion(request.model_name(), request.model_version()));
-  HBPREP_ASSIGN_OR_RETURN(oip::InferCall call,
+  HBPREP_ASSIGN_OR_RETURN(oip::InferCall infer,
                           oip::FromInferRequest(request, model->descriptor));
-  stats->target = std::string(ToString(call.options.target));
-  HBPREP_RETURN_IF_ERROR(CheckPinnedHash(model->descriptor, call.pinned_hash));
+  stats->target = std::string(ToString(infer.options.target));
+  HBPREP_RETURN_IF_ERROR(CheckPinnedHash(model->descriptor, infer.pinned_hash));
   std::vector<std::string> warnings = model->warnings;
-  warnings.insert(warnings.end(), call.warnings.begin(), call.warnings.end());
+  warnings.insert(warnings.end(), infer.warnings.begin(), infer.warnings.end());
   HBPREP_ASSIGN_OR_RETURN(
       const Prepared prepared,
-      PrepareForCall(options_, budget_, model->descriptor, call.images, call.options, warnings,
-                     context, hold));
+      PrepareForCall(options_, budget_, model->descriptor, infer.images, infer.options, warnings,
+                     call, hold));
   stats->decode_us = prepared.decode_us;
   stats->transform_us = prepared.transform_us;
   stats->pack_us = prepared.pack_us;
   spdlog::debug("ModelInfer model={} target={} images={} tensors={}", model->descriptor.name,
-                stats->target, call.images.size(), prepared.tensors.size());
+                stats->target, infer.images.size(), prepared.tensors.size());
   return oip::ToInferResponse(request, prepared, response);
 }
 
@@ -238,9 +205,10 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
   auto stats = std::make_shared<InferStats>();  // filled on the worker, read by `record`
   return SubmitUnary(
       options_, pool_, "ModelInfer", context,
-      [this, context, request, response, queued, stats](MemoryBudget::Reservation* hold) {
+      [this, request, response, queued, stats](const CallContext& call,
+                                               MemoryBudget::Reservation* hold) {
         stats->queue_us = MicrosSince(queued);
-        return RunInfer(*request, response, context, stats.get(), hold);
+        return RunInfer(*request, response, &call, stats.get(), hold);
       },
       [this, request, response, queued, stats](const absl::Status& status) {
         RecordInfer(metrics_, "ModelInfer", *request, *response, status, *stats,
@@ -250,7 +218,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
 
 grpc::ServerBidiReactor<ModelInferRequest, ModelStreamInferResponse>*
 InferenceService::ModelStreamInfer(grpc::CallbackServerContext* context) {
-  return new InferStreamReactor(this, context);
+  return new OrderedStreamReactor<InferStreamHandler>(InferStreamHandler(this), context);
 }
 
 }  // namespace hbprep

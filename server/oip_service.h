@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "inference/grpc_predict_v2.grpc.pb.h"
+#include "server/call_context.h"
 #include "server/metrics.h"
 #include "server/model_store.h"
 #include "server/memory_budget.h"
@@ -64,7 +65,7 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   // which the caller keeps until the response is sent.
   absl::Status RunInfer(const inference::ModelInferRequest& request,
                         inference::ModelInferResponse* response,
-                        grpc::CallbackServerContext* context, InferStats* stats,
+                        const CallContext* call, InferStats* stats,
                         MemoryBudget::Reservation* hold);
   const ServerOptions& options() const { return options_; }
   WorkerPool* pool() { return pool_; }

@@ -11,7 +11,7 @@ namespace hbprep {
 namespace {
 
 // Constant-time comparison, so a wrong token's timing says nothing about the right one.
-bool SameToken(const std::string& a, const std::string& b) {
+bool SameToken(absl::string_view a, absl::string_view b) {
   if (a.size() != b.size()) return false;
   unsigned char diff = 0;
   for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
@@ -26,27 +26,25 @@ std::string LogText(const absl::Status& status) {
 
 }  // namespace
 
-absl::Status Authorize(const ServerOptions& options, const grpc::CallbackServerContext* context) {
+absl::Status Authorize(const ServerOptions& options, const CallContext& call) {
   if (options.auth_token.empty()) return absl::OkStatus();
-  const auto& metadata = context->client_metadata();
-  auto it = metadata.find("authorization");
-  if (it == metadata.end()) {
+  const absl::optional<absl::string_view> header = call.Header("authorization");
+  if (!header.has_value()) {
     return absl::UnauthenticatedError("missing 'authorization: Bearer <token>' metadata");
   }
-  const std::string value(it->second.data(), it->second.size());
-  if (!SameToken(value, "Bearer " + options.auth_token)) {
+  if (!SameToken(*header, "Bearer " + options.auth_token)) {
     return absl::UnauthenticatedError("wrong token");
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckContinue(grpc::CallbackServerContext* context) {
-  if (context == nullptr) return absl::OkStatus();
+absl::Status CheckContinue(const CallContext* call) {
+  if (call == nullptr) return absl::OkStatus();
   // The deadline first: a client whose deadline passed also sees its call cancelled.
-  if (context->deadline() <= std::chrono::system_clock::now()) {
+  if (call->deadline() <= std::chrono::system_clock::now()) {
     return absl::DeadlineExceededError("the request's deadline passed before its work was done");
   }
-  if (context->IsCancelled()) return absl::CancelledError("the client cancelled the request");
+  if (call->IsCancelled()) return absl::CancelledError("the client cancelled the request");
   return absl::OkStatus();
 }
 
@@ -96,19 +94,19 @@ absl::StatusOr<Prepared> PrepareForCall(const ServerOptions& server, MemoryBudge
                                         absl::Span<const InputImage> images,
                                         PrepareOptions options,
                                         const std::vector<std::string>& warnings,
-                                        grpc::CallbackServerContext* context,
+                                        const CallContext* call,
                                         MemoryBudget::Reservation* hold) {
   options.max_width = options.max_height = server.max_side;
   options.max_pixels = server.max_pixels;
-  options.check_continue = [context] { return CheckContinue(context); };
+  options.check_continue = [call] { return CheckContinue(call); };
   options.max_request_bytes = 0;  // the budget decides, naming itself
-  options.reserve = [&server, budget, context, hold](const RequestCost& cost) -> absl::Status {
+  options.reserve = [&server, budget, call, hold](const RequestCost& cost) -> absl::Status {
     if (cost.output_bytes > server.max_message_bytes) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "the response would hold ", cost.output_bytes, " bytes of tensors, over the message "
           "limit of ", server.max_message_bytes, " bytes (--max-message-bytes)"));
     }
-    return budget->Reserve(cost.peak_bytes, [context] { return CheckContinue(context); }, hold);
+    return budget->Reserve(cost.peak_bytes, [call] { return CheckContinue(call); }, hold);
   };
   absl::StatusOr<Prepared> prepared = Prepare(descriptor, images, options);
   if (prepared.ok()) {

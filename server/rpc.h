@@ -1,7 +1,9 @@
 // What the handlers of both services (hbprep.v1.InputAdapter and the Open Inference
 // Protocol's inference.GRPCInferenceService) share: the token check, cancellation and
 // deadline, the error logged once at the edge, unary work run on the worker pool, and the
-// engine run under the server's limits.
+// engine run under the server's limits. Protocol-free: a call is a CallContext and every
+// outcome an absl::Status, so another front end (HTTP) reuses all of it; server/grpc_call.h
+// holds what is gRPC's (reactors, grpc::Status).
 #ifndef HBPREP_SERVER_RPC_H_
 #define HBPREP_SERVER_RPC_H_
 
@@ -11,16 +13,16 @@
 #include <new>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
-#include "grpcpp/server_context.h"
 #include "hbprep/engine.h"
 #include "hbprep/repository.h"
-#include "server/convert.h"
+#include "server/call_context.h"
 #include "server/memory_budget.h"
 #include "server/metrics.h"
 #include "server/options.h"
@@ -37,11 +39,11 @@ inline int64_t MicrosSince(Clock::time_point start) {
 
 // UNAUTHENTICATED unless the call carries "authorization: Bearer <token>" (when the server
 // has a token).
-absl::Status Authorize(const ServerOptions& options, const grpc::CallbackServerContext* context);
+absl::Status Authorize(const ServerOptions& options, const CallContext& call);
 
 // DEADLINE_EXCEEDED or CANCELLED once the call's deadline passed or the client went away.
 // OK for a null context.
-absl::Status CheckContinue(grpc::CallbackServerContext* context);
+absl::Status CheckContinue(const CallContext* call);
 
 // RESOURCE_EXHAUSTED: the pool's workers are busy and its queue is full.
 absl::Status BusyError(const WorkerPool& pool);
@@ -70,7 +72,7 @@ absl::StatusOr<Prepared> PrepareForCall(const ServerOptions& server, MemoryBudge
                                         absl::Span<const InputImage> images,
                                         PrepareOptions options,
                                         const std::vector<std::string>& warnings,
-                                        grpc::CallbackServerContext* context,
+                                        const CallContext* call,
                                         MemoryBudget::Reservation* hold);
 
 // `work()` with every exception turned into a status: memory running out despite the
@@ -88,46 +90,43 @@ absl::Status Guarded(Work&& work) {
   }
 }
 
-// A unary call's reactor that keeps the call's memory reservation until gRPC is done with
-// it (the response sent, or the call failed).
-class HeldUnaryReactor final : public grpc::ServerUnaryReactor {
- public:
-  void OnDone() override { delete this; }
-  MemoryBudget::Reservation* hold() { return &hold_; }
+// CheckContinue, then `work()` Guarded: what every request runs once a worker has it.
+template <typename Work>
+absl::Status RunChecked(const CallContext* call, Work&& work) {
+  absl::Status status = CheckContinue(call);
+  if (status.ok()) status = Guarded(std::forward<Work>(work));
+  return status;
+}
 
- private:
-  MemoryBudget::Reservation hold_;
-};
-
-// Runs one unary RPC's `work` (returning absl::Status; given the call's
-// MemoryBudget::Reservation* when it takes one) on the pool and finishes the call, or
-// refuses it at once (UNAUTHENTICATED, RESOURCE_EXHAUSTED). `record` sees every outcome,
-// refusals included, for the metrics. With `authorize` false the call needs no token.
-template <typename Work, typename Record>
-grpc::ServerUnaryReactor* SubmitUnary(const ServerOptions& options, WorkerPool* pool,
-                                      const char* method, grpc::CallbackServerContext* context,
-                                      Work work, Record record, bool authorize = true) {
-  auto* reactor = new HeldUnaryReactor();
-  if (absl::Status auth = authorize ? Authorize(options, context) : absl::OkStatus(); !auth.ok()) {
+// Admits one unary call's `work` to the pool, or refuses it at once (UNAUTHENTICATED,
+// RESOURCE_EXHAUSTED). `work` returns absl::Status and takes either nothing or
+// (const CallContext&, MemoryBudget::Reservation*): the call and the reservation its memory
+// goes into. `record` sees every outcome, refusals included, for the metrics; then
+// `finish(status)` ends the call, exactly once: on the calling thread when the call is refused,
+// on a worker otherwise. The error is logged once, here. With `authorize` false the call needs
+// no token.
+// REQUIRES: `call` and `hold` stay alive until `finish` has returned.
+template <typename Work, typename Record, typename Finish>
+void AdmitUnary(const ServerOptions& options, WorkerPool* pool, const char* method,
+                const CallContext* call, MemoryBudget::Reservation* hold, Work work,
+                Record record, Finish finish, bool authorize = true) {
+  if (absl::Status auth = authorize ? Authorize(options, *call) : absl::OkStatus(); !auth.ok()) {
     LogFailure(method, auth);
     record(auth);
-    reactor->Finish(ToGrpcStatus(auth));
-    return reactor;
+    finish(auth);
+    return;
   }
-  const bool accepted = pool->TrySubmit([reactor, context, method, work, record] {
-    absl::Status status = CheckContinue(context);
-    if (status.ok()) {
-      status = Guarded([&] {
-        if constexpr (std::is_invocable_v<Work, MemoryBudget::Reservation*>) {
-          return work(reactor->hold());
-        } else {
-          return work();
-        }
-      });
-    }
+  const bool accepted = pool->TrySubmit([call, hold, method, work, record, finish] {
+    const absl::Status status = RunChecked(call, [&] {
+      if constexpr (std::is_invocable_v<Work, const CallContext&, MemoryBudget::Reservation*>) {
+        return work(*call, hold);
+      } else {
+        return work();
+      }
+    });
     LogFailure(method, status);
     record(status);
-    reactor->Finish(ToGrpcStatus(status));
+    finish(status);
   });
   if (accepted) {
     spdlog::debug("{} accepted, {} queued", method, pool->queued());
@@ -135,9 +134,8 @@ grpc::ServerUnaryReactor* SubmitUnary(const ServerOptions& options, WorkerPool* 
     const absl::Status busy = BusyError(*pool);
     LogFailure(method, busy);
     record(busy);
-    reactor->Finish(ToGrpcStatus(busy));
+    finish(busy);
   }
-  return reactor;
 }
 
 }  // namespace hbprep

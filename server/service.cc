@@ -15,6 +15,7 @@
 #include "hbprep/plan.h"
 #include "hbprep/status_macros.h"
 #include "server/convert.h"
+#include "server/grpc_call.h"
 #include "server/rpc.h"
 #include "spdlog/spdlog.h"
 
@@ -47,82 +48,47 @@ void RecordPrepare(Metrics* metrics, const char* method, const v1::PrepareReques
                   status.ok() ? static_cast<int64_t>(response.ByteSizeLong()) : 0, stages);
 }
 
-// PrepareStream: requests are read, prepared and answered one at a time, so responses keep
-// the request order; streams run concurrently with each other.
-class PrepareStreamReactor final
-    : public grpc::ServerBidiReactor<v1::PrepareRequest, v1::PrepareResponse> {
+// PrepareStream's part of the ordered stream (server/grpc_call.h): a failed request is
+// answered in its response's error field, unless the request says stop_stream_on_error.
+class PrepareStreamHandler {
  public:
-  PrepareStreamReactor(InputAdapterService* service, grpc::CallbackServerContext* context)
-      : service_(service), context_(context) {
-    if (absl::Status auth = Authorize(service_->options(), context_); !auth.ok()) {
-      LogFailure("PrepareStream", auth);
-      Finish(ToGrpcStatus(auth));
-      return;
-    }
-    StartRead(&request_);
-  }
+  using Request = v1::PrepareRequest;
+  using Response = v1::PrepareResponse;
+  static constexpr char kMethod[] = "PrepareStream";
+  struct Tally {
+    explicit Tally(Clock::time_point /*queued*/) {}
+    Clock::time_point start = Clock::now();  // the worker took the request
+  };
 
-  void OnReadDone(bool ok) override {
-    if (!ok) {  // the client finished sending (or went away)
-      Finish(grpc::Status::OK);
-      return;
-    }
-    response_.Clear();
-    if (!service_->pool()->TrySubmit([this] { Process(); })) {
-      const absl::Status busy = BusyError(*service_->pool());
-      RecordPrepare(service_->metrics(), "PrepareStream", request_, response_, busy, 0);
-      Fail(busy);
-    }
+  explicit PrepareStreamHandler(InputAdapterService* service) : service_(service) {}
+  const ServerOptions& options() const { return service_->options(); }
+  WorkerPool* pool() const { return service_->pool(); }
+  void RecordRefused(const absl::Status&) const {}
+  void RecordBusy(const Request& request, const Response& response,
+                  const absl::Status& status) const {
+    RecordPrepare(service_->metrics(), kMethod, request, response, status, 0);
   }
-
-  void OnWriteDone(bool ok) override {
-    hold_.Reset();  // the response is sent: its memory goes back to the budget
-    if (!ok) {
-      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the stream was closed"));
-      return;
-    }
-    StartRead(&request_);
+  absl::Status Run(const Request& request, Response* response, const CallContext& call,
+                   MemoryBudget::Reservation* hold, Tally*) const {
+    return service_->RunPrepare(request, response, &call, hold);
   }
-
-  void OnDone() override { delete this; }
+  void Record(const Request& request, const Response& response, const absl::Status& status,
+              const Tally& tally) const {
+    RecordPrepare(service_->metrics(), kMethod, request, response, status,
+                  MicrosSince(tally.start));
+  }
+  bool EndsStream(const Request& request, const absl::Status& status) const {
+    return request.options().stop_stream_on_error() || absl::IsCancelled(status);
+  }
+  void ToErrorResponse(const Request& request, const absl::Status& status,
+                       Response* response) const {
+    response->set_request_id(request.request_id());
+    response->mutable_error()->set_code(static_cast<int>(status.code()));
+    response->mutable_error()->set_message(StatusText(status));
+  }
 
  private:
-  void Process() {
-    const auto start = Clock::now();
-    absl::Status status = CheckContinue(context_);
-    if (status.ok()) {
-      status = Guarded([&] { return service_->RunPrepare(request_, &response_, context_, &hold_); });
-    }
-    RecordPrepare(service_->metrics(), "PrepareStream", request_, response_, status,
-                  MicrosSince(start));
-    if (status.ok()) {
-      StartWrite(&response_);
-    } else {
-      Fail(status);
-    }
-  }
-
-  void Fail(const absl::Status& status) {
-    LogFailure("PrepareStream", status);
-    if (request_.options().stop_stream_on_error() || absl::IsCancelled(status)) {
-      Finish(ToGrpcStatus(status));
-      return;
-    }
-    response_.Clear();
-    response_.set_request_id(request_.request_id());
-    response_.mutable_error()->set_code(static_cast<int>(status.code()));
-    response_.mutable_error()->set_message(StatusText(status));
-    StartWrite(&response_);
-  }
-
   InputAdapterService* service_;
-  grpc::CallbackServerContext* context_;
-  v1::PrepareRequest request_;
-  v1::PrepareResponse response_;
-  // The memory of the one request in flight; a stream reads its next request only once this
-  // response is written, so a client that does not read holds one response, charged to the
-  // budget.
-  MemoryBudget::Reservation hold_;
 };
 
 }  // namespace
@@ -168,7 +134,7 @@ absl::StatusOr<Descriptor> InputAdapterService::Resolve(
 
 absl::Status InputAdapterService::RunPrepare(const v1::PrepareRequest& request,
                                              v1::PrepareResponse* response,
-                                             grpc::CallbackServerContext* context,
+                                             const CallContext* call,
                                              MemoryBudget::Reservation* hold) {
   const auto start = Clock::now();
   std::vector<std::string> warnings;
@@ -184,7 +150,7 @@ absl::Status InputAdapterService::RunPrepare(const v1::PrepareRequest& request,
     return converted;
   }
   absl::StatusOr<Prepared> prepared =
-      PrepareForCall(options_, budget_, *descriptor, images, options, warnings, context, hold);
+      PrepareForCall(options_, budget_, *descriptor, images, options, warnings, call, hold);
   if (!prepared.ok()) return prepared.status();
   HBPREP_RETURN_IF_ERROR(ToProto(&*prepared, request.options().packing(), response));
   response->set_request_id(request.request_id());
@@ -201,9 +167,10 @@ grpc::ServerUnaryReactor* InputAdapterService::Prepare(grpc::CallbackServerConte
   const auto queued = Clock::now();
   return SubmitUnary(
       options_, pool_, "Prepare", context,
-      [this, context, request, response, queued](MemoryBudget::Reservation* hold) {
+      [this, request, response, queued](const CallContext& call,
+                                        MemoryBudget::Reservation* hold) {
         const int64_t queue_us = MicrosSince(queued);
-        absl::Status status = RunPrepare(*request, response, context, hold);
+        absl::Status status = RunPrepare(*request, response, &call, hold);
         response->mutable_timing()->set_queue_us(queue_us);
         return status;
       },
@@ -214,7 +181,7 @@ grpc::ServerUnaryReactor* InputAdapterService::Prepare(grpc::CallbackServerConte
 
 grpc::ServerBidiReactor<v1::PrepareRequest, v1::PrepareResponse>*
 InputAdapterService::PrepareStream(grpc::CallbackServerContext* context) {
-  return new PrepareStreamReactor(this, context);
+  return new OrderedStreamReactor<PrepareStreamHandler>(PrepareStreamHandler(this), context);
 }
 
 grpc::ServerUnaryReactor* InputAdapterService::ListModels(grpc::CallbackServerContext* context,

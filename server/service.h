@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "hbprep/descriptor.h"
 #include "hbprep/v1/hbprep.grpc.pb.h"
+#include "server/call_context.h"
 #include "server/memory_budget.h"
 #include "server/metrics.h"
 #include "server/model_store.h"
@@ -36,11 +37,11 @@ class InputAdapterService final : public v1::InputAdapter::CallbackService {
                                           const v1::DescribeModelRequest* request,
                                           v1::DescribeModelResponse* response) override;
 
-  // One request, on the calling (worker) thread. `context` is checked for cancellation and
-  // the deadline before and between stages. The request's memory is reserved into `hold`,
+  // One request, on the calling (worker) thread. `call` (may be null) is checked for
+  // cancellation and the deadline before and between stages. The request's memory is reserved into `hold`,
   // which the caller keeps until the response is sent.
   absl::Status RunPrepare(const v1::PrepareRequest& request, v1::PrepareResponse* response,
-                          grpc::CallbackServerContext* context, MemoryBudget::Reservation* hold);
+                          const CallContext* call, MemoryBudget::Reservation* hold);
   const ServerOptions& options() const { return options_; }
   WorkerPool* pool() { return pool_; }
   Metrics* metrics() { return metrics_; }
