@@ -1,6 +1,7 @@
 // hbprep-server's parts put together: the model store (loaded, then watched), the worker
 // pool, the InputAdapter service, the Open Inference Protocol service, health
-// (grpc.health.v1) and reflection, on every listen address.
+// (grpc.health.v1) and reflection, on every listen address; the Open Inference Protocol over
+// HTTP/REST too with --http-listen (server/http_service.h).
 //
 // Health: NOT_SERVING until the repository is loaded, SERVING while up, NOT_SERVING again
 // once Stop() begins draining.
@@ -13,6 +14,9 @@
 
 #include "absl/status/status.h"
 #include "grpcpp/server.h"
+#ifdef HBPREP_WITH_HTTP
+#include "server/http_service.h"
+#endif
 #include "server/listener.h"
 #include "server/metrics.h"
 #include "server/model_store.h"
@@ -68,6 +72,9 @@ class Server {
   std::unique_ptr<InputAdapterService> service_;
   std::unique_ptr<InferenceService> inference_service_;
   std::unique_ptr<grpc::Server> server_;
+#ifdef HBPREP_WITH_HTTP
+  std::unique_ptr<HttpService> http_service_;  // with --http-listen
+#endif
   std::vector<int> ports_;
   // flock()ed PATH.lock beside each unix socket, held while serving.
   std::vector<int> socket_locks_;

@@ -1,0 +1,338 @@
+#include "server/http_service.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "adapters/echo.h"
+#include "hbprep/status_macros.h"
+#include "httplib.h"
+#include "server/http_convert.h"
+#include "server/rpc.h"
+#include "spdlog/spdlog.h"
+
+namespace hbprep {
+namespace {
+
+constexpr char kProtocol[] = "http";
+constexpr char kJson[] = "application/json";
+
+// The CallContext of one HTTP request: its headers (case-insensitive, as httplib keeps them).
+// HTTP/1.1 carries no deadline, and cpp-httplib 0.11 does not say when a client went away.
+class HttpCallContext final : public CallContext {
+ public:
+  explicit HttpCallContext(const httplib::Request& request) : request_(request) {}
+  std::chrono::system_clock::time_point deadline() const override {
+    return std::chrono::system_clock::time_point::max();
+  }
+  bool IsCancelled() const override { return false; }
+  absl::optional<absl::string_view> Header(absl::string_view name) const override {
+    auto it = request_.headers.find(std::string(name));
+    if (it == request_.headers.end()) return absl::nullopt;
+    return absl::string_view(it->second);
+  }
+
+ private:
+  const httplib::Request& request_;
+};
+
+void Answer(httplib::Response& response, const absl::Status& status) {
+  response.status = http::HttpStatusOf(status);
+  response.set_content(http::ErrorBody(status), kJson);
+}
+
+// The protocol's method a path names, for logs and metrics.
+const char* MethodOf(const httplib::Request& request) {
+  const std::string& path = request.path;
+  if (path == "/v2/health/live") return "ServerLive";
+  if (path == "/v2/health/ready") return "ServerReady";
+  if (path == "/v2") return "ServerMetadata";
+  if (absl::StartsWith(path, "/v2/models/")) {
+    if (absl::EndsWith(path, "/infer")) return "ModelInfer";
+    if (absl::EndsWith(path, "/ready")) return "ModelReady";
+    return "ModelMetadata";
+  }
+  return "unknown";
+}
+
+// The model and version of a /v2/models/{name}[/versions/{v}]... route.
+std::pair<std::string, std::string> ModelOf(const httplib::Request& request) {
+  return {request.matches.size() > 1 ? std::string(request.matches[1]) : std::string(),
+          request.matches.size() > 2 ? std::string(request.matches[2]) : std::string()};
+}
+
+// Runs `work` on the worker pool through AdmitUnary and waits for it on this (httplib's)
+// thread; the status it ended with.
+template <typename Work, typename Record>
+absl::Status RunOnPool(const ServerOptions& options, WorkerPool* pool, const char* method,
+                       const CallContext& call, MemoryBudget::Reservation* hold, Work work,
+                       Record record) {
+  std::mutex mutex;
+  std::condition_variable done_changed;
+  bool done = false;
+  absl::Status result;
+  // The token was checked before the body was read (the pre-routing handler).
+  AdmitUnary(
+      options, pool, method, &call, hold, std::move(work), std::move(record),
+      [&](const absl::Status& status) {
+        std::lock_guard<std::mutex> lock(mutex);
+        result = status;
+        done = true;
+        done_changed.notify_one();
+      },
+      /*authorize=*/false);
+  std::unique_lock<std::mutex> lock(mutex);
+  done_changed.wait(lock, [&] { return done; });
+  return result;
+}
+
+}  // namespace
+
+HttpService::HttpService(const ServerOptions& options, InferenceService* inference)
+    : options_(options), inference_(inference) {}
+
+HttpService::~HttpService() { Stop(); }
+
+absl::StatusOr<int> HttpService::Start() {
+  const std::string& address = options_.http_listen;
+  const size_t colon = address.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port) ||
+      port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--http-listen '", address, "' is not HOST:PORT"));
+  }
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty()) host = "127.0.0.1";
+  if (!options_.tls_cert_file.empty()) {
+    auto server = std::make_unique<httplib::SSLServer>(
+        options_.tls_cert_file.c_str(), options_.tls_key_file.c_str(),
+        options_.tls_client_ca_file.empty() ? nullptr : options_.tls_client_ca_file.c_str());
+    if (!server->is_valid()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "HTTP: the TLS certificate '", options_.tls_cert_file, "' or key '",
+          options_.tls_key_file, "' (or client CA) cannot be loaded"));
+    }
+    server_ = std::move(server);
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
+  server_->new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
+  const auto timeout = std::chrono::duration_cast<std::chrono::microseconds>(options_.http_timeout);
+  server_->set_read_timeout(timeout);
+  server_->set_write_timeout(timeout);
+  server_->set_keep_alive_timeout(5);
+  server_->set_keep_alive_max_count(1000);
+  // Applies to Content-Length only; other framings are counted by the infer handler.
+  server_->set_payload_max_length(static_cast<size_t>(options_.max_message_bytes));
+  Route();
+  const int bound = port == 0 ? server_->bind_to_any_port(host) : server_->bind_to_port(host, port)
+                                                                      ? port
+                                                                      : -1;
+  if (bound <= 0) {
+    return absl::UnavailableError(absl::StrCat("HTTP: cannot bind ", address));
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  return bound;
+}
+
+void HttpService::Stop() {
+  if (server_ == nullptr) return;
+  server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void HttpService::Route() {
+  httplib::Server& server = *server_;
+  const ServerOptions& options = options_;
+  InferenceService* inference = inference_;
+
+  // Before any body byte is read: only an infer POST has a body, a declared length beyond the
+  // limit is refused, and every route but health needs the token. A refused request's unread
+  // body makes the connection unusable, so it is closed.
+  server.set_pre_routing_handler([&options, inference](const httplib::Request& request,
+                                                       httplib::Response& response) {
+    const char* method = MethodOf(request);
+    const bool has_body = request.has_header("Transfer-Encoding") ||
+                          (request.has_header("Content-Length") &&
+                           request.get_header_value("Content-Length") != "0");
+    absl::Status refused;
+    int status = 0;
+    if (has_body && !(request.method == "POST" && absl::string_view(method) == "ModelInfer")) {
+      refused = absl::InvalidArgumentError(
+          absl::StrCat(request.method, " ", request.path, " takes no body"));
+    } else if (uint64_t declared = 0;
+               request.has_header("Content-Length") &&
+               (!absl::SimpleAtoi(request.get_header_value("Content-Length"), &declared) ||
+                declared > static_cast<uint64_t>(options.max_message_bytes))) {
+      refused = absl::InvalidArgumentError(
+          absl::StrCat("the body (Content-Length ", Echo(request.get_header_value("Content-Length")),
+                       ") is more than the message limit of ", options.max_message_bytes,
+                       " bytes"));
+      status = 413;
+    } else if (absl::string_view(method) != "ServerLive" &&
+               absl::string_view(method) != "ServerReady") {
+      refused = Authorize(options, HttpCallContext(request));
+    }
+    if (refused.ok()) return httplib::Server::HandlerResponse::Unhandled;
+    LogFailure(method, refused);
+    RecordCall(inference->metrics(), method, refused, kProtocol);
+    Answer(response, refused);
+    if (status != 0) response.status = status;
+    if (has_body) response.set_header("Connection", "close");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+
+  server.Get("/v2/health/live", [inference](const httplib::Request&, httplib::Response& response) {
+    RecordCall(inference->metrics(), "ServerLive", absl::OkStatus(), kProtocol);
+    response.set_content(R"({"live":true})", kJson);
+  });
+  server.Get("/v2/health/ready",
+             [inference](const httplib::Request&, httplib::Response& response) {
+               const bool ready = inference->ready();
+               RecordCall(inference->metrics(), "ServerReady", absl::OkStatus(), kProtocol);
+               response.status = ready ? 200 : 400;
+               response.set_content(ready ? R"({"ready":true})" : R"({"ready":false})", kJson);
+             });
+  server.Get("/v2", [inference](const httplib::Request&, httplib::Response& response) {
+    inference::ServerMetadataResponse metadata;
+    InferenceService::FillServerMetadata(&metadata);
+    RecordCall(inference->metrics(), "ServerMetadata", absl::OkStatus(), kProtocol);
+    response.set_content(http::RenderServerMetadata(metadata), kJson);
+  });
+  server.Get(R"(/v2/models/([^/]+)(?:/versions/([^/]+))?/ready)",
+             [inference](const httplib::Request& request, httplib::Response& response) {
+               const auto [model, version] = ModelOf(request);
+               const bool ready = inference->ModelIsReady(model, version);
+               RecordCall(inference->metrics(), "ModelReady", absl::OkStatus(), kProtocol);
+               response.status = ready ? 200 : 400;
+               response.set_content(http::RenderModelReady(model, ready), kJson);
+             });
+  server.Get(R"(/v2/models/([^/]+)(?:/versions/([^/]+))?)",
+             [&options, inference](const httplib::Request& request, httplib::Response& response) {
+               inference::ModelMetadataRequest metadata_request;
+               const auto [model, version] = ModelOf(request);
+               metadata_request.set_name(model);
+               metadata_request.set_version(version);
+               inference::ModelMetadataResponse metadata;
+               const HttpCallContext call(request);
+               MemoryBudget::Reservation hold;
+               const absl::Status status = RunOnPool(
+                   options, inference->pool(), "ModelMetadata", call, &hold,
+                   [&] { return inference->RunModelMetadata(metadata_request, &metadata); },
+                   [inference](const absl::Status& done) {
+                     RecordCall(inference->metrics(), "ModelMetadata", done, kProtocol);
+                   });
+               if (!status.ok()) return Answer(response, status);
+               response.set_content(http::RenderModelMetadata(metadata), kJson);
+             });
+
+  server.Post(
+      R"(/v2/models/([^/]+)(?:/versions/([^/]+))?/infer)",
+      [&options, inference](const httplib::Request& request, httplib::Response& response,
+                            const httplib::ContentReader& content_reader) {
+        const auto queued = Clock::now();
+        const size_t limit = static_cast<size_t>(options.max_message_bytes);
+        const auto body_deadline = queued + options.http_timeout;
+        // The body as it arrives, after the library undid chunking and gzip/br: counted and
+        // cut at the limit, so that no framing or encoding gets more than the limit in.
+        std::string body;
+        bool too_large = false, too_slow = false;
+        const bool read = content_reader([&](const char* data, size_t size) {
+          if (size > limit - body.size()) {
+            too_large = true;
+            return false;
+          }
+          if (Clock::now() > body_deadline) {
+            too_slow = true;
+            return false;
+          }
+          body.append(data, size);
+          return true;
+        });
+        InferenceService::InferStats stats;
+        auto record = [&](const absl::Status& status, int64_t bytes_out) {
+          InferenceService::RecordInfer(inference->metrics(), "ModelInfer",
+                                        static_cast<int64_t>(body.size()), bytes_out, status,
+                                        stats, MicrosSince(queued), kProtocol);
+        };
+        if (!read) {
+          const absl::Status status =
+              too_large ? absl::InvalidArgumentError(absl::StrCat(
+                              "the body is more than the message limit of ", limit, " bytes"))
+              : too_slow ? absl::DeadlineExceededError(absl::StrCat(
+                               "the body did not arrive within ", options.http_timeout.count(),
+                               " ms"))
+                         : absl::InvalidArgumentError(
+                               "the body could not be read (its framing or Content-Encoding "
+                               "is not valid)");
+          LogFailure("ModelInfer", status);
+          record(status, 0);
+          Answer(response, status);
+          if (too_large) response.status = 413;
+          if (too_slow) response.status = 408;
+          response.set_header("Connection", "close");
+          return;
+        }
+        const auto [model, version] = ModelOf(request);
+        const auto header_length = request.has_header(std::string(http::kHeaderLengthHeader))
+                                       ? absl::optional<std::string>(request.get_header_value(
+                                             std::string(http::kHeaderLengthHeader)))
+                                       : absl::nullopt;
+        absl::StatusOr<http::InferRequest> parsed = http::ParseInferRequest(
+            body, header_length ? absl::optional<absl::string_view>(*header_length)
+                                : absl::nullopt,
+            model, version, limit);
+        if (!parsed.ok()) {
+          stats.model = "unknown";
+          LogFailure("ModelInfer", parsed.status());
+          record(parsed.status(), 0);
+          return Answer(response, parsed.status());
+        }
+        body.clear();
+        body.shrink_to_fit();  // the request holds the bytes now
+        const HttpCallContext call(request);
+        MemoryBudget::Reservation hold;
+        http::Body answer;
+        const absl::Status status = RunOnPool(
+            options, inference->pool(), "ModelInfer", call, &hold,
+            [&](const CallContext& context, MemoryBudget::Reservation* reservation) {
+              stats.queue_us = MicrosSince(queued);
+              inference::ModelInferResponse infer_response;
+              HBPREP_RETURN_IF_ERROR(inference->RunInfer(parsed->request, &infer_response,
+                                                          &context, &stats, reservation));
+              HBPREP_ASSIGN_OR_RETURN(answer,
+                                      http::RenderInferResponse(*parsed, infer_response));
+              return absl::OkStatus();
+            },
+            [&](const absl::Status& done) {
+              record(done, done.ok() ? static_cast<int64_t>(answer.bytes.size()) : 0);
+            });
+        if (!status.ok()) return Answer(response, status);
+        if (answer.header_length) {
+          response.set_header(std::string(http::kHeaderLengthHeader),
+                              std::to_string(*answer.header_length));
+          response.set_content(std::move(answer.bytes), "application/octet-stream");
+        } else {
+          response.set_content(std::move(answer.bytes), kJson);
+        }
+      });
+
+  server.set_error_handler([](const httplib::Request& request, httplib::Response& response) {
+    if (!response.body.empty()) return;
+    const absl::Status status =
+        response.status == 404
+            ? absl::NotFoundError(absl::StrCat("no route ", request.method, " ", request.path))
+            : absl::InvalidArgumentError(absl::StrCat("HTTP status ", response.status));
+    response.set_content(http::ErrorBody(status), kJson);
+  });
+}
+
+}  // namespace hbprep
