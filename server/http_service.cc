@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <utility>
 
@@ -43,6 +44,23 @@ class HttpCallContext final : public CallContext {
 void Answer(httplib::Response& response, const absl::Status& status) {
   response.status = http::HttpStatusOf(status);
   response.set_content(http::ErrorBody(status), kJson);
+}
+
+// Answers with `status` (`http_status` when not 0) and closes the connection: for a request
+// whose body is left unread, which would otherwise be taken for the next request. cpp-httplib
+// 0.11 keeps a connection open whatever the response's headers say, unless writing the response
+// fails; so the body goes out through a content provider that writes all of it and then says it
+// failed, and the library closes the connection after the whole answer is sent.
+void AnswerAndClose(httplib::Response& response, const absl::Status& status,
+                    int http_status = 0) {
+  response.status = http_status != 0 ? http_status : http::HttpStatusOf(status);
+  response.set_header("Connection", "close");
+  auto body = std::make_shared<const std::string>(http::ErrorBody(status));
+  response.set_content_provider(
+      body->size(), kJson, [body](size_t offset, size_t length, httplib::DataSink& sink) {
+        sink.write(body->data() + offset, length);
+        return false;
+      });
 }
 
 // The protocol's method a path names, for logs and metrics.
@@ -168,6 +186,9 @@ void HttpService::Route() {
     if (has_body && !(request.method == "POST" && absl::string_view(method) == "ModelInfer")) {
       refused = absl::InvalidArgumentError(
           absl::StrCat(request.method, " ", request.path, " takes no body"));
+    } else if (request.is_multipart_form_data()) {
+      // The library would parse it with receivers the handler does not give.
+      refused = absl::InvalidArgumentError("a multipart/form-data body is not an infer request");
     } else if (uint64_t declared = 0;
                request.has_header("Content-Length") &&
                (!absl::SimpleAtoi(request.get_header_value("Content-Length"), &declared) ||
@@ -184,9 +205,12 @@ void HttpService::Route() {
     if (refused.ok()) return httplib::Server::HandlerResponse::Unhandled;
     LogFailure(method, refused);
     RecordCall(inference->metrics(), method, refused, kProtocol);
-    Answer(response, refused);
-    if (status != 0) response.status = status;
-    if (has_body) response.set_header("Connection", "close");
+    if (has_body) {
+      AnswerAndClose(response, refused, status);
+    } else {
+      Answer(response, refused);
+      if (status != 0) response.status = status;
+    }
     return httplib::Server::HandlerResponse::Handled;
   });
 
@@ -264,6 +288,8 @@ void HttpService::Route() {
                                         stats, MicrosSince(queued), kProtocol);
         };
         if (!read) {
+          // A socket read that waited options.http_timeout fails the read too: slow, not bad.
+          too_slow = too_slow || (!too_large && Clock::now() - queued >= options.http_timeout);
           const absl::Status status =
               too_large ? absl::InvalidArgumentError(absl::StrCat(
                               "the body is more than the message limit of ", limit, " bytes"))
@@ -275,11 +301,7 @@ void HttpService::Route() {
                                "is not valid)");
           LogFailure("ModelInfer", status);
           record(status, 0);
-          Answer(response, status);
-          if (too_large) response.status = 413;
-          if (too_slow) response.status = 408;
-          response.set_header("Connection", "close");
-          return;
+          return AnswerAndClose(response, status, too_large ? 413 : too_slow ? 408 : 0);
         }
         const auto [model, version] = ModelOf(request);
         const auto header_length = request.has_header(std::string(http::kHeaderLengthHeader))
@@ -326,7 +348,7 @@ void HttpService::Route() {
       });
 
   server.set_error_handler([](const httplib::Request& request, httplib::Response& response) {
-    if (!response.body.empty()) return;
+    if (!response.body.empty() || response.has_header("Content-Type")) return;  // ours
     const absl::Status status =
         response.status == 404
             ? absl::NotFoundError(absl::StrCat("no route ", request.method, " ", request.path))
