@@ -15,6 +15,7 @@ import json
 import os
 import re
 import socket
+import ssl
 import struct
 import subprocess
 import time
@@ -171,12 +172,13 @@ def Server(name, *flags):
     server = harness.Server(BUILD, WORK, name, os.path.join(SOURCE, "deploy", "models"),
                             "--http-listen", "127.0.0.1:0", "--max-message-bytes", str(LIMIT),
                             *flags)
-    server.http = int(re.search(r"HTTP/REST \(KServe v2\) on http://127\.0\.0\.1:(\d+)/v2",
+    server.http = int(re.search(r"HTTP/REST \(KServe v2\) on https?://127\.0\.0\.1:(\d+)/v2",
                                 server.text()).group(1))
     return server
 
 
 started = time.time()
+WANT = {}  # (model, target): the gRPC binding's outputs
 server = Server("main", "--metrics-listen", "127.0.0.1:0")
 try:
     channel = grpc.insecure_channel(server.tcp, options=[("grpc.max_receive_message_length", -1)])
@@ -186,6 +188,7 @@ try:
         for target, (images, rois) in targets.items():
             prior = PRIOR if model == "fusion_multi" else None
             want_parameters, want = grpc_infer(stub, model, target, images, rois, prior)
+            WANT[model, target] = want
             # Binary in and out for every target; JSON inputs and outputs for the board's.
             forms = [(False, True)] + ([(True, False)] if target == "board" else [])
             for json_inputs, binary_output in forms:
@@ -406,6 +409,33 @@ try:
     with_token.close()
 finally:
     check("auth server exits 0 on SIGTERM", auth.stop() == 0)
+
+# TLS: the server's certificate on the HTTP port too.
+tls = os.path.join(WORK, "tls")
+os.makedirs(tls)
+subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", "k.pem",
+                "-out", "c.pem"], check=True, capture_output=True, cwd=tls)
+secure = Server("tls", "--tls-cert", os.path.join(tls, "c.pem"),
+                "--tls-key", os.path.join(tls, "k.pem"))
+try:
+    check("TLS: the HTTP endpoint says https", "on https://127.0.0.1:%d/v2" % secure.http
+          in secure.text())
+    connection = http.client.HTTPSConnection(
+        "127.0.0.1", secure.http, timeout=30,
+        context=ssl.create_default_context(cafile=os.path.join(tls, "c.pem")))
+    body, length = rest_body("board", [PHOTO], None, None, False, True)
+    connection.request("POST", "/v2/models/cls_pyramid/infer", body,
+                       {"Inference-Header-Content-Length": str(length)})
+    response = connection.getresponse()
+    got = read_rest(response.status, dict(response.getheaders()), response.read())
+    check("TLS: an infer over https equals the gRPC answer",
+          got[0] == 200 and got[2] == WANT["cls_pyramid", "board"], got[0])
+    connection.close()
+    answer = raw_exchange(secure.http, b"GET /v2/health/live HTTP/1.1\r\nHost: h\r\n\r\n")
+    check("TLS: plaintext HTTP gets no answer", not answer.startswith(b"HTTP/1.1 200"), answer[:80])
+finally:
+    check("TLS server exits 0 on SIGTERM", secure.stop() == 0)
 
 print("took %.1f s" % (time.time() - started))
 check.finish()
