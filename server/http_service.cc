@@ -1,9 +1,19 @@
 #include "server/http_service.h"
 
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <thread>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -108,6 +118,162 @@ absl::Status RunOnPool(const ServerOptions& options, WorkerPool* pool, const cha
   return result;
 }
 
+// The request line and headers of one request may take at most this many bytes. cpp-httplib
+// 0.11 grows its line buffer without bound (a request line or header that never ends takes all
+// the memory it is sent); the connection's stream below refuses to read past this.
+constexpr size_t kMaxHeaderBytes = 16384;
+
+// One accepted connection as cpp-httplib's Stream, over the socket or its TLS session: every
+// read and write waits at most `timeout`, and between StartRequest() and the blank line that
+// ends the headers at most kMaxHeaderBytes are read; past that every read fails and the
+// connection is Exhausted() (closed by the caller). Bodies are bounded by the infer handler.
+class BoundedStream final : public httplib::Stream {
+ public:
+  BoundedStream(int fd, SSL* ssl, std::chrono::milliseconds read_timeout,
+                std::chrono::milliseconds write_timeout)
+      : fd_(fd), ssl_(ssl), read_timeout_(read_timeout), write_timeout_(write_timeout) {}
+
+  void StartRequest() {
+    in_headers_ = true;
+    header_bytes_ = 0;
+    matched_ = 0;
+  }
+  bool Exhausted() const { return exhausted_; }
+
+  // True when a byte can be read within `wait`.
+  bool WaitReadable(std::chrono::milliseconds wait) const {
+    if (ssl_ != nullptr && SSL_pending(ssl_) > 0) return true;
+    return PollFor(POLLIN, wait);
+  }
+
+  bool is_readable() const override { return WaitReadable(read_timeout_); }
+  bool is_writable() const override { return PollFor(POLLOUT, write_timeout_); }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (exhausted_) return -1;
+    if (in_headers_) {
+      if (header_bytes_ >= kMaxHeaderBytes) {
+        exhausted_ = true;
+        return -1;
+      }
+      size = std::min(size, kMaxHeaderBytes - header_bytes_);
+    }
+    if (!is_readable()) return -1;
+    const int chunk = static_cast<int>(std::min<size_t>(size, 1 << 30));
+    const ssize_t n = ssl_ != nullptr ? SSL_read(ssl_, ptr, chunk) : recv(fd_, ptr, chunk, 0);
+    if (n > 0 && in_headers_) Track(ptr, static_cast<size_t>(n));
+    return n;
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    if (!is_writable()) return -1;
+    const int chunk = static_cast<int>(std::min<size_t>(size, 1 << 30));
+    return ssl_ != nullptr ? SSL_write(ssl_, ptr, chunk) : send(fd_, ptr, chunk, MSG_NOSIGNAL);
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    Address(getpeername, ip, port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    Address(getsockname, ip, port);
+  }
+  socket_t socket() const override { return fd_; }
+
+ private:
+  bool PollFor(short events, std::chrono::milliseconds wait) const {
+    pollfd fd{fd_, events, 0};
+    int ready;
+    do {
+      ready = poll(&fd, 1, static_cast<int>(wait.count()));
+    } while (ready < 0 && errno == EINTR);
+    return ready > 0;
+  }
+
+  // Finds the blank line ("\r\n\r\n") that ends the headers; the bytes after it are the body's.
+  void Track(const char* data, size_t size) {
+    static constexpr char kEnd[] = "\r\n\r\n";
+    for (size_t i = 0; i < size && in_headers_; ++i) {
+      ++header_bytes_;
+      matched_ = data[i] == kEnd[matched_] ? matched_ + 1 : (data[i] == '\r' ? 1 : 0);
+      if (matched_ == 4) in_headers_ = false;
+    }
+  }
+
+  template <typename Name>
+  void Address(Name name, std::string& ip, int& port) const {
+    sockaddr_storage address{};
+    socklen_t length = sizeof(address);
+    char host[NI_MAXHOST] = "", service[NI_MAXSERV] = "";
+    if (name(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0 &&
+        getnameinfo(reinterpret_cast<sockaddr*>(&address), length, host, sizeof(host), service,
+                    sizeof(service), NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+      ip = host;
+      port = std::atoi(service);
+    }
+  }
+
+  const int fd_;
+  SSL* const ssl_;
+  const std::chrono::milliseconds read_timeout_, write_timeout_;
+  bool in_headers_ = true, exhausted_ = false;
+  size_t header_bytes_ = 0;
+  int matched_ = 0;
+};
+
+// cpp-httplib's server (plain or TLS) with its connection loop replaced: the same keep-alive
+// (up to keep_alive_max_count_ requests, keep_alive_timeout_sec_ idle, ended when the server
+// stops) and the library's own request handling (process_request), over a BoundedStream.
+template <typename Base>
+class BoundedServer final : public Base {
+ public:
+  template <typename... Args>
+  BoundedServer(std::chrono::milliseconds timeout, Args&&... args)
+      : Base(std::forward<Args>(args)...), timeout_(timeout) {}
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    SSL* ssl = nullptr;
+    bool ready = true;
+    if constexpr (std::is_base_of_v<httplib::SSLServer, Base>) {
+      // The accepted socket has the read and write timeouts as SO_RCVTIMEO/SO_SNDTIMEO, so a
+      // peer that stalls the handshake is cut off too.
+      ssl = SSL_new(this->ssl_context());
+      ready = ssl != nullptr && SSL_set_fd(ssl, sock) == 1 && SSL_accept(ssl) == 1;
+    }
+    if (ready) Serve(sock, ssl);
+    if (ssl != nullptr) {
+      if (ready) SSL_shutdown(ssl);
+      SSL_free(ssl);
+    }
+    shutdown(sock, SHUT_RDWR);
+    close(sock);
+    return true;
+  }
+
+  void Serve(socket_t sock, SSL* ssl) {
+    BoundedStream stream(sock, ssl, timeout_, timeout_);
+    const auto idle = std::chrono::seconds(this->keep_alive_timeout_sec_);
+    for (size_t count = this->keep_alive_max_count_; count > 0; --count) {
+      // Waits for the next request in slices, so that a stopping server ends idle connections.
+      const auto until = std::chrono::steady_clock::now() + idle;
+      bool readable = false;
+      while (!readable && this->svr_sock_ != INVALID_SOCKET &&
+             std::chrono::steady_clock::now() < until) {
+        readable = stream.WaitReadable(std::chrono::milliseconds(100));
+      }
+      if (!readable || this->svr_sock_ == INVALID_SOCKET) return;
+      stream.StartRequest();
+      bool closed = false;
+      if (!this->process_request(stream, count == 1, closed, nullptr) || closed ||
+          stream.Exhausted()) {
+        return;
+      }
+    }
+  }
+
+  const std::chrono::milliseconds timeout_;
+};
+
 }  // namespace
 
 HttpService::HttpService(const ServerOptions& options, InferenceService* inference)
@@ -130,8 +296,8 @@ absl::StatusOr<int> HttpService::Start() {
   }
   if (host.empty()) host = "127.0.0.1";
   if (!options_.tls_cert_file.empty()) {
-    auto server = std::make_unique<httplib::SSLServer>(
-        options_.tls_cert_file.c_str(), options_.tls_key_file.c_str(),
+    auto server = std::make_unique<BoundedServer<httplib::SSLServer>>(
+        options_.http_timeout, options_.tls_cert_file.c_str(), options_.tls_key_file.c_str(),
         options_.tls_client_ca_file.empty() ? nullptr : options_.tls_client_ca_file.c_str());
     if (!server->is_valid()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -140,7 +306,7 @@ absl::StatusOr<int> HttpService::Start() {
     }
     server_ = std::move(server);
   } else {
-    server_ = std::make_unique<httplib::Server>();
+    server_ = std::make_unique<BoundedServer<httplib::Server>>(options_.http_timeout);
   }
   server_->new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
   const auto timeout = std::chrono::duration_cast<std::chrono::microseconds>(options_.http_timeout);
@@ -157,12 +323,19 @@ absl::StatusOr<int> HttpService::Start() {
   if (bound <= 0) {
     return absl::UnavailableError(absl::StrCat("HTTP: cannot bind ", address));
   }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  thread_ = std::thread([this] {
+    server_->listen_after_bind();
+    listened_.store(true);
+  });
   return bound;
 }
 
 void HttpService::Stop() {
   if (server_ == nullptr) return;
+  // stop() does nothing until the listen loop runs: wait for it to start (or to have failed).
+  while (thread_.joinable() && !server_->is_running() && !listened_.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   server_->stop();
   if (thread_.joinable()) thread_.join();
 }

@@ -10,7 +10,10 @@
 //
 // On cpp-httplib (Debian's libcpp-httplib, 0.11): its threads read and write the connections
 // (kThreads of them; keep-alive), the work runs on the server's worker pool. What the library
-// does not bound is bounded here, before any body byte is read: every request but an infer POST
+// does not bound is bounded here. Its connection loop is replaced by one over a stream that
+// reads at most 16 KiB of request line and headers per request (the library would buffer a
+// line that never ends), the library parsing the request as before. Before any body byte is
+// read: every request but an infer POST
 // must come without a body; an infer POST's body, whatever its framing (Content-Length, chunked,
 // none) and encoding (gzip and br are inflated by the library), is counted as it arrives and cut
 // at the message limit (413); the token is checked before the body is read; the body must arrive
@@ -21,6 +24,7 @@
 #ifndef HBPREP_SERVER_HTTP_SERVICE_H_
 #define HBPREP_SERVER_HTTP_SERVICE_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -60,6 +64,7 @@ class HttpService {
   InferenceService* inference_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
+  std::atomic<bool> listened_{false};  // the thread's listen loop returned
 };
 
 }  // namespace hbprep

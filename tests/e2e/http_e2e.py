@@ -324,6 +324,36 @@ try:
                           b"Transfer-Encoding: chunked\r\n\r\n" + b"1000\r\n" + b"x" * 100)
     check("a body on a GET is refused (400) before it is read",
           answer.startswith(b"HTTP/1.1 400") and b"takes no body" in answer, answer[:200])
+    # A request line or a header that never ends: cpp-httplib 0.11 would buffer all of it; the
+    # server reads at most 16 KiB of request line and headers, then closes.
+    def rss():
+        with open("/proc/%d/status" % server.process.pid) as f:
+            return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) << 10
+    for name, start in (("request line", b"GET /"),
+                        ("header", b"GET /v2 HTTP/1.1\r\nHost: h\r\nX-Long: ")):
+        before, sent = rss(), 0
+        with socket.create_connection(("127.0.0.1", server.http), timeout=10) as sock:
+            try:
+                sock.sendall(start)
+                for _ in range(64):
+                    sock.sendall(b"a" * (1 << 20))
+                    sent += 1 << 20
+            except OSError:
+                pass
+        check("an endless %s is cut off at 16 KiB (%d MiB sent, %+d kB resident)" %
+              (name, sent >> 20, (rss() - before) >> 10),
+              sent < 16 << 20 and rss() - before < 8 << 20)
+    # Keep-alive: three requests, one connection.
+    with socket.create_connection(("127.0.0.1", server.http), timeout=10) as sock:
+        answers = b""
+        for _ in range(3):
+            sock.sendall(b"GET /v2/health/live HTTP/1.1\r\nHost: h\r\n\r\n")
+            answer = b""
+            while not answer.endswith(b'{"live":true}'):
+                answer += sock.recv(4096)
+            answers += answer
+    check("keep-alive: three requests answered on one connection",
+          answers.count(b"HTTP/1.1 200") == 3)
     rest = Rest(server.http)
     check("the server is up after the framings",
           rest.call("GET", "/v2/health/ready")[0] == 200)
