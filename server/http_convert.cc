@@ -125,8 +125,9 @@ absl::Status AppendNumber(const json& value, absl::string_view what, std::string
       element = static_cast<T>(v);
     } else if (value.is_number_integer()) {
       const int64_t v = value.get<int64_t>();
+      constexpr auto kMax = static_cast<uint64_t>(std::numeric_limits<T>::max());
       fits = v >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
-             (v < 0 || static_cast<uint64_t>(v) <= static_cast<uint64_t>(std::numeric_limits<T>::max()));
+             (v < 0 || static_cast<uint64_t>(v) <= kMax);
       element = static_cast<T>(v);
     }
     if (!fits) {
@@ -402,9 +403,8 @@ std::string RenderModelMetadata(const inference::ModelMetadataResponse& response
   auto tensors = [](const auto& list) {
     json out = json::array();
     for (const auto& tensor : list) {
-      out.push_back({{"name", tensor.name()},
-                     {"datatype", tensor.datatype()},
-                     {"shape", std::vector<int64_t>(tensor.shape().begin(), tensor.shape().end())}});
+      const std::vector<int64_t> shape(tensor.shape().begin(), tensor.shape().end());
+      out.push_back({{"name", tensor.name()}, {"datatype", tensor.datatype()}, {"shape", shape}});
     }
     return out;
   };

@@ -220,6 +220,37 @@ class BoundedStream final : public httplib::Stream {
   int matched_ = 0;
 };
 
+// True on the accept thread while it refuses a connection (BoundedQueue).
+thread_local bool t_refusing = false;
+
+// cpp-httplib's task queue, bounded: its ThreadPool queues accepted connections without limit
+// (each holding a descriptor). Beyond `max_connections` served or waiting, the connection is
+// refused at once on the accepting thread (t_refusing: 503 and closed, without reading it).
+class BoundedQueue final : public httplib::TaskQueue {
+ public:
+  BoundedQueue(size_t threads, size_t max_connections)
+      : pool_(threads), max_connections_(max_connections) {}
+  void enqueue(std::function<void()> fn) override {
+    if (connections_.load() >= max_connections_) {
+      t_refusing = true;
+      fn();
+      t_refusing = false;
+      return;
+    }
+    ++connections_;
+    pool_.enqueue([this, fn = std::move(fn)] {
+      fn();
+      --connections_;
+    });
+  }
+  void shutdown() override { pool_.shutdown(); }
+
+ private:
+  httplib::ThreadPool pool_;
+  const size_t max_connections_;
+  std::atomic<size_t> connections_{0};
+};
+
 // cpp-httplib's server (plain or TLS) with its connection loop replaced: the same keep-alive
 // (up to keep_alive_max_count_ requests, keep_alive_timeout_sec_ idle, ended when the server
 // stops) and the library's own request handling (process_request), over a BoundedStream.
@@ -232,6 +263,20 @@ class BoundedServer final : public Base {
 
  private:
   bool process_and_close_socket(socket_t sock) override {
+    if (t_refusing) {
+      // Plaintext only: a TLS peer gets the connection closed, no handshake is done here.
+      if constexpr (!std::is_base_of_v<httplib::SSLServer, Base>) {
+        static const std::string busy = [] {
+          const std::string body = R"({"error":"too many HTTP connections"})";
+          return absl::StrCat("HTTP/1.1 503 Service Unavailable\r\nContent-Type: ", kJson,
+                              "\r\nContent-Length: ", body.size(),
+                              "\r\nConnection: close\r\n\r\n", body);
+        }();
+        (void)!send(sock, busy.data(), busy.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      }
+      close(sock);
+      return false;
+    }
     SSL* ssl = nullptr;
     bool ready = true;
     if constexpr (std::is_base_of_v<httplib::SSLServer, Base>) {
@@ -308,7 +353,7 @@ absl::StatusOr<int> HttpService::Start() {
   } else {
     server_ = std::make_unique<BoundedServer<httplib::Server>>(options_.http_timeout);
   }
-  server_->new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
+  server_->new_task_queue = [] { return new BoundedQueue(kThreads, kMaxConnections); };
   const auto timeout = std::chrono::duration_cast<std::chrono::microseconds>(options_.http_timeout);
   server_->set_read_timeout(timeout);
   server_->set_write_timeout(timeout);
@@ -364,10 +409,13 @@ void HttpService::Route() {
       refused = absl::InvalidArgumentError("a multipart/form-data body is not an infer request");
     } else if (uint64_t declared = 0;
                request.has_header("Content-Length") &&
-               (!absl::SimpleAtoi(request.get_header_value("Content-Length"), &declared) ||
-                declared > static_cast<uint64_t>(options.max_message_bytes))) {
+               !absl::SimpleAtoi(request.get_header_value("Content-Length"), &declared)) {
+      refused = absl::InvalidArgumentError(absl::StrCat(
+          "Content-Length '", Echo(request.get_header_value("Content-Length")),
+          "' is not a byte count"));
+    } else if (declared > static_cast<uint64_t>(options.max_message_bytes)) {
       refused = absl::InvalidArgumentError(
-          absl::StrCat("the body (Content-Length ", Echo(request.get_header_value("Content-Length")),
+          absl::StrCat("the body (Content-Length ", declared,
                        ") is more than the message limit of ", options.max_message_bytes,
                        " bytes"));
       status = 413;

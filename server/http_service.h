@@ -41,8 +41,10 @@ namespace hbprep {
 
 class HttpService {
  public:
-  // Connections served at once; more wait for one of these threads.
+  // Connections served at once; more wait for one of these threads, up to kMaxConnections
+  // served and waiting; beyond, a connection is answered 503 and closed at once.
   static constexpr int kThreads = 8;
+  static constexpr int kMaxConnections = 64;
 
   // `options` and `inference` must outlive the service.
   HttpService(const ServerOptions& options, InferenceService* inference);

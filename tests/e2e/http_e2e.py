@@ -354,6 +354,16 @@ try:
             answers += answer
     check("keep-alive: three requests answered on one connection",
           answers.count(b"HTTP/1.1 200") == 3)
+    # Connections beyond 64 served or waiting are answered 503 at once.
+    idle = [socket.create_connection(("127.0.0.1", server.http), timeout=5) for _ in range(70)]
+    time.sleep(0.2)
+    extra = raw_exchange(server.http, b"GET /v2/health/live HTTP/1.1\r\nHost: h\r\n\r\n")
+    for sock in idle:
+        sock.close()
+    check("a connection beyond 64 is answered 503 at once",
+          extra.startswith(b"HTTP/1.1 503") and extra.endswith(b'"too many HTTP connections"}'),
+          extra[:200])
+    time.sleep(0.3)  # the served connections see their peers gone
     rest = Rest(server.http)
     check("the server is up after the framings",
           rest.call("GET", "/v2/health/ready")[0] == 200)
@@ -424,9 +434,10 @@ try:
         sock.sendall(b"POST /v2/models/cls_pyramid/infer HTTP/1.1\r\nHost: h\r\n"
                      b"Authorization: Bearer s3cret\r\nContent-Length: 1000\r\n\r\n{")
         try:
-            answer = sock.recv(4096)
-            while sock.recv(4096):
-                pass
+            answer = chunk = sock.recv(4096)
+            while chunk:
+                chunk = sock.recv(4096)
+                answer += chunk
         except OSError as error:
             answer = repr(error).encode()
     waited = time.time() - begun
