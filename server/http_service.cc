@@ -573,6 +573,10 @@ void HttpService::Route() {
     const absl::Status status =
         response.status == 404
             ? absl::NotFoundError(absl::StrCat("no route ", request.method, " ", request.path))
+        : response.status == 400
+            ? absl::InvalidArgumentError(absl::StrCat(
+                  "the request line or headers are malformed or longer than ", kMaxHeaderBytes,
+                  " bytes"))
             : absl::InvalidArgumentError(absl::StrCat("HTTP status ", response.status));
     response.set_content(http::ErrorBody(status), kJson);
   });

@@ -235,6 +235,7 @@ absl::Status Server::Start() {
       server_->Shutdown();
       return port.status();
     }
+    http_port_ = *port;
     spdlog::info("HTTP/REST (KServe v2) on {}://{}:{}/v2{}",
                  options_.tls_cert_file.empty() ? "http" : "https",
                  MetricsEndpoint::Host(options_.http_listen), *port,

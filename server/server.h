@@ -54,6 +54,8 @@ class Server {
   const ConnectionGate& gate() const { return gate_; }
   // The TCP ports bound, in listen order (0 for unix sockets): useful with port 0.
   const std::vector<int>& ports() const { return ports_; }
+  // The --http-listen port bound (0 without HTTP).
+  int http_port() const { return http_port_; }
   grpc::Server* grpc_server() { return server_.get(); }
   const ModelStore& store() const { return *store_; }
   const Metrics& metrics() const { return metrics_; }
@@ -76,6 +78,7 @@ class Server {
   std::unique_ptr<HttpService> http_service_;  // with --http-listen
 #endif
   std::vector<int> ports_;
+  int http_port_ = 0;
   // flock()ed PATH.lock beside each unix socket, held while serving.
   std::vector<int> socket_locks_;
   ConnectionGate gate_;
