@@ -69,6 +69,6 @@ if(HBPREP_BUILD_SERVER)
       "hbprep-server: the gRPC service (hbprep.v1 and the Open Inference Protocol) and its systemd unit")
   # hbprep for the unit's model repository (/etc/hbprep/models).
   set(CPACK_DEBIAN_SERVER_PACKAGE_DEPENDS
-      "hbprep (= ${PROJECT_VERSION}-${CPACK_DEBIAN_PACKAGE_RELEASE}), ${runtime}, ${wire_api}, libspdlog1.10, libfmt9")
+      "hbprep (= ${PROJECT_VERSION}-${CPACK_DEBIAN_PACKAGE_RELEASE}), ${runtime}, ${wire_api}, libspdlog1.10, libfmt9, libcpp-httplib0.11")
 endif()
 include(CPack)

@@ -6,6 +6,7 @@
 //                 [--reload-poll-ms N] [--grace-ms N] [--connection-idle-ms N]
 //                 [--auth-token-file FILE]
 //                 [--metrics-listen [HOST]:PORT] [--metrics-token-file FILE]
+//                 [--http-listen HOST:PORT] [--http-timeout-ms N]
 //                 [--drain-delay-ms N]
 //                 [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
 //                 [--log-level trace|debug|info|warn|error]
@@ -41,6 +42,7 @@ constexpr char kUsage[] =
     "         [--max-pixels N] [--memory-budget BYTES[K|M|G]] [--reload-poll-ms N]\n"
     "         [--grace-ms N] [--connection-idle-ms N] [--auth-token-file FILE]\n"
     "         [--metrics-listen [HOST]:PORT] [--metrics-token-file FILE] [--drain-delay-ms N]\n"
+    "         [--http-listen HOST:PORT] [--http-timeout-ms N]\n"
     "         [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
     "         [--log-level trace|debug|info|warn|error]\n";
 
@@ -145,6 +147,12 @@ int main(int argc, char** argv) {
       int64_t ms = 0;
       ok = ParseNumber(value, &ms);
       options.grace = std::chrono::milliseconds(ms);
+    } else if (flag == "--http-listen") {
+      options.http_listen = value;
+    } else if (flag == "--http-timeout-ms") {
+      int64_t ms = 0;
+      ok = ParseNumber(value, &ms) && ms > 0;
+      options.http_timeout = std::chrono::milliseconds(ms);
     } else if (flag == "--metrics-listen") {
       options.metrics_listen = value;
     } else if (flag == "--metrics-token-file") {

@@ -34,9 +34,11 @@ constexpr const char* kStageNames[] = {"queue", "decode", "transform", "pack", "
 
 void Metrics::Record(absl::string_view method, absl::string_view model, absl::string_view target,
                      absl::string_view code, int64_t bytes_in, int64_t bytes_out,
-                     const std::array<int64_t, kStageCount>& stage_us) {
+                     const std::array<int64_t, kStageCount>& stage_us,
+                     absl::string_view protocol) {
   std::lock_guard<std::mutex> lock(mutex_);
-  ++requests_[{std::string(method), std::string(model), std::string(target), std::string(code)}];
+  ++requests_[{std::string(method), std::string(model), std::string(target), std::string(code),
+               std::string(protocol)}];
   bytes_in_ += bytes_in;
   bytes_out_ += bytes_out;
   for (int stage = 0; stage < kStageCount; ++stage) {
@@ -69,11 +71,13 @@ std::string Metrics::Render(const Gauges& gauges) const {
                   "# HELP hbprep_requests_total RPCs finished, by method, model, target and "
                   "status code.\n# TYPE hbprep_requests_total counter\n");
   for (const auto& [labels, count] : requests_) {
-    const auto& [method, model, target, code] = labels;
+    const auto& [method, model, target, code, protocol] = labels;
     absl::StrAppendFormat(&out,
                           "hbprep_requests_total{method=\"%s\",model=\"%s\",target=\"%s\","
-                          "code=\"%s\"} %d\n",
-                          method, model, target, code, count);
+                          "code=\"%s\"%s} %d\n",
+                          method, model, target, code,
+                          protocol.empty() ? "" : absl::StrCat(",protocol=\"", protocol, "\""),
+                          count);
   }
   absl::StrAppend(&out,
                   "# HELP hbprep_stage_seconds Time per request stage (queue wait, decode, "

@@ -30,10 +30,13 @@ class Metrics {
  public:
   enum Stage { kQueue, kDecode, kTransform, kPack, kTotal, kStageCount };
 
-  // One finished RPC. `stage_us` is -1 for stages the RPC did not reach.
+  // One finished RPC. `stage_us` is -1 for stages the RPC did not reach. `protocol` is
+  // empty for gRPC (its series carry no protocol label, as before HTTP came) and "http" for
+  // the HTTP/REST front end (label protocol="http").
   void Record(absl::string_view method, absl::string_view model, absl::string_view target,
               absl::string_view code, int64_t bytes_in, int64_t bytes_out,
-              const std::array<int64_t, kStageCount>& stage_us);
+              const std::array<int64_t, kStageCount>& stage_us,
+              absl::string_view protocol = "");
   void RecordReload(int models);
   void SetModels(int models);
   // Gauges are read when rendering.
@@ -51,7 +54,8 @@ class Metrics {
     double sum = 0;
   };
   mutable std::mutex mutex_;
-  std::map<std::tuple<std::string, std::string, std::string, std::string>, int64_t> requests_;
+  std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, int64_t>
+      requests_;
   std::array<Histogram, kStageCount> stages_;
   int64_t bytes_in_ = 0, bytes_out_ = 0, reloads_ = 0, models_ = 0;
 };

@@ -22,21 +22,12 @@ using inference::ModelInferRequest;
 using inference::ModelInferResponse;
 using inference::ModelStreamInferResponse;
 
-void RecordInfer(Metrics* metrics, const char* method, const ModelInferRequest& request,
-                 const ModelInferResponse& response, const absl::Status& status,
-                 const InferenceService::InferStats& stats, int64_t total_us) {
-  std::array<int64_t, Metrics::kStageCount> stages;
-  stages.fill(-1);
-  stages[Metrics::kQueue] = stats.queue_us;
-  stages[Metrics::kTotal] = total_us;
-  if (status.ok()) {
-    stages[Metrics::kDecode] = stats.decode_us;
-    stages[Metrics::kTransform] = stats.transform_us;
-    stages[Metrics::kPack] = stats.pack_us;
-  }
-  metrics->Record(method, stats.model, stats.target, absl::StatusCodeToString(status.code()),
-                  static_cast<int64_t>(request.ByteSizeLong()),
-                  status.ok() ? static_cast<int64_t>(response.ByteSizeLong()) : 0, stages);
+void RecordInferMessages(Metrics* metrics, const char* method, const ModelInferRequest& request,
+                         const ModelInferResponse& response, const absl::Status& status,
+                         const InferenceService::InferStats& stats, int64_t total_us) {
+  InferenceService::RecordInfer(metrics, method, static_cast<int64_t>(request.ByteSizeLong()),
+                                status.ok() ? static_cast<int64_t>(response.ByteSizeLong()) : 0,
+                                status, stats, total_us);
 }
 
 // Answers a cheap call on gRPC's own thread (health-like calls must answer under load).
@@ -78,7 +69,8 @@ class InferStreamHandler {
   }
   void RecordBusy(const Request& request, const Response& response,
                   const absl::Status& status) const {
-    RecordInfer(service_->metrics(), kMethod, request, response.infer_response(), status, {}, 0);
+    RecordInferMessages(service_->metrics(), kMethod, request, response.infer_response(), status,
+                        {}, 0);
   }
   absl::Status Run(const Request& request, Response* response, const CallContext& call,
                    MemoryBudget::Reservation* hold, Tally* tally) const {
@@ -87,8 +79,8 @@ class InferStreamHandler {
   }
   void Record(const Request& request, const Response& response, const absl::Status& status,
               const Tally& tally) const {
-    RecordInfer(service_->metrics(), kMethod, request, response.infer_response(), status,
-                tally.stats, MicrosSince(tally.queued));
+    RecordInferMessages(service_->metrics(), kMethod, request, response.infer_response(), status,
+                        tally.stats, MicrosSince(tally.queued));
   }
   bool EndsStream(const Request&, const absl::Status& status) const {
     return absl::IsCancelled(status) || absl::IsDeadlineExceeded(status);
@@ -109,6 +101,45 @@ class InferStreamHandler {
 };
 
 }  // namespace
+
+void InferenceService::RecordInfer(Metrics* metrics, const char* method, int64_t bytes_in,
+                                   int64_t bytes_out, const absl::Status& status,
+                                   const InferStats& stats, int64_t total_us,
+                                   absl::string_view protocol) {
+  std::array<int64_t, Metrics::kStageCount> stages;
+  stages.fill(-1);
+  stages[Metrics::kQueue] = stats.queue_us;
+  stages[Metrics::kTotal] = total_us;
+  if (status.ok()) {
+    stages[Metrics::kDecode] = stats.decode_us;
+    stages[Metrics::kTransform] = stats.transform_us;
+    stages[Metrics::kPack] = stats.pack_us;
+  }
+  metrics->Record(method, stats.model, stats.target, absl::StatusCodeToString(status.code()),
+                  bytes_in, status.ok() ? bytes_out : 0, stages, protocol);
+}
+
+bool InferenceService::ModelIsReady(const std::string& name, const std::string& version) const {
+  const std::shared_ptr<const Repository> repository = store_->snapshot();
+  return ready_.load() && repository->models.count(name) > 0 &&
+         oip::CheckVersion(name, version).ok();
+}
+
+void InferenceService::FillServerMetadata(inference::ServerMetadataResponse* response) {
+  response->set_name("hbprep");
+  response->set_version(LibraryVersions().front().second);
+  response->add_extensions("parameters");
+}
+
+absl::Status InferenceService::RunModelMetadata(const inference::ModelMetadataRequest& request,
+                                                inference::ModelMetadataResponse* response) {
+  const std::shared_ptr<const Repository> repository = store_->snapshot();
+  HBPREP_ASSIGN_OR_RETURN(const RepositoryModel* model, FindModel(*repository, request.name()));
+  HBPREP_RETURN_IF_ERROR(oip::CheckVersion(request.name(), request.version()));
+  HBPREP_RETURN_IF_ERROR(oip::CheckServable(model->descriptor));
+  oip::ToMetadata(model->descriptor, response);
+  return absl::OkStatus();
+}
 
 InferenceService::InferenceService(const ServerOptions& options, ModelStore* store,
                                    WorkerPool* pool, Metrics* metrics, MemoryBudget* budget)
@@ -136,9 +167,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelReady(grpc::CallbackServerConte
                                                        const inference::ModelReadyRequest* request,
                                                        inference::ModelReadyResponse* response) {
   return AnswerNow(this, "ModelReady", context, /*authorize=*/true, [this, request, response] {
-    const std::shared_ptr<const Repository> repository = store_->snapshot();
-    response->set_ready(ready_.load() && repository->models.count(request->name()) > 0 &&
-                        oip::CheckVersion(request->name(), request->version()).ok());
+    response->set_ready(ModelIsReady(request->name(), request->version()));
     return absl::OkStatus();
   });
 }
@@ -147,9 +176,7 @@ grpc::ServerUnaryReactor* InferenceService::ServerMetadata(
     grpc::CallbackServerContext* context, const inference::ServerMetadataRequest*,
     inference::ServerMetadataResponse* response) {
   return AnswerNow(this, "ServerMetadata", context, /*authorize=*/true, [response] {
-    response->set_name("hbprep");
-    response->set_version(LibraryVersions().front().second);
-    response->add_extensions("parameters");
+    FillServerMetadata(response);
     return absl::OkStatus();
   });
 }
@@ -159,15 +186,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
     inference::ModelMetadataResponse* response) {
   return SubmitUnary(
       options_, pool_, "ModelMetadata", context,
-      [this, request, response] {
-        const std::shared_ptr<const Repository> repository = store_->snapshot();
-        HBPREP_ASSIGN_OR_RETURN(const RepositoryModel* model,
-                                FindModel(*repository, request->name()));
-        HBPREP_RETURN_IF_ERROR(oip::CheckVersion(request->name(), request->version()));
-        HBPREP_RETURN_IF_ERROR(oip::CheckServable(model->descriptor));
-        oip::ToMetadata(model->descriptor, response);
-        return absl::OkStatus();
-      },
+      [this, request, response] { return RunModelMetadata(*request, response); },
       [this](const absl::Status& status) { RecordCall(metrics_, "ModelMetadata", status); });
 }
 
@@ -211,8 +230,8 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
         return RunInfer(*request, response, &call, stats.get(), hold);
       },
       [this, request, response, queued, stats](const absl::Status& status) {
-        RecordInfer(metrics_, "ModelInfer", *request, *response, status, *stats,
-                    MicrosSince(queued));
+        RecordInferMessages(metrics_, "ModelInfer", *request, *response, status, *stats,
+                            MicrosSince(queued));
       });
 }
 

@@ -67,6 +67,16 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
                         inference::ModelInferResponse* response,
                         const CallContext* call, InferStats* stats,
                         MemoryBudget::Reservation* hold);
+  // The protocol-free cores of the cheap calls, for the HTTP front end (server/http_service.h).
+  bool ready() const { return ready_.load(); }
+  bool ModelIsReady(const std::string& name, const std::string& version) const;
+  static void FillServerMetadata(inference::ServerMetadataResponse* response);
+  absl::Status RunModelMetadata(const inference::ModelMetadataRequest& request,
+                                inference::ModelMetadataResponse* response);
+  // Counts one infer request in `metrics`; `protocol` as Metrics::Record takes it.
+  static void RecordInfer(Metrics* metrics, const char* method, int64_t bytes_in,
+                          int64_t bytes_out, const absl::Status& status, const InferStats& stats,
+                          int64_t total_us, absl::string_view protocol = "");
   const ServerOptions& options() const { return options_; }
   WorkerPool* pool() { return pool_; }
   Metrics* metrics() { return metrics_; }

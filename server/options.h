@@ -42,6 +42,13 @@ struct ServerOptions {
   // "host:port" for Prometheus metrics over HTTP (GET /metrics); ":port" or "port" mean
   // 127.0.0.1; empty: no endpoint.
   std::string metrics_listen;
+  // "host:port" for the Open Inference Protocol over HTTP/REST (KServe v2,
+  // server/http_service.h); port 0 picks a free one; empty (the default): no HTTP endpoint.
+  std::string http_listen;
+  // HTTP: the longest a socket read or write may wait, and the longest an infer request's body
+  // may take to arrive (slow clients are cut off). An idle keep-alive connection is closed
+  // after 5 s.
+  std::chrono::milliseconds http_timeout{30000};
   // The token GET /metrics needs ("Authorization: Bearer <token>"); empty: auth_token's.
   std::string metrics_token;
   // When not empty, every RPC but health needs "authorization: Bearer <token>".

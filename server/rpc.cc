@@ -63,10 +63,12 @@ void LogFailure(const char* method, const absl::Status& status) {
   }
 }
 
-void RecordCall(Metrics* metrics, const char* method, const absl::Status& status) {
+void RecordCall(Metrics* metrics, const char* method, const absl::Status& status,
+                absl::string_view protocol) {
   std::array<int64_t, Metrics::kStageCount> stages;
   stages.fill(-1);
-  metrics->Record(method, "", "", absl::StatusCodeToString(status.code()), 0, 0, stages);
+  metrics->Record(method, "", "", absl::StatusCodeToString(status.code()), 0, 0, stages,
+                  protocol);
 }
 
 absl::StatusOr<const RepositoryModel*> FindModel(const Repository& repository,

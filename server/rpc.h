@@ -51,8 +51,10 @@ absl::Status BusyError(const WorkerPool& pool);
 // The error once, at the edge: client mistakes at info, server faults at error.
 void LogFailure(const char* method, const absl::Status& status);
 
-// Counts a call that is not a Prepare or an infer request in the metrics.
-void RecordCall(Metrics* metrics, const char* method, const absl::Status& status);
+// Counts a call that is not a Prepare or an infer request in the metrics (`protocol`: see
+// Metrics::Record).
+void RecordCall(Metrics* metrics, const char* method, const absl::Status& status,
+                absl::string_view protocol = "");
 
 // The repository's model `name`; NOT_FOUND listing the models there.
 absl::StatusOr<const RepositoryModel*> FindModel(const Repository& repository,

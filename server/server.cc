@@ -227,6 +227,25 @@ absl::Status Server::Start() {
                  MetricsEndpoint::Host(options_.metrics_listen), *port,
                  token.empty() ? "" : " (token required)");
   }
+  if (!options_.http_listen.empty()) {
+#ifdef HBPREP_WITH_HTTP
+    http_service_ = std::make_unique<HttpService>(options_, inference_service_.get());
+    absl::StatusOr<int> port = http_service_->Start();
+    if (!port.ok()) {
+      server_->Shutdown();
+      return port.status();
+    }
+    http_port_ = *port;
+    spdlog::info("HTTP/REST (KServe v2) on {}://{}:{}/v2{}",
+                 options_.tls_cert_file.empty() ? "http" : "https",
+                 MetricsEndpoint::Host(options_.http_listen), *port,
+                 options_.auth_token.empty() ? "" : " (token required)");
+#else
+    server_->Shutdown();
+    return absl::FailedPreconditionError(
+        "--http-listen: this hbprep-server was built without cpp-httplib (libcpp-httplib-dev)");
+#endif
+  }
   // New connections are refused while the process holds 7/8 of its file limit (at least 32
   // descriptors are kept for everything else): gRPC itself never meets EMFILE.
   rlimit files{};
@@ -287,6 +306,10 @@ void Server::Stop() {
     spdlog::info("draining: {} running, {} queued; health NOT_SERVING; grace {} ms",
                  pool_->running(), pool_->queued(), options_.grace.count());
     if (options_.drain_delay.count() > 0) std::this_thread::sleep_for(options_.drain_delay);
+#ifdef HBPREP_WITH_HTTP
+    // No new HTTP connections; the requests being served finish on the pool (still running).
+    if (http_service_ != nullptr) http_service_->Stop();
+#endif
     gate_.StopAccepting();  // no new connections; those open finish their calls
     server_->Shutdown(std::chrono::system_clock::now() + options_.grace);
   }

@@ -1,6 +1,7 @@
 // hbprep-server's parts put together: the model store (loaded, then watched), the worker
 // pool, the InputAdapter service, the Open Inference Protocol service, health
-// (grpc.health.v1) and reflection, on every listen address.
+// (grpc.health.v1) and reflection, on every listen address; the Open Inference Protocol over
+// HTTP/REST too with --http-listen (server/http_service.h).
 //
 // Health: NOT_SERVING until the repository is loaded, SERVING while up, NOT_SERVING again
 // once Stop() begins draining.
@@ -13,6 +14,9 @@
 
 #include "absl/status/status.h"
 #include "grpcpp/server.h"
+#ifdef HBPREP_WITH_HTTP
+#include "server/http_service.h"
+#endif
 #include "server/listener.h"
 #include "server/metrics.h"
 #include "server/model_store.h"
@@ -50,6 +54,8 @@ class Server {
   const ConnectionGate& gate() const { return gate_; }
   // The TCP ports bound, in listen order (0 for unix sockets): useful with port 0.
   const std::vector<int>& ports() const { return ports_; }
+  // The --http-listen port bound (0 without HTTP).
+  int http_port() const { return http_port_; }
   grpc::Server* grpc_server() { return server_.get(); }
   const ModelStore& store() const { return *store_; }
   const Metrics& metrics() const { return metrics_; }
@@ -68,7 +74,11 @@ class Server {
   std::unique_ptr<InputAdapterService> service_;
   std::unique_ptr<InferenceService> inference_service_;
   std::unique_ptr<grpc::Server> server_;
+#ifdef HBPREP_WITH_HTTP
+  std::unique_ptr<HttpService> http_service_;  // with --http-listen
+#endif
   std::vector<int> ports_;
+  int http_port_ = 0;
   // flock()ed PATH.lock beside each unix socket, held while serving.
   std::vector<int> socket_locks_;
   ConnectionGate gate_;
