@@ -6,7 +6,9 @@
 #      included, -Werror, RelWithDebInfo's -O2 without its -g (GCC generates the same code with
 #      and without debug information; the compile takes a third less time); the GoogleTest
 #      binaries' own sources -O1 (HBPREP_TEST_CXX_FLAGS: they are half of the build, and -O1
-#      compiles them a third faster; the engine they test is -O2 as shipped),
+#      compiles them a third faster; the engine they test is -O2 as shipped) in unity batches
+#      (HBPREP_TEST_UNITY_BUILD: gtest's, gmock's and the engine's headers parsed once per
+#      batch of test files, not once per file; see tests/run.sh),
 #   3. its CTest under qemu, one job more than HBPREP_JOBS (the end-to-end tests spend a third
 #      of their time waiting on servers and clients): each GoogleTest binary as one process,
 #      the reference checks and the end-to-end tests (the Python runs natively and starts
@@ -40,7 +42,7 @@ step "cross-build"
 cmake -S . -B "$build" -G Ninja --toolchain "$root/cmake/aarch64-linux-gnu.cmake" \
   -DHBPREP_ARM64_SYSROOT="$sysroot" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -DNDEBUG" -DHBPREP_TEST_CXX_FLAGS=-O1 \
-  -DHBPREP_WERROR=ON >/dev/null
+  -DHBPREP_TEST_UNITY_BUILD=ON -DHBPREP_WERROR=ON >/dev/null
 cmake --build "$build" -j "$jobs"
 
 step "tests under qemu, and the golden set against $x86 beside them"

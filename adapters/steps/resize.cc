@@ -45,8 +45,8 @@ void Canonical(const RecipeStep& step, nlohmann::json& out) {
 }
 
 StepShape Shape(const RecipeStep& step, int w, int h) {
-  StepShape shape = ResizeShape(w, h, cv::Size(step.size[1], step.size[0]),
-                                CvInterpolation(step.interpolation));
+  StepShape shape = ResizeStepShape(w, h, cv::Size(step.size[1], step.size[0]),
+                                    CvInterpolation(step.interpolation));
   if (step.mode == ResizeMode::kSkimage) {
     shape.kind = StepShape::Kind::kPixels;
     // The normalised image and its Gaussian-filtered copy, in float64 (two data pixels each).

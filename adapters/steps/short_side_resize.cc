@@ -32,7 +32,7 @@ StepShape Shape(const RecipeStep& step, int w, int h) {
     return static_cast<int>(std::min(value, double{std::numeric_limits<int>::max()}));
   };
   const cv::Size size = h < w ? cv::Size(long_side(w, h), s) : cv::Size(s, long_side(h, w));
-  return ResizeShape(w, h, size, CvInterpolation(step.interpolation));
+  return ResizeStepShape(w, h, size, CvInterpolation(step.interpolation));
 }
 
 cv::Size DecodeMinimum(const RecipeStep& step, int, int) {

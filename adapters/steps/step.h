@@ -46,7 +46,7 @@ struct StepShape {
 // The crop shape of `rect` in a w x h image.
 StepShape CropShape(const cv::Rect& rect);
 // The shape of a whole-image resize of a w x h image to `size`.
-StepShape ResizeShape(int w, int h, cv::Size size, int interpolation);
+StepShape ResizeStepShape(int w, int h, cv::Size size, int interpolation);
 
 // The arguments of one step as the descriptor gives them: `Step: VALUE` or `Step: {key:
 // value, ...}`. A row's parse function asks for what it takes; every error names the step

@@ -25,7 +25,7 @@ StepShape CropShape(const cv::Rect& rect) {
   return shape;
 }
 
-StepShape ResizeShape(int w, int h, cv::Size size, int interpolation) {
+StepShape ResizeStepShape(int w, int h, cv::Size size, int interpolation) {
   StepShape shape;
   shape.kind = StepShape::Kind::kResize;
   shape.size = size;

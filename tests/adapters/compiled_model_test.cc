@@ -14,24 +14,19 @@
 #include "hbprep/engine.h"
 #include "hbprep/identity.h"
 #include "hbprep/npy.h"
+#include "tests/testing/example_repository.h"
 #include "tests/testing/status_matchers.h"
 
 namespace hbprep {
 namespace {
 
 using ::hbprep::testing::IsOk;
+using ::hbprep::testing::LoadExampleModel;
 using ::hbprep::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
 constexpr char kFixtures[] = HBPREP_SOURCE_DIR "/tests/fixtures/model_info/";
-
-Descriptor Load(const std::string& model) {
-  absl::StatusOr<Descriptor> d =
-      LoadDescriptorFile(HBPREP_SOURCE_DIR "/deploy/models/" + model + ".yaml", nullptr);
-  EXPECT_THAT(d, IsOk());
-  return *d;
-}
 
 // Attaches `text` to the example model; the status, with the warnings in `warnings`.
 absl::Status Attach(Descriptor* d, const std::string& text, std::vector<std::string>* warnings) {
@@ -63,7 +58,7 @@ std::string Prior(const std::string& type, const std::string& stride, const std:
   return Block(1, "prior", "(1,64,8,8)", type, stride, 0, quanti);
 }
 
-std::string Npy(const std::vector<float>& values, std::vector<int64_t> shape) {
+std::string Float32Npy(const std::vector<float>& values, std::vector<int64_t> shape) {
   return EncodeNpy(DType::kFloat32, shape,
                    absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(values.data()),
                                              values.size() * 4));
@@ -82,7 +77,7 @@ InputImage RawImage128() {
 InputImage Feature(const std::vector<float>& values) {
   InputImage image;
   image.what = "prior.npy";
-  image.bytes = Npy(values, {1, 64, 8, 8});
+  image.bytes = Float32Npy(values, {1, 64, 8, 8});
   return image;
 }
 
@@ -99,7 +94,7 @@ TEST(CompiledModel, TheExampleModelsAgreeWithTheirFixtures) {
            {"det_resizer", "det_resizer_j6.txt"},
            {"x5_ssd", "x5_ssd_oe1.txt"}}) {
     SCOPED_TRACE(model);
-    const Descriptor plain = Load(model);
+    const Descriptor plain = LoadExampleModel(model);
     std::vector<std::string> warnings;
     absl::StatusOr<Descriptor> d = LoadModel(HBPREP_SOURCE_DIR "/deploy/models/" + model + ".yaml",
                                              kFixtures + fixture, &warnings);
@@ -169,7 +164,7 @@ TEST(CompiledModel, QuantisedFeaturemapBecomesTheModelsIntegers) {
 }
 
 TEST(CompiledModel, PerAxisQuantisationFindsItsAxisAndSaturates) {
-  Descriptor d = Load("fusion_multi");
+  Descriptor d = LoadExampleModel("fusion_multi");
   std::string scales, zeros;
   for (int c = 0; c < 64; ++c) {
     absl::StrAppend(&scales, c ? "," : "", c < 32 ? "0.5" : "0.25");
@@ -205,7 +200,7 @@ TEST(CompiledModel, PerAxisQuantisationFindsItsAxisAndSaturates) {
   EXPECT_EQ(q[31 * 64 + 1], 0);
 
   // Eight scales fit two dimensions: the text must say which.
-  Descriptor ambiguous = Load("fusion_multi");
+  Descriptor ambiguous = LoadExampleModel("fusion_multi");
   EXPECT_THAT(Attach(&ambiguous,
                      kImage + Prior("HB_DNN_TENSOR_TYPE_S8", "",
                                     "quanti type: SCALE\nscale data: (1,1,1,1,1,1,1,1)\n"),
@@ -213,7 +208,7 @@ TEST(CompiledModel, PerAxisQuantisationFindsItsAxisAndSaturates) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "m.txt: input[1] 'prior': 8 scales, no quantize axis, and 2 dimensions "
                        "of valid shape (1,64,8,8) of that length; add a 'quantize axis: N' line"));
-  Descriptor shifted = Load("fusion_multi");
+  Descriptor shifted = LoadExampleModel("fusion_multi");
   ASSERT_THAT(Attach(&shifted,
                      kImage + Prior("HB_DNN_TENSOR_TYPE_S8", "",
                                     "quanti type: SHIFT\nshift data: 3\n"),
@@ -224,7 +219,7 @@ TEST(CompiledModel, PerAxisQuantisationFindsItsAxisAndSaturates) {
 }
 
 TEST(CompiledModel, PaddedFeaturemapStridesPackRowsAtTheModelsStride) {
-  Descriptor d = Load("fusion_multi");
+  Descriptor d = LoadExampleModel("fusion_multi");
   std::vector<std::string> warnings;
   ASSERT_THAT(Attach(&d,
                      kImage + Prior("HB_DNN_TENSOR_TYPE_S8", "(8192,128,16,1)",
@@ -250,7 +245,7 @@ TEST(CompiledModel, PaddedFeaturemapStridesPackRowsAtTheModelsStride) {
 }
 
 TEST(CompiledModel, TheCompiledModelDecidesADdrImagesSignedness) {
-  Descriptor d = Load("fusion_multi");
+  Descriptor d = LoadExampleModel("fusion_multi");
   std::vector<std::string> warnings;
   ASSERT_THAT(Attach(&d,
                      Block(0, "image", "(1,128,128,3)", "HB_DNN_TENSOR_TYPE_U8", "") +
@@ -266,7 +261,7 @@ TEST(CompiledModel, TheCompiledModelDecidesADdrImagesSignedness) {
   absl::StatusOr<Prepared> unsigned_out =
       Prepare(d, {RawImage128(), Feature(prior)}, PrepareOptions{});
   absl::StatusOr<Prepared> signed_out =
-      Prepare(Load("fusion_multi"), {RawImage128(), Feature(prior)}, PrepareOptions{});
+      Prepare(LoadExampleModel("fusion_multi"), {RawImage128(), Feature(prior)}, PrepareOptions{});
   ASSERT_THAT(unsigned_out, IsOk());
   ASSERT_THAT(signed_out, IsOk());
   const InputImage raw = RawImage128();
@@ -279,7 +274,7 @@ TEST(CompiledModel, TheCompiledModelDecidesADdrImagesSignedness) {
 }
 
 TEST(CompiledModel, TheCompiledModelsInputOrderWins) {
-  Descriptor d = Load("cls_pyramid");
+  Descriptor d = LoadExampleModel("cls_pyramid");
   std::string uv = absl::StrReplaceAll(kUv, {{"input[1]", "input[0]"}});
   std::string y = absl::StrReplaceAll(kY, {{"input[0]", "input[1]"}});
   std::vector<std::string> warnings;
@@ -294,7 +289,7 @@ TEST(CompiledModel, TheCompiledModelsInputOrderWins) {
 }
 
 TEST(CompiledModel, LegalStridesOfTheModelReplaceThePlans) {
-  Descriptor d = Load("cls_pyramid");
+  Descriptor d = LoadExampleModel("cls_pyramid");
   std::vector<std::string> warnings;
   ASSERT_THAT(Attach(&d,
                      Block(0, "images_y", "(1,224,224,1)", "HB_DNN_IMG_TYPE_NV12",
@@ -316,7 +311,7 @@ struct Disagreement {
 class CompiledModelErrors : public ::testing::TestWithParam<Disagreement> {};
 
 TEST_P(CompiledModelErrors, NamesTheInputAndTheProblem) {
-  Descriptor d = Load(GetParam().label.substr(0, GetParam().label.find('/')));
+  Descriptor d = LoadExampleModel(GetParam().label.substr(0, GetParam().label.find('/')));
   const Descriptor before = d;
   std::vector<std::string> warnings;
   EXPECT_THAT(Attach(&d, GetParam().text, &warnings),
@@ -464,7 +459,7 @@ TEST(CompiledModel, UnquantisedIntegerFeaturemapsPassThrough) {
            {"HB_DNN_TENSOR_TYPE_F16", DType::kFloat16},
            {"HB_DNN_TENSOR_TYPE_S64", DType::kInt64}}) {
     SCOPED_TRACE(type);
-    Descriptor d = Load("fusion_multi");
+    Descriptor d = LoadExampleModel("fusion_multi");
     std::vector<std::string> warnings;
     ASSERT_THAT(Attach(&d, kImage + Prior(type, "", "quanti type: NONE\n"), &warnings), IsOk());
     const Plan board = ResolvePlan(d, Target::kBoard);
@@ -519,7 +514,7 @@ TEST(CompiledModel, ATypeHbprepCannotProduceIsAFailedPrecondition) {
       "m.txt: input[1] 'prior': tensor type HB_DNN_TENSOR_TYPE_U32 is not one hbprep can "
       "produce for the yaml's featuremap input 'prior' (F32, F16, U8, S8, U16, S16, S32, S64, "
       "BOOL8)";
-  Descriptor d = Load("fusion_multi");
+  Descriptor d = LoadExampleModel("fusion_multi");
   std::vector<std::string> warnings;
   EXPECT_THAT(Attach(&d, kImage + Prior("HB_DNN_TENSOR_TYPE_U32", "", ""), &warnings),
               StatusIs(absl::StatusCode::kFailedPrecondition, u32));

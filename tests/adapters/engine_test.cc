@@ -17,12 +17,16 @@
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
+#include "tests/testing/example_repository.h"
+#include "tests/testing/prepare_inputs.h"
 #include "tests/testing/status_matchers.h"
 
 namespace hbprep {
 namespace {
 
+using ::hbprep::testing::Encode;
 using ::hbprep::testing::IsOk;
+using ::hbprep::testing::LoadExampleModel;
 using ::hbprep::testing::StatusIs;
 using ::testing::ElementsAre;
 
@@ -32,19 +36,6 @@ InputImage Img(std::string what, std::string bytes, std::optional<Roi> roi = std
   image.bytes = std::move(bytes);
   image.roi = roi;
   return image;
-}
-
-Descriptor Load(const std::string& model) {
-  absl::StatusOr<Descriptor> d =
-      LoadDescriptorFile(HBPREP_SOURCE_DIR "/deploy/models/" + model + ".yaml", nullptr);
-  EXPECT_THAT(d, IsOk());
-  return *d;
-}
-
-std::string Encode(const cv::Mat& image, const std::string& ext) {
-  std::vector<uint8_t> bytes;
-  cv::imencode(ext, image, bytes);
-  return std::string(bytes.begin(), bytes.end());
 }
 
 cv::Mat Gradient(int height, int width) {
@@ -58,22 +49,22 @@ cv::Mat Gradient(int height, int width) {
 }
 
 TEST(Engine, BindsImagesPerInputAndItem) {
-  EXPECT_THAT(ImageBindings(Load("cls_batch8"), Target::kBoard),
+  EXPECT_THAT(ImageBindings(LoadExampleModel("cls_batch8"), Target::kBoard),
               ElementsAre(0, 0, 0, 0, 0, 0, 0, 0));
-  EXPECT_THAT(ImageBindings(Load("cls_batch8"), Target::kCalibration), ElementsAre(0));
-  EXPECT_THAT(ImageBindings(Load("fusion_multi"), Target::kBoard), ElementsAre(0, 1));
+  EXPECT_THAT(ImageBindings(LoadExampleModel("cls_batch8"), Target::kCalibration), ElementsAre(0));
+  EXPECT_THAT(ImageBindings(LoadExampleModel("fusion_multi"), Target::kBoard), ElementsAre(0, 1));
 }
 
 TEST(Engine, RejectsTheWrongNumberOfImages) {
-  EXPECT_THAT(Prepare(Load("cls_batch8"), {Img("a.jpg", "x")}, {}),
+  EXPECT_THAT(Prepare(LoadExampleModel("cls_batch8"), {Img("a.jpg", "x")}, {}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "model 'cls_batch8' takes 8 file(s) per request for target board (8 for "
                        "'data'), got 1"));
 }
 
 TEST(Engine, PyramidGivesDenseYAndUvOfTheModelSize) {
-  absl::StatusOr<Prepared> p =
-      Prepare(Load("cls_pyramid"), {Img("g.png", Encode(Gradient(300, 400), ".png"))}, {});
+  absl::StatusOr<Prepared> p = Prepare(LoadExampleModel("cls_pyramid"),
+                                       {Img("g.png", Encode(Gradient(300, 400), ".png"))}, {});
   ASSERT_THAT(p, IsOk());
   ASSERT_EQ(p->tensors.size(), 2u);
   EXPECT_EQ(p->tensors[0].data.size(), 224u * 224u);
@@ -96,7 +87,7 @@ TEST(Engine, PackStridedPadsRowsWithZeros) {
 
 TEST(Engine, ResizerConcreteShapesStridesAndRoi) {
   absl::StatusOr<Prepared> p =
-      Prepare(Load("det_resizer"),
+      Prepare(LoadExampleModel("det_resizer"),
               {Img("g.png", Encode(Gradient(101, 150), ".png"), Roi{2, 4, 99, 97})}, {});
   ASSERT_THAT(p, IsOk());
   EXPECT_EQ(p->tensors[0].spec.shape, (std::vector<int64_t>{1, 100, 150, 1}));
@@ -124,10 +115,10 @@ TEST(Engine, RejectsBadRois) {
       {{-2, 0, 10, 10}, "img: ROI -2,0,10,10 lies outside the 200x100 image"},
   };
   for (const BadRoi& c : cases) {
-    EXPECT_THAT(Prepare(Load("det_resizer"), {Img("img", image, c.roi)}, {}),
+    EXPECT_THAT(Prepare(LoadExampleModel("det_resizer"), {Img("img", image, c.roi)}, {}),
                 StatusIs(absl::StatusCode::kInvalidArgument, c.message));
   }
-  EXPECT_THAT(Prepare(Load("cls_pyramid"), {Img("img", image, Roi{0, 0, 9, 9})}, {}),
+  EXPECT_THAT(Prepare(LoadExampleModel("cls_pyramid"), {Img("img", image, Roi{0, 0, 9, 9})}, {}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "img: a ROI was given but input 'images' is not a resizer input"));
 }
@@ -137,7 +128,7 @@ TEST(Engine, RefusesHugeDeclaredSizesBeforeDecoding) {
   std::string png = Encode(Gradient(8, 8), ".png");
   const char huge[] = {0, 0, '\xff', '\xff', 0, 0, '\xff', '\xff'};
   png.replace(16, 8, huge, 8);
-  EXPECT_THAT(Prepare(Load("cls_pyramid"), {Img("big.png", png)}, {}),
+  EXPECT_THAT(Prepare(LoadExampleModel("cls_pyramid"), {Img("big.png", png)}, {}),
               StatusIs(absl::StatusCode::kResourceExhausted,
                        "big.png: PNG header declares 65535x65535, over the limit of 16384x16384 "
                        "and 67108864 pixels"));
@@ -157,7 +148,7 @@ TEST(Engine, RejectsBrokenImages) {
        "x: PNG cannot be decoded (corrupt or truncated)"},
   };
   for (const auto& c : cases) {
-    EXPECT_THAT(Prepare(Load("cls_pyramid"), {Img("x", c.bytes)}, {}),
+    EXPECT_THAT(Prepare(LoadExampleModel("cls_pyramid"), {Img("x", c.bytes)}, {}),
                 StatusIs(absl::StatusCode::kInvalidArgument, c.message));
   }
 }
@@ -166,18 +157,20 @@ TEST(Engine, FeaturemapMustHaveThePlansShapeAndDtype) {
   const std::string image = Encode(Gradient(128, 128), ".png");
   const std::vector<uint8_t> zeros(64 * 4, 0);
   const std::string wrong = EncodeNpy(DType::kFloat32, {1, 64}, zeros);
-  EXPECT_THAT(Prepare(Load("fusion_multi"), {Img("a.png", image), Img("p.npy", wrong)}, {}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "p.npy: featuremap input 'prior' needs float32 1x64x8x8, got float32 1x64"));
-  EXPECT_THAT(Prepare(Load("fusion_multi"), {Img("a.png", image), Img("p.npy", "junk")}, {}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "p.npy: featuremap input 'prior' needs a .npy file or a .bin of 16384 "
-                       "bytes (float32 1x64x8x8), got 4 bytes"));
+  EXPECT_THAT(
+      Prepare(LoadExampleModel("fusion_multi"), {Img("a.png", image), Img("p.npy", wrong)}, {}),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "p.npy: featuremap input 'prior' needs float32 1x64x8x8, got float32 1x64"));
+  EXPECT_THAT(
+      Prepare(LoadExampleModel("fusion_multi"), {Img("a.png", image), Img("p.npy", "junk")}, {}),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "p.npy: featuremap input 'prior' needs a .npy file or a .bin of 16384 "
+               "bytes (float32 1x64x8x8), got 4 bytes"));
   // A .bin file holds just the float32 values.
   std::vector<uint8_t> values(64 * 8 * 8 * 4);
   for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<uint8_t>(i * 7);
   absl::StatusOr<Prepared> p =
-      Prepare(Load("fusion_multi"),
+      Prepare(LoadExampleModel("fusion_multi"),
               {Img("a.png", image), Img("p.bin", std::string(values.begin(), values.end()))}, {});
   ASSERT_THAT(p, IsOk());
   EXPECT_EQ(p->tensors[1].data, values);
@@ -324,10 +317,10 @@ TEST(EngineRaw, PaddedBgrRowsEqualTheSamePixelsEncoded) {
   PrepareOptions calibration;
   calibration.target = Target::kCalibration;
   absl::StatusOr<Prepared> raw =
-      Prepare(Load("cls_pyramid"), {RawImg(bytes, RawImage{RawFormat::kBgr, 90, 75, stride, {}})},
-              calibration);
+      Prepare(LoadExampleModel("cls_pyramid"),
+              {RawImg(bytes, RawImage{RawFormat::kBgr, 90, 75, stride, {}})}, calibration);
   absl::StatusOr<Prepared> png =
-      Prepare(Load("cls_pyramid"), {Img("g.png", Encode(image, ".png"))}, calibration);
+      Prepare(LoadExampleModel("cls_pyramid"), {Img("g.png", Encode(image, ".png"))}, calibration);
   ASSERT_THAT(raw, IsOk());
   ASSERT_THAT(png, IsOk());
   EXPECT_EQ(raw->tensors[0].data, png->tensors[0].data);
@@ -364,7 +357,7 @@ TEST(EngineRaw, RejectsBadRawBuffers) {
   for (const auto& c : cases) {
     InputImage image = RawImg(std::string(c.bytes, '\0'), c.raw);
     image.what = "f";
-    EXPECT_THAT(Prepare(Load("cls_pyramid"), {image}, {}), StatusIs(c.code, c.message));
+    EXPECT_THAT(Prepare(LoadExampleModel("cls_pyramid"), {image}, {}), StatusIs(c.code, c.message));
   }
 }
 
@@ -460,7 +453,7 @@ double PlanePsnr(const Tensor& a, const Tensor& b) {
 // request or per model (hbprep.decode), the request winning; part of the descriptor's identity.
 TEST(EngineFastDecode, IsCloseToExactAndSelectedByRequestOrModel) {
   const std::string jpeg = CameraJpeg(1280, 720);
-  const Descriptor exact_model = Load("cls_pyramid");
+  const Descriptor exact_model = LoadExampleModel("cls_pyramid");
   PrepareOptions exact, fast;
   fast.decode = DecodeMode::kFast;
   absl::StatusOr<Prepared> a = Prepare(exact_model, {Img("a.jpg", jpeg)}, exact);
@@ -521,8 +514,8 @@ TEST(EngineFastDecode, ResizerPlanesAreFullSizeAndInTheModelsRange) {
   const std::string jpeg = CameraJpeg(640, 360);
   PrepareOptions fast;
   fast.decode = DecodeMode::kFast;
-  absl::StatusOr<Prepared> a = Prepare(Load("det_resizer"), {Img("a.jpg", jpeg)}, fast);
-  absl::StatusOr<Prepared> b = Prepare(Load("det_resizer"), {Img("a.jpg", jpeg)}, {});
+  absl::StatusOr<Prepared> a = Prepare(LoadExampleModel("det_resizer"), {Img("a.jpg", jpeg)}, fast);
+  absl::StatusOr<Prepared> b = Prepare(LoadExampleModel("det_resizer"), {Img("a.jpg", jpeg)}, {});
   ASSERT_THAT(a, IsOk());
   ASSERT_THAT(b, IsOk());
   EXPECT_THAT(a->tensors[0].dense_shape, ElementsAre(1, 360, 640, 1));
@@ -1082,16 +1075,16 @@ TEST(EngineOe1Onnx, RefusesJ6ModelsAndUint8) {
   PrepareOptions options;
   options.target = Target::kOe1FloatOnnx;
   EXPECT_THAT(
-      Prepare(Load("cls_pyramid"), {Img("g.png", png)}, options),
+      Prepare(LoadExampleModel("cls_pyramid"), {Img("g.png", png)}, options),
       StatusIs(absl::StatusCode::kInvalidArgument,
                "target oe1_float_onnx is for OE 1.x (hb_mapper) models; nash-e models come from "
                "hb_compile, whose *_original_float_model.onnx and *_ptq_model.onnx take target "
                "onnx and whose .bc and .hbm take target board"));
-  EXPECT_THAT(CheckTarget(Load("cls_pyramid"), Target::kOnnx), IsOk());
-  EXPECT_THAT(CheckTarget(Load("x5_ssd"), Target::kOe1QuantizedOnnx), IsOk());
+  EXPECT_THAT(CheckTarget(LoadExampleModel("cls_pyramid"), Target::kOnnx), IsOk());
+  EXPECT_THAT(CheckTarget(LoadExampleModel("x5_ssd"), Target::kOe1QuantizedOnnx), IsOk());
   options.target = Target::kOe1QuantizedOnnx;
   options.float_as_uint8 = true;
-  EXPECT_THAT(Prepare(Load("x5_ssd"), {Img("g.png", png)}, options),
+  EXPECT_THAT(Prepare(LoadExampleModel("x5_ssd"), {Img("g.png", png)}, options),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "uint8 float-model data is for the calibration and onnx targets; "
                        "oe1_quantized_onnx tensors have their dtype from the plan"));

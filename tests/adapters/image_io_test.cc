@@ -7,20 +7,16 @@
 #include "gtest/gtest.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
+#include "tests/testing/prepare_inputs.h"
 #include "tests/testing/status_matchers.h"
 
 namespace hbprep {
 namespace {
 
+using ::hbprep::testing::Encode;
 using ::hbprep::testing::IsOk;
 using ::hbprep::testing::StatusIs;
 using ::testing::ElementsAre;
-
-std::string Encode(const cv::Mat& image, const std::string& ext) {
-  std::vector<uint8_t> bytes;
-  cv::imencode(ext, image, bytes);
-  return std::string(bytes.begin(), bytes.end());
-}
 
 // A JPEG with an EXIF APP1 segment saying orientation 6 (rotate 90 degrees clockwise).
 std::string WithExifOrientation6(const std::string& jpeg) {

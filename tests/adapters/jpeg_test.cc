@@ -13,9 +13,12 @@
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
+#include "tests/testing/prepare_inputs.h"
 
 namespace hbprep {
 namespace {
+
+using ::hbprep::testing::Encode;
 
 cv::Mat Photo(int width, int height) {
   cv::Mat image(height, width, CV_8UC3);
@@ -29,12 +32,6 @@ cv::Mat Photo(int width, int height) {
   }
   cv::circle(image, {width / 3, height / 2}, height / 4, cv::Scalar(20, 200, 90), cv::FILLED);
   return image;
-}
-
-std::string Encode(const cv::Mat& image, std::vector<int> params) {
-  std::vector<uint8_t> bytes;
-  cv::imencode(".jpg", image, bytes, params);
-  return std::string(bytes.begin(), bytes.end());
 }
 
 cv::Mat Imdecode(const std::string& jpeg) {
@@ -93,7 +90,7 @@ TEST(ExactDecodeOpencvWritten, IsImdecodeByteForByte) {
   for (const std::vector<int>& params :
        {std::vector<int>{cv::IMWRITE_JPEG_RST_INTERVAL, 3},
         std::vector<int>{cv::IMWRITE_JPEG_OPTIMIZE, 1, cv::IMWRITE_JPEG_QUALITY, 70}}) {
-    const std::string jpeg = Encode(Photo(257, 129), params);
+    const std::string jpeg = Encode(Photo(257, 129), ".jpg", params);
     const std::optional<cv::Mat> ours = DecodeJpegBgr(jpeg);
     ASSERT_TRUE(ours.has_value());
     EXPECT_EQ(cv::norm(*ours, Imdecode(jpeg), cv::NORM_INF), 0);
@@ -103,7 +100,7 @@ TEST(ExactDecodeOpencvWritten, IsImdecodeByteForByte) {
 TEST(ExactDecodeGrey, IsImdecodeByteForByte) {
   cv::Mat grey;
   cv::cvtColor(Photo(211, 93), grey, cv::COLOR_BGR2GRAY);
-  const std::string jpeg = Encode(grey, {cv::IMWRITE_JPEG_QUALITY, 90});
+  const std::string jpeg = Encode(grey, ".jpg", {cv::IMWRITE_JPEG_QUALITY, 90});
   const std::optional<cv::Mat> ours = DecodeJpegBgr(jpeg);
   ASSERT_TRUE(ours.has_value());
   EXPECT_EQ(cv::norm(*ours, Imdecode(jpeg), cv::NORM_INF), 0);
@@ -122,7 +119,7 @@ std::string WithOrientation(const std::string& jpeg, char value) {
 }
 
 TEST(JpegExifOrientation, ReadsTheTagAndLeavesRotatedImagesToImdecode) {
-  const std::string jpeg = Encode(Photo(64, 32), {});
+  const std::string jpeg = Encode(Photo(64, 32), ".jpg", {});
   EXPECT_EQ(JpegExifOrientation(jpeg), 1);
   EXPECT_EQ(JpegExifOrientation(WithOrientation(jpeg, 1)), 1);
   EXPECT_EQ(JpegExifOrientation(WithOrientation(jpeg, 8)), 8);
@@ -147,14 +144,14 @@ TEST(JpegExifOrientation, ReadsTheTagAndLeavesRotatedImagesToImdecode) {
 TEST(DecodeJpegBgr, RefusesWhatItCannotDecode) {
   EXPECT_FALSE(DecodeJpegBgr("").has_value());
   EXPECT_FALSE(DecodeJpegBgr("\xFF\xD8\xFF\xE0 not a jpeg").has_value());
-  const std::string jpeg = Encode(Photo(64, 48), {});
+  const std::string jpeg = Encode(Photo(64, 48), ".jpg", {});
   EXPECT_FALSE(DecodeJpegBgr(jpeg.substr(0, 200)).has_value());  // cut inside the headers
 }
 
 // A failed image leaves nothing behind for the next one on the same thread (TurboJPEG 2.1
 // reported the next valid header as 0 x 0 until the decompressor was renewed).
 TEST(DecodeJpeg, AFailureDoesNotSpoilTheNextImage) {
-  const std::string jpeg = Encode(Photo(96, 64), {});
+  const std::string jpeg = Encode(Photo(96, 64), ".jpg", {});
   for (const std::string& broken : {jpeg.substr(0, 200), std::string("\xFF\xD8\xFF\xDB\0\x43"),
                                     jpeg.substr(0, jpeg.size() / 2) + "\xFF\xD9"}) {
     (void)DecodeJpegBgr(broken);
@@ -180,7 +177,7 @@ TEST(DecodeJpegPlanes, FullSizePlanesAreTheJfifConversionOfTheImage) {
                                              static_cast<uint8_t>((x + y) * 255 / 560));
     }
   }
-  const std::string jpeg = Encode(smooth, {cv::IMWRITE_JPEG_QUALITY, 95});
+  const std::string jpeg = Encode(smooth, ".jpg", {cv::IMWRITE_JPEG_QUALITY, 95});
   const std::optional<JpegPlanes> planes = DecodeJpegPlanes(jpeg, 0, 0);
   ASSERT_TRUE(planes.has_value());
   ASSERT_EQ(planes->y.size(), cv::Size(320, 240));
@@ -202,7 +199,7 @@ TEST(DecodeJpegPlanes, FullSizePlanesAreTheJfifConversionOfTheImage) {
 }
 
 TEST(DecodeJpegPlanes, PicksTheSmallestDctScaleThatKeepsTheMinimum) {
-  const std::string jpeg = Encode(Photo(1920, 1080), {cv::IMWRITE_JPEG_QUALITY, 90});
+  const std::string jpeg = Encode(Photo(1920, 1080), ".jpg", {cv::IMWRITE_JPEG_QUALITY, 90});
   struct Case {
     int min_width, min_height;
     cv::Size want;
@@ -231,7 +228,7 @@ TEST(DecodeJpegPlanes, OtherSubsamplingsAndGreyBecomeNv12Planes) {
   }
   cv::Mat grey;
   cv::cvtColor(photo, grey, cv::COLOR_BGR2GRAY);
-  const std::optional<JpegPlanes> planes = DecodeJpegPlanes(Encode(grey, {}), 0, 0);
+  const std::optional<JpegPlanes> planes = DecodeJpegPlanes(Encode(grey, ".jpg", {}), 0, 0);
   ASSERT_TRUE(planes.has_value());
   EXPECT_EQ(cv::countNonZero(planes->uv.reshape(1) != 128), 0);
 }
@@ -254,7 +251,7 @@ TEST_P(ExactDecode, ColumnsAreTheFullDecodesColumns) {
                                std::pair{w / 3, w / 3 + 1}, std::pair{w / 4, 3 * w / 4},
                                std::pair{17, std::min(w, 53)}, std::pair{w / 2, w}}) {
     if (x0 >= x1) continue;
-    SCOPED_TRACE(testing::Message() << x0 << ".." << x1);
+    SCOPED_TRACE(::testing::Message() << x0 << ".." << x1);
     const std::optional<cv::Mat> part = DecodeJpegBgrColumns(jpeg, x0, x1);
     ASSERT_TRUE(part.has_value());
     ASSERT_EQ(part->size(), full.size());

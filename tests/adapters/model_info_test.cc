@@ -15,16 +15,16 @@ using ::hbprep::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-constexpr char kFixtures[] = HBPREP_SOURCE_DIR "/tests/fixtures/model_info/";
+constexpr char kModelInfoFixtures[] = HBPREP_SOURCE_DIR "/tests/fixtures/model_info/";
 
-std::vector<ModelInfoModel> Load(const std::string& file) {
-  absl::StatusOr<std::vector<ModelInfoModel>> models = LoadModelInfoFile(kFixtures + file);
+std::vector<ModelInfoModel> LoadFixture(const std::string& file) {
+  absl::StatusOr<std::vector<ModelInfoModel>> models = LoadModelInfoFile(kModelInfoFixtures + file);
   EXPECT_THAT(models, IsOk());
   return models.ok() ? *models : std::vector<ModelInfoModel>{};
 }
 
 TEST(ModelInfo, ParsesTheOe1FormBesideTheRuntimeLog) {
-  const std::vector<ModelInfoModel> models = Load("x5_ssd_oe1.txt");
+  const std::vector<ModelInfoModel> models = LoadFixture("x5_ssd_oe1.txt");
   ASSERT_EQ(models.size(), 1u);
   const ModelInfoModel& model = models[0];
   EXPECT_EQ(model.name, "ssd_mobilenet");
@@ -45,7 +45,7 @@ TEST(ModelInfo, ParsesTheOe1FormBesideTheRuntimeLog) {
 }
 
 TEST(ModelInfo, ParsesShiftQuantisationOfTheOe1Form) {
-  const std::vector<ModelInfoModel> models = Load("oe1_ddr_shift.txt");
+  const std::vector<ModelInfoModel> models = LoadFixture("oe1_ddr_shift.txt");
   ASSERT_EQ(models.size(), 1u);
   const ModelInfoInput& in = models[0].inputs[0];
   EXPECT_EQ(in.source, "HB_DNN_INPUT_FROM_DDR");
@@ -58,7 +58,8 @@ TEST(ModelInfo, ParsesShiftQuantisationOfTheOe1Form) {
 }
 
 TEST(ModelInfo, ParsesTheJ6Form) {
-  const std::vector<ModelInfoModel> models = Load("../../../deploy/models/fusion_multi.model_info.txt");
+  const std::vector<ModelInfoModel> models =
+      LoadFixture("../../../deploy/models/fusion_multi.model_info.txt");
   ASSERT_EQ(models.size(), 1u);
   const ModelInfoModel& model = models[0];
   EXPECT_EQ(model.name, "fusion");
@@ -83,7 +84,7 @@ TEST(ModelInfo, ParsesTheJ6Form) {
 }
 
 TEST(ModelInfo, ParsesDynamicShapesStridesAndSizes) {
-  const std::vector<ModelInfoModel> models = Load("det_resizer_j6.txt");
+  const std::vector<ModelInfoModel> models = LoadFixture("det_resizer_j6.txt");
   ASSERT_EQ(models.size(), 1u);
   ASSERT_EQ(models[0].inputs.size(), 3u);
   EXPECT_THAT(models[0].inputs[0].valid_shape, ElementsAre(1, -1, -1, 1));

@@ -17,35 +17,26 @@
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 #include "tests/testing/camera.h"
+#include "tests/testing/example_repository.h"
+#include "tests/testing/prepare_inputs.h"
 #include "tests/testing/status_matchers.h"
 
 namespace hbprep {
 namespace {
 
+using ::hbprep::testing::Camera;
+using ::hbprep::testing::CameraFrame;
+using ::hbprep::testing::For;
 using ::hbprep::testing::IsOk;
+using ::hbprep::testing::LoadExampleModel;
 using ::hbprep::testing::StatusIs;
 using ::testing::DoubleNear;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::hbprep::testing::Camera;
-using ::hbprep::testing::CameraFrame;
 
-constexpr uint8_t kSentinel = 0xA5;
+constexpr uint8_t kPaddingSentinel = 0xA5;
 
-PrepareOptions For(Target target) {
-  PrepareOptions options;
-  options.target = target;
-  return options;
-}
-
-Descriptor Load(const std::string& model) {
-  absl::StatusOr<Descriptor> d =
-      LoadDescriptorFile(HBPREP_SOURCE_DIR "/deploy/models/" + model + ".yaml", nullptr);
-  EXPECT_THAT(d, IsOk());
-  return *d;
-}
-
-Descriptor Parse(const std::string& yaml, const std::string& name) {
+Descriptor ParseValid(const std::string& yaml, const std::string& name) {
   absl::StatusOr<Descriptor> d = ParseDescriptor(yaml, name, {}, nullptr);
   EXPECT_THAT(d, IsOk());
   return *d;
@@ -63,7 +54,7 @@ Descriptor Pyramid224() {
 OutputBuffers Sentinel(const std::vector<TensorSpec>& specs) {
   OutputBuffers buffers(specs);
   for (size_t i = 0; i < specs.size(); ++i) {
-    std::memset(buffers.data(i), kSentinel, buffers.views()[i].size);
+    std::memset(buffers.data(i), kPaddingSentinel, buffers.views()[i].size);
   }
   return buffers;
 }
@@ -84,7 +75,7 @@ void ExpectEqualsPrepare(const Prepared& prepared, const std::vector<TensorSpec>
     const std::vector<uint8_t> mask = PackStrided(ones);
     size_t data_bytes = 0;
     for (size_t i = 0; i < packed.size(); ++i) {
-      const uint8_t want = mask[i] ? packed[i] : kSentinel;
+      const uint8_t want = mask[i] ? packed[i] : kPaddingSentinel;
       ASSERT_EQ(out.data(t)[i], want) << specs[t].name << " byte " << i;
       data_bytes += mask[i];
     }
@@ -122,18 +113,19 @@ CoreRun ExpectCoreEqualsPrepare(const Descriptor& d, const CameraFrame& f, Color
 }
 
 TEST(Model, CompilesOnceAndKeepsThePlan) {
-  absl::StatusOr<Model> model = Model::Compile(Load("det_resizer"), {});
+  absl::StatusOr<Model> model = Model::Compile(LoadExampleModel("det_resizer"), {});
   ASSERT_THAT(model, IsOk());
-  EXPECT_EQ(model->plan().descriptor_hash, DescriptorHash(Load("det_resizer")));
+  EXPECT_EQ(model->plan().descriptor_hash, DescriptorHash(LoadExampleModel("det_resizer")));
   EXPECT_THAT(model->bindings(), ElementsAre(0));
   EXPECT_TRUE(model->TakesRoi(0));
   EXPECT_FALSE(model->TakesRoi(1));
-  absl::StatusOr<Model> calib = Model::Compile(Load("det_resizer"), For(Target::kCalibration));
+  absl::StatusOr<Model> calib =
+      Model::Compile(LoadExampleModel("det_resizer"), For(Target::kCalibration));
   ASSERT_THAT(calib, IsOk());
   EXPECT_FALSE(calib->TakesRoi(0));
   PrepareOptions bad;
   bad.float_as_uint8 = true;
-  EXPECT_THAT(Model::Compile(Load("det_resizer"), bad),
+  EXPECT_THAT(Model::Compile(LoadExampleModel("det_resizer"), bad),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("uint8 float-model data")));
 }
 
@@ -162,8 +154,8 @@ TEST(Model, CameraPlanesThroughAResizeAndCropRecipeEqualPrepare) {
   for (const auto& [w, h] : {std::pair{1920, 1080}, std::pair{320, 288}}) {
     for (ColorRange range : {ColorRange::kBt601Video, ColorRange::kRegular}) {
       SCOPED_TRACE(::testing::Message() << w << "x" << h << " range " << static_cast<int>(range));
-      ExpectCoreEqualsPrepare(Load("cls_pyramid"), Camera(w, h, w + 64, 12), range, std::nullopt,
-                              scratch);
+      ExpectCoreEqualsPrepare(LoadExampleModel("cls_pyramid"), Camera(w, h, w + 64, 12), range,
+                              std::nullopt, scratch);
     }
   }
 }
@@ -171,7 +163,7 @@ TEST(Model, CameraPlanesThroughAResizeAndCropRecipeEqualPrepare) {
 TEST(Model, PaddedRowsOnNashP) {
   // nash-p aligns rows to 64 bytes: a 100-wide model has 128-byte rows whose last 28 bytes
   // keep the caller's values.
-  const Descriptor d = Parse(R"(
+  const Descriptor d = ParseValid(R"(
 model_parameters: {onnx_model: m.onnx, march: nash-p}
 input_parameters:
   input_name: img
@@ -181,7 +173,7 @@ input_parameters:
   input_shape: 1x60x100x3
 compiler_parameters: {input_source: {img: pyramid}}
 )",
-                             "padded");
+                                  "padded");
   ASSERT_EQ(ResolvePlan(d, Target::kBoard).tensors[0].strides[1], 128);
   Scratch scratch;
   ExpectCoreEqualsPrepare(d, Camera(640, 480, 640, 2), ColorRange::kRegular, std::nullopt,
@@ -191,12 +183,12 @@ compiler_parameters: {input_source: {img: pyramid}}
 TEST(Model, Oe1PackedNv12EqualsPrepare) {
   // bayes-e: one packed NV12 tensor per input, Y then UV, the width aligned to 16.
   Scratch scratch;
-  ExpectCoreEqualsPrepare(Load("x5_ssd"), Camera(1280, 720, 1280, 3), ColorRange::kRegular,
-                          std::nullopt, scratch);
+  ExpectCoreEqualsPrepare(LoadExampleModel("x5_ssd"), Camera(1280, 720, 1280, 3),
+                          ColorRange::kRegular, std::nullopt, scratch);
 }
 
 TEST(Model, ResizerTakesTheFrameAndRoiWithConcreteShapes) {
-  const Descriptor d = Load("det_resizer");
+  const Descriptor d = LoadExampleModel("det_resizer");
   Scratch scratch;
   const CoreRun run = ExpectCoreEqualsPrepare(d, Camera(1920, 1080, 2048, 4),
                                               ColorRange::kBt601Video, Roi{100, 50, 739, 433},
@@ -233,7 +225,7 @@ TEST(Model, EncodedImagesAndFloatTargetsEqualPrepare) {
   for (const char* name : {"cls_pyramid", "det_resizer", "x5_ssd"}) {
     for (Target target : {Target::kBoard, Target::kCalibration, Target::kOnnx}) {
       SCOPED_TRACE(std::string(name) + " " + std::string(ToString(target)));
-      const Descriptor d = Load(name);
+      const Descriptor d = LoadExampleModel(name);
       PrepareOptions options;
       options.target = target;
       absl::StatusOr<Model> model = Model::Compile(d, options);
@@ -255,7 +247,7 @@ TEST(Model, PrepareOfViewsEqualsPrepareOfImages) {
   const CameraFrame frame = Camera(640, 480, 704, 6);
   for (const char* name : {"det_resizer", "cls_pyramid"}) {
     SCOPED_TRACE(name);
-    const Descriptor d = Load(name);
+    const Descriptor d = LoadExampleModel(name);
     absl::StatusOr<Model> model = Model::Compile(d, {});
     ASSERT_THAT(model, IsOk());
     const std::optional<Roi> roi =
@@ -286,7 +278,7 @@ TEST(Model, PrepareOfViewsEqualsPrepareOfImages) {
   input.bytes.assign(png.begin(), png.end());
   for (Target target : {Target::kBoard, Target::kCalibration, Target::kOe1FloatOnnx}) {
     SCOPED_TRACE(std::string(ToString(target)));
-    const Descriptor d = Load("x5_ssd");
+    const Descriptor d = LoadExampleModel("x5_ssd");
     absl::StatusOr<Model> model = Model::Compile(d, For(target));
     ASSERT_THAT(model, IsOk());
     absl::StatusOr<Prepared> got = Prepare(*model, {InputView::Encoded("p.png", png)});
@@ -300,7 +292,7 @@ TEST(Model, PrepareOfViewsEqualsPrepareOfImages) {
     EXPECT_EQ(got->pixel_stddev, want->pixel_stddev);
   }
   // The same statuses: a wrong file count, an undecodable image named by its view.
-  absl::StatusOr<Model> model = Model::Compile(Load("cls_pyramid"), {});
+  absl::StatusOr<Model> model = Model::Compile(LoadExampleModel("cls_pyramid"), {});
   ASSERT_THAT(model, IsOk());
   EXPECT_THAT(Prepare(*model, {}), StatusIs(absl::StatusCode::kInvalidArgument,
                                             HasSubstr("takes 1 file(s) per request")));
@@ -310,7 +302,7 @@ TEST(Model, PrepareOfViewsEqualsPrepareOfImages) {
 }
 
 TEST(Model, TypedFeatureViewsEqualNpyFiles) {
-  const Descriptor d = Load("fusion_multi");
+  const Descriptor d = LoadExampleModel("fusion_multi");
   ASSERT_EQ(d.inputs.size(), 2u);
   absl::StatusOr<Model> model = Model::Compile(d, {});
   ASSERT_THAT(model, IsOk());
@@ -404,7 +396,7 @@ TEST(Model, RefusesBadFrameViewsNamingTheField) {
 }
 
 TEST(Model, RoisAreCheckedAsForPrepare) {
-  absl::StatusOr<Model> model = Model::Compile(Load("det_resizer"), {});
+  absl::StatusOr<Model> model = Model::Compile(LoadExampleModel("det_resizer"), {});
   ASSERT_THAT(model, IsOk());
   const CameraFrame f = Camera(320, 240, 320, 11);
   const InputView bad = InputView::Frame("cam1", f.view(), Roi{10, 10, 400, 100});
@@ -424,7 +416,7 @@ TEST(Model, RoisAreCheckedAsForPrepare) {
 }
 
 TEST(Model, FlushesEveryOutputOnceWithItsLayoutBytes) {
-  absl::StatusOr<Model> model = Model::Compile(Load("det_resizer"), {});
+  absl::StatusOr<Model> model = Model::Compile(LoadExampleModel("det_resizer"), {});
   ASSERT_THAT(model, IsOk());
   const CameraFrame f = Camera(320, 240, 384, 8);
   const InputView view = InputView::Frame("frame", f.view());
@@ -457,7 +449,7 @@ TEST(Model, CheckContinueStopsTheCall) {
 }
 
 TEST(Model, OneModelFromManyThreadsGivesTheSameBytes) {
-  absl::StatusOr<Model> model = Model::Compile(Load("cls_pyramid"), {});
+  absl::StatusOr<Model> model = Model::Compile(LoadExampleModel("cls_pyramid"), {});
   ASSERT_THAT(model, IsOk());
   const CameraFrame f = Camera(800, 600, 832, 10);
   const InputView view = InputView::Frame("frame", f.view());
@@ -495,7 +487,8 @@ struct DotRun {
 // target; the brightest pixel of channel 0 (NCHW float data) mapped back to the source.
 DotRun PrepareDot(const std::string& model_name, int height, int width, const cv::Rect& dot) {
   DotRun run;
-  absl::StatusOr<Model> model = Model::Compile(Load(model_name), For(Target::kCalibration));
+  absl::StatusOr<Model> model =
+      Model::Compile(LoadExampleModel(model_name), For(Target::kCalibration));
   EXPECT_THAT(model, IsOk());
   if (!model.ok()) return run;
   cv::Mat image(height, width, CV_8UC3, cv::Scalar::all(0));
@@ -555,7 +548,7 @@ TEST(Model, GeometryOfPadResizeLetterbox) {
 TEST(Model, OutputSpecsHoldsResizerSizesToTheLimits) {
   PrepareOptions options;
   options.max_width = 1000;
-  absl::StatusOr<Model> model = Model::Compile(Load("det_resizer"), options);
+  absl::StatusOr<Model> model = Model::Compile(LoadExampleModel("det_resizer"), options);
   ASSERT_THAT(model, IsOk());
   cv::Mat wide(8, 1200, CV_8UC3, cv::Scalar::all(0));
   std::vector<uint8_t> png;

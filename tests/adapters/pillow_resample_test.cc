@@ -20,7 +20,7 @@ using ::testing::HasSubstr;
 constexpr PilFilter kAll[] = {PilFilter::kNearest, PilFilter::kBox,     PilFilter::kBilinear,
                               PilFilter::kHamming, PilFilter::kBicubic, PilFilter::kLanczos};
 
-cv::Mat RandomImage(int rows, int cols, int type, uint32_t seed) {
+cv::Mat SeededRandomImage(int rows, int cols, int type, uint32_t seed) {
   cv::Mat image(rows, cols, type);
   std::mt19937 rng(seed);
   for (int y = 0; y < rows; ++y) {
@@ -53,7 +53,7 @@ TEST(PilResize, NamesAndValuesArePillows) {
 
 TEST(PilResize, ResultReplacesTheSourceWhenDstIsSrc) {
   for (PilFilter filter : kAll) {
-    const cv::Mat original = RandomImage(37, 53, CV_8UC3, 1);
+    const cv::Mat original = SeededRandomImage(37, 53, CV_8UC3, 1);
     cv::Mat expected;
     ASSERT_THAT(PilResize(original, 20, 71, filter, expected), IsOk());
     cv::Mat image = original.clone();
@@ -64,7 +64,7 @@ TEST(PilResize, ResultReplacesTheSourceWhenDstIsSrc) {
 
 TEST(PilResize, ViewOverlappingTheSourceGetsTheSameBytesInPlace) {
   for (PilFilter filter : kAll) {
-    cv::Mat buffer = RandomImage(90, 90, CV_8UC1, 2);
+    cv::Mat buffer = SeededRandomImage(90, 90, CV_8UC1, 2);
     const cv::Mat before = buffer.clone();
     cv::Mat expected;
     ASSERT_THAT(PilResize(before(cv::Rect(0, 0, 61, 50)), 41, 33, filter, expected), IsOk());
@@ -116,7 +116,7 @@ TEST(PilResize, RefusesWindowsOverTheLimitLeavingDstAlone) {
 }
 
 TEST(PilResize, EqualSizesCopy) {
-  const cv::Mat src = RandomImage(9, 11, CV_8UC3, 3);
+  const cv::Mat src = SeededRandomImage(9, 11, CV_8UC3, 3);
   for (PilFilter filter : kAll) {
     cv::Mat dst;
     ASSERT_THAT(PilResize(src, 9, 11, filter, dst), IsOk());

@@ -16,11 +16,13 @@
 #include "hbprep/npy.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
+#include "tests/testing/prepare_inputs.h"
 #include "tests/testing/status_matchers.h"
 
 namespace hbprep {
 namespace {
 
+using ::hbprep::testing::For;
 using ::hbprep::testing::IsOk;
 using ::hbprep::testing::StatusIs;
 using ::testing::HasSubstr;
@@ -49,12 +51,6 @@ InputImage Png(int height, int width) {
   image.what = "a.png";
   image.bytes.assign(bytes.begin(), bytes.end());
   return image;
-}
-
-PrepareOptions For(Target target) {
-  PrepareOptions options;
-  options.target = target;
-  return options;
 }
 
 TEST(RequestCost, RecipeStepSizesAreLimited) {

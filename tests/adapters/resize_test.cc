@@ -389,6 +389,8 @@ TEST(ExactResizer, Linear8UMatchesOpenCvOnEverySmallSize) {
   EXPECT_DIGEST(digest.value(), 0x392bc2a56eba9320ull);
 }
 
+#undef EXPECT_DIGEST  // this file's own (a unity batch compiles the next file after it)
+
 // The portable loops give the SIMD loops' bytes for every path and channel count, row ranges
 // run apart included.
 TEST(ExactResizer, PortableLoopsAndRowRangesMatch) {

@@ -16,7 +16,7 @@
 namespace hbprep {
 namespace {
 
-constexpr uint8_t kSentinel = 0xA5;
+constexpr uint8_t kPadSentinel = 0xA5;
 
 struct Case {
   int src_w, src_h, dst_w, dst_h, channels;
@@ -55,7 +55,7 @@ std::string Describe(const Case& c) {
   cv::Mat expected;
   Resize(src_mat, expected, cv::Size(c.dst_w, c.dst_h), cv::INTER_LINEAR);
 
-  std::vector<uint8_t> dst(static_cast<size_t>(dst_stride) * c.dst_h, kSentinel);
+  std::vector<uint8_t> dst(static_cast<size_t>(dst_stride) * c.dst_h, kPadSentinel);
   uint8_t* dst_top = c.flip ? dst.data() + (c.dst_h - 1) * dst_stride : dst.data();
   const ptrdiff_t dst_step = c.flip ? -dst_stride : dst_stride;
   scaler.Scale(src_top, src_step, dst_top, dst_step);
@@ -71,7 +71,7 @@ std::string Describe(const Case& c) {
       }
     }
     for (int x = dst_row; x < dst_stride; ++x) {
-      if (got[x] != kSentinel) {
+      if (got[x] != kPadSentinel) {
         return ::testing::AssertionFailure()
                << Describe(c) << ": padding byte " << x << " of row " << y << " written";
       }

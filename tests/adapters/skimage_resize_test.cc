@@ -39,11 +39,11 @@ bool SameBits(const cv::Mat& a, const cv::Mat& b) {
   return true;
 }
 
-struct Case {
+struct SkimageCase {
   int rows, cols, height, width, order, type;
 };
 
-std::string Describe(const Case& c) {
+std::string Describe(const SkimageCase& c) {
   return std::to_string(c.rows) + "x" + std::to_string(c.cols) + " type " +
          std::to_string(c.type) + " -> " + std::to_string(c.height) + "x" +
          std::to_string(c.width) + " order " + std::to_string(c.order);
@@ -54,8 +54,9 @@ TEST(SkimageResize, ViewsAliasesAndReusedBuffersGiveTheSameBits) {
   SkimageResizer reused;
   for (int type : {CV_8UC1, CV_8UC3, CV_32FC1, CV_32FC3}) {
     for (int order = 0; order <= 3; ++order) {
-      for (const Case& c : {Case{37, 29, 11, 45, order, type}, Case{16, 16, 16, 16, order, type},
-                            Case{9, 40, 30, 7, order, type}}) {
+      for (const SkimageCase& c :
+           {SkimageCase{37, 29, 11, 45, order, type}, SkimageCase{16, 16, 16, 16, order, type},
+            SkimageCase{9, 40, 30, 7, order, type}}) {
         SCOPED_TRACE(Describe(c));
         const cv::Mat image = RandomImage(c.rows, c.cols, c.type, rng);
         cv::Mat expected;
@@ -101,7 +102,8 @@ TEST(SkimageResize, ReversedChannelsResizeTheReversedImage) {
   SkimageResizer reused;
   for (int type : {CV_8UC3, CV_32FC3}) {
     for (int order = 0; order <= 3; ++order) {
-      for (const Case& c : {Case{37, 29, 11, 45, order, type}, Case{9, 40, 30, 7, order, type}}) {
+      for (const SkimageCase& c :
+           {SkimageCase{37, 29, 11, 45, order, type}, SkimageCase{9, 40, 30, 7, order, type}}) {
         SCOPED_TRACE(Describe(c));
         const cv::Mat image = RandomImage(c.rows, c.cols, c.type, rng);
         cv::Mat swapped, expected;

@@ -12,6 +12,7 @@
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "tests/testing/cli.h"
+#include "tests/testing/example_repository.h"
 #include "tests/testing/temp_dir.h"
 
 namespace hbprep {
@@ -20,12 +21,11 @@ namespace {
 namespace fs = std::filesystem;
 using ::hbprep::testing::Cli;
 using ::hbprep::testing::CliResult;
+using ::hbprep::testing::kModels;
 using ::hbprep::testing::Read;
 using ::hbprep::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-const std::string kModels = HBPREP_SOURCE_DIR "/deploy/models";
 
 std::vector<std::string> Listing(const fs::path& dir) {
   std::vector<std::string> names;

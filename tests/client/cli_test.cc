@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/testing/cli.h"
+#include "tests/testing/example_repository.h"
 #include "tests/testing/temp_dir.h"
 
 namespace hbprep {
@@ -16,11 +17,10 @@ namespace {
 
 using ::hbprep::testing::Cli;
 using ::hbprep::testing::CliResult;
+using ::hbprep::testing::kModels;
 using ::hbprep::testing::TempDir;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-const std::string kModels = HBPREP_SOURCE_DIR "/deploy/models";
 
 TEST(CliDescribe, PrintsThePlanAsATable) {
   CliResult run = Cli({"describe", "--config", kModels + "/cls_pyramid.yaml"});

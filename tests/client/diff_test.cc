@@ -11,6 +11,7 @@
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "tests/testing/cli.h"
+#include "tests/testing/example_repository.h"
 #include "tests/testing/temp_dir.h"
 
 namespace hbprep {
@@ -19,11 +20,10 @@ namespace {
 namespace fs = std::filesystem;
 using ::hbprep::testing::Cli;
 using ::hbprep::testing::CliResult;
+using ::hbprep::testing::kModels;
 using ::hbprep::testing::Read;
 using ::hbprep::testing::TempDir;
 using ::testing::HasSubstr;
-
-const std::string kModels = HBPREP_SOURCE_DIR "/deploy/models";
 
 // Writes `name`.npy into `dir` (created).
 void Save(const std::string& dir, const std::string& name, DType dtype,

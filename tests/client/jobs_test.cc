@@ -26,6 +26,7 @@
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 #include "tests/testing/cli.h"
+#include "tests/testing/example_repository.h"
 #include "tests/testing/temp_dir.h"
 #if HBPREP_TEST_WITH_SERVER
 #include "server/server.h"
@@ -38,12 +39,11 @@ namespace {
 namespace fs = std::filesystem;
 using ::hbprep::testing::Cli;
 using ::hbprep::testing::CliResult;
+using ::hbprep::testing::kModels;
 using ::hbprep::testing::Read;
 using ::hbprep::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-const std::string kModels = HBPREP_SOURCE_DIR "/deploy/models";
 
 // Every file under `dir` by its relative path, with its bytes.
 std::map<std::string, std::string> Tree(const std::string& dir) {
@@ -231,7 +231,7 @@ TEST(CliJobs, TheFirstFailingRequestInInputOrderDecidesAsWithOneJob) {
 }
 
 // `count` noisy images img00.png ... and blank ones, in dir/set.
-std::string MakeSet(const TempDir& dir, int count) {
+std::string MakeSetWithBlanks(const TempDir& dir, int count) {
   const std::string set = dir.path() + "/set";
   fs::create_directories(set);
   for (int i = 0; i < count; ++i) {
@@ -250,7 +250,7 @@ std::string MakeSet(const TempDir& dir, int count) {
 
 TEST(CliJobs, CalibWritesTheSameSetAsOneJob) {
   TempDir dir;
-  const std::string set = MakeSet(dir, 11);
+  const std::string set = MakeSetWithBlanks(dir, 11);
   const std::string config = kModels + "/cls_pyramid.yaml";
   const std::string out = dir.path() + "/cal";
   // Every sample (blank ones skipped with their warnings), blanks kept, and a seeded draw
@@ -269,7 +269,7 @@ TEST(CliJobs, CalibWritesTheSameSetAsOneJob) {
 
 TEST(CliJobs, CalibFailsAtTheSameSampleAsOneJob) {
   TempDir dir;
-  const std::string set = MakeSet(dir, 10);
+  const std::string set = MakeSetWithBlanks(dir, 10);
   std::ofstream(set + "/img04.png", std::ios::binary | std::ios::trunc) << "\x89PNG\r\n\x1a\n";
   std::ofstream(set + "/img08.png", std::ios::binary | std::ios::trunc) << "not a png";
   const std::string config = kModels + "/cls_pyramid.yaml";
@@ -281,7 +281,7 @@ TEST(CliJobs, CalibFailsAtTheSameSampleAsOneJob) {
 
 TEST(CliJobs, CalibIgnoresABrokenFileItsLimitNeverReaches) {
   TempDir dir;
-  const std::string set = MakeSet(dir, 12);
+  const std::string set = MakeSetWithBlanks(dir, 12);
   const std::string config = kModels + "/cls_pyramid.yaml";
   const std::string out = dir.path() + "/cal";
   const std::vector<std::string> args = {"calib", "--config", config, "--limit",

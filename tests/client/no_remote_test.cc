@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/cli.h"
+#include "tests/testing/example_repository.h"
 #include "tests/testing/temp_dir.h"
 
 namespace hbprep {
@@ -15,10 +16,10 @@ namespace {
 
 using ::hbprep::testing::Cli;
 using ::hbprep::testing::CliResult;
+using ::hbprep::testing::kModels;
 using ::hbprep::testing::TempDir;
 using ::testing::HasSubstr;
 
-const std::string kModels = HBPREP_SOURCE_DIR "/deploy/models";
 const std::string kImage = HBPREP_SOURCE_DIR "/deploy/demo/scene.jpg";
 
 TEST(CliWithoutRemote, ServerIsAUsageErrorNamingTheBuildOption) {

@@ -15,6 +15,7 @@
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "tests/testing/cli.h"
+#include "tests/testing/example_repository.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -25,14 +26,13 @@ namespace fs = std::filesystem;
 using ::hbprep::testing::Cli;
 using ::hbprep::testing::CliResult;
 using ::hbprep::testing::IsOk;
+using ::hbprep::testing::kModels;
 using ::hbprep::testing::Read;
 using ::hbprep::testing::TempDir;
 using ::testing::HasSubstr;
 
-const std::string kModels = HBPREP_SOURCE_DIR "/deploy/models";
-
 // A photo-like PNG of the given size in `dir`.
-std::string WriteImage(const TempDir& dir, const std::string& name, int height, int width) {
+std::string WriteNoiseImage(const TempDir& dir, const std::string& name, int height, int width) {
   cv::Mat image(height, width, CV_8UC3);
   cv::randu(image, 0, 256);
   const std::string path = dir.path() + "/" + name;
@@ -42,7 +42,7 @@ std::string WriteImage(const TempDir& dir, const std::string& name, int height, 
 
 TEST(CliPrepare, WritesNpyFilesAndAManifest) {
   TempDir dir;
-  const std::string image = WriteImage(dir, "a.png", 120, 160);
+  const std::string image = WriteNoiseImage(dir, "a.png", 120, 160);
   const std::string out = dir.path() + "/out";
   CliResult run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--out", out, image});
   ASSERT_EQ(run.status, kExitOk) << run.err;
@@ -65,7 +65,7 @@ TEST(CliPrepare, WritesNpyFilesAndAManifest) {
 
 TEST(CliPrepare, BinFilesHoldTheBoardsPaddedRows) {
   TempDir dir;
-  const std::string image = WriteImage(dir, "a.png", 200, 200);
+  const std::string image = WriteNoiseImage(dir, "a.png", 200, 200);
   const std::string out = dir.path() + "/out";
   CliResult run = Cli(
       {"prepare", "--config", kModels + "/x5_ssd.yaml", "--format", "bin", "--out", out, image});
@@ -88,7 +88,7 @@ TEST(CliPrepare, BinFilesHoldTheBoardsPaddedRows) {
 
 TEST(CliPrepare, ResizerRoiGoesToATextFileAndTheRunArguments) {
   TempDir dir;
-  const std::string image = WriteImage(dir, "a.png", 100, 120);
+  const std::string image = WriteNoiseImage(dir, "a.png", 100, 120);
   const std::string out = dir.path() + "/out";
   CliResult run = Cli({"prepare", "--config", kModels + "/det_resizer.yaml", "--format", "bin",
                        "--roi", "10,20,59,79", "--out", out, "--json", image});
@@ -107,7 +107,8 @@ TEST(CliPrepare, ResizerRoiGoesToATextFileAndTheRunArguments) {
 
 TEST(CliPrepare, SeveralRequestsGoToNumberedFolders) {
   TempDir dir;
-  const std::string a = WriteImage(dir, "a.png", 64, 64), b = WriteImage(dir, "b.png", 80, 60);
+  const std::string a = WriteNoiseImage(dir, "a.png", 64, 64),
+                    b = WriteNoiseImage(dir, "b.png", 80, 60);
   const std::string out = dir.path() + "/out";
   CliResult run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--target",
                        "calibration", "--out", out, a, b});
@@ -121,7 +122,7 @@ TEST(CliPrepare, SeveralRequestsGoToNumberedFolders) {
 
 TEST(CliPrepare, AFailedRunLeavesNothingBehindAndKeepsAnEarlierResult) {
   TempDir dir;
-  const std::string good = WriteImage(dir, "a.png", 64, 64);
+  const std::string good = WriteNoiseImage(dir, "a.png", 64, 64);
   const std::string bad = dir.Write("bad.jpg", "\xFF\xD8\xFF\xE0 not really a jpeg");
   const std::string out = dir.path() + "/out";
   ASSERT_EQ(Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--out", out, good}).status,
@@ -140,7 +141,7 @@ TEST(CliPrepare, AFailedRunLeavesNothingBehindAndKeepsAnEarlierResult) {
 
 TEST(CliPrepare, BadRoiExits1NamingTheImage) {
   TempDir dir;
-  const std::string image = WriteImage(dir, "a.png", 100, 120);
+  const std::string image = WriteNoiseImage(dir, "a.png", 100, 120);
   CliResult run = Cli({"prepare", "--config", kModels + "/det_resizer.yaml", "--roi", "0,0,120,99",
                        "--out", dir.path() + "/out", image});
   EXPECT_EQ(run.status, kExitFailed);
@@ -148,14 +149,14 @@ TEST(CliPrepare, BadRoiExits1NamingTheImage) {
   EXPECT_FALSE(fs::exists(dir.path() + "/out"));
 }
 
-struct UsageCase {
+struct PrepareUsageCase {
   std::vector<std::string> args;
   std::string message;
 };
 
-void PrintTo(const UsageCase& c, std::ostream* os) { *os << c.message; }
+void PrintTo(const PrepareUsageCase& c, std::ostream* os) { *os << c.message; }
 
-class CliPrepareUsage : public ::testing::TestWithParam<UsageCase> {};
+class CliPrepareUsage : public ::testing::TestWithParam<PrepareUsageCase> {};
 
 TEST_P(CliPrepareUsage, Exits2NamingTheProblem) {
   std::vector<std::string> args = {"prepare", "--config", kModels + "/cls_pyramid.yaml", "--out",
@@ -170,26 +171,32 @@ TEST_P(CliPrepareUsage, Exits2NamingTheProblem) {
 INSTANTIATE_TEST_SUITE_P(
     All, CliPrepareUsage,
     ::testing::Values(
-        UsageCase{{}, "model 'cls_pyramid' takes 1 file(s) per request for target board; got 0"},
-        UsageCase{{"--roi", "1,2,3", "x.jpg"}, "--roi '1,2,3' must be left,top,right,bottom"},
-        UsageCase{{"--roi", "1,2,3,x", "x.jpg"},
-                  "--roi '1,2,3,x' must be four integers left,top,right,bottom"},
-        UsageCase{{"--roi", "0,0,9,9", "x.jpg"},
-                  "1 --roi given but only 0 image(s) feed a resizer input"},
-        UsageCase{{"--raw", "yuyv:640x480", "x.yuv"},
-                  "--raw 'yuyv:640x480': format 'yuyv' is not one of bgr, rgb, gray, nv12, i420"},
-        UsageCase{{"--raw", "nv12:640", "x.yuv"},
-                  "--raw 'nv12:640': size '640' must be WIDTHxHEIGHT with positive integers"},
-        UsageCase{{"--raw", "nv12:640x480:range=pc", "x.yuv"},
-                  "--raw 'nv12:640x480:range=pc': 'range=pc' is not stride=N, range=full or "
-                  "range=video"},
-        UsageCase{{"--nv12-recipe", "libyuv", "x.jpg"},
-                  "--nv12-recipe 'libyuv' is not one of auto, calc, calc_f32, opencv"},
-        UsageCase{{"--decode", "quick", "x.jpg"}, "--decode 'quick' is not one of exact, fast"},
-        UsageCase{{"--format", "raw", "x.jpg"}, "--format 'raw' is not one of npy, bin"},
-        UsageCase{{"--target", "calibration", "--dtype", "uint8", "x.jpg"},
-                  "input 'images' is normalised (data_mean_and_std) for calibration data, which "
-                  "uint8 cannot hold; uint8 is only for inputs that are not normalised"}));
+        PrepareUsageCase{{},
+                         "model 'cls_pyramid' takes 1 file(s) per request for target board; got 0"},
+        PrepareUsageCase{{"--roi", "1,2,3", "x.jpg"},
+                         "--roi '1,2,3' must be left,top,right,bottom"},
+        PrepareUsageCase{{"--roi", "1,2,3,x", "x.jpg"},
+                         "--roi '1,2,3,x' must be four integers left,top,right,bottom"},
+        PrepareUsageCase{{"--roi", "0,0,9,9", "x.jpg"},
+                         "1 --roi given but only 0 image(s) feed a resizer input"},
+        PrepareUsageCase{
+            {"--raw", "yuyv:640x480", "x.yuv"},
+            "--raw 'yuyv:640x480': format 'yuyv' is not one of bgr, rgb, gray, nv12, i420"},
+        PrepareUsageCase{
+            {"--raw", "nv12:640", "x.yuv"},
+            "--raw 'nv12:640': size '640' must be WIDTHxHEIGHT with positive integers"},
+        PrepareUsageCase{{"--raw", "nv12:640x480:range=pc", "x.yuv"},
+                         "--raw 'nv12:640x480:range=pc': 'range=pc' is not stride=N, range=full or "
+                         "range=video"},
+        PrepareUsageCase{{"--nv12-recipe", "libyuv", "x.jpg"},
+                         "--nv12-recipe 'libyuv' is not one of auto, calc, calc_f32, opencv"},
+        PrepareUsageCase{{"--decode", "quick", "x.jpg"},
+                         "--decode 'quick' is not one of exact, fast"},
+        PrepareUsageCase{{"--format", "raw", "x.jpg"}, "--format 'raw' is not one of npy, bin"},
+        PrepareUsageCase{
+            {"--target", "calibration", "--dtype", "uint8", "x.jpg"},
+            "input 'images' is normalised (data_mean_and_std) for calibration data, which "
+            "uint8 cannot hold; uint8 is only for inputs that are not normalised"}));
 
 }  // namespace
 }  // namespace hbprep
@@ -199,7 +206,7 @@ namespace {
 
 TEST(CliPrepare, LimitsAreConfigurable) {
   TempDir dir;
-  const std::string image = WriteImage(dir, "a.png", 256, 300);
+  const std::string image = WriteNoiseImage(dir, "a.png", 256, 300);
   CliResult run = Cli({"prepare", "--config", kModels + "/cls_pyramid.yaml", "--max-side", "290",
                        "--out", dir.path() + "/out", image});
   EXPECT_EQ(run.status, kExitFailed);
@@ -383,7 +390,7 @@ TEST(CliPrepare, TensorsOfTheSameNameExit2NamingBoth) {
                                        "  input_type_rt: 'nv12; featuremap'\n"
                                        "  input_layout_train: 'NCHW; NCHW'\n"
                                        "  input_shape: '1x3x64x64; 1x4'\n");
-  const std::string image = WriteImage(dir, "a.png", 64, 64), feature = FeatureFile(dir);
+  const std::string image = WriteNoiseImage(dir, "a.png", 64, 64), feature = FeatureFile(dir);
   const std::string message =
       "hbprep: model 'c': tensor 'a_y' of input 'a' and tensor 'a_y' of input 'a_y' have the "
       "same name; their files would collide\nrun 'hbprep help' for usage\n";
@@ -396,7 +403,7 @@ TEST(CliPrepare, TensorsOfTheSameNameExit2NamingBoth) {
 
 TEST(CliPrepare, OutReplacesOnlyAnEmptyFolderOrAnEarlierResult) {
   TempDir dir;
-  const std::string image = WriteImage(dir, "a.png", 64, 64);
+  const std::string image = WriteNoiseImage(dir, "a.png", 64, 64);
   const std::string config = kModels + "/cls_pyramid.yaml";
   const std::string file = dir.Write("notes.txt", "mine");
   CliResult over_file = Cli({"prepare", "--config", config, "--out", file, image});
@@ -447,7 +454,7 @@ TEST(CliPrepare, HugeModelInfoStridesExit1AndLeaveNothingBehind) {
       "input[1]: \nname: prior\nvalid shape: (1,64,8,8)\ntensor type: HB_DNN_TENSOR_TYPE_S16\n"
       "quanti type: SCALE\nstride: (8192,128,16,2)\nscale data: (0.00048828125)\n"
       "zero_point data: (0)\n");
-  const std::string image = WriteImage(dir, "a.png", 128, 128);
+  const std::string image = WriteNoiseImage(dir, "a.png", 128, 128);
   const std::string prior = dir.path() + "/prior.npy";
   {
     std::ofstream file(prior, std::ios::binary);

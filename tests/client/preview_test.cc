@@ -9,6 +9,7 @@
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "tests/testing/cli.h"
+#include "tests/testing/example_repository.h"
 #include "tests/testing/temp_dir.h"
 
 namespace hbprep {
@@ -16,10 +17,10 @@ namespace {
 
 using ::hbprep::testing::Cli;
 using ::hbprep::testing::CliResult;
+using ::hbprep::testing::kModels;
 using ::hbprep::testing::TempDir;
 using ::testing::HasSubstr;
 
-const std::string kModels = HBPREP_SOURCE_DIR "/deploy/models";
 // Layout of the sheet (client/preview.cc): 8 px margins, 34 px of label, 160 px tiles.
 constexpr int kTop = 8 + 34;
 constexpr int kRowHeight = 34 + 160 + 8;

@@ -25,6 +25,7 @@
 #include "server/server.h"
 #include "spdlog/spdlog.h"
 #include "tests/testing/cli.h"
+#include "tests/testing/example_repository.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -34,10 +35,9 @@ namespace {
 namespace fs = std::filesystem;
 using ::hbprep::testing::Cli;
 using ::hbprep::testing::CliResult;
+using ::hbprep::testing::kModels;
 using ::hbprep::testing::Read;
 using ::hbprep::testing::TempDir;
-
-const std::string kModels = HBPREP_SOURCE_DIR "/deploy/models";
 
 // Forwards to the real service and lets a test rewrite the answers.
 class Hostile final : public v1::InputAdapter::Service {

@@ -23,18 +23,16 @@
 #include "server/oip_convert.h"
 #include "server/server.h"
 #include "spdlog/spdlog.h"
-#include "tests/testing/cli.h"
+#include "tests/testing/example_repository.h"
 
 namespace hbprep {
 namespace {
 
-using ::hbprep::testing::Read;
+using ::hbprep::testing::kModels;
+using ::hbprep::testing::kScene;
 using ::inference::ModelInferRequest;
 using ::inference::ModelInferResponse;
 using ::testing::ElementsAre;
-
-const std::string kModels = HBPREP_SOURCE_DIR "/deploy/models";
-const std::string kScene = Read(HBPREP_SOURCE_DIR "/deploy/demo/scene.jpg");
 
 // The protocol's binary form of a BYTES tensor, written here independently of the server.
 std::string Serialize(const std::vector<std::string>& elements) {

@@ -25,20 +25,19 @@
 #include "server/server.h"
 #include "server/worker_pool.h"
 #include "spdlog/spdlog.h"
-#include "tests/testing/cli.h"
 #include "tests/testing/descriptor_cases.h"
+#include "tests/testing/example_repository.h"
 #include "tests/testing/temp_dir.h"
 
 namespace hbprep {
 namespace {
 
 namespace fs = std::filesystem;
+using ::hbprep::testing::kModels;
+using ::hbprep::testing::kScene;
 using ::hbprep::testing::Read;
 using ::hbprep::testing::TempDir;
 using ::testing::ElementsAre;
-
-const std::string kModels = HBPREP_SOURCE_DIR "/deploy/models";
-const std::string kScene = Read(HBPREP_SOURCE_DIR "/deploy/demo/scene.jpg");
 
 class ServiceTest : public ::testing::Test {
  protected:
