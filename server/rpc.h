@@ -123,6 +123,7 @@ void AdmitUnary(const ServerOptions& options, WorkerPool* pool, const char* meth
       if constexpr (std::is_invocable_v<Work, const CallContext&, MemoryBudget::Reservation*>) {
         return work(*call, hold);
       } else {
+        static_cast<void>(hold);  // captured for the other branch; clang flags it unused here
         return work();
       }
     });
