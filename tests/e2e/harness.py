@@ -93,3 +93,21 @@ def setup():
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     return build, source, work, Checks()
+
+
+def example_requests(photo, odd):
+    """One request of each example model (deploy/models) per target, from two images:
+    {model: {target: (images, ROIs)}}."""
+    return {
+        "cls_pyramid": {"board": ([photo], None), "calibration": ([odd], None),
+                        "onnx": ([photo], None)},
+        "det_resizer": {"board": ([odd], [(2, 4, 101, 203)]), "calibration": ([photo], None),
+                        "onnx": ([odd], None)},
+        "cls_batch8": {"board": ([photo] * 4 + [odd] * 4, None), "calibration": ([odd], None),
+                       "onnx": ([odd, photo] * 4, None)},
+        "fusion_multi": {"board": ([photo], None), "calibration": ([odd], None),
+                         "onnx": ([photo], None)},
+        "x5_ssd": {"board": ([odd], None), "calibration": ([photo], None),
+                   "onnx": ([photo], None), "oe1_float_onnx": ([photo], None),
+                   "oe1_quantized_onnx": ([odd], None)},
+    }

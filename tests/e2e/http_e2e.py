@@ -43,18 +43,7 @@ DTYPES = {"UINT8": np.uint8, "INT8": np.int8, "INT16": np.int16, "UINT16": np.ui
           "INT32": np.int32, "FP32": np.float32}
 
 # One request of each example model per target: (images, ROIs).
-REQUESTS = {
-    "cls_pyramid": {"board": ([PHOTO], None), "calibration": ([ODD], None),
-                    "onnx": ([PHOTO], None)},
-    "det_resizer": {"board": ([ODD], [(2, 4, 101, 203)]), "calibration": ([PHOTO], None),
-                    "onnx": ([ODD], None)},
-    "cls_batch8": {"board": ([PHOTO] * 4 + [ODD] * 4, None), "calibration": ([ODD], None),
-                   "onnx": ([ODD, PHOTO] * 4, None)},
-    "fusion_multi": {"board": ([PHOTO], None), "calibration": ([ODD], None),
-                     "onnx": ([PHOTO], None)},
-    "x5_ssd": {"board": ([ODD], None), "calibration": ([PHOTO], None), "onnx": ([PHOTO], None),
-               "oe1_float_onnx": ([PHOTO], None), "oe1_quantized_onnx": ([ODD], None)},
-}
+REQUESTS = harness.example_requests(PHOTO, ODD)
 
 
 def elements(images):

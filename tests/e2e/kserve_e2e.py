@@ -44,19 +44,8 @@ def npy(array):
         return f.read()
 
 
-# One request of each example model per target: (images, ROIs, featuremaps).
-REQUESTS = {
-    "cls_pyramid": {"board": ([PHOTO], None), "calibration": ([ODD], None),
-                    "onnx": ([PHOTO], None)},
-    "det_resizer": {"board": ([ODD], [(2, 4, 101, 203)]), "calibration": ([PHOTO], None),
-                    "onnx": ([ODD], None)},
-    "cls_batch8": {"board": ([PHOTO] * 4 + [ODD] * 4, None), "calibration": ([ODD], None),
-                   "onnx": ([ODD, PHOTO] * 4, None)},
-    "fusion_multi": {"board": ([PHOTO], None), "calibration": ([ODD], None),
-                     "onnx": ([PHOTO], None)},
-    "x5_ssd": {"board": ([ODD], None), "calibration": ([PHOTO], None), "onnx": ([PHOTO], None),
-               "oe1_float_onnx": ([PHOTO], None), "oe1_quantized_onnx": ([ODD], None)},
-}
+# One request of each example model per target: (images, ROIs).
+REQUESTS = harness.example_requests(PHOTO, ODD)
 
 
 def Server(name, *flags):
